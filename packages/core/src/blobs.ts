@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import type { BlobType } from './component.js';
+import { BadRequestError, ResourceUnavailableError, RpcError } from './errors.js';
+import { ErrorCodes, type JsonValue } from './protocol.js';
+
+/** How a component reaches the runtime's blob store. */
+export interface BlobAccess {
+  put(data: JsonValue, type: BlobType, signal?: AbortSignal): Promise<string>;
+  get(id: string, signal?: AbortSignal): Promise<JsonValue>;
+}
+
+export class BlobNotFoundError extends BadRequestError {
+  constructor(id: string) {
+    super(`Blob ${id} was not found in the blob store`, { reason: 'blob_not_found', blob_id: id });
+    this.name = 'BlobNotFoundError';
+  }
+}
+
+const BLOB_ID = /^[0-9a-f]{64}$/;
+
+function checkId(id: string): void {
+  if (!BLOB_ID.test(id)) {
+    throw new BadRequestError(`blob id must be 64 lowercase hex characters, got ${JSON.stringify(id.slice(0, 80))}`, {
+      reason: 'invalid_blob_id',
+    });
+  }
+}
+
+export type CallRuntime = (method: string, params: Record<string, unknown>, signal?: AbortSignal) => Promise<unknown>;
+
+/** v0.8: JSON-RPC `blobs/put` / `blobs/get` callbacks on the request's own channel. */
+export function callbackBlobs(call: CallRuntime): BlobAccess {
+  return {
+    async put(data, type, signal) {
+      const result = (await call('blobs/put', { data, blob_type: type }, signal)) as { blob_id?: unknown } | null;
+      if (typeof result?.blob_id !== 'string') {
+        throw new ResourceUnavailableError('the runtime answered blobs/put without a blob_id');
+      }
+      return result.blob_id;
+    },
+    async get(id, signal) {
+      checkId(id);
+      try {
+        const result = (await call('blobs/get', { blob_id: id }, signal)) as { data?: JsonValue } | null;
+        if (result === null || typeof result !== 'object' || !('data' in result)) {
+          throw new ResourceUnavailableError('the runtime answered blobs/get without data');
+        }
+        return result.data as JsonValue;
+      } catch (err) {
+        // The v0.8 runtime reports an unknown id as a generic -32000 "Failed to get blob".
+        if (err instanceof RpcError && [ErrorCodes.WORKER_ERROR, -32011, ErrorCodes.NOT_FOUND].includes(err.code as -32000)) {
+          throw new BlobNotFoundError(id);
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+/** v0.11: the runtime's Blob HTTP API at `capabilities.blobApiUrl` (spec §6.3). */
+export function httpBlobs(baseUrl: string, timeoutMs: number): BlobAccess {
+  const base = baseUrl.replace(/\/+$/, '');
+  const request = async (url: string, init: RequestInit, signal?: AbortSignal): Promise<Response> => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    try {
+      return await fetch(url, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    } catch (err) {
+      const reason = timeout.aborted ? `did not answer within ${timeoutMs} ms` : 'is unreachable';
+      throw new ResourceUnavailableError(`The runtime blob store ${reason}`, {
+        reason: timeout.aborted ? 'blob_store_timeout' : 'blob_store_unreachable',
+        cause: err instanceof Error ? err.message : String(err),
+      });
+    }
+  };
+  const failed = async (response: Response, what: string) => {
+    const text = await response.text().catch(() => '');
+    return new ResourceUnavailableError(`The runtime blob store refused ${what} with HTTP ${response.status}`, {
+      status: response.status,
+      body: text.slice(0, 200),
+    });
+  };
+  return {
+    async put(data, type, signal) {
+      const response = await request(
+        base,
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data, blobType: type }) },
+        signal,
+      );
+      if (!response.ok) throw await failed(response, 'a put');
+      const body = (await response.json()) as { blobId?: unknown };
+      if (typeof body.blobId !== 'string') throw new ResourceUnavailableError('the blob store answered without a blobId');
+      return body.blobId;
+    },
+    async get(id, signal) {
+      checkId(id);
+      const response = await request(`${base}/${id}`, { headers: { accept: 'application/json' } }, signal);
+      if (response.status === 404) {
+        await response.body?.cancel();
+        throw new BlobNotFoundError(id);
+      }
+      if (!response.ok) throw await failed(response, 'a get');
+      const body = (await response.json()) as { data?: JsonValue };
+      return body.data ?? null;
+    },
+  };
+}
+
+/** A blob mechanism that fails every call with a clear error (none available). */
+export function unavailableBlobs(code: number, message: string): BlobAccess {
+  const fail = async (): Promise<never> => {
+    throw new RpcError(code, message);
+  };
+  return { put: fail, get: fail };
+}
+
+/** Content-addressed id: lowercase hex SHA-256 of the compact JSON (spec §7). */
+export function blobIdOf(serialized: string | Uint8Array): string {
+  return createHash('sha256').update(serialized).digest('hex');
+}
+
+export interface StoredBlob {
+  data: JsonValue;
+  type: BlobType | 'binary';
+}
+
+/**
+ * In-memory content-addressed blob store (used by the testing kit, the client and the runner).
+ * `serialize` decides the bytes that are hashed; the runner passes one that reproduces the
+ * runtime's serde_json output exactly.
+ */
+export class MemoryBlobStore implements BlobAccess {
+  readonly #blobs = new Map<string, StoredBlob>();
+  readonly #serialize: (data: JsonValue) => string;
+
+  constructor(options: { serialize?: (data: JsonValue) => string } = {}) {
+    this.#serialize = options.serialize ?? ((data) => JSON.stringify(data));
+  }
+
+  async put(data: JsonValue, type: BlobType = 'data'): Promise<string> {
+    return this.putSync(data, type);
+  }
+
+  putSync(data: JsonValue, type: BlobType | 'binary' = 'data'): string {
+    const id = blobIdOf(this.#serialize(data));
+    if (!this.#blobs.has(id)) this.#blobs.set(id, { data: structuredClone(data), type });
+    return id;
+  }
+
+  async get(id: string): Promise<JsonValue> {
+    const blob = this.#blobs.get(id);
+    if (!blob) throw new BlobNotFoundError(id);
+    return structuredClone(blob.data);
+  }
+
+  lookup(id: string): StoredBlob | undefined {
+    return this.#blobs.get(id);
+  }
+
+  get size(): number {
+    return this.#blobs.size;
+  }
+}

@@ -1,0 +1,228 @@
+import { fstatSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Pack } from './component.js';
+import { Dispatcher } from './dispatcher.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
+import { createLogger, isLogLevel, type Logger, type LogLevel } from './logger.js';
+import { resolveSettings, SettingsError, type SettingsDefinition } from './settings.js';
+import { serveHttp } from './transport/http.js';
+import { reserveStdout, serveStdio } from './transport/stdio.js';
+
+export type TransportMode = 'auto' | 'stdio' | 'http';
+
+export interface CliOptions {
+  argv?: string[];
+  env?: Record<string, string | undefined>;
+}
+
+const COMMON_ENV = [
+  ['STEPFLOW_TRANSPORT', 'auto | stdio | http (default auto)'],
+  ['STEPFLOW_PORT', 'HTTP port (default 0 = ephemeral)'],
+  ['STEPFLOW_HOST', 'HTTP bind address (default 127.0.0.1)'],
+  ['STEPFLOW_LOG_LEVEL', 'trace | debug | info | warn | error | silent (default info)'],
+  ['STEPFLOW_AUTH_TOKEN', 'require "Authorization: Bearer <token>" on HTTP POSTs'],
+  ['STEPFLOW_ALLOWED_HOSTS', 'extra Host names accepted over HTTP (comma-separated)'],
+  ['STEPFLOW_ALLOWED_ORIGINS', 'Origins accepted over HTTP (comma-separated; default none)'],
+  ['STEPFLOW_MAX_MESSAGE_BYTES', `largest accepted message (default ${DEFAULT_MAX_MESSAGE_BYTES})`],
+  ['STEPFLOW_SHUTDOWN_GRACE_MS', 'time in-flight work gets on shutdown (default 10000)'],
+  ['STEPFLOW_HEADERS_TIMEOUT_MS', 'HTTP header read timeout (default 10000)'],
+  ['STEPFLOW_REQUEST_TIMEOUT_MS', 'HTTP request body read timeout (default 60000)'],
+] as const;
+
+function usage(pack: Pack): string {
+  const lines = [
+    `stepflow-pack-${pack.name} ${pack.version}${pack.description ? ` — ${pack.description}` : ''}`,
+    '',
+    `Usage: stepflow-pack-${pack.name} [options]`,
+    '',
+    'Serves the Stepflow component protocol (JSON-RPC 2.0) for the components of this pack.',
+    '',
+    'Options:',
+    '  --transport <auto|stdio|http>  auto: stdio when stdin is a pipe, else HTTP on port 0',
+    '  --stdio, --http                shorthands for --transport stdio|http',
+    '  --port <n>                     HTTP port (0 = ephemeral; the port is printed as {"port":N})',
+    '  --host <addr>                  HTTP bind address (default 127.0.0.1)',
+    '  --allow-remote                 permit binding a non-loopback address',
+    '  --log-level <level>            trace | debug | info | warn | error | silent',
+    '  --list-components              print the components with their schemas and exit',
+    '  --help, --version',
+  ];
+  const settings = Object.entries(pack.settings as SettingsDefinition);
+  if (settings.length > 0) {
+    lines.push('', 'Pack settings (flag / environment variable):');
+    for (const [, setting] of settings) {
+      const names = [setting.flag ? `--${setting.flag} <value>` : undefined, setting.env].filter(Boolean).join(' / ');
+      lines.push(`  ${names}`, `      ${setting.description}`);
+    }
+  }
+  lines.push('', 'Environment:');
+  for (const [name, text] of COMMON_ENV) lines.push(`  ${name.padEnd(28)} ${text}`);
+  return lines.join('\n') + '\n';
+}
+
+/** stdio when fd 0 is a pipe: a FIFO (Rust, shells) or a socket (Node's child_process). */
+export function detectTransport(): 'stdio' | 'http' {
+  try {
+    const stat = fstatSync(0);
+    return stat.isFIFO() || stat.isSocket() ? 'stdio' : 'http';
+  } catch {
+    return 'http';
+  }
+}
+
+function intFrom(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new SettingsError([`${name}: expected a non-negative integer, got ${JSON.stringify(value)}`]);
+  return n;
+}
+
+function listFrom(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/**
+ * The whole binary of a pack: parse flags, validate settings, serve over the chosen transport,
+ * shut down gracefully on SIGTERM/SIGINT or stdin EOF. Exits the process when done.
+ */
+export async function runCli(pack: Pack, options: CliOptions = {}): Promise<never> {
+  const env = options.env ?? process.env;
+  const settingFlags = Object.values(pack.settings as SettingsDefinition).filter((s) => s.flag);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: options.argv ?? process.argv.slice(2),
+      strict: true,
+      allowPositionals: false,
+      options: {
+        transport: { type: 'string' },
+        stdio: { type: 'boolean' },
+        http: { type: 'boolean' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'allow-remote': { type: 'boolean' },
+        'log-level': { type: 'string' },
+        'list-components': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+        ...Object.fromEntries(settingFlags.map((s) => [s.flag!, { type: 'string' as const, multiple: true as const }])),
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\nRun with --help for usage.\n`);
+    return process.exit(2);
+  }
+  const flags = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  if (flags.help) {
+    process.stdout.write(usage(pack));
+    return process.exit(0);
+  }
+  if (flags.version) {
+    process.stdout.write(`${pack.version}\n`);
+    return process.exit(0);
+  }
+  if (flags['list-components']) {
+    const components = [...pack.components.values()].map((c) => ({
+      component: `/${c.name}`,
+      description: c.description,
+      input_schema: c.inputJsonSchema,
+      output_schema: c.outputJsonSchema,
+    }));
+    process.stdout.write(JSON.stringify({ pack: pack.name, version: pack.version, components }, null, 2) + '\n');
+    return process.exit(0);
+  }
+
+  const levelText = String(flags['log-level'] ?? env.STEPFLOW_LOG_LEVEL ?? env.LOG_LEVEL ?? 'info').toLowerCase();
+  const level: LogLevel = isLogLevel(levelText) ? levelText : 'info';
+  const log: Logger = createLogger({ level, bindings: { pack: pack.name } });
+  if (!isLogLevel(levelText)) log.warn('unknown log level; using info', { given: levelText });
+
+  let mode: TransportMode;
+  let settings;
+  let port: number;
+  const numbers: Record<string, number> = {};
+  try {
+    const transport = String(flags.stdio ? 'stdio' : flags.http ? 'http' : (flags.transport ?? env.STEPFLOW_TRANSPORT ?? 'auto'));
+    if (transport !== 'auto' && transport !== 'stdio' && transport !== 'http') {
+      throw new SettingsError([`--transport: expected auto, stdio or http, got ${JSON.stringify(transport)}`]);
+    }
+    mode = transport;
+    port = intFrom((flags.port as string | undefined) ?? env.STEPFLOW_PORT, '--port', 0);
+    if (port > 65535) throw new SettingsError([`--port: must be at most 65535, got ${port}`]);
+    numbers.maxMessageBytes = intFrom(env.STEPFLOW_MAX_MESSAGE_BYTES, 'STEPFLOW_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES);
+    numbers.graceMs = intFrom(env.STEPFLOW_SHUTDOWN_GRACE_MS, 'STEPFLOW_SHUTDOWN_GRACE_MS', 10_000);
+    numbers.headersTimeoutMs = intFrom(env.STEPFLOW_HEADERS_TIMEOUT_MS, 'STEPFLOW_HEADERS_TIMEOUT_MS', 10_000);
+    numbers.requestTimeoutMs = intFrom(env.STEPFLOW_REQUEST_TIMEOUT_MS, 'STEPFLOW_REQUEST_TIMEOUT_MS', 60_000);
+    if (numbers.headersTimeoutMs! > 30_000) throw new SettingsError(['STEPFLOW_HEADERS_TIMEOUT_MS: must be at most 30000']);
+    if (numbers.requestTimeoutMs! > 120_000) throw new SettingsError(['STEPFLOW_REQUEST_TIMEOUT_MS: must be at most 120000']);
+    const flagValues: Record<string, string | undefined> = {};
+    for (const s of settingFlags) {
+      const value = flags[s.flag!];
+      if (Array.isArray(value)) flagValues[s.flag!] = value.join(',');
+    }
+    settings = resolveSettings(pack.settings as SettingsDefinition, { env, flags: flagValues });
+  } catch (err) {
+    const message = err instanceof SettingsError ? err.problems.join('\n  ') : String(err);
+    process.stderr.write(`stepflow-pack-${pack.name}: invalid configuration:\n  ${message}\n`);
+    return process.exit(1);
+  }
+
+  const chosen = mode === 'auto' ? detectTransport() : mode;
+  const writeStdout = reserveStdout();
+  const dispatcher = new Dispatcher(pack, {
+    config: settings,
+    log,
+    defaultDialect: chosen === 'stdio' ? 'v0.8' : 'v0.11',
+  });
+  process.on('uncaughtException', (err) => {
+    log.error('uncaught exception; exiting', { error: err.message });
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    log.error('unhandled promise rejection', { error: reason instanceof Error ? reason.message : String(reason) });
+  });
+
+  if (chosen === 'stdio') {
+    const server = serveStdio(dispatcher, {
+      log,
+      write: writeStdout,
+      maxMessageBytes: numbers.maxMessageBytes!,
+      shutdownGraceMs: numbers.graceMs!,
+    });
+    const stop = () => server.shutdown();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    log.debug('serving over stdio');
+    return process.exit(await server.done);
+  }
+
+  let server;
+  try {
+    server = await serveHttp(dispatcher, {
+      host: (flags.host as string | undefined) ?? env.STEPFLOW_HOST ?? '127.0.0.1',
+      port,
+      log,
+      allowRemote: Boolean(flags['allow-remote']),
+      allowedHosts: listFrom(env.STEPFLOW_ALLOWED_HOSTS),
+      allowedOrigins: listFrom(env.STEPFLOW_ALLOWED_ORIGINS),
+      ...(env.STEPFLOW_AUTH_TOKEN ? { authToken: env.STEPFLOW_AUTH_TOKEN } : {}),
+      maxBodyBytes: numbers.maxMessageBytes!,
+      headersTimeoutMs: numbers.headersTimeoutMs!,
+      requestTimeoutMs: numbers.requestTimeoutMs!,
+      onListening: (bound) => writeStdout(`${JSON.stringify({ port: bound })}\n`),
+    });
+  } catch (err) {
+    process.stderr.write(`stepflow-pack-${pack.name}: cannot serve HTTP: ${err instanceof Error ? err.message : String(err)}\n`);
+    return process.exit(1);
+  }
+  log.debug('serving over HTTP', { port: server.port });
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await server.close(numbers.graceMs!);
+  return process.exit(0);
+}

@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import type { Logger } from './logger.js';
+import type { Dialect, JsonValue, Observability } from './protocol.js';
+import type { SettingsDefinition, SettingsOf } from './settings.js';
+
+export type BlobType = 'data' | 'flow';
+
+/** What a component's `execute` receives besides its input. */
+export interface ComponentContext<Config = Record<string, unknown>> {
+  /** Component name as registered (without the leading `/`). */
+  readonly component: string;
+  /** 1-based attempt number sent by the runtime (monotonic in v0.11). */
+  readonly attempt: number;
+  readonly observability: Observability;
+  /** Aborted when the client disconnects or the server shuts down. */
+  readonly signal: AbortSignal;
+  /** Logger bound to component and attempt; writes to stderr. */
+  readonly log: Logger;
+  /** The pack's validated server-side settings. */
+  readonly config: Config;
+  /** Dialect of the runtime that sent this request. */
+  readonly dialect: Dialect;
+  /** Identifier of this server process (stable for its lifetime). */
+  readonly instanceId: string;
+  /** The pack serving the request. */
+  readonly pack: { readonly name: string; readonly version: string };
+  /** Store JSON in the runtime's blob store; returns its id. */
+  putBlob(data: JsonValue, type?: BlobType): Promise<string>;
+  /** Read a blob's JSON; throws BlobNotFoundError for an unknown id. */
+  getBlob(id: string): Promise<JsonValue>;
+}
+
+export interface ComponentDefinition<
+  I extends z.ZodType,
+  O extends z.ZodType,
+  S extends SettingsDefinition = Record<string, never>,
+> {
+  /** snake_case name; served as `/<name>`. */
+  name: string;
+  description: string;
+  input: I;
+  output: O;
+  /** The pack settings this component reads through `ctx.config` (for typing). */
+  settings?: S;
+  /** True when running it twice with the same input has the same effect as once. */
+  idempotent?: boolean;
+  execute(input: z.output<I>, ctx: ComponentContext<SettingsOf<S>>): Promise<z.input<O>> | z.input<O>;
+}
+
+export interface Component {
+  readonly name: string;
+  readonly description: string;
+  readonly input: z.ZodType;
+  readonly output: z.ZodType;
+  readonly idempotent: boolean;
+  /** JSON Schema (draft 2020-12) of the accepted input, computed once. */
+  readonly inputJsonSchema: Record<string, unknown>;
+  /** JSON Schema (draft 2020-12) of the produced output, computed once. */
+  readonly outputJsonSchema: Record<string, unknown>;
+  execute(input: unknown, ctx: ComponentContext<never>): Promise<unknown> | unknown;
+}
+
+const NAME = /^[a-z][a-z0-9_]*(\/[a-z][a-z0-9_]*)*$/;
+
+export function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  return z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+}
+
+export function defineComponent<
+  I extends z.ZodType,
+  O extends z.ZodType,
+  S extends SettingsDefinition = Record<string, never>,
+>(definition: ComponentDefinition<I, O, S>): Component {
+  if (!NAME.test(definition.name)) {
+    throw new TypeError(`component name "${definition.name}" must be snake_case (segments may be joined by "/")`);
+  }
+  let inputSchema: Record<string, unknown> | undefined;
+  let outputSchema: Record<string, unknown> | undefined;
+  return {
+    name: definition.name,
+    description: definition.description,
+    input: definition.input,
+    output: definition.output,
+    idempotent: definition.idempotent ?? true,
+    get inputJsonSchema() {
+      return (inputSchema ??= toJsonSchema(definition.input, 'input'));
+    },
+    get outputJsonSchema() {
+      return (outputSchema ??= toJsonSchema(definition.output, 'output'));
+    },
+    execute: definition.execute as Component['execute'],
+  };
+}
+
+export interface PackDefinition<S extends SettingsDefinition = Record<string, never>> {
+  /** Short name: folder, route prefix and binary suffix (`stepflow-pack-<name>`). */
+  name: string;
+  version: string;
+  description?: string;
+  settings?: S;
+  components: readonly Component[];
+}
+
+export interface Pack<S extends SettingsDefinition = SettingsDefinition> {
+  readonly name: string;
+  readonly version: string;
+  readonly description: string;
+  readonly settings: S;
+  readonly components: ReadonlyMap<string, Component>;
+}
+
+export function definePack<S extends SettingsDefinition = Record<string, never>>(
+  definition: PackDefinition<S>,
+): Pack<S> {
+  const components = new Map<string, Component>();
+  for (const component of [...definition.components, healthCheck]) {
+    if (components.has(component.name)) {
+      throw new TypeError(`pack "${definition.name}" defines component "${component.name}" twice`);
+    }
+    components.set(component.name, component);
+  }
+  return {
+    name: definition.name,
+    version: definition.version,
+    description: definition.description ?? '',
+    settings: (definition.settings ?? {}) as S,
+    components,
+  };
+}
+
+const startedAt = Date.now();
+
+/** Served by every pack: a liveness probe usable as a workflow step. */
+export const healthCheck = defineComponent({
+  name: 'health_check',
+  description: 'Report that this component server is alive, with its identity and uptime.',
+  input: z.preprocess((value) => value ?? {}, z.strictObject({})).describe('No input (null or {}).'),
+  output: z.object({
+    status: z.literal('healthy'),
+    server_id: z.string().describe('Identifier of this server process'),
+    uptime_seconds: z.number().describe('Seconds since the server started'),
+    pack: z.string(),
+    version: z.string(),
+  }),
+  execute(_input, ctx) {
+    return {
+      status: 'healthy' as const,
+      server_id: ctx.instanceId,
+      uptime_seconds: Math.round((Date.now() - startedAt) / 10) / 100,
+      pack: ctx.pack.name,
+      version: ctx.pack.version,
+    };
+  },
+});

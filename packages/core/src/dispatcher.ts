@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import { callbackBlobs, httpBlobs, unavailableBlobs, type BlobAccess, type CallRuntime } from './blobs.js';
+import type { Component, ComponentContext, Pack } from './component.js';
+import { RpcError, toRpcErrorObject } from './errors.js';
+import { encodeError, encodeResult } from './json.js';
+import { silentLogger, type Logger } from './logger.js';
+import {
+  ErrorCodes,
+  PROTOCOL_VERSION,
+  type Dialect,
+  type NotificationMessage,
+  type Observability,
+  type RequestMessage,
+} from './protocol.js';
+import type { SettingsDefinition, SettingsOf } from './settings.js';
+import { invalidInput } from './validation.js';
+
+/** What the transport offers to one request. */
+export interface Session {
+  readonly transport: 'stdio' | 'http' | 'memory';
+  /** Aborted when the client goes away or the server shuts down. */
+  readonly signal: AbortSignal;
+  /** Call the runtime on the request's own channel (v0.8 callbacks); absent when impossible. */
+  readonly call?: CallRuntime;
+}
+
+export interface DispatcherOptions<S extends SettingsDefinition> {
+  config: SettingsOf<S>;
+  log?: Logger;
+  /** Dialect assumed until an `initialize` says otherwise (spec §12.2). */
+  defaultDialect: Dialect;
+  instanceId?: string;
+  /** Timeout for each blob call to the runtime. */
+  blobTimeoutMs?: number;
+  /** Replace the dialect-chosen blob mechanism (testing kit). */
+  blobs?: (session: Session) => BlobAccess;
+}
+
+interface ComponentInfo {
+  component: string;
+  description: string;
+  input_schema: Record<string, unknown>;
+  output_schema: Record<string, unknown>;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function invalidParams(message: string, field: string): RpcError {
+  return new RpcError(ErrorCodes.INVALID_PARAMS, message, { field });
+}
+
+/**
+ * Serves the component protocol for one pack, independent of the transport: every transport
+ * hands it parsed requests and notifications and writes back the frame it returns.
+ */
+export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
+  readonly pack: Pack<S>;
+  readonly instanceId: string;
+  readonly log: Logger;
+  #dialect: Dialect;
+  #blobApiUrl: string | undefined;
+  readonly #options: DispatcherOptions<S>;
+  readonly #packInfo: { name: string; version: string };
+
+  constructor(pack: Pack<S>, options: DispatcherOptions<S>) {
+    this.pack = pack;
+    this.#options = options;
+    this.#dialect = options.defaultDialect;
+    this.instanceId = options.instanceId ?? randomUUID();
+    this.log = options.log ?? silentLogger;
+    this.#packInfo = { name: pack.name, version: pack.version };
+  }
+
+  get dialect(): Dialect {
+    return this.#dialect;
+  }
+
+  get blobApiUrl(): string | undefined {
+    return this.#blobApiUrl;
+  }
+
+  /** Handle a request and return the complete response frame (never throws). */
+  async respond(request: RequestMessage, session: Session): Promise<string> {
+    try {
+      return encodeResult(request.id, await this.handle(request, session));
+    } catch (err) {
+      const component = this.#componentOf(request);
+      if (!(err instanceof RpcError)) {
+        this.log.error('component threw an unexpected error', {
+          component,
+          error: err instanceof Error ? err.message : String(err),
+          stack: this.log.isEnabled('debug') && err instanceof Error ? err.stack : undefined,
+        });
+      }
+      return encodeError(request.id, toRpcErrorObject(err, component));
+    }
+  }
+
+  notify(message: NotificationMessage): void {
+    // `initialized` needs no action; unknown notifications are ignored (never answered).
+    this.log.debug('notification', { method: message.method });
+  }
+
+  /** Handle a request; throws RpcError (or anything the component threw). */
+  async handle(request: RequestMessage, session: Session): Promise<unknown> {
+    const params = request.params === undefined ? {} : request.params;
+    switch (request.method) {
+      case 'initialize':
+        return this.#initialize(params);
+      case 'components/list':
+        return { components: [...this.pack.components.values()].map((c) => this.#info(c, `/${c.name}`)) };
+      case 'components/info': {
+        const name = this.#componentParam(params);
+        return { info: this.#info(this.#lookup(name), name) };
+      }
+      case 'components/infer_schema': {
+        const name = this.#componentParam(params);
+        return { output_schema: this.#lookup(name).outputJsonSchema };
+      }
+      case 'components/execute':
+        return this.#execute(params, session);
+      default:
+        throw new RpcError(ErrorCodes.METHOD_NOT_FOUND, `Method not found: ${request.method}`);
+    }
+  }
+
+  #initialize(params: unknown): Record<string, unknown> {
+    if (!isRecord(params)) throw invalidParams('initialize params must be an object', 'params');
+    if ('runtimeProtocolVersion' in params) {
+      this.#dialect = 'v0.11';
+      const capabilities = isRecord(params.capabilities) ? params.capabilities : {};
+      this.#blobApiUrl = typeof capabilities.blobApiUrl === 'string' ? capabilities.blobApiUrl : undefined;
+    } else if ('runtime_protocol_version' in params) {
+      this.#dialect = 'v0.8';
+      this.#blobApiUrl = undefined;
+    } else {
+      throw invalidParams(
+        'initialize params need runtime_protocol_version (v0.8) or runtimeProtocolVersion (v0.11)',
+        'runtimeProtocolVersion',
+      );
+    }
+    this.log.debug('initialized', { dialect: this.#dialect, blobApi: this.#blobApiUrl !== undefined });
+    return {
+      server_protocol_version: PROTOCOL_VERSION,
+      serverProtocolVersion: PROTOCOL_VERSION,
+      supportsBlobRefs: false,
+    };
+  }
+
+  #componentParam(params: unknown): string {
+    if (!isRecord(params)) throw invalidParams('params must be an object', 'params');
+    if (typeof params.component !== 'string') {
+      throw invalidParams('params.component is required and must be a string', 'component');
+    }
+    return params.component;
+  }
+
+  #lookup(name: string): Component {
+    const key = name.startsWith('/') ? name.slice(1) : name;
+    const component = this.pack.components.get(key);
+    if (!component) {
+      throw new RpcError(ErrorCodes.COMPONENT_NOT_FOUND, `Component '${name}' not found`, { component: name });
+    }
+    return component;
+  }
+
+  #info(component: Component, name: string): ComponentInfo {
+    return {
+      component: name,
+      description: component.description,
+      input_schema: component.inputJsonSchema,
+      output_schema: component.outputJsonSchema,
+    };
+  }
+
+  #componentOf(request: RequestMessage): string | undefined {
+    return isRecord(request.params) && typeof request.params.component === 'string'
+      ? request.params.component
+      : undefined;
+  }
+
+  async #execute(params: unknown, session: Session): Promise<{ output: unknown }> {
+    const name = this.#componentParam(params);
+    const p = params as Record<string, unknown>;
+    const attempt = p.attempt === undefined ? 1 : p.attempt;
+    if (!Number.isSafeInteger(attempt) || (attempt as number) < 1) {
+      throw invalidParams('params.attempt must be an integer >= 1', 'attempt');
+    }
+    if (p.observability !== undefined && p.observability !== null && !isRecord(p.observability)) {
+      throw invalidParams('params.observability must be an object', 'observability');
+    }
+    const component = this.#lookup(name);
+    const parsed = component.input.safeParse(p.input === undefined ? null : p.input);
+    if (!parsed.success) throw invalidInput(parsed.error, name);
+    const observability = (p.observability ?? {}) as Observability;
+    const ctx = this.#context(component, attempt as number, observability, session);
+    const output = await component.execute(parsed.data, ctx as ComponentContext<never>);
+    if (output === undefined) {
+      throw new RpcError(ErrorCodes.COMPONENT_VALUE_ERROR, `Component "${name}" returned no output`);
+    }
+    return { output };
+  }
+
+  #context(
+    component: Component,
+    attempt: number,
+    observability: Observability,
+    session: Session,
+  ): ComponentContext<SettingsOf<S>> {
+    const blobs = this.#blobs(session);
+    const signal = session.signal;
+    return {
+      component: component.name,
+      attempt,
+      observability,
+      signal,
+      log: this.log.child({ component: component.name, attempt, step: observability.step_id }),
+      config: this.#options.config,
+      dialect: this.#dialect,
+      instanceId: this.instanceId,
+      pack: this.#packInfo,
+      putBlob: (data, type = 'data') => blobs.put(data, type, signal),
+      getBlob: (id) => blobs.get(id, signal),
+    };
+  }
+
+  #blobs(session: Session): BlobAccess {
+    if (this.#options.blobs) return this.#options.blobs(session);
+    if (this.#dialect === 'v0.8') {
+      return session.call
+        ? callbackBlobs(session.call)
+        : unavailableBlobs(ErrorCodes.WORKER_ERROR, 'Blob callbacks are unavailable on this transport');
+    }
+    return this.#blobApiUrl
+      ? httpBlobs(this.#blobApiUrl, this.#options.blobTimeoutMs ?? 30_000)
+      : unavailableBlobs(
+          ErrorCodes.WORKER_CONFIGURATION_ERROR,
+          'Blob storage is unavailable: the runtime did not send capabilities.blobApiUrl in initialize',
+        );
+  }
+}
