@@ -121,6 +121,8 @@ export function blobIdOf(serialized: string | Uint8Array): string {
 export interface StoredBlob {
   data: JsonValue;
   type: BlobType | 'binary';
+  /** Raw bytes of a binary blob (v0.11 octet-stream uploads). */
+  bytes?: Buffer;
 }
 
 /**
@@ -143,6 +145,13 @@ export class MemoryBlobStore implements BlobAccess {
   putSync(data: JsonValue, type: BlobType | 'binary' = 'data'): string {
     const id = blobIdOf(this.#serialize(data));
     if (!this.#blobs.has(id)) this.#blobs.set(id, { data: structuredClone(data), type });
+    return id;
+  }
+
+  /** Store raw bytes as a binary blob; the id is the SHA-256 of the bytes. */
+  putBinary(bytes: Buffer): string {
+    const id = blobIdOf(bytes);
+    if (!this.#blobs.has(id)) this.#blobs.set(id, { data: null, type: 'binary', bytes: Buffer.from(bytes) });
     return id;
   }
 
