@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { TransportError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ErrorCodes } from '../protocol.js';
+import { LIFELINE_SCRIPT } from './lifeline.js';
 
 export interface ProcessSpec {
   command: string;
@@ -32,7 +32,7 @@ export class WorkerProcess {
     const stdio: StdioOptions = ['pipe', 'pipe', 'pipe'];
     const [command, args] =
       options.stdio === 'lifeline'
-        ? [process.execPath, [fileURLToPath(new URL('./lifeline.js', import.meta.url)), spec.command, ...(spec.args ?? [])]]
+        ? [process.execPath, ['-e', LIFELINE_SCRIPT, spec.command, ...(spec.args ?? [])]]
         : [spec.command, [...(spec.args ?? [])]];
     this.child = spawn(command, args, { stdio, env, cwd: spec.cwd, detached: true });
     this.exited = new Promise((resolve) => {
