@@ -1,0 +1,80 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { BadRequestError } from '@stepflow-packs/core';
+
+export class ResponseTooLargeError extends BadRequestError {
+  constructor(limit: number, actual: number, declared: boolean) {
+    super(
+      `The response body exceeds the ${limit}-byte limit${declared ? ' (Content-Length)' : ' after decompression'}`,
+      { reason: 'response_too_large', limit, actual, ...(declared ? { declared: true } : {}) },
+    );
+    this.name = 'ResponseTooLargeError';
+  }
+}
+
+function decoderFor(coding: string): NodeJS.ReadWriteStream | undefined {
+  switch (coding) {
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip();
+    case 'deflate':
+      return createInflate();
+    case 'br':
+      return createBrotliDecompress();
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Read a response body into memory, decoding Content-Encoding (gzip, deflate, br) on the way.
+ * The limit applies to the decoded bytes, so a compression bomb stops at the limit. The body
+ * is always either read to its end (the socket returns to the pool) or destroyed.
+ */
+export async function readBody(
+  body: Readable,
+  options: { limit: number; contentEncoding?: string | undefined; contentLength?: string | undefined },
+): Promise<Buffer> {
+  const codings = (options.contentEncoding ?? '')
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c && c !== 'identity');
+  const decoders = codings.reverse().map(decoderFor);
+  const decodable = decoders.length > 0 && decoders.length <= 3 && decoders.every((d) => d !== undefined);
+  const declared = Number(options.contentLength);
+  if (!decodable && Number.isFinite(declared) && declared > options.limit) {
+    body.destroy();
+    throw new ResponseTooLargeError(options.limit, declared, true);
+  }
+  let source: Readable = body;
+  if (decodable) {
+    const stages = decoders as NodeJS.ReadWriteStream[];
+    source = stages[stages.length - 1] as unknown as Readable;
+    pipeline([body, ...stages] as unknown as [Readable, NodeJS.ReadWriteStream], () => {});
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of source) {
+      const buf = chunk as Buffer;
+      total += buf.length;
+      if (total > options.limit) throw new ResponseTooLargeError(options.limit, total, false);
+      chunks.push(buf);
+    }
+  } finally {
+    if (!body.readableEnded) body.destroy();
+    if (source !== body && !source.destroyed) source.destroy();
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+}
+
+/** Throw away a body we do not need (redirects): read a little for keep-alive, else close. */
+export async function discardBody(body: Readable & { dump?: (opts?: { limit?: number }) => Promise<void> }): Promise<void> {
+  try {
+    if (typeof body.dump === 'function') await body.dump({ limit: 64 * 1024 });
+    else body.destroy();
+  } catch {
+    body.destroy();
+  }
+}

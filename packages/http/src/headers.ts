@@ -1,0 +1,80 @@
+import { BadRequestError } from '@stepflow-packs/core';
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// Control characters other than horizontal tab: CR, LF and NUL among them.
+// eslint-disable-next-line no-control-regex
+const BAD_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/** Headers a step may not set: hop-by-hop (RFC 9110 §7.6.1) and framing the client owns. */
+export const FORBIDDEN_REQUEST_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'expect',
+]);
+
+/** Dropped on a redirect to another origin, plus the server's configured sensitive headers. */
+export const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+
+/** Response headers never put in outputs (they carry session secrets). */
+const SECRET_RESPONSE_HEADERS = new Set(['set-cookie', 'set-cookie2']);
+
+function shown(name: string): string {
+  return JSON.stringify(name.length > 64 ? `${name.slice(0, 63)}…` : name);
+}
+
+/**
+ * Validate a step's request headers and return them with lowercase names. Values are never
+ * echoed in errors (they may be credentials); names are.
+ */
+export function checkRequestHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  if (!headers) return out;
+  for (const [rawName, value] of Object.entries(headers)) {
+    if (!TOKEN.test(rawName)) {
+      throw new BadRequestError(`Header name ${shown(rawName.replace(/[^\x20-\x7e]/g, '?'))} is not a valid HTTP token`, {
+        reason: 'invalid_header_name',
+        field: 'headers',
+      });
+    }
+    const name = rawName.toLowerCase();
+    if (BAD_VALUE.test(value)) {
+      throw new BadRequestError(`Header ${shown(rawName)} contains a control character (CR, LF, NUL or similar)`, {
+        reason: 'invalid_header_value',
+        field: `headers.${rawName}`,
+      });
+    }
+    if (FORBIDDEN_REQUEST_HEADERS.has(name)) {
+      throw new BadRequestError(`Header ${shown(rawName)} may not be set by a step (hop-by-hop or managed by the client)`, {
+        reason: 'forbidden_header',
+        field: `headers.${rawName}`,
+      });
+    }
+    out[name] = name in out ? `${out[name]}, ${value}` : value;
+  }
+  return out;
+}
+
+/** Response headers as a plain object with lowercase names; cookies removed. */
+export function publicResponseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const key = name.toLowerCase();
+    if (value === undefined || SECRET_RESPONSE_HEADERS.has(key) || key === '__proto__') continue;
+    out[key] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+export function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
