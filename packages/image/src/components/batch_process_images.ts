@@ -1,0 +1,170 @@
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { defineComponent, oneSentence, RpcError, z, type ComponentContext } from '@stepflow-packs/core';
+import { refused } from '../errors.js';
+import { jailFor, loadImage, processedName } from '../io.js';
+import { operations, type Operation } from '../operations.js';
+import type { OutputFormat, Watermark } from '../pipeline.js';
+import { settings, type ImageSettings, type InputFormat } from '../settings.js';
+import { autoOrient, outputFormat, prepareWatermarks, quality, transform } from '../transform.js';
+
+const EXTENSIONS: Record<InputFormat, string[]> = {
+  jpeg: ['.jpg', '.jpeg', '.jpe', '.jfif'],
+  png: ['.png'],
+  webp: ['.webp'],
+  gif: ['.gif'],
+  tiff: ['.tif', '.tiff'],
+  avif: ['.avif'],
+  heif: ['.heic', '.heif'],
+  svg: ['.svg'],
+};
+
+const result = z.object({
+  input_path: z.string().describe('Input file'),
+  output_path: z.string().optional().describe('Written file (when successful)'),
+  success: z.boolean(),
+  error_message: z.string().optional().describe('Why this file failed'),
+  error_code: z.number().int().optional().describe('JSON-RPC error code the failure would have as a single call'),
+  error_reason: z.string().optional().describe('Machine-readable reason (e.g. crop_out_of_bounds, output_exists)'),
+  width: z.number().int().optional().describe('Output width'),
+  height: z.number().int().optional().describe('Output height'),
+  fileSize: z.number().int().optional().describe('Output size in bytes'),
+});
+type FileResult = z.input<typeof result>;
+
+interface Job {
+  input: string;
+  output: string;
+}
+
+function failure(input: string, err: unknown): FileResult {
+  if (err instanceof RpcError) {
+    const data = err.data as { reason?: unknown } | undefined;
+    return {
+      input_path: input,
+      success: false,
+      error_message: err.message,
+      error_code: err.code,
+      ...(typeof data?.reason === 'string' ? { error_reason: data.reason } : {}),
+    };
+  }
+  const message = err instanceof Error ? oneSentence(err.message) : 'unexpected failure';
+  return { input_path: input, success: false, error_message: `Unexpected error: ${message}`, error_code: -32100 };
+}
+
+async function processOne(
+  job: Job,
+  request: { operations: Operation[]; format: OutputFormat; quality: number; autoOrient: boolean; overwrite: boolean },
+  watermarks: ReadonlyMap<number, Watermark>,
+  outputRoot: string,
+  ctx: ComponentContext<ImageSettings>,
+): Promise<FileResult> {
+  const jail = jailFor(ctx.config);
+  try {
+    const outDir = dirname(job.output);
+    if (outDir !== outputRoot) await jail.ensureDirectory(outDir, 'output_directory');
+    const target = await jail.prepareOutput(job.output, 'output file', request.overwrite);
+    const image = await loadImage({ image_path: job.input }, ctx, { path: 'input file', blob: 'input blob' });
+    const out = await transform(image, request, watermarks, ctx.config);
+    await jail.write(target, out.data, 'output file', job.output);
+    return {
+      input_path: job.input,
+      output_path: target.path,
+      success: true,
+      width: out.width,
+      height: out.height,
+      fileSize: out.data.length,
+    };
+  } catch (err) {
+    return failure(job.input, err);
+  }
+}
+
+/** `batch_process_images`: every file of a folder through the same operations, bounded in parallel. */
+export const batchProcessImages = defineComponent({
+  name: 'batch_process_images',
+  description:
+    'Apply the same operations and output format to every image in a directory, parallel_limit at a time; one failure never stops the batch.',
+  input: z.strictObject({
+    image_directory: z.string().min(1).max(4096).describe('Directory of input images (inside the roots)'),
+    operations,
+    output_directory: z.string().min(1).max(4096).describe('Directory for the outputs (created if missing, inside the roots)'),
+    output_format: outputFormat,
+    quality,
+    parallel_limit: z.number().int().min(1).max(10).default(3).describe('Images processed at once by this call (1–10)'),
+    overwrite: z.boolean().default(false).describe('Replace existing outputs (default false: such files fail)'),
+    recursive: z.boolean().default(false).describe('Include subdirectories (links to directories are never followed)'),
+    auto_orient: autoOrient,
+  }),
+  output: z.object({
+    success: z.boolean().describe('True when every image was processed'),
+    total_images: z.number().int(),
+    processed_images: z.number().int(),
+    failed_images: z.number().int(),
+    processing_time_ms: z.number(),
+    results: z.array(result).describe('One entry per input file, sorted by input path'),
+  }),
+  settings,
+  idempotent: false,
+  async execute(params, ctx) {
+    const started = performance.now();
+    const config = ctx.config;
+    const jail = jailFor(config);
+    const inputDir = await jail.directory(params.image_directory, 'image_directory');
+    const outputDir = await jail.ensureDirectory(params.output_directory, 'output_directory');
+    const extensions = new Set(config.allowedInputFormats.flatMap((f) => EXTENSIONS[f]));
+    const files = await jail.list(inputDir, {
+      recursive: params.recursive,
+      maxFiles: config.maxFiles,
+      field: 'image_directory',
+      skip: outputDir.startsWith(inputDir + sep) ? outputDir : undefined,
+      accept: (name) => !name.startsWith('.') && extensions.has(name.slice(name.lastIndexOf('.')).toLowerCase()),
+    });
+    const watermarks = await prepareWatermarks(params.operations, ctx);
+
+    // Plan outputs first: a snapshot taken before anything is written keeps the batch loop-safe.
+    const inputs = new Set(files);
+    const claimed = new Set<string>();
+    const results: FileResult[] = new Array(files.length);
+    const jobs: { index: number; job: Job }[] = [];
+    files.forEach((input, index) => {
+      const rel = relative(inputDir, input);
+      const output = join(outputDir, dirname(rel), basename(processedName(rel, params.output_format)));
+      if (inputs.has(output)) {
+        results[index] = failure(input, refused('output_would_replace_input', `the output for ${JSON.stringify(input)} would replace another input`));
+      } else if (claimed.has(output)) {
+        results[index] = failure(input, refused('duplicate_output', `another input already writes ${JSON.stringify(output)}`));
+      } else {
+        claimed.add(output);
+        jobs.push({ index, job: { input, output } });
+      }
+    });
+
+    const request = {
+      operations: params.operations,
+      format: params.output_format,
+      quality: params.quality,
+      autoOrient: params.auto_orient,
+      overwrite: params.overwrite,
+    };
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length) {
+        const { index, job } = jobs[next++]!;
+        results[index] = ctx.signal.aborted
+          ? failure(job.input, refused('cancelled', 'the request was cancelled before this file was processed'))
+          : await processOne(job, request, watermarks, outputDir, ctx);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(params.parallel_limit, jobs.length) }, worker));
+
+    const processed = results.filter((r) => r.success).length;
+    return {
+      success: processed === results.length,
+      total_images: results.length,
+      processed_images: processed,
+      failed_images: results.length - processed,
+      processing_time_ms: Math.round((performance.now() - started) * 100) / 100,
+      results,
+    };
+  },
+});

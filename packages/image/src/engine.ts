@@ -1,0 +1,178 @@
+import sharp from 'sharp';
+import { refused } from './errors.js';
+import type { ImageSettings, InputFormat } from './settings.js';
+
+/** libvips loader classes per input format (blocking a class blocks its file/buffer/source variants). */
+const LOADERS: Record<InputFormat, string[]> = {
+  jpeg: ['VipsForeignLoadJpeg'],
+  png: ['VipsForeignLoadPng'],
+  webp: ['VipsForeignLoadWebp'],
+  gif: ['VipsForeignLoadNsgif'],
+  tiff: ['VipsForeignLoadTiff'],
+  avif: ['VipsForeignLoadHeif'],
+  heif: ['VipsForeignLoadHeif'],
+  svg: ['VipsForeignLoadSvg'],
+};
+
+let appliedKey: string | undefined;
+
+/**
+ * Process-wide sharp configuration: every libvips loader is blocked except the allowed
+ * formats' (so SVG, PDF, ImageMagick, … never run unless listed), and the operation cache is
+ * off (a server processes each image once). Idempotent; re-applied when the allowed set changes.
+ */
+export function configureSharp(allowed: readonly InputFormat[]): void {
+  const key = [...allowed].sort().join(',');
+  if (key === appliedKey) return;
+  sharp.cache(false);
+  sharp.block({ operation: ['VipsForeignLoad'] });
+  sharp.unblock({ operation: [...new Set(allowed.flatMap((format) => LOADERS[format]))] });
+  appliedKey = key;
+}
+
+const ascii = (data: Uint8Array, start: number, end: number) => Buffer.from(data.subarray(start, end)).toString('latin1');
+
+/** Identify the format from magic bytes, before any decoder sees the data. */
+export function sniffFormat(data: Uint8Array): InputFormat | undefined {
+  if (data.length < 12) return undefined;
+  if (data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return 'jpeg';
+  if (ascii(data, 0, 8) === '\x89PNG\r\n\x1a\n') return 'png';
+  const six = ascii(data, 0, 6);
+  if (six === 'GIF87a' || six === 'GIF89a') return 'gif';
+  if (ascii(data, 0, 4) === 'RIFF' && ascii(data, 8, 12) === 'WEBP') return 'webp';
+  const four = ascii(data, 0, 4);
+  if (four === 'II*\0' || four === 'MM\0*' || four === 'II+\0' || four === 'MM\0+') return 'tiff';
+  if (ascii(data, 4, 8) === 'ftyp') {
+    const boxSize = Math.min(data.length, Math.max(16, (data[0]! << 24) | (data[1]! << 16) | (data[2]! << 8) | data[3]!));
+    const brands: string[] = [ascii(data, 8, 12)];
+    for (let offset = 16; offset + 4 <= boxSize; offset += 4) brands.push(ascii(data, offset, offset + 4));
+    if (brands.some((b) => b === 'avif' || b === 'avis')) return 'avif';
+    if (brands.some((b) => ['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'hevm', 'hevs', 'mif1', 'msf1'].includes(b))) {
+      return 'heif';
+    }
+    return undefined;
+  }
+  const head = ascii(data, 0, Math.min(data.length, 1024)).replace(/^\uFEFF|^\xEF\xBB\xBF/, '').trimStart();
+  if ((head.startsWith('<?xml') || head.startsWith('<svg') || head.startsWith('<!--')) && head.includes('<svg')) return 'svg';
+  if (data[0] === 0x1f && data[1] === 0x8b) return undefined; // gzip (svgz): never sniffed as an image
+  return undefined;
+}
+
+/** Refuse data whose format is not allowed, without handing it to any decoder. */
+export function checkFormat(data: Uint8Array, allowed: readonly InputFormat[], what: string): InputFormat {
+  const format = sniffFormat(data);
+  if (format === undefined) {
+    throw refused('unsupported_format', `${what} is not an image in a supported format`, { allowed: [...allowed] });
+  }
+  const ok = allowed.includes(format) || (format === 'avif' && allowed.includes('heif')) || (format === 'heif' && allowed.includes('avif'));
+  if (!ok) {
+    throw refused('format_not_allowed', `${what} is ${format.toUpperCase()}, which this server does not accept`, {
+      format,
+      allowed: [...allowed],
+    });
+  }
+  return format;
+}
+
+/** Options for every sharp input, from the server settings. */
+export function inputOptions(config: ImageSettings, extra: sharp.SharpOptions = {}): sharp.SharpOptions {
+  return {
+    failOn: 'warning',
+    limitInputPixels: config.maxInputPixels,
+    pages: config.maxPages,
+    unlimited: false,
+    ...extra,
+  };
+}
+
+export interface Header {
+  width: number;
+  height: number;
+  /** Dimensions after the EXIF orientation is applied. */
+  orientedWidth: number;
+  orientedHeight: number;
+  pages: number;
+  metadata: sharp.Metadata;
+}
+
+/** Read the header only (no pixel decoding) and apply the input pixel limit to it. */
+export async function readHeader(
+  data: Uint8Array,
+  config: ImageSettings,
+  what: string,
+  enforceLimit = true,
+): Promise<Header> {
+  let metadata: sharp.Metadata;
+  try {
+    // limitInputPixels is enforced just below with the real numbers; the header read decodes nothing.
+    metadata = await sharp(data, { failOn: 'warning', limitInputPixels: false, pages: config.maxPages }).metadata();
+  } catch (err) {
+    throw refused('unreadable_header', `${what} has an unreadable image header`, {
+      cause: err instanceof Error ? err.message.slice(0, 200) : String(err),
+    });
+  }
+  const width = metadata.width ?? 0;
+  const pageHeight = metadata.pageHeight ?? metadata.height ?? 0;
+  const pages = Math.min(metadata.pages ?? 1, config.maxPages);
+  const height = metadata.pages && metadata.pages > 1 ? pageHeight * pages : (metadata.height ?? 0);
+  const pixels = width * height;
+  if (!(width > 0 && height > 0)) {
+    throw refused('unreadable_header', `${what} declares no dimensions`);
+  }
+  if (enforceLimit && pixels > config.maxInputPixels) {
+    throw refused(
+      'pixel_limit',
+      `${what} is ${width}×${height} (${pixels} pixels), over the input limit of ${config.maxInputPixels} pixels`,
+      { limit: config.maxInputPixels, actual: pixels, width, height },
+    );
+  }
+  const swap = (metadata.orientation ?? 1) >= 5;
+  return {
+    width,
+    height,
+    orientedWidth: swap ? height : width,
+    orientedHeight: swap ? width : height,
+    pages,
+    metadata,
+  };
+}
+
+/** A counting semaphore bounding the sharp jobs of the whole process. */
+export class Semaphore {
+  #available: number;
+  readonly #waiting: (() => void)[] = [];
+  #limit: number;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+    this.#available = limit;
+  }
+
+  get limit(): number {
+    return this.#limit;
+  }
+
+  get active(): number {
+    return this.#limit - this.#available;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#available > 0) this.#available--;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#available++;
+    }
+  }
+}
+
+let jobs: Semaphore | undefined;
+
+/** The process-wide sharp job limiter (sized by the first configuration that asks). */
+export function sharpJobs(limit: number): Semaphore {
+  if (!jobs || (jobs.limit !== limit && jobs.active === 0)) jobs = new Semaphore(limit);
+  return jobs;
+}

@@ -1,0 +1,348 @@
+import { randomBytes } from 'node:crypto';
+import { constants, type Dir } from 'node:fs';
+import { link, lstat, mkdir, open, opendir, readlink, realpath, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { RpcError } from '@stepflow-packs/core';
+import { refused, showPath } from './errors.js';
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
+const O_CLOEXEC = (constants as Record<string, number>).O_CLOEXEC ?? 0;
+const HAS_PROC_FD = process.platform === 'linux';
+
+export const ROOTS_SETTING = 'STEPFLOW_IMAGE_ROOTS (or --root)';
+
+/** Where a validated write goes. `path` has a realpath'd parent and is not a link. */
+export interface OutputTarget {
+  readonly path: string;
+  readonly parent: string;
+  readonly overwrite: boolean;
+}
+
+export interface ReadResult {
+  /** The real (symlink-free) path that was read. */
+  readonly path: string;
+  readonly data: Buffer;
+}
+
+function errnoOf(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+function inside(root: string, path: string): boolean {
+  if (path === root) return true;
+  const prefix = root.endsWith(sep) ? root : root + sep;
+  return path.startsWith(prefix);
+}
+
+/**
+ * Confines every file-system access of the pack to the configured roots (realpath'd at
+ * start-up). Reads: resolve, contain, realpath, contain again, open without following links
+ * and without blocking (FIFOs, devices), fstat for a regular file, and on Linux re-check the
+ * opened descriptor's path. Writes: realpath'd parent, exclusive no-follow temp file, then an
+ * atomic rename (overwrite) or hard link (no overwrite).
+ */
+export class Jail {
+  readonly roots: readonly string[];
+
+  constructor(roots: readonly string[]) {
+    this.roots = roots;
+  }
+
+  get configured(): boolean {
+    return this.roots.length > 0;
+  }
+
+  contains(path: string): boolean {
+    return this.roots.some((root) => inside(root, path));
+  }
+
+  /** Lexical resolution of a user path (relative = against the first root) plus containment. */
+  resolve(userPath: string, field: string): string {
+    if (!this.configured) {
+      throw refused(
+        'roots_not_configured',
+        `Path-based image I/O is disabled: no roots are configured (set ${ROOTS_SETTING}); ${field} cannot be used`,
+        { setting: 'STEPFLOW_IMAGE_ROOTS', flag: '--root', field },
+      );
+    }
+    if (userPath.includes('\0')) {
+      throw refused('invalid_path', `${field} contains a NUL character`, { field });
+    }
+    const lexical = isAbsolute(userPath) ? resolve(userPath) : resolve(this.roots[0]!, userPath);
+    if (!this.contains(lexical)) throw this.#outside(userPath, field);
+    return lexical;
+  }
+
+  #outside(userPath: string, field: string): RpcError {
+    return refused('outside_roots', `${field} ${showPath(userPath)} is outside the allowed roots`, {
+      field,
+      path: userPath,
+    });
+  }
+
+  async #realpath(lexical: string, userPath: string, field: string, missing: string): Promise<string> {
+    let real: string;
+    try {
+      real = await realpath(lexical);
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        throw refused(missing, `${field} ${showPath(userPath)} does not exist`, { field, path: userPath });
+      }
+      if (code === 'ELOOP') {
+        throw refused('symlink_loop', `${field} ${showPath(userPath)} is a symbolic link loop`, { field, path: userPath });
+      }
+      if (code === 'EACCES' || code === 'EPERM') {
+        throw refused('permission_denied', `${field} ${showPath(userPath)} is not accessible`, { field, path: userPath });
+      }
+      throw err;
+    }
+    if (!this.contains(real)) throw this.#outside(userPath, field);
+    return real;
+  }
+
+  /** On Linux, the path the kernel actually opened must still be inside a root (TOCTOU guard). */
+  async #checkOpened(handle: FileHandle, userPath: string, field: string): Promise<void> {
+    if (!HAS_PROC_FD) return;
+    let opened: string;
+    try {
+      opened = await readlink(`/proc/self/fd/${handle.fd}`);
+    } catch {
+      return; // /proc not mounted: the realpath check above stands
+    }
+    if (!this.contains(opened)) throw this.#outside(userPath, field);
+  }
+
+  /** Read a whole regular file inside the roots, refusing anything over `maxBytes`. */
+  async readFile(userPath: string, field: string, maxBytes: number): Promise<ReadResult> {
+    const lexical = this.resolve(userPath, field);
+    const real = await this.#realpath(lexical, userPath, field, 'not_found');
+    let handle: FileHandle;
+    try {
+      // O_NONBLOCK: opening a FIFO or device never waits; O_NOFOLLOW: a link swapped in since
+      // the realpath check is refused instead of followed.
+      handle = await open(real, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code === 'ELOOP') throw this.#outside(userPath, field);
+      if (code === 'ENOENT') throw refused('not_found', `${field} ${showPath(userPath)} does not exist`, { field, path: userPath });
+      if (code === 'EACCES' || code === 'EPERM') {
+        throw refused('permission_denied', `${field} ${showPath(userPath)} is not readable`, { field, path: userPath });
+      }
+      if (code === 'ENXIO' || code === 'EISDIR') {
+        throw refused('not_regular_file', `${field} ${showPath(userPath)} is not a regular file`, { field, path: userPath });
+      }
+      throw err;
+    }
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) {
+        throw refused('not_regular_file', `${field} ${showPath(userPath)} is not a regular file`, { field, path: userPath });
+      }
+      await this.#checkOpened(handle, userPath, field);
+      if (stat.size > maxBytes) {
+        throw refused('input_too_large', `${field} ${showPath(userPath)} is ${stat.size} bytes, over the limit of ${maxBytes}`, {
+          field,
+          path: userPath,
+          limit: maxBytes,
+          actual: stat.size,
+        });
+      }
+      // Read up to maxBytes + 1 so a file that grew after fstat is still caught.
+      const buffer = Buffer.allocUnsafe(Math.min(stat.size, maxBytes) + 1);
+      let filled = 0;
+      while (filled < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      if (filled > maxBytes) {
+        throw refused('input_too_large', `${field} ${showPath(userPath)} is over the limit of ${maxBytes} bytes`, {
+          field,
+          path: userPath,
+          limit: maxBytes,
+        });
+      }
+      return { path: real, data: buffer.subarray(0, filled) };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Validate an output path: parent realpath'd and inside the roots, target not a link. */
+  async prepareOutput(userPath: string, field: string, overwrite: boolean): Promise<OutputTarget> {
+    const lexical = this.resolve(userPath, field);
+    const name = basename(lexical);
+    if (name === '' || name === '.' || name === '..') {
+      throw refused('invalid_path', `${field} ${showPath(userPath)} does not name a file`, { field, path: userPath });
+    }
+    const parent = await this.#realpath(dirname(lexical), userPath, field, 'output_directory_missing');
+    const target = join(parent, name);
+    await this.#checkTarget(target, userPath, field, overwrite);
+    return { path: target, parent, overwrite };
+  }
+
+  async #checkTarget(target: string, userPath: string, field: string, overwrite: boolean): Promise<void> {
+    let stat;
+    try {
+      stat = await lstat(target);
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return;
+      throw err;
+    }
+    if (stat.isSymbolicLink()) {
+      throw refused('output_is_symlink', `${field} ${showPath(userPath)} is a symbolic link; outputs never follow links`, {
+        field,
+        path: userPath,
+      });
+    }
+    if (!stat.isFile()) {
+      throw refused('output_not_regular_file', `${field} ${showPath(userPath)} exists and is not a regular file`, {
+        field,
+        path: userPath,
+      });
+    }
+    if (!overwrite) {
+      throw refused('output_exists', `${field} ${showPath(userPath)} already exists (set overwrite: true to replace it)`, {
+        field,
+        path: userPath,
+      });
+    }
+  }
+
+  /** Write atomically: exclusive no-follow temp file in the real parent, then rename or link. */
+  async write(target: OutputTarget, data: Uint8Array, field: string, userPath: string): Promise<void> {
+    const stem = basename(target.path).slice(0, 180);
+    const temp = join(target.parent, `.${stem}.${randomBytes(6).toString('hex')}.tmp`);
+    let handle: FileHandle | undefined;
+    let placed = false;
+    try {
+      handle = await open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644);
+      await this.#checkOpened(handle, userPath, field);
+      await handle.writeFile(data);
+      await handle.close();
+      handle = undefined;
+      if (target.overwrite) {
+        await rename(temp, target.path);
+        placed = true;
+      } else {
+        try {
+          await link(temp, target.path); // fails with EEXIST instead of replacing
+        } catch (err) {
+          const code = errnoOf(err);
+          if (code === 'EEXIST') {
+            throw refused('output_exists', `${field} ${showPath(userPath)} already exists (set overwrite: true to replace it)`, {
+              field,
+              path: userPath,
+            });
+          }
+          if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw err;
+          // File systems without hard links: re-check, then rename.
+          await this.#checkTarget(target.path, userPath, field, false);
+          await rename(temp, target.path);
+          placed = true;
+        }
+      }
+    } finally {
+      if (handle) await handle.close().catch(() => {});
+      if (!placed) await unlink(temp).catch(() => {});
+    }
+  }
+
+  /** Realpath of an existing directory inside the roots. */
+  async directory(userPath: string, field: string): Promise<string> {
+    const lexical = this.resolve(userPath, field);
+    const real = await this.#realpath(lexical, userPath, field, 'not_found');
+    const stat = await lstat(real);
+    if (!stat.isDirectory()) {
+      throw refused('not_a_directory', `${field} ${showPath(userPath)} is not a directory`, { field, path: userPath });
+    }
+    return real;
+  }
+
+  /**
+   * Realpath of a directory inside the roots, creating missing components one at a time under
+   * the nearest existing (realpath'd, contained) ancestor.
+   */
+  async ensureDirectory(userPath: string, field: string): Promise<string> {
+    const lexical = this.resolve(userPath, field);
+    const missing: string[] = [];
+    let existing = lexical;
+    for (;;) {
+      try {
+        await lstat(existing);
+        break;
+      } catch (err) {
+        if (errnoOf(err) !== 'ENOENT') throw err;
+        if (missing.length >= 32 || dirname(existing) === existing) {
+          throw refused('not_found', `${field} ${showPath(userPath)} cannot be created`, { field, path: userPath });
+        }
+        missing.unshift(basename(existing));
+        existing = dirname(existing);
+      }
+    }
+    let current = await this.#realpath(existing, userPath, field, 'not_found');
+    for (const part of missing) {
+      const next = join(current, part);
+      try {
+        await mkdir(next, { mode: 0o755 });
+      } catch (err) {
+        if (errnoOf(err) !== 'EEXIST') throw err;
+      }
+      current = await this.#realpath(next, userPath, field, 'not_found');
+    }
+    const stat = await lstat(current);
+    if (!stat.isDirectory()) {
+      throw refused('not_a_directory', `${field} ${showPath(userPath)} is not a directory`, { field, path: userPath });
+    }
+    return current;
+  }
+
+  /**
+   * List files (regular files and links; links are resolved and checked when read) whose name
+   * matches `accept`, in a real directory. Loop-safe: symbolic links to directories are never
+   * descended, every directory is visited once, `skip` subtrees are ignored. Refuses with
+   * -32103 `too_many_files` as soon as more than `maxFiles` match.
+   */
+  async list(
+    directory: string,
+    options: { recursive: boolean; maxFiles: number; accept: (name: string) => boolean; skip?: string; field: string },
+  ): Promise<string[]> {
+    const found: string[] = [];
+    const visited = new Set<string>();
+    const pending = [directory];
+    while (pending.length > 0) {
+      const dir = pending.shift()!;
+      if (visited.has(dir) || (options.skip !== undefined && dir !== directory && inside(options.skip, dir))) continue;
+      visited.add(dir);
+      let handle: Dir;
+      try {
+        handle = await opendir(dir);
+      } catch (err) {
+        if (dir === directory) throw err;
+        continue;
+      }
+      for await (const entry of handle) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) {
+          if (options.recursive) pending.push(path);
+        } else if ((entry.isFile() || entry.isSymbolicLink()) && options.accept(entry.name)) {
+          found.push(path);
+          if (found.length > options.maxFiles) {
+            throw refused(
+              'too_many_files',
+              `${options.field} holds more than ${options.maxFiles} images (limit STEPFLOW_IMAGE_MAX_FILES)`,
+              { field: options.field, limit: options.maxFiles },
+            );
+          }
+        }
+      }
+    }
+    return found.sort();
+  }
+
+  /** `path` relative to its directory, for naming outputs. */
+  static relativeTo(directory: string, path: string): string {
+    return relative(directory, path);
+  }
+}
