@@ -13,6 +13,8 @@ export class ResponseTooLargeError extends BadRequestError {
   }
 }
 
+const noop = () => {};
+
 function decoderFor(coding: string): NodeJS.ReadWriteStream | undefined {
   switch (coding) {
     case 'gzip':
@@ -42,6 +44,8 @@ export async function readBody(
     .filter((c) => c && c !== 'identity');
   const decoders = codings.reverse().map(decoderFor);
   const decodable = decoders.length > 0 && decoders.length <= 3 && decoders.every((d) => d !== undefined);
+  // Destroying an unfinished undici body emits an abort error: nobody needs to hear it.
+  body.on('error', noop);
   const declared = Number(options.contentLength);
   if (!decodable && Number.isFinite(declared) && declared > options.limit) {
     body.destroy();
@@ -71,6 +75,7 @@ export async function readBody(
 
 /** Throw away a body we do not need (redirects): read a little for keep-alive, else close. */
 export async function discardBody(body: Readable & { dump?: (opts?: { limit?: number }) => Promise<void> }): Promise<void> {
+  body.on('error', noop);
   try {
     if (typeof body.dump === 'function') await body.dump({ limit: 64 * 1024 });
     else body.destroy();
