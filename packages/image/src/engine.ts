@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { ComponentValueError, oneSentence } from '@stepflow-packs/core';
 import { refused } from './errors.js';
 import type { ImageSettings, InputFormat } from './settings.js';
 
@@ -105,10 +106,12 @@ export async function readHeader(
   let metadata: sharp.Metadata;
   try {
     // limitInputPixels is enforced just below with the real numbers; the header read decodes nothing.
-    metadata = await sharp(data, { failOn: 'warning', limitInputPixels: false, pages: config.maxPages }).metadata();
+    // Header only: failOn applies when the pixels are decoded.
+    metadata = await sharp(data, { failOn: 'none', limitInputPixels: false, pages: config.maxPages }).metadata();
   } catch (err) {
-    throw refused('unreadable_header', `${what} has an unreadable image header`, {
-      cause: err instanceof Error ? err.message.slice(0, 200) : String(err),
+    throw new ComponentValueError(`${what} has an unreadable image header`, {
+      reason: 'decode_failed',
+      cause: oneSentence(err instanceof Error ? err.message : String(err), 200),
     });
   }
   const width = metadata.width ?? 0;
@@ -117,7 +120,7 @@ export async function readHeader(
   const height = metadata.pages && metadata.pages > 1 ? pageHeight * pages : (metadata.height ?? 0);
   const pixels = width * height;
   if (!(width > 0 && height > 0)) {
-    throw refused('unreadable_header', `${what} declares no dimensions`);
+    throw new ComponentValueError(`${what} declares no dimensions`, { reason: 'decode_failed' });
   }
   if (enforceLimit && pixels > config.maxInputPixels) {
     throw refused(

@@ -20,7 +20,8 @@ const RANK: Record<Operation['type'], number> = {
   blur: 4,
   sharpen: 5,
   composite: 6,
-  grayscale: 7,
+  // sharp converts to greyscale early in its pipeline: keep it in a stage of its own.
+  grayscale: 0,
   rotate: 0,
   flip: 0,
   flop: 0,

@@ -57,12 +57,12 @@ export const processImage = defineComponent({
     const jail = jailFor(ctx.config);
     const toBlob = params.output_blob ?? (params.image_path === undefined && params.output_path === undefined);
     const outputUserPath = toBlob ? undefined : (params.output_path ?? processedName(params.image_path!, params.output_format));
-    // Policy checks on the output location come before any decoding.
+    // Input (read + header only) and output location are checked before any pixel is decoded.
+    const image = await loadImage(params, ctx, { path: 'image_path', blob: 'image_blob_id' });
     const target =
       outputUserPath === undefined
         ? undefined
         : await jail.prepareOutput(outputUserPath, params.output_path ? 'output_path' : 'image_path', params.overwrite);
-    const image = await loadImage(params, ctx, { path: 'image_path', blob: 'image_blob_id' });
     const watermarks = await prepareWatermarks(params.operations, ctx);
     const result = await transform(
       image,
