@@ -145,6 +145,7 @@ export class Semaphore {
   #available: number;
   readonly #waiting: (() => void)[] = [];
   #limit: number;
+  #peak = 0;
 
   constructor(limit: number) {
     this.#limit = limit;
@@ -159,9 +160,19 @@ export class Semaphore {
     return this.#limit - this.#available;
   }
 
+  /** Most jobs ever running at once (observability and tests). */
+  get peak(): number {
+    return this.#peak;
+  }
+
+  resetPeak(): void {
+    this.#peak = this.active;
+  }
+
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.#available > 0) this.#available--;
     else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#peak = Math.max(this.#peak, this.active);
     try {
       return await task();
     } finally {

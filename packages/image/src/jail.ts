@@ -299,8 +299,8 @@ export class Jail {
   }
 
   /**
-   * List files (regular files and links; links are resolved and checked when read) whose name
-   * matches `accept`, in a real directory. Loop-safe: symbolic links to directories are never
+   * List the non-directory entries whose name matches `accept` (links, FIFOs and devices
+   * included: they are resolved and refused when read, so they show up as per-file failures). Loop-safe: symbolic links to directories are never
    * descended, every directory is visited once, `skip` subtrees are ignored. Refuses with
    * -32103 `too_many_files` as soon as more than `maxFiles` match.
    */
@@ -326,7 +326,7 @@ export class Jail {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) {
           if (options.recursive) pending.push(path);
-        } else if ((entry.isFile() || entry.isSymbolicLink()) && options.accept(entry.name)) {
+        } else if (options.accept(entry.name)) {
           found.push(path);
           if (found.length > options.maxFiles) {
             throw refused(
