@@ -1,7 +1,12 @@
 import { z } from '@stepflow-packs/core';
 
 /** Options shared by parse_csv and format_csv. */
-export const delimiter = z.string().min(1).max(8).default(',').describe('Field delimiter (default ",")');
+export const delimiter = z
+  .string()
+  .min(1)
+  .max(8)
+  .default(',')
+  .describe('Field delimiter (default ",")');
 export const quote = z.string().length(1).default('"').describe('Quote character (default ")');
 
 /** Split text into chunks without separating a surrogate pair (so each chunk is valid UTF-16). */

@@ -49,7 +49,8 @@ export function jsonSize(value: unknown): number {
       }
       const keys = Object.keys(value);
       let size = 1 + Math.max(keys.length, 1);
-      for (const key of keys) size += Buffer.byteLength(key) + 3 + jsonSize((value as Record<string, unknown>)[key]);
+      for (const key of keys)
+        size += Buffer.byteLength(key) + 3 + jsonSize((value as Record<string, unknown>)[key]);
       return size;
     }
     default:
@@ -109,7 +110,8 @@ export class Pacer {
 
   async pause(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    if (this.#signal.aborted) throw new ComponentError('The request was cancelled', { reason: 'cancelled' });
+    if (this.#signal.aborted)
+      throw new ComponentError('The request was cancelled', { reason: 'cancelled' });
     this.#since = performance.now();
   }
 }

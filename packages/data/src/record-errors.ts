@@ -13,7 +13,10 @@ export type OnRecordError = z.output<typeof onRecordError>;
 export const recordIssue = z.object({
   index: z.number().int().describe('Position of the record in the input list'),
   path: z.string().describe('Where the problem is, e.g. records[3].age'),
-  field: z.string().nullable().describe('The field concerned (dot path), or null for the whole record'),
+  field: z
+    .string()
+    .nullable()
+    .describe('The field concerned (dot path), or null for the whole record'),
   reason: z.string().describe('Machine-readable reason'),
   message: z.string().describe('One-sentence explanation naming the path'),
 });
@@ -34,9 +37,20 @@ export class RecordErrors {
 
   add(index: number, field: readonly string[] | null, reason: string, detail: string): void {
     const path = formatPath(this.#root, [index, ...(field ?? [])]);
-    const issue: RecordIssue = { index, path, field: field ? fieldName(field) : null, reason, message: `${path}: ${detail}` };
+    const issue: RecordIssue = {
+      index,
+      path,
+      field: field ? fieldName(field) : null,
+      reason,
+      message: `${path}: ${detail}`,
+    };
     if (this.#mode === 'fail') {
-      throw new ComponentValueError(issue.message, { reason, record: index, field: issue.field, path });
+      throw new ComponentValueError(issue.message, {
+        reason,
+        record: index,
+        field: issue.field,
+        path,
+      });
     }
     this.#failed.add(index);
     this.issues.push(issue);

@@ -66,7 +66,11 @@ export function getPath(root: unknown, path: readonly string[]): Lookup {
  * are written (they may be shared with the input); missing ones are created. Returns a
  * description of the obstacle when a segment on the way is not an object.
  */
-export function setPath(target: Fields, path: readonly string[], value: unknown): string | undefined {
+export function setPath(
+  target: Fields,
+  path: readonly string[],
+  value: unknown,
+): string | undefined {
   let current = target;
   for (let i = 0; i < path.length - 1; i += 1) {
     const segment = path[i]!;
@@ -110,7 +114,8 @@ export function exceedsDepth(value: unknown, max: number, level = 1): boolean {
   if (level > max) return true;
   const children = Array.isArray(value) ? value : Object.values(value);
   for (const child of children) {
-    if (typeof child === 'object' && child !== null && exceedsDepth(child, max, level + 1)) return true;
+    if (typeof child === 'object' && child !== null && exceedsDepth(child, max, level + 1))
+      return true;
   }
   return false;
 }
@@ -143,7 +148,8 @@ export function compareCodePoints(a: string, b: string): number {
 }
 
 // Surrogates (astral code points) must sort after U+E000–U+FFFF.
-const fixup = (unit: number): number => (unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit);
+const fixup = (unit: number): number =>
+  unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit;
 
 export type Scalar = string | number | boolean;
 

@@ -74,8 +74,14 @@ class RegexPool {
   #busy = 0;
   #re2jsPath: string | undefined;
 
-  async run(patterns: PatternSpec[], inputs: string[][], timeoutMs: number, signal: AbortSignal): Promise<Uint8Array[]> {
-    if (this.#busy >= MAX_WORKERS) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  async run(
+    patterns: PatternSpec[],
+    inputs: string[][],
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<Uint8Array[]> {
+    if (this.#busy >= MAX_WORKERS)
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
     this.#busy += 1;
     let worker: Worker | undefined;
     try {
@@ -95,7 +101,10 @@ class RegexPool {
 
   #spawn(): Worker {
     this.#re2jsPath ??= createRequire(import.meta.url).resolve('re2js');
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { re2js: this.#re2jsPath } });
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { re2js: this.#re2jsPath },
+    });
     worker.unref();
     // Errors are handled per job; an idle worker that dies is simply dropped.
     worker.on('error', () => {});
@@ -132,10 +141,25 @@ class RegexPool {
             : reject(new ComponentError(`The regex worker failed: ${reply.error ?? 'no result'}`)),
         );
       const onError = (err: Error) =>
-        settle(() => reject(new ResourceUnavailableError(`The regex worker failed: ${err.message}`, { reason: 'regex_worker_failed' })));
+        settle(() =>
+          reject(
+            new ResourceUnavailableError(`The regex worker failed: ${err.message}`, {
+              reason: 'regex_worker_failed',
+            }),
+          ),
+        );
       const onExit = () =>
-        settle(() => reject(new ResourceUnavailableError('The regex worker exited unexpectedly', { reason: 'regex_worker_failed' })));
-      const onAbort = () => settle(() => reject(new ComponentError('The request was cancelled', { reason: 'cancelled' })));
+        settle(() =>
+          reject(
+            new ResourceUnavailableError('The regex worker exited unexpectedly', {
+              reason: 'regex_worker_failed',
+            }),
+          ),
+        );
+      const onAbort = () =>
+        settle(() =>
+          reject(new ComponentError('The request was cancelled', { reason: 'cancelled' })),
+        );
       const timer = setTimeout(
         () =>
           settle(() =>

@@ -7,11 +7,16 @@ import { recordIssue } from './record-errors.js';
  * silently drop a `__proto__` key; this schema keeps the parsed value as it arrived.)
  */
 export const jsonObject = (description: string) =>
-  z.custom<Fields>(isObject, { message: 'expected an object' }).meta({ type: 'object' }).describe(description);
+  z
+    .custom<Fields>(isObject, { message: 'expected an object' })
+    .meta({ type: 'object' })
+    .describe(description);
 
 /** Any JSON value, including null (but not absent). */
 export const jsonValue = (description: string) =>
-  z.custom<unknown>((value) => value !== undefined, { message: 'a value is required' }).describe(description);
+  z
+    .custom<unknown>((value) => value !== undefined, { message: 'a value is required' })
+    .describe(description);
 
 export const records = z.array(jsonObject('A record')).describe('The records (JSON objects)');
 
@@ -21,7 +26,9 @@ export const fieldRef = z
     'A field: "name", or a dot path into nested objects and arrays ("address.city", "tags.0"); use an array of segments (["a.b"]) for keys that contain dots',
   );
 
-export const errors = z.array(recordIssue).describe('Records left out of the result, each naming records[i].field');
+export const errors = z
+  .array(recordIssue)
+  .describe('Records left out of the result, each naming records[i].field');
 
 export const stats = (extra: Record<string, z.ZodType> = {}) =>
   z

@@ -18,5 +18,9 @@ function capitalise(word: string): string {
   if (!match) return word.toLowerCase();
   const at = match.index;
   const letter = match[0];
-  return word.slice(0, at).toLowerCase() + letter.toUpperCase() + word.slice(at + letter.length).toLowerCase();
+  return (
+    word.slice(0, at).toLowerCase() +
+    letter.toUpperCase() +
+    word.slice(at + letter.length).toLowerCase()
+  );
 }

@@ -18,18 +18,30 @@ import { settings } from '../settings.js';
 
 const metric = z.strictObject({
   op: z.enum(['count', 'sum', 'avg', 'min', 'max']).describe('count, sum, avg, min or max'),
-  field: fieldRef.optional().describe('Field to aggregate (required except for count, which counts records without it)'),
-  as: z.string().min(1).max(1024).optional().describe('Output name (default "count" or "<op>_<field>")'),
+  field: fieldRef
+    .optional()
+    .describe('Field to aggregate (required except for count, which counts records without it)'),
+  as: z
+    .string()
+    .min(1)
+    .max(1024)
+    .optional()
+    .describe('Output name (default "count" or "<op>_<field>")'),
 });
 
 type Metric = z.output<typeof metric>;
 
-const metricName = (m: Metric) => m.as ?? (m.field === undefined ? m.op : `${m.op}_${fieldName(parseField(m.field))}`);
+const metricName = (m: Metric) =>
+  m.as ?? (m.field === undefined ? m.op : `${m.op}_${fieldName(parseField(m.field))}`);
 
 const input = z
   .strictObject({
     records,
-    group_by: z.array(fieldRef).max(32).default([]).describe('Fields whose values form the group key (none: one group)'),
+    group_by: z
+      .array(fieldRef)
+      .max(32)
+      .default([])
+      .describe('Fields whose values form the group key (none: one group)'),
     metrics: z.array(metric).min(1).max(100).describe('What to compute per group'),
     on_record_error: onRecordError,
   })
@@ -37,11 +49,19 @@ const input = z
     const names = new Set(value.group_by.map((g) => fieldName(parseField(g))));
     value.metrics.forEach((m, i) => {
       if (m.op !== 'count' && m.field === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['metrics', i, 'field'], message: `${m.op} needs a field` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'field'],
+          message: `${m.op} needs a field`,
+        });
       }
       const name = metricName(m);
       if (names.has(name)) {
-        ctx.addIssue({ code: 'custom', path: ['metrics', i, 'as'], message: `output name ${JSON.stringify(name)} is used twice` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'as'],
+          message: `output name ${JSON.stringify(name)} is used twice`,
+        });
       }
       names.add(name);
     });
@@ -70,7 +90,9 @@ export const aggregate = defineComponent({
   output: z.object({
     groups: z
       .array(z.record(z.string(), z.unknown()))
-      .describe('One object per group: the group_by fields (missing = null) and the metrics. Missing/null values are ignored; sum of none is 0, avg/min/max of none are null'),
+      .describe(
+        'One object per group: the group_by fields (missing = null) and the metrics. Missing/null values are ignored; sum of none is 0, avg/min/max of none are null',
+      ),
     errors,
     stats: stats({ groups: z.number().int().describe('Number of groups') }).describe(
       'records_out counts the records that were aggregated',
@@ -81,7 +103,11 @@ export const aggregate = defineComponent({
     const problems = new RecordErrors(on_record_error);
     const pacer = new Pacer(ctx.signal);
     const keyPaths = group_by.map(parseField);
-    const plan = metrics.map((m) => ({ op: m.op, path: m.field === undefined ? undefined : parseField(m.field), name: metricName(m) }));
+    const plan = metrics.map((m) => ({
+      op: m.op,
+      path: m.field === undefined ? undefined : parseField(m.field),
+      name: metricName(m),
+    }));
     const groups = new Map<string, Group>();
     let aggregated = 0;
 
@@ -95,7 +121,12 @@ export const aggregate = defineComponent({
         if (m.path && value !== null) {
           const numeric = m.op === 'sum' || m.op === 'avg';
           if (numeric ? typeof value !== 'number' : m.op !== 'count' && !isScalar(value)) {
-            problems.add(i, m.path, 'type_mismatch', `${m.op} needs ${numeric ? 'a number' : 'a string, number or boolean'}, got ${typeName(value)}`);
+            problems.add(
+              i,
+              m.path,
+              'type_mismatch',
+              `${m.op} needs ${numeric ? 'a number' : 'a string, number or boolean'}, got ${typeName(value)}`,
+            );
             bad = true;
             break;
           }
@@ -110,7 +141,11 @@ export const aggregate = defineComponent({
       const id = canonicalJson(key);
       let group = groups.get(id);
       if (!group) {
-        group = { key, records: 0, metrics: plan.map(() => ({ count: 0, sum: 0, compensation: 0, min: null, max: null })) };
+        group = {
+          key,
+          records: 0,
+          metrics: plan.map(() => ({ count: 0, sum: 0, compensation: 0, min: null, max: null })),
+        };
         groups.set(id, group);
       }
       group.records += 1;
@@ -131,7 +166,12 @@ export const aggregate = defineComponent({
     return {
       groups: out,
       errors: problems.issues,
-      stats: { records_in: list.length, records_out: aggregated, records_errored: problems.count, groups: out.length },
+      stats: {
+        records_in: list.length,
+        records_out: aggregated,
+        records_errored: problems.count,
+        groups: out.length,
+      },
     };
   },
 });
@@ -142,7 +182,8 @@ function accumulate(acc: Accumulator, value: unknown): void {
   if (typeof value === 'number') {
     // Neumaier summation keeps long sums of mixed magnitudes accurate.
     const t = acc.sum + value;
-    acc.compensation += Math.abs(acc.sum) >= Math.abs(value) ? acc.sum - t + value : value - t + acc.sum;
+    acc.compensation +=
+      Math.abs(acc.sum) >= Math.abs(value) ? acc.sum - t + value : value - t + acc.sum;
     acc.sum = t;
   }
   if (isScalar(value)) {
@@ -151,7 +192,11 @@ function accumulate(acc: Accumulator, value: unknown): void {
   }
 }
 
-function result(m: { op: Metric['op']; path: readonly string[] | undefined; name: string }, group: Group, acc: Accumulator): unknown {
+function result(
+  m: { op: Metric['op']; path: readonly string[] | undefined; name: string },
+  group: Group,
+  acc: Accumulator,
+): unknown {
   switch (m.op) {
     case 'count':
       return m.path ? acc.count : group.records;
@@ -168,7 +213,10 @@ function result(m: { op: Metric['op']; path: readonly string[] | undefined; name
 
 function finite(value: number, name: string): number {
   if (!Number.isFinite(value)) {
-    throw new ComponentValueError(`${name} overflows the range of a double`, { reason: 'non_finite_result', metric: name });
+    throw new ComponentValueError(`${name} overflows the range of a double`, {
+      reason: 'non_finite_result',
+      metric: name,
+    });
   }
   return value === 0 ? 0 : value;
 }

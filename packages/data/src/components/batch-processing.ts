@@ -30,7 +30,9 @@ export const batchProcessing = defineComponent({
   output: z.object({
     processed_items: z
       .array(z.record(z.string(), z.unknown()))
-      .describe('Each item with processed: true and checksum (hex SHA-256 of the item’s canonical JSON, keys sorted)'),
+      .describe(
+        'Each item with processed: true and checksum (hex SHA-256 of the item’s canonical JSON, keys sorted)',
+      ),
     processing_stats: z.object({
       total_items: z.number().int(),
       batches_processed: z.number().int(),

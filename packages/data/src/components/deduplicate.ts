@@ -15,14 +15,18 @@ export const deduplicate = defineComponent({
       .array(fieldRef)
       .max(32)
       .default([])
-      .describe('Fields that identify a record (deep JSON equality; missing = null). Empty: compare whole records'),
+      .describe(
+        'Fields that identify a record (deep JSON equality; missing = null). Empty: compare whole records',
+      ),
     keep: z.enum(['first', 'last']).default('first').describe('Which of the duplicates survives'),
   }),
   output: z.object({
-    records: z.array(z.record(z.string(), z.unknown())).describe('The surviving records, in input order'),
-    stats: stats({ duplicates_removed: z.number().int().describe('Records dropped as duplicates') }).describe(
-      'records_in = records_out + duplicates_removed (no record can fail)',
-    ),
+    records: z
+      .array(z.record(z.string(), z.unknown()))
+      .describe('The surviving records, in input order'),
+    stats: stats({
+      duplicates_removed: z.number().int().describe('Records dropped as duplicates'),
+    }).describe('records_in = records_out + duplicates_removed (no record can fail)'),
   }),
   async execute({ records: list, keys, keep }, ctx) {
     checkRecords(list, ctx.config);

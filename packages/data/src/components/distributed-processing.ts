@@ -24,7 +24,12 @@ export const distributedProcessing = defineComponent({
   input: z.strictObject({
     task_id: z.string().min(1).max(1024).describe('Caller-chosen task identifier, echoed back'),
     data: jsonObject('The task payload'),
-    processing_mode: z.string().min(1).max(256).default('standard').describe('Free-form mode label, echoed back'),
+    processing_mode: z
+      .string()
+      .min(1)
+      .max(256)
+      .default('standard')
+      .describe('Free-form mode label, echoed back'),
     priority: z
       .number()
       .int()

@@ -1,7 +1,14 @@
 import { defineComponent, z } from '@stepflow-packs/core';
 import { checkRecords, Pacer } from '../limits.js';
 import { onRecordError, RecordErrors } from '../record-errors.js';
-import { canonicalJson, compareCodePoints, getPath, parseField, typeName, type Fields } from '../records.js';
+import {
+  canonicalJson,
+  compareCodePoints,
+  getPath,
+  parseField,
+  typeName,
+  type Fields,
+} from '../records.js';
 import { checkPattern, matchAll, type PatternSpec } from '../regex.js';
 import { errors, fieldRef, jsonValue, records, stats } from '../schemas.js';
 import { settings } from '../settings.js';
@@ -9,12 +16,16 @@ import { settings } from '../settings.js';
 const predicate = z.discriminatedUnion('op', [
   z.strictObject({
     field: fieldRef,
-    op: z.enum(['eq', 'ne']).describe('eq: equal JSON value (deep); ne: not eq (a missing field is ne anything)'),
+    op: z
+      .enum(['eq', 'ne'])
+      .describe('eq: equal JSON value (deep); ne: not eq (a missing field is ne anything)'),
     value: jsonValue('Value to compare with'),
   }),
   z.strictObject({
     field: fieldRef,
-    op: z.enum(['gt', 'gte', 'lt', 'lte']).describe('Order comparison; numbers with numbers, strings with strings (by code point)'),
+    op: z
+      .enum(['gt', 'gte', 'lt', 'lte'])
+      .describe('Order comparison; numbers with numbers, strings with strings (by code point)'),
     value: z.union([z.number(), z.string()]).describe('Number or string to compare with'),
   }),
   z.strictObject({
@@ -24,17 +35,24 @@ const predicate = z.discriminatedUnion('op', [
   }),
   z.strictObject({
     field: fieldRef,
-    op: z.literal('contains').describe('A string field contains the substring, or an array field contains the element'),
+    op: z
+      .literal('contains')
+      .describe('A string field contains the substring, or an array field contains the element'),
     value: jsonValue('Substring (for string fields) or element (for array fields)'),
   }),
   z.strictObject({
     field: fieldRef,
     op: z.literal('exists').describe('The field is present (null counts as present)'),
-    value: z.boolean().default(true).describe('true: keep records that have the field; false: records that lack it'),
+    value: z
+      .boolean()
+      .default(true)
+      .describe('true: keep records that have the field; false: records that lack it'),
   }),
   z.strictObject({
     field: fieldRef,
-    op: z.literal('matches').describe('A string field matches an RE2 regular expression (unanchored search)'),
+    op: z
+      .literal('matches')
+      .describe('A string field matches an RE2 regular expression (unanchored search)'),
     value: z.string().describe('RE2 syntax (no backreferences or lookaround); anchor with ^ and $'),
     case_insensitive: z.boolean().default(false).describe('Match letters regardless of case'),
   }),
@@ -85,19 +103,27 @@ function evaluate(p: Prepared, record: Fields, index: number): Verdict {
         };
       }
       const c =
-        typeof target === 'number' ? (value as number) - target : compareCodePoints(value as string, target);
+        typeof target === 'number'
+          ? (value as number) - target
+          : compareCodePoints(value as string, target);
       return ORDER[predicate.op](c);
     }
     case 'contains': {
       if (value === undefined || value === null) return false;
       if (typeof value === 'string') {
         if (typeof predicate.value !== 'string') {
-          return { reason: 'type_mismatch', error: `a string field can only contain a string, got ${typeName(predicate.value)} as the value` };
+          return {
+            reason: 'type_mismatch',
+            error: `a string field can only contain a string, got ${typeName(predicate.value)} as the value`,
+          };
         }
         return value.includes(predicate.value);
       }
       if (Array.isArray(value)) return value.some((item) => canonicalJson(item) === p.canonical);
-      return { reason: 'type_mismatch', error: `contains needs a string or an array, got ${typeName(value)}` };
+      return {
+        reason: 'type_mismatch',
+        error: `contains needs a string or an array, got ${typeName(value)}`,
+      };
     }
     case 'matches': {
       const result = p.matched![index]!;
@@ -116,11 +142,16 @@ export const filterRecords = defineComponent({
   input: z.strictObject({
     records,
     where: z.array(predicate).min(1).max(100).describe('Predicates, evaluated in order'),
-    match: z.enum(['all', 'any']).default('all').describe('all: every predicate must hold; any: at least one'),
+    match: z
+      .enum(['all', 'any'])
+      .default('all')
+      .describe('all: every predicate must hold; any: at least one'),
     on_record_error: onRecordError,
   }),
   output: z.object({
-    records: z.array(z.record(z.string(), z.unknown())).describe('Records that passed, in input order'),
+    records: z
+      .array(z.record(z.string(), z.unknown()))
+      .describe('Records that passed, in input order'),
     errors,
     stats: stats({ records_rejected: z.number().int().describe('Records that did not pass') }),
   }),
@@ -128,7 +159,8 @@ export const filterRecords = defineComponent({
     checkRecords(input, ctx.config);
     const prepared: Prepared[] = where.map((predicate) => {
       const p: Prepared = { predicate, path: parseField(predicate.field) };
-      if (predicate.op === 'eq' || predicate.op === 'ne' || predicate.op === 'contains') p.canonical = canonicalJson(predicate.value);
+      if (predicate.op === 'eq' || predicate.op === 'ne' || predicate.op === 'contains')
+        p.canonical = canonicalJson(predicate.value);
       if (predicate.op === 'in') p.candidates = new Set(predicate.value.map(canonicalJson));
       return p;
     });
@@ -164,7 +196,12 @@ export const filterRecords = defineComponent({
     return {
       records: kept,
       errors: problems.issues,
-      stats: { records_in: input.length, records_out: kept.length, records_errored: problems.count, records_rejected: rejected },
+      stats: {
+        records_in: input.length,
+        records_out: kept.length,
+        records_errored: problems.count,
+        records_rejected: rejected,
+      },
     };
   },
 });
@@ -200,6 +237,7 @@ async function runPatterns(
   jobs.forEach((p, j) => {
     const hits = results[j]!;
     const matched = p.matched!;
-    for (let i = 0; i < matched.length; i += 1) if (matched[i]! >= 0) matched[i] = hits[matched[i]!]!;
+    for (let i = 0; i < matched.length; i += 1)
+      if (matched[i]! >= 0) matched[i] = hits[matched[i]!]!;
   });
 }

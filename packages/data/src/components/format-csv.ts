@@ -33,16 +33,26 @@ export const formatCsv = defineComponent({
       .max(10_000)
       .refine((names) => new Set(names).size === names.length, 'column names must be distinct')
       .optional()
-      .describe('Columns to write, in order (default: every top-level key, in order of first appearance)'),
+      .describe(
+        'Columns to write, in order (default: every top-level key, in order of first appearance)',
+      ),
     header: z.boolean().default(true).describe('Write the column names as the first row'),
     delimiter,
     quote,
-    quoted: z.boolean().default(false).describe('Quote every field (default: only fields that need it)'),
-    record_delimiter: z.enum(['unix', 'windows']).default('unix').describe('unix: \\n; windows: \\r\\n'),
+    quoted: z
+      .boolean()
+      .default(false)
+      .describe('Quote every field (default: only fields that need it)'),
+    record_delimiter: z
+      .enum(['unix', 'windows'])
+      .default('unix')
+      .describe('unix: \\n; windows: \\r\\n'),
     escape_formulas: z
       .boolean()
       .default(false)
-      .describe('Prefix fields starting with = + - @ (or tab/CR) with a quote so spreadsheets do not run them as formulas'),
+      .describe(
+        'Prefix fields starting with = + - @ (or tab/CR) with a quote so spreadsheets do not run them as formulas',
+      ),
   }),
   output: z.object({
     csv: z.string().describe('The CSV text, ending with a record delimiter when not empty'),
@@ -69,7 +79,9 @@ export const formatCsv = defineComponent({
     };
     if (input.header && columns.length > 0) append(stringify([columns], options));
     for (let start = 0; start < list.length; start += ROWS_PER_CHUNK) {
-      const rows = list.slice(start, start + ROWS_PER_CHUNK).map((record) => columns.map((c) => cell(ownValue(record, c))));
+      const rows = list
+        .slice(start, start + ROWS_PER_CHUNK)
+        .map((record) => columns.map((c) => cell(ownValue(record, c))));
       append(stringify(rows, options));
       if (pacer.due()) await pacer.pause();
     }

@@ -1,17 +1,31 @@
 import { defineComponent, z } from '@stepflow-packs/core';
 import { checkRecords, OutputBudget, Pacer } from '../limits.js';
 import { onRecordError, RecordErrors } from '../record-errors.js';
-import { copyRecord, emptyRecord, fieldName, getPath, parseField, setPath, type Fields } from '../records.js';
+import {
+  copyRecord,
+  emptyRecord,
+  fieldName,
+  getPath,
+  parseField,
+  setPath,
+  type Fields,
+} from '../records.js';
 import { errors, fieldRef, jsonValue, records, stats } from '../schemas.js';
 import { settings } from '../settings.js';
 
 const key = z.string().max(1024);
 
-function unique<T>(list: T[] | undefined, by: (item: T) => string, ctx: z.RefinementCtx, name: string) {
+function unique<T>(
+  list: T[] | undefined,
+  by: (item: T) => string,
+  ctx: z.RefinementCtx,
+  name: string,
+) {
   const seen = new Set<string>();
   list?.forEach((item, i) => {
     const k = by(item);
-    if (seen.has(k)) ctx.addIssue({ code: 'custom', path: [name, i], message: `duplicate ${JSON.stringify(k)}` });
+    if (seen.has(k))
+      ctx.addIssue({ code: 'custom', path: [name, i], message: `duplicate ${JSON.stringify(k)}` });
     seen.add(k);
   });
 }
@@ -19,26 +33,46 @@ function unique<T>(list: T[] | undefined, by: (item: T) => string, ctx: z.Refine
 const input = z
   .strictObject({
     records,
-    pick: z.array(key).max(10_000).optional().describe('Keep only these top-level keys (applied first)'),
-    omit: z.array(key).max(10_000).optional().describe('Remove these top-level keys'),
-    rename: z
-      .array(z.strictObject({ from: key.describe('Existing top-level key'), to: key.describe('New name') }))
+    pick: z
+      .array(key)
       .max(10_000)
       .optional()
-      .describe('Rename top-level keys, all at once and in place (a renamed value replaces an existing key of the new name)'),
+      .describe('Keep only these top-level keys (applied first)'),
+    omit: z.array(key).max(10_000).optional().describe('Remove these top-level keys'),
+    rename: z
+      .array(
+        z.strictObject({
+          from: key.describe('Existing top-level key'),
+          to: key.describe('New name'),
+        }),
+      )
+      .max(10_000)
+      .optional()
+      .describe(
+        'Rename top-level keys, all at once and in place (a renamed value replaces an existing key of the new name)',
+      ),
     copy: z
       .array(
         z.strictObject({
           from: fieldRef.describe('Path read from the ORIGINAL record'),
-          to: fieldRef.describe('Path written in the result (missing objects on the way are created)'),
-          default: jsonValue('Value used when `from` is missing (without it a missing path is a per-record error)').optional(),
+          to: fieldRef.describe(
+            'Path written in the result (missing objects on the way are created)',
+          ),
+          default: jsonValue(
+            'Value used when `from` is missing (without it a missing path is a per-record error)',
+          ).optional(),
         }),
       )
       .max(1_000)
       .optional()
       .describe('Copy (nested) values'),
     set: z
-      .array(z.strictObject({ field: fieldRef.describe('Path to write'), value: jsonValue('Constant to store') }))
+      .array(
+        z.strictObject({
+          field: fieldRef.describe('Path to write'),
+          value: jsonValue('Constant to store'),
+        }),
+      )
       .max(1_000)
       .optional()
       .describe('Set constants (applied last)'),
@@ -58,7 +92,9 @@ export const mapFields = defineComponent({
   settings,
   input,
   output: z.object({
-    records: z.array(z.record(z.string(), z.unknown())).describe('Reshaped records, in input order'),
+    records: z
+      .array(z.record(z.string(), z.unknown()))
+      .describe('Reshaped records, in input order'),
     errors,
     stats: stats(),
   }),
@@ -70,7 +106,11 @@ export const mapFields = defineComponent({
     const pacer = new Pacer(ctx.signal);
     const plan = {
       renames: spec.rename ? new Map(spec.rename.map((r) => [r.from, r.to])) : undefined,
-      copies: (spec.copy ?? []).map((c) => ({ from: parseField(c.from), to: parseField(c.to), spec: c })),
+      copies: (spec.copy ?? []).map((c) => ({
+        from: parseField(c.from),
+        to: parseField(c.to),
+        spec: c,
+      })),
       sets: (spec.set ?? []).map((s) => ({ path: parseField(s.field), value: s.value })),
     };
     const out: Fields[] = [];
@@ -92,11 +132,21 @@ export const mapFields = defineComponent({
 
 interface Plan {
   renames: Map<string, string> | undefined;
-  copies: { from: readonly string[]; to: readonly string[]; spec: NonNullable<Spec['copy']>[number] }[];
+  copies: {
+    from: readonly string[];
+    to: readonly string[];
+    spec: NonNullable<Spec['copy']>[number];
+  }[];
   sets: { path: readonly string[]; value: unknown }[];
 }
 
-function mapRecord(record: Fields, index: number, spec: Spec, plan: Plan, problems: RecordErrors): Fields | undefined {
+function mapRecord(
+  record: Fields,
+  index: number,
+  spec: Spec,
+  plan: Plan,
+  problems: RecordErrors,
+): Fields | undefined {
   let out: Fields;
   if (spec.pick) {
     out = emptyRecord();
@@ -109,7 +159,12 @@ function mapRecord(record: Fields, index: number, spec: Spec, plan: Plan, proble
   for (const c of plan.copies) {
     const found = getPath(record, c.from);
     if (!found.found && c.spec.default === undefined) {
-      problems.add(index, c.from, 'missing_field', `not found (copy to ${fieldName(c.to)} needs it, or give a default)`);
+      problems.add(
+        index,
+        c.from,
+        'missing_field',
+        `not found (copy to ${fieldName(c.to)} needs it, or give a default)`,
+      );
       return undefined;
     }
     const obstacle = setPath(out, c.to, found.found ? found.value : c.spec.default);

@@ -39,20 +39,30 @@ export const parseCsv = defineComponent({
       .max(10_000)
       .refine((names) => new Set(names).size === names.length, 'column names must be distinct')
       .optional()
-      .describe('Column names to use (replacing the header row when header is true); default: the header row, or column_1… without one'),
+      .describe(
+        'Column names to use (replacing the header row when header is true); default: the header row, or column_1… without one',
+      ),
     delimiter,
     quote,
-    escape: z.string().length(1).default('"').describe('Character that escapes a quote inside a quoted field (default ")'),
+    escape: z
+      .string()
+      .length(1)
+      .default('"')
+      .describe('Character that escapes a quote inside a quoted field (default ")'),
     trim: z.boolean().default(false).describe('Remove whitespace around unquoted fields'),
     skip_empty_lines: z.boolean().default(true).describe('Ignore empty lines'),
     infer_types: z
       .boolean()
       .default(false)
-      .describe('Turn JSON-style numbers into numbers, true/false into booleans and empty fields into null (default: all strings)'),
+      .describe(
+        'Turn JSON-style numbers into numbers, true/false into booleans and empty fields into null (default: all strings)',
+      ),
     on_record_error: onRecordError,
   }),
   output: z.object({
-    records: z.array(z.record(z.string(), z.unknown())).describe('One object per data row, keys in column order'),
+    records: z
+      .array(z.record(z.string(), z.unknown()))
+      .describe('One object per data row, keys in column order'),
     columns: z.array(z.string()).describe('The column names used'),
     errors,
     stats: stats().describe('records_in counts data rows (the header row excluded)'),
@@ -89,18 +99,34 @@ export const parseCsv = defineComponent({
         rows += 1;
         checkCount(rows, ctx.config, 'csv rows');
         if (cells.length !== columns.length) {
-          problems.add(index, null, 'column_count', `line ${info.lines} has ${cells.length} fields; expected ${columns.length}`);
+          problems.add(
+            index,
+            null,
+            'column_count',
+            `line ${info.lines} has ${cells.length} fields; expected ${columns.length}`,
+          );
           continue;
         }
         const record = emptyRecord();
-        columns.forEach((name, i) => (record[name] = input.infer_types ? infer(cells[i]!) : cells[i]));
+        columns.forEach(
+          (name, i) => (record[name] = input.infer_types ? infer(cells[i]!) : cells[i]),
+        );
         budget.chargeValue(record, 'records');
         out.push(record);
         if (pacer.due()) await pacer.pause();
       }
     } catch (err) {
-      if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('CSV_')) {
-        throw new ComponentValueError(`csv: ${err.message}`, { reason: 'csv_syntax', csv_code: err.code, line: (err as { lines?: number }).lines });
+      if (
+        err instanceof Error &&
+        'code' in err &&
+        typeof err.code === 'string' &&
+        err.code.startsWith('CSV_')
+      ) {
+        throw new ComponentValueError(`csv: ${err.message}`, {
+          reason: 'csv_syntax',
+          csv_code: err.code,
+          line: (err as { lines?: number }).lines,
+        });
       }
       throw err;
     } finally {
@@ -119,10 +145,13 @@ function checkHeader(cells: string[]): string[] {
   const seen = new Set<string>();
   for (const name of cells) {
     if (seen.has(name)) {
-      throw new BadRequestError(`csv: the header names column ${JSON.stringify(name)} twice; give distinct names in columns`, {
-        reason: 'duplicate_column',
-        column: name,
-      });
+      throw new BadRequestError(
+        `csv: the header names column ${JSON.stringify(name)} twice; give distinct names in columns`,
+        {
+          reason: 'duplicate_column',
+          column: name,
+        },
+      );
     }
     seen.add(name);
   }

@@ -7,13 +7,22 @@ import { titleCase } from '../text.js';
 
 const processingRules = z
   .strictObject({
-    uppercase: z.boolean().optional().describe('Upper-case string values (wins over the other rules)'),
+    uppercase: z
+      .boolean()
+      .optional()
+      .describe('Upper-case string values (wins over the other rules)'),
     lowercase: z.boolean().optional().describe('Lower-case string values (wins over title_case)'),
     title_case: z
       .boolean()
       .optional()
-      .describe('Capitalise the first letter of each word and lower-case the rest; words containing @ or :// are kept'),
-    fields: z.array(z.string()).max(10_000).optional().describe('Only transform these top-level keys (default: every string value)'),
+      .describe(
+        'Capitalise the first letter of each word and lower-case the rest; words containing @ or :// are kept',
+      ),
+    fields: z
+      .array(z.string())
+      .max(10_000)
+      .optional()
+      .describe('Only transform these top-level keys (default: every string value)'),
   })
   .describe('String transformations for the top-level string values of data');
 
@@ -35,17 +44,28 @@ export const processData = defineComponent({
   input: z.strictObject({
     data: jsonObject('The object whose top-level string values are transformed'),
     processing_rules: processingRules.nullable().optional(),
-    include_metadata: z.boolean().default(true).describe('Return metadata about the processing (else metadata is {})'),
+    include_metadata: z
+      .boolean()
+      .default(true)
+      .describe('Return metadata about the processing (else metadata is {})'),
   }),
   output: z.object({
-    processed_data: z.record(z.string(), z.unknown()).describe('data with the rules applied (every key kept)'),
+    processed_data: z
+      .record(z.string(), z.unknown())
+      .describe('data with the rules applied (every key kept)'),
     metadata: z
       .object({
         processed_at: z.string().optional().describe('ISO 8601 time of processing'),
         original_keys: z.array(z.string()).optional(),
         processed_keys: z.array(z.string()).optional(),
-        rules_applied: z.unknown().optional().describe('The processing_rules as given ({} when none)'),
-        component_version: z.string().optional().describe('Version of this component contract ("1.0.0")'),
+        rules_applied: z
+          .unknown()
+          .optional()
+          .describe('The processing_rules as given ({} when none)'),
+        component_version: z
+          .string()
+          .optional()
+          .describe('Version of this component contract ("1.0.0")'),
       })
       .describe('Present when include_metadata is true, else {}'),
     processing_time_ms: z.number().int().describe('Milliseconds spent'),
@@ -59,7 +79,8 @@ export const processData = defineComponent({
     const processed = copyRecord(data);
     for (const key of Object.keys(processed)) {
       const value = processed[key];
-      if (typeof value === 'string' && (!only || only.has(key))) processed[key] = transform(value, rules);
+      if (typeof value === 'string' && (!only || only.has(key)))
+        processed[key] = transform(value, rules);
     }
     budget.chargeValue(processed, 'processed_data');
     const metadata = include_metadata
@@ -71,6 +92,10 @@ export const processData = defineComponent({
           component_version: '1.0.0',
         }
       : {};
-    return { processed_data: processed, metadata, processing_time_ms: Math.round(performance.now() - started) };
+    return {
+      processed_data: processed,
+      metadata,
+      processing_time_ms: Math.round(performance.now() - started),
+    };
   },
 });

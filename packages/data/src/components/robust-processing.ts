@@ -26,7 +26,10 @@ export const robustProcessing = defineComponent({
   settings,
   input: z.strictObject({
     data: jsonObject('The object to process'),
-    strict_mode: z.boolean().default(false).describe('Fail on a non-scalar value instead of skipping it'),
+    strict_mode: z
+      .boolean()
+      .default(false)
+      .describe('Fail on a non-scalar value instead of skipping it'),
     max_retries: z
       .number()
       .int()
@@ -37,10 +40,16 @@ export const robustProcessing = defineComponent({
   }),
   output: z.object({
     success: z.boolean(),
-    processed_data: z.record(z.string(), z.unknown()).nullable().describe('The processed values (null on failure)'),
+    processed_data: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe('The processed values (null on failure)'),
     error_message: z.string().nullable().describe('Why processing failed, naming the field'),
     error_code: z.enum(['EMPTY_INPUT', 'INVALID_TYPE']).nullable(),
-    retries_attempted: z.number().int().describe('Always 0: deterministic failures are not retried'),
+    retries_attempted: z
+      .number()
+      .int()
+      .describe('Always 0: deterministic failures are not retried'),
     skipped_fields: z
       .array(z.object({ field: z.string(), reason: z.string() }))
       .describe('Non-scalar values left out (non-strict mode)'),

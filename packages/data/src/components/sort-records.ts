@@ -1,7 +1,15 @@
 import { defineComponent, z } from '@stepflow-packs/core';
 import { checkRecords } from '../limits.js';
 import { onRecordError, RecordErrors } from '../record-errors.js';
-import { compareScalars, getPath, isScalar, parseField, typeName, type Fields, type Scalar } from '../records.js';
+import {
+  compareScalars,
+  getPath,
+  isScalar,
+  parseField,
+  typeName,
+  type Fields,
+  type Scalar,
+} from '../records.js';
 import { errors, fieldRef, records, stats } from '../schemas.js';
 import { settings } from '../settings.js';
 
@@ -26,12 +34,19 @@ export const sortRecords = defineComponent({
       )
       .min(1)
       .max(32)
-      .describe('Sort keys, most significant first. Mixed types order as booleans < numbers < strings; strings compare by code point'),
-    nulls: z.enum(['last', 'first']).default('last').describe('Where records with a missing or null key go, whatever the order'),
+      .describe(
+        'Sort keys, most significant first. Mixed types order as booleans < numbers < strings; strings compare by code point',
+      ),
+    nulls: z
+      .enum(['last', 'first'])
+      .default('last')
+      .describe('Where records with a missing or null key go, whatever the order'),
     on_record_error: onRecordError,
   }),
   output: z.object({
-    records: z.array(z.record(z.string(), z.unknown())).describe('Sorted records (records with equal keys keep their input order)'),
+    records: z
+      .array(z.record(z.string(), z.unknown()))
+      .describe('Sorted records (records with equal keys keep their input order)'),
     errors,
     stats: stats(),
   }),
@@ -47,7 +62,12 @@ export const sortRecords = defineComponent({
         const found = getPath(record, k.path);
         const value = found.found ? found.value : null;
         if (value !== null && !isScalar(value)) {
-          problems.add(i, k.path, 'not_sortable', `cannot sort by ${typeName(value)}; expected a string, number, boolean or null`);
+          problems.add(
+            i,
+            k.path,
+            'not_sortable',
+            `cannot sort by ${typeName(value)}; expected a string, number, boolean or null`,
+          );
           return;
         }
         row.keys.push(value);
