@@ -38,7 +38,8 @@ function scalarText(value: unknown): string {
 
 function elementText(value: unknown, kind: ColumnKind): string {
   if (value === null || value === undefined) return 'NULL';
-  if (Array.isArray(value)) return arrayLiteral(value, kind);
+  // json[]/jsonb[]: each element is one JSON value (a JS array inside is JSON, not a dimension).
+  if (Array.isArray(value) && kind !== 'json') return arrayLiteral(value, kind);
   const text = kind === 'json' ? JSON.stringify(value) : scalarText(value);
   return `"${text.replace(/["\\]/g, '\\$&')}"`;
 }
