@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Dispatcher, Session } from '../dispatcher.js';
 import { RpcError, TransportError } from '../errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../framing.js';
@@ -303,6 +303,34 @@ export async function serveHttp(dispatcher: Dispatcher, options: HttpServerOptio
       });
     },
   );
+  // Slow-header (slowloris) sockets: Node's own headersTimeout sweep misses connections when
+  // many are open, so track every socket that is waiting for request headers and close it once
+  // it has waited longer than headersTimeout.
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+  const awaitingHeaders = new Map<Socket, number>();
+  server.on('connection', (socket: Socket) => {
+    awaitingHeaders.set(socket, Date.now());
+    socket.once('close', () => awaitingHeaders.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    awaitingHeaders.delete(req.socket);
+    res.once('finish', () => {
+      if (!req.socket.destroyed) awaitingHeaders.set(req.socket, Date.now());
+    });
+  });
+  const sweep = setInterval(() => {
+    const expired = Date.now() - headersTimeoutMs;
+    for (const [socket, since] of awaitingHeaders) {
+      if (since > expired) continue;
+      awaitingHeaders.delete(socket);
+      const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.INVALID_REQUEST, message: 'Request headers not received in time' } });
+      socket.end(`HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      setTimeout(() => socket.destroy(), 1000).unref();
+    }
+  }, Math.max(100, Math.min(1000, Math.floor(headersTimeoutMs / 4))));
+  sweep.unref();
+  server.on('close', () => clearInterval(sweep));
+
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (socket.writable && err.code !== 'ECONNRESET') {
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { LineFramer } from '../../src/framing.js';
 import { FIXTURE_BIN } from './workers.js';
 
 export interface RawWorker {
@@ -23,13 +24,11 @@ export function spawnRaw(args: string[], env: Record<string, string> = {}, bin =
   });
   const lines: string[] = [];
   const waiters: { predicate: (l: string) => boolean; resolve: (l: string) => void }[] = [];
-  let partial = '';
   let err = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (text: string) => {
-    const parts = (partial + text).split('\n');
-    partial = parts.pop()!;
-    for (const line of parts) {
+  const framer = new LineFramer(1024 * 1024 * 1024, { line: onLine, oversize: () => {} });
+  child.stdout!.on('data', (chunk: Buffer) => framer.push(chunk));
+  function onLine(line: string) {
+    {
       lines.push(line);
       for (const w of [...waiters]) {
         if (w.predicate(line)) {
@@ -38,7 +37,7 @@ export function spawnRaw(args: string[], env: Record<string, string> = {}, bin =
         }
       }
     }
-  });
+  }
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (t: string) => (err += t));
   child.stdin?.on('error', () => {});
@@ -122,6 +121,7 @@ export function httpCall(
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
       },
     );
+    req.setTimeout(10_000, () => req.destroy(new Error('no HTTP response within 10 s')));
     req.on('error', reject);
     req.end(body);
   });
