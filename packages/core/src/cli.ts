@@ -199,6 +199,10 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
     return process.exit(await server.done);
   }
 
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
   let server;
   try {
     server = await serveHttp(dispatcher, {
@@ -219,10 +223,7 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
     return process.exit(1);
   }
   log.debug('serving over HTTP', { port: server.port });
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  await stopRequested;
   await server.close(numbers.graceMs!);
   return process.exit(0);
 }

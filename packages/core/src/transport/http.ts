@@ -99,8 +99,9 @@ export async function serveHttp(dispatcher: Dispatcher, options: HttpServerOptio
   const readBody = (req: IncomingMessage, res: ServerResponse): Promise<Buffer | undefined> =>
     new Promise((resolve) => {
       const declared = Number(req.headers['content-length'] ?? NaN);
+      // Answer 413 at once but keep discarding the body (bounded by requestTimeout) so the client
+      // can read the answer instead of failing with a reset while it is still sending.
       const tooLarge = (size: number) => {
-        res.setHeader('connection', 'close');
         sendRpcError(res, 413, null, {
           code: ErrorCodes.INVALID_REQUEST,
           message: `Request body of ${size} bytes exceeds the limit of ${maxBody} bytes`,
