@@ -38,11 +38,15 @@ function shown(name: string): string {
 export function checkRequestHeaders(headers: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   if (!headers) return out;
+  let position = 0;
   for (const [rawName, value] of Object.entries(headers)) {
+    position++;
     if (!TOKEN.test(rawName)) {
-      throw new BadRequestError(`Header name ${shown(rawName.replace(/[^\x20-\x7e]/g, '?'))} is not a valid HTTP token`, {
+      // An invalid name is hostile or broken input: describe it by position, never echo it.
+      throw new BadRequestError(`Header name number ${position} is not a valid HTTP token (letters, digits and !#$%&'*+.^_\`|~-)`, {
         reason: 'invalid_header_name',
         field: 'headers',
+        index: position - 1,
       });
     }
     const name = rawName.toLowerCase();

@@ -25,7 +25,7 @@ export interface FixtureServer {
   close(): Promise<void>;
 }
 
-export type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void | Promise<void>;
+export type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => unknown;
 
 /** A real node:http server on a loopback address that records connections and requests. */
 export async function startServer(handler: Handler, host = '127.0.0.1'): Promise<FixtureServer> {
