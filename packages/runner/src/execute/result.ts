@@ -1,0 +1,63 @@
+import { ObjectBuilder, type Json, type JsonObject } from '../json/value.js';
+
+/** `error` member of a failed FlowResult (spec flows.md §8.1). */
+export interface FlowError {
+  code: number;
+  message: string;
+  data?: Json;
+}
+
+/** Outcome of a step or a flow. `float` marks an integral float result (`1.0`). */
+export type StepResult =
+  | { outcome: 'success'; value: Json; float?: boolean }
+  | { outcome: 'skipped'; reason?: string }
+  | { outcome: 'failed'; error: FlowError };
+
+export const success = (value: Json, float = false): StepResult => (float ? { outcome: 'success', value, float } : { outcome: 'success', value });
+export const skipped = (): StepResult => ({ outcome: 'skipped' });
+export const failed = (code: number, message: string, data?: Json): StepResult => ({
+  outcome: 'failed',
+  error: data === undefined || data === null ? { code, message } : { code, message, data },
+});
+
+/** The JSON FlowResult shape. */
+export function toFlowResult(result: StepResult): JsonObject {
+  const builder = new ObjectBuilder().set('outcome', result.outcome);
+  if (result.outcome === 'success') builder.set('result', result.value, result.float ?? false);
+  else if (result.outcome === 'skipped') {
+    if (result.reason !== undefined) builder.set('reason', result.reason);
+  } else builder.set('error', errorJson(result.error));
+  return builder.build();
+}
+
+export function errorJson(error: FlowError): JsonObject {
+  const builder = new ObjectBuilder().set('code', error.code).set('message', error.message);
+  if (error.data !== undefined && error.data !== null) builder.set('data', error.data);
+  return builder.build();
+}
+
+/**
+ * A v0.8 run-level error (code 500 / 400): the whole run aborts with this result, bypassing
+ * `onError` (spec flows.md §8.2, protocol.md §9.3).
+ */
+export class RunAbort extends Error {
+  constructor(readonly error: FlowError) {
+    super(error.message);
+    this.name = 'RunAbort';
+  }
+}
+
+/** One frame of a Stepflow-style error stack (`data.stack`). */
+export interface StackFrame {
+  error: string;
+  attachments?: string[];
+}
+
+export function stackData(frames: StackFrame[], extra: JsonObject = {}): JsonObject {
+  const stack = frames.map((f) => {
+    const b = new ObjectBuilder().set('error', f.error);
+    if (f.attachments && f.attachments.length > 0) b.set('attachments', f.attachments);
+    return b.build();
+  });
+  return { stack, ...extra };
+}

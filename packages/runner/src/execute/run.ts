@@ -1,0 +1,404 @@
+import { randomUUID } from 'node:crypto';
+import { backoffDelay } from '../config/load.js';
+import { RouteError } from '../config/routes.js';
+import type { RetryConfig } from '../config/types.js';
+import { formatPath, lookup } from '../json/path.js';
+import { ArrayBuilder, isObject, ObjectBuilder, type Json, type JsonObject } from '../json/value.js';
+import type { Expr, Flow, Step } from '../flow/model.js';
+import { StepCallError, type Plugin } from '../plugins/types.js';
+import type { RouteTable } from '../config/routes.js';
+import { failed, RunAbort, skipped, stackData, success, type FlowError, type StepResult } from './result.js';
+
+/** What a run needs from its environment. */
+export interface RunHost {
+  readonly routes: RouteTable;
+  readonly retry: RetryConfig;
+  plugin(name: string): Plugin | undefined;
+  /** Observe step attempts (tests, reporters). */
+  onStepEvent?(event: StepEvent): void;
+}
+
+export type StepEvent =
+  | { type: 'attempt'; runId: string; stepId: string; attempt: number }
+  | { type: 'retry'; runId: string; stepId: string; attempt: number; reason: 'transport' | 'component'; delayMs: number; code: number }
+  | { type: 'done'; runId: string; stepId: string; outcome: StepResult['outcome'] };
+
+type Eval = { kind: 'ok'; value: Json; float: boolean } | { kind: 'skipped' } | { kind: 'failed'; error: FlowError };
+
+const OK_NULL: Eval = { kind: 'ok', value: null, float: false };
+const TRANSPORT_MIN = -32399;
+const TRANSPORT_MAX = -32300;
+const COMPONENT_MIN = -32199;
+const COMPONENT_MAX = -32100;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** v0.8 truthiness (skipIf): null, arrays and objects are truthy; 0 and "" are not. */
+function truthyV08(value: Json): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return value !== 0;
+  if (typeof value === 'string') return value !== '';
+  return true;
+}
+
+/** v0.11 truthiness ($if): only null and false are falsy. */
+function truthyV011(value: Json): boolean {
+  return value !== null && value !== false;
+}
+
+/**
+ * One execution of a flow (spec flows.md §6): only the steps the output needs (plus
+ * `mustExecute`) run; each starts as soon as the steps it references are done, so independent
+ * steps run concurrently; `$if`/`$coalesce` are lazy; failures follow the emulated release.
+ */
+export class FlowRun {
+  readonly runId = randomUUID();
+  readonly #results = new Map<string, Promise<StepResult>>();
+  readonly #v08: boolean;
+  readonly #lastPlugin = new Map<string, Plugin>();
+  #aborted: RunAbort | undefined;
+
+  constructor(
+    readonly host: RunHost,
+    readonly flow: Flow,
+    readonly input: Json,
+    readonly variables: JsonObject = {},
+    readonly inputFloat = false,
+  ) {
+    this.#v08 = flow.version === 'v0.8';
+  }
+
+  /** The flow result. v0.8 run-level errors become a failed result with their code (500). */
+  async run(): Promise<StepResult> {
+    try {
+      return await this.#run();
+    } catch (err) {
+      if (err instanceof RunAbort) return { outcome: 'failed', error: err.error };
+      throw err;
+    }
+  }
+
+  async #run(): Promise<StepResult> {
+    const mustExecute = this.flow.steps.filter((s) => s.mustExecute);
+    for (const step of mustExecute) this.#ensure(step);
+    this.#prefetch(this.flow.output);
+    if (this.#v08) {
+      // v0.8 checks mustExecute failures before resolving the output.
+      for (const step of mustExecute) {
+        const result = await this.#ensure(step);
+        if (result.outcome === 'failed') return result;
+      }
+    }
+    const out = await this.#evaluate(this.flow.output, 'failed to resolve workflow output');
+    if (!this.#v08) await Promise.all(mustExecute.map((s) => this.#ensure(s)));
+    if (out.kind === 'ok') return success(out.value, out.float);
+    if (out.kind === 'skipped') return skipped();
+    return { outcome: 'failed', error: out.error };
+  }
+
+  /** Results of the steps that ran (for reports). */
+  async stepResults(): Promise<Map<string, StepResult>> {
+    const out = new Map<string, StepResult>();
+    for (const [id, promise] of this.#results) {
+      try {
+        out.set(id, await promise);
+      } catch {
+        /* aborted */
+      }
+    }
+    return out;
+  }
+
+  #ensure(step: Step): Promise<StepResult> {
+    let promise = this.#results.get(step.id);
+    if (!promise) {
+      promise = this.#runStep(step);
+      promise.catch(() => {
+        /* observed by whoever awaits it; a prefetch alone must not crash the process */
+      });
+      this.#results.set(step.id, promise);
+    }
+    return promise;
+  }
+
+  /** Start every step an expression needs unconditionally (not inside untaken branches). */
+  #prefetch(expr: Expr): void {
+    switch (expr.kind) {
+      case 'step': {
+        const step = this.flow.stepsById.get(expr.step);
+        if (step) this.#ensure(step);
+        return;
+      }
+      case 'object':
+        for (const [, e] of expr.entries) this.#prefetch(e);
+        return;
+      case 'array':
+        for (const e of expr.items) this.#prefetch(e);
+        return;
+      case 'if':
+        this.#prefetch(expr.condition);
+        return;
+      case 'coalesce':
+        if (expr.items[0]) this.#prefetch(expr.items[0]);
+        return;
+      default:
+    }
+  }
+
+  #abort(error: FlowError): never {
+    this.#aborted ??= new RunAbort(error);
+    throw new RunAbort(error);
+  }
+
+  async #evaluate(expr: Expr, resolveError: string): Promise<Eval> {
+    switch (expr.kind) {
+      case 'literal':
+        return { kind: 'ok', value: expr.value, float: expr.float };
+      case 'object': {
+        this.#prefetch(expr);
+        const builder = new ObjectBuilder();
+        for (const [key, member] of expr.entries) {
+          const r = await this.#evaluate(member, resolveError);
+          if (r.kind !== 'ok') return r;
+          builder.set(key, r.value, r.float);
+        }
+        return { kind: 'ok', value: builder.build(), float: false };
+      }
+      case 'array': {
+        this.#prefetch(expr);
+        const builder = new ArrayBuilder();
+        for (const item of expr.items) {
+          const r = await this.#evaluate(item, resolveError);
+          if (r.kind !== 'ok') return r;
+          builder.push(r.value, r.float);
+        }
+        return { kind: 'ok', value: builder.build(), float: false };
+      }
+      case 'input': {
+        const found = lookup(this.input, expr.path, this.inputFloat);
+        if (found.found) return { kind: 'ok', value: found.value, float: found.float };
+        if (this.#v08) this.#abort(this.#resolveFailure(resolveError, `path ${expr.pathText} not found in the flow input`));
+        return { kind: 'failed', error: { code: -32200, message: `Input path ${formatPath(expr.path)} not found` } };
+      }
+      case 'step':
+        return this.#evaluateStepRef(expr, resolveError);
+      case 'variable':
+        return this.#evaluateVariable(expr, resolveError);
+      case 'if': {
+        const condition = await this.#evaluate(expr.condition, resolveError);
+        const truthy = condition.kind === 'ok' && truthyV011(condition.value);
+        if (truthy) return this.#evaluate(expr.then, resolveError);
+        return expr.else ? this.#evaluate(expr.else, resolveError) : OK_NULL;
+      }
+      case 'coalesce': {
+        for (const item of expr.items) {
+          const r = await this.#evaluate(item, resolveError);
+          if (r.kind === 'failed') return r;
+          if (r.kind === 'ok' && r.value !== null) return r;
+        }
+        return OK_NULL;
+      }
+    }
+  }
+
+  async #evaluateStepRef(expr: Extract<Expr, { kind: 'step' }>, resolveError: string): Promise<Eval> {
+    const step = this.flow.stepsById.get(expr.step);
+    if (!step) return { kind: 'failed', error: { code: -32201, message: `Unknown step: ${expr.step}` } };
+    const result = await this.#ensure(step);
+    if (result.outcome === 'failed') return { kind: 'failed', error: result.error };
+    if (result.outcome === 'skipped') {
+      if (expr.onSkip?.action === 'useDefault') return { kind: 'ok', value: expr.onSkip.defaultValue, float: expr.onSkip.float };
+      return { kind: 'skipped' };
+    }
+    if (!this.#v08 && result.value === null) return OK_NULL;
+    const found = lookup(result.value, expr.path, result.float ?? false);
+    if (found.found) return { kind: 'ok', value: found.value, float: found.float };
+    if (this.#v08) this.#abort(this.#resolveFailure(resolveError, `path ${expr.pathText} not found in the output of step "${step.id}"`));
+    return { kind: 'failed', error: { code: -32200, message: `Path ${formatPath(expr.path)} not found` } };
+  }
+
+  async #evaluateVariable(expr: Extract<Expr, { kind: 'variable' }>, resolveError: string): Promise<Eval> {
+    const supplied = Object.prototype.hasOwnProperty.call(this.variables, expr.name) ? { value: this.variables[expr.name]! } : undefined;
+    const schemaDefault = (): { value: Json } | undefined => {
+      const props = this.flow.variables?.properties;
+      const prop = isObject(props) ? props[expr.name] : undefined;
+      return isObject(prop) && 'default' in prop ? { value: prop.default! } : undefined;
+    };
+    if (this.#v08) {
+      const fallback = expr.fallback?.legacy ? { value: expr.fallback.value } : undefined;
+      const source = supplied ?? fallback ?? schemaDefault();
+      if (!source) this.#abort(this.#resolveFailure(resolveError, `variable "${expr.name}" is not defined and has no default`));
+      const found = lookup(source.value, expr.path);
+      if (!found.found) this.#abort(this.#resolveFailure(resolveError, `path ${expr.pathText} not found in variable "${expr.name}"`));
+      return { kind: 'ok', value: found.value, float: found.float };
+    }
+    const source = supplied ?? schemaDefault();
+    const found = source ? lookup(source.value, expr.path) : undefined;
+    if (found?.found) return { kind: 'ok', value: found.value, float: found.float };
+    if (expr.fallback && !expr.fallback.legacy) return this.#evaluate(expr.fallback.expr, resolveError);
+    return { kind: 'failed', error: { code: -32200, message: `Undefined variable: ${expr.name}` } };
+  }
+
+  #resolveFailure(message: string, detail: string): FlowError {
+    return { code: 500, message, data: stackData([{ error: message, attachments: [detail] }]) };
+  }
+
+  async #runStep(step: Step): Promise<StepResult> {
+    if (this.#aborted) throw this.#aborted;
+    const result = this.#v08 ? await this.#runStepV08(step) : await this.#runStepV011(step);
+    this.host.onStepEvent?.({ type: 'done', runId: this.runId, stepId: step.id, outcome: result.outcome });
+    return result;
+  }
+
+  async #runStepV08(step: Step): Promise<StepResult> {
+    const resolveError = `failed to resolve input for step '${step.id}'`;
+    this.#prefetch(step.input);
+    if (step.skipIf) {
+      const condition = await this.#evaluate(step.skipIf, resolveError);
+      if (condition.kind === 'ok' && truthyV08(condition.value)) return skipped();
+    }
+    const input = await this.#evaluate(step.input, resolveError);
+    if (input.kind === 'skipped') return skipped();
+    if (input.kind === 'failed') {
+      this.#abort({
+        code: 500,
+        message: `step "${step.id}" failed`,
+        data: stackData([
+          { error: `step "${step.id}" failed`, attachments: [`Input resolution failed: ${input.error.message}`, `Error code: ${input.error.code}`] },
+        ]),
+      });
+    }
+    let result: StepResult | undefined;
+    // Worker transport failures are retried with a restart like v0.11 does (runner policy,
+    // RELIABILITY §3.9); anything else that is not a result aborts the run as v0.8 does.
+    let transportRetries = 0;
+    for (let attempt = 1; !result; attempt++) {
+      try {
+        result = await this.#call(step, input.value, input.float, attempt);
+      } catch (err) {
+        if (!(err instanceof StepCallError)) throw err;
+        if (err.kind === 'transport' && transportRetries < this.host.retry.transportMaxRetries) {
+          transportRetries++;
+          await this.#waitBeforeRetry(step, attempt, 'transport', transportRetries, err.code);
+          await this.#recover(step, err);
+          continue;
+        }
+        this.#abort(this.#v08CallAbort(step, err));
+      }
+    }
+    if (result.outcome !== 'failed') return result;
+    switch (step.onError.action) {
+      case 'skip':
+        return skipped();
+      case 'useDefault': {
+        if (!step.onError.defaultValue) return success(null);
+        const value = await this.#evaluate(step.onError.defaultValue, resolveError);
+        if (value.kind === 'ok') return success(value.value, value.float);
+        if (value.kind === 'skipped') return success(null);
+        return { outcome: 'failed', error: value.error };
+      }
+      default:
+        return result;
+    }
+  }
+
+  #v08CallAbort(step: Step, err: StepCallError): FlowError {
+    const attachments =
+      err.kind === 'component'
+        ? [...err.details, `component server error(${err.code}): ${err.message}`]
+        : [...err.details, err.message];
+    return {
+      code: 500,
+      message: `step "${step.id}" failed`,
+      data: stackData([{ error: `step "${step.id}" failed`, attachments }, { error: 'error executing user-defined function' }]),
+    };
+  }
+
+  async #runStepV011(step: Step): Promise<StepResult> {
+    const input = await this.#evaluate(step.input, '');
+    if (input.kind === 'failed') return { outcome: 'failed', error: input.error };
+    if (input.kind === 'skipped') return skipped();
+    const onError = step.onError;
+    let attempt = 0;
+    let transportRetries = 0;
+    let componentRetries = 0;
+    for (;;) {
+      attempt++;
+      let result: StepResult;
+      let retryable: StepCallError | undefined;
+      try {
+        result = await this.#call(step, input.value, input.float, attempt);
+      } catch (err) {
+        if (!(err instanceof StepCallError)) throw err;
+        result = this.#v011CallFailure(step, err);
+        if (err.kind !== 'component') retryable = err;
+      }
+      if (result.outcome !== 'failed') return result;
+      if (onError.action === 'useDefault') {
+        const value = onError.defaultValue;
+        return value && value.kind === 'literal' ? success(value.value, value.float) : success(null);
+      }
+      const code = result.error.code;
+      if (retryable && code >= TRANSPORT_MIN && code <= TRANSPORT_MAX && transportRetries < this.host.retry.transportMaxRetries) {
+        transportRetries++;
+        await this.#waitBeforeRetry(step, attempt, 'transport', transportRetries, code);
+        await this.#recover(step, retryable);
+        continue;
+      }
+      if (onError.action === 'retry' && code >= COMPONENT_MIN && code <= COMPONENT_MAX && componentRetries < onError.maxRetries) {
+        componentRetries++;
+        await this.#waitBeforeRetry(step, attempt, 'component', componentRetries, code);
+        continue;
+      }
+      return result;
+    }
+  }
+
+  #v011CallFailure(step: Step, err: StepCallError): StepResult {
+    if (err.kind === 'component') return failed(err.code, err.message, err.data);
+    const message = `step "${step.id}" failed`;
+    const extra: JsonObject = isObject(err.data ?? null) ? (err.data as JsonObject) : {};
+    return failed(err.code, message, stackData([{ error: message, attachments: [...err.details, err.message] }, { error: 'error executing user-defined function' }], extra));
+  }
+
+  async #waitBeforeRetry(step: Step, attempt: number, reason: 'transport' | 'component', n: number, code: number): Promise<void> {
+    const delayMs = backoffDelay(this.host.retry.backoff, n);
+    this.host.onStepEvent?.({ type: 'retry', runId: this.runId, stepId: step.id, attempt, reason, delayMs, code });
+    await sleep(delayMs);
+  }
+
+  async #recover(step: Step, failure: StepCallError): Promise<void> {
+    await this.#lastPlugin.get(step.id)?.recover?.(failure);
+  }
+
+  /** Route and call the plugin once. */
+  async #call(step: Step, input: Json, inputFloat: boolean, attempt: number): Promise<StepResult> {
+    let plugin: Plugin | undefined;
+    let component: string;
+    try {
+      const route = this.host.routes.resolve(step.component, input);
+      plugin = this.host.plugin(route.plugin);
+      component = route.component;
+      if (!plugin) throw new RouteError(`plugin "${route.plugin}" is not available`);
+    } catch (err) {
+      if (!(err instanceof RouteError)) throw err;
+      if (this.#v08) {
+        this.#abort({ code: 500, message: `step "${step.id}" failed`, data: stackData([{ error: `step "${step.id}" failed`, attachments: [err.message] }]) });
+      }
+      return failed(-32202, err.message);
+    }
+    this.#lastPlugin.set(step.id, plugin);
+    this.host.onStepEvent?.({ type: 'attempt', runId: this.runId, stepId: step.id, attempt });
+    try {
+      return await plugin.execute(component, input, { stepId: step.id, attempt, runId: this.runId, flowId: this.flow.name, inputFloat });
+    } catch (err) {
+      if (!(err instanceof StepCallError)) throw err;
+      // The runtime's error report names the component and the step first.
+      throw new StepCallError(err.kind, err.code, err.message, err.data, [
+        `Component: ${component}`,
+        `Component execution failed for step '${step.id}'`,
+        ...err.details,
+      ], err.origin);
+    }
+  }
+}

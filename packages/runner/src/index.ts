@@ -1,0 +1,18 @@
+export { main, EXIT, type Io } from './cli.js';
+export { discoverConfig, resolveTestConfig } from './config/discovery.js';
+export { ConfigError, parseConfig, readConfigFile, backoffDelay } from './config/load.js';
+export { substitute, SubstitutionError } from './config/env-subst.js';
+export { RouteTable, RouteError } from './config/routes.js';
+export type { RunnerConfig, RetryConfig, Backoff } from './config/types.js';
+export { Environment, type EnvironmentOptions } from './execute/environment.js';
+export { FlowRun, type StepEvent } from './execute/run.js';
+export { toFlowResult, type FlowError, type StepResult } from './execute/result.js';
+export { parseFlow, inferVersion, FlowParseError } from './flow/parse.js';
+export type { Flow, Step, Expr, Version } from './flow/model.js';
+export { canonicalJson, formatFloat } from './json/canonical.js';
+export { parseYaml } from './json/yaml.js';
+export { parsePath, formatPath } from './json/path.js';
+export type { Json, JsonObject } from './json/value.js';
+export { RunnerBlobStore } from './blobs/store.js';
+export { compareResults, normalize, type Difference } from './testing/compare.js';
+export { runTests, type TestOptions } from './testing/run-tests.js';

@@ -1,0 +1,38 @@
+import type { StepResult } from '../../execute/result.js';
+import type { Json } from '../../json/value.js';
+import { StepCallError, type CallContext, type ListedComponent, type Plugin } from '../types.js';
+import { createMessages } from './create-messages.js';
+import { evalFlow } from './eval.js';
+import { getBlob } from './get-blob.js';
+import { iterate } from './iterate.js';
+import { loadFile } from './load-file.js';
+import { map } from './map.js';
+import { putBlob } from './put-blob.js';
+import { objectInput, type Builtin, type BuiltinHost } from './types.js';
+
+const BUILTINS: Builtin[] = [putBlob, getBlob, evalFlow, map, iterate, loadFile, createMessages];
+
+/** The `builtin` plugin (spec flows.md §10). `/openai` is not provided (network). */
+export class BuiltinPlugin implements Plugin {
+  readonly type = 'builtin';
+  readonly #byName = new Map(BUILTINS.map((b) => [b.name, b]));
+
+  constructor(private readonly host: BuiltinHost) {}
+
+  async start(): Promise<void> {}
+
+  async execute(component: string, input: Json, ctx: CallContext): Promise<StepResult> {
+    const name = component.replace(/^\//, '');
+    const builtin = this.#byName.get(name);
+    if (!builtin) {
+      throw new StepCallError('infrastructure', -32300, `Builtin component ${component} not found`);
+    }
+    return builtin.execute(objectInput(name, input), this.host, ctx, input);
+  }
+
+  async list(): Promise<ListedComponent[]> {
+    return BUILTINS.map((b) => ({ component: `/${b.name}`, description: b.description }));
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,173 @@
+import { fileURLToPath } from 'node:url';
+import { RpcError, startWorker, TransportError, type WorkerClient, type WorkerSpec } from '@stepflow-packs/core/client';
+import type { RunnerBlobStore } from '../blobs/store.js';
+import type { StepflowPluginConfig } from '../config/types.js';
+import { success, type StepResult } from '../execute/result.js';
+import type { Version } from '../flow/model.js';
+import type { Json } from '../json/value.js';
+import { launchSettings, resolveCommand } from './command.js';
+import { StepCallError, type CallContext, type ListedComponent, type Plugin } from './types.js';
+
+export interface WorkerPluginOptions {
+  name: string;
+  config: StepflowPluginConfig;
+  version: Version;
+  workingDirectory: string;
+  blobStore: RunnerBlobStore;
+  blobApiUrl: string | undefined;
+  /** Source of `${VAR}` substitutions and of PATH for command lookup. */
+  processEnv: Readonly<Record<string, string | undefined>>;
+  requestTimeoutMs: number;
+  warn(message: string): void;
+}
+
+const STDIO_LIFELINE = fileURLToPath(new URL('./stdio-lifeline.js', import.meta.url));
+const TRANSPORT_MIN = -32399;
+const TRANSPORT_MAX = -32300;
+
+/** How a worker is reached, per emulated release (spec config.md §3.2–§3.3). */
+export function workerMode(config: StepflowPluginConfig, version: Version): 'stdio' | 'http-subprocess' | 'http' {
+  if (version === 'v0.11') return config.command !== undefined ? 'http-subprocess' : 'http';
+  if (config.transport === 'http') return config.url !== undefined ? 'http' : 'http-subprocess';
+  return config.command !== undefined ? 'stdio' : 'http';
+}
+
+/**
+ * A `type: stepflow` plugin: one worker process (or URL) shared by every step routed to it,
+ * restarted and re-initialised before a transport retry.
+ */
+export class WorkerPlugin implements Plugin {
+  readonly type = 'stepflow';
+  readonly mode: 'stdio' | 'http-subprocess' | 'http';
+  #current: { client: Promise<WorkerClient> } | undefined;
+  #closed = false;
+  restarts = 0;
+  junkLines = 0;
+  readonly pids: number[] = [];
+
+  constructor(private readonly options: WorkerPluginOptions) {
+    this.mode = workerMode(options.config, options.version);
+  }
+
+  async start(): Promise<void> {
+    this.#current = { client: this.#launch() };
+    await this.#current.client;
+  }
+
+  #spec(): WorkerSpec {
+    const { config, workingDirectory, processEnv } = this.options;
+    if (this.mode === 'http') {
+      if (!config.url) throw new Error('a remote worker needs "url"');
+      return { transport: 'http', url: config.url };
+    }
+    const command = resolveCommand(config.command!, workingDirectory, processEnv.PATH ?? '');
+    const { args, env } = launchSettings(config.args, config.env, processEnv);
+    if (this.mode === 'stdio') {
+      return { transport: 'stdio', command: process.execPath, args: [STDIO_LIFELINE, command, ...args], env, cwd: workingDirectory };
+    }
+    const hc = config.healthCheck;
+    return {
+      transport: 'http-subprocess',
+      command,
+      args,
+      env,
+      cwd: workingDirectory,
+      ...(hc ? { healthCheck: { path: hc.path, timeoutMs: hc.timeoutMs, retryDelayMs: hc.retryDelayMs } } : {}),
+    };
+  }
+
+  async #launch(): Promise<WorkerClient> {
+    let spec: WorkerSpec;
+    try {
+      spec = this.#spec();
+    } catch (err) {
+      throw new TransportError(`plugin "${this.options.name}" cannot be launched: ${(err as Error).message}`, undefined, -32301);
+    }
+    const client = await startWorker(spec, {
+      dialect: this.options.version,
+      blobStore: this.options.blobStore,
+      ...(this.options.version === 'v0.11' ? (this.options.blobApiUrl ? { blobApiUrl: this.options.blobApiUrl } : {}) : {}),
+      requestTimeoutMs: this.options.requestTimeoutMs,
+      onJunk: () => {
+        if (this.junkLines++ === 0) this.options.warn(`worker "${this.options.name}" wrote a stdout line that is not a protocol message; skipping such lines`);
+      },
+    });
+    if (client.pid !== undefined) this.pids.push(client.pid);
+    if (this.#closed) {
+      await client.close(0);
+      throw new TransportError('the environment is shutting down');
+    }
+    return client;
+  }
+
+  async execute(component: string, input: Json, ctx: CallContext): Promise<StepResult> {
+    const current = this.#current ?? (this.#current = { client: this.#launch() });
+    let client: WorkerClient;
+    try {
+      client = await current.client;
+    } catch (err) {
+      throw this.#transportFailure(err, current, undefined);
+    }
+    try {
+      const output = await client.execute(component, input, {
+        attempt: ctx.attempt,
+        observability: { run_id: ctx.runId, step_id: ctx.stepId, ...(ctx.flowId ? { flow_id: ctx.flowId } : {}) },
+      });
+      return success(output as Json);
+    } catch (err) {
+      if (err instanceof RpcError && !(err instanceof TransportError) && !(err.code >= TRANSPORT_MIN && err.code <= TRANSPORT_MAX)) {
+        return Promise.reject(new StepCallError('component', err.code, err.message, (err.data ?? undefined) as Json | undefined));
+      }
+      if (err instanceof RpcError && err.code === -32302) client.kill('SIGKILL'); // a hung worker: kill its process group
+      throw this.#transportFailure(err, current, client);
+    }
+  }
+
+  #transportFailure(err: unknown, origin: object, client: WorkerClient | undefined): StepCallError {
+    const rpc = err instanceof RpcError ? err : undefined;
+    const code = rpc && rpc.code >= TRANSPORT_MIN && rpc.code <= TRANSPORT_MAX ? rpc.code : -32300;
+    const message = err instanceof Error ? err.message : String(err);
+    const info = (rpc?.data ?? {}) as { signal?: string | null; exit_code?: number | null; stderr?: string[] };
+    const stderr = info.stderr ?? client?.stderrTail(20) ?? [];
+    const details = [`worker "${this.options.name}"${client?.pid ? ` (pid ${client.pid})` : ''}: ${message}`, ...stderr.map((line) => `stderr: ${line}`)];
+    const data: Record<string, Json> = { worker: this.options.name };
+    if (client?.pid !== undefined) data.pid = client.pid;
+    if (info.signal) data.signal = info.signal;
+    if (info.exit_code !== undefined && info.exit_code !== null) data.exit_code = info.exit_code;
+    if (stderr.length > 0) data.stderr = stderr;
+    return new StepCallError('transport', code, message, data, details, origin);
+  }
+
+  /** Restart the worker unless another failed step already did since `failure`. */
+  async recover(failure: StepCallError): Promise<void> {
+    if (this.#closed || !this.#current || failure.origin !== this.#current) return;
+    const old = this.#current;
+    this.restarts++;
+    this.#current = {
+      client: (async () => {
+        await old.client.then((c) => this.#discard(c), () => undefined);
+        return this.#launch();
+      })(),
+    };
+    this.#current.client.catch(() => undefined);
+  }
+
+  async #discard(client: WorkerClient): Promise<void> {
+    // Like the runtime: SIGTERM to the group, then SIGKILL at once.
+    client.kill('SIGTERM');
+    client.kill('SIGKILL');
+    await client.close(0);
+  }
+
+  async list(): Promise<ListedComponent[]> {
+    const client = await (this.#current ?? (this.#current = { client: this.#launch() })).client;
+    return (await client.list()) as ListedComponent[];
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const current = this.#current;
+    if (!current) return;
+    await current.client.then((c) => c.close(500), () => undefined);
+  }
+}

@@ -1,0 +1,56 @@
+import { canonicalJson } from '../../json/canonical.js';
+import type { Json } from '../../json/value.js';
+import type { CaseReport, FileReport, Reporter, Summary } from './types.js';
+
+const show = (value: Json | undefined): string => (value === undefined ? '(absent)' : canonicalJson(value));
+const clip = (text: string, max = 400) => (text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text);
+
+/** One line per case as it finishes with a progress count, JSON-path diffs, a summary line. */
+export class HumanReporter implements Reporter {
+  constructor(
+    private readonly out: (text: string) => void,
+    private readonly err: (text: string) => void,
+  ) {}
+
+  start(totalCases: number): void {
+    this.out(`Running ${totalCases} test case${totalCases === 1 ? '' : 's'}\n`);
+  }
+
+  file(report: FileReport): void {
+    for (const warning of report.warnings) this.err(`warning: ${warning}\n`);
+    if (report.status === 'no-tests') this.out(`- ${report.file}: no tests\n`);
+    else if (report.status === 'skipped') this.out(`- ${report.file}: skipped (${report.message ?? 'invalid or non-flow file'})\n`);
+    else if (report.status === 'error') this.out(`! ${report.file}: ${report.message}\n`);
+  }
+
+  caseDone(report: CaseReport, { done, total }: { done: number; total: number }): void {
+    const mark = report.status === 'passed' ? '✓' : report.status === 'failed' ? '✗' : '!';
+    const lines = [`${mark} [${done}/${total}] ${report.file} › ${report.name} (${Math.round(report.durationMs)} ms)${report.status === 'error' ? ' — execution error' : ''}`];
+    if (report.message) lines.push(`    ${report.message}`);
+    for (const d of report.differences ?? []) {
+      lines.push(`    ${d.path}: ${d.problem}`);
+      if (d.expected !== undefined || d.actual !== undefined) {
+        lines.push(`      expected: ${clip(show(d.expected))}`, `      actual:   ${clip(show(d.actual))}`);
+      }
+    }
+    if (report.status !== 'passed' && !report.differences?.length && report.actual !== undefined) {
+      lines.push(`    actual result: ${clip(show(report.actual), 2000)}`);
+    }
+    this.out(lines.join('\n') + '\n');
+  }
+
+  warning(message: string): void {
+    this.err(`warning: ${message}\n`);
+  }
+
+  end(summary: Summary): void {
+    const extras = [
+      summary.errors ? `${summary.errors} of them execution errors` : '',
+      summary.noTestFiles ? `${summary.noTestFiles} file${summary.noTestFiles === 1 ? '' : 's'} without tests` : '',
+      summary.skippedFiles ? `${summary.skippedFiles} skipped file${summary.skippedFiles === 1 ? '' : 's'}` : '',
+    ].filter(Boolean);
+    this.out(`\n${summary.passed} passed, ${summary.failed} failed${extras.length ? ` (${extras.join(', ')})` : ''} in ${(summary.durationMs / 1000).toFixed(1)} s\n`);
+  }
+}
+
+export type { FileReport };

@@ -1,0 +1,44 @@
+import type { Json } from '../../json/value.js';
+import type { Difference } from '../compare.js';
+
+export type CaseStatus = 'passed' | 'failed' | 'error';
+
+export interface CaseReport {
+  file: string;
+  name: string;
+  status: CaseStatus;
+  durationMs: number;
+  version: 'v0.8' | 'v0.11';
+  expected?: Json;
+  actual?: Json;
+  differences?: Difference[];
+  /** Why the case failed without a comparison (no expected output, execution error). */
+  message?: string;
+}
+
+export interface FileReport {
+  file: string;
+  status: 'ran' | 'no-tests' | 'skipped' | 'error';
+  version?: 'v0.8' | 'v0.11';
+  message?: string;
+  warnings: string[];
+}
+
+export interface Summary {
+  passed: number;
+  failed: number;
+  errors: number;
+  files: number;
+  skippedFiles: number;
+  noTestFiles: number;
+  durationMs: number;
+}
+
+/** Receives events while `test` runs; writes its output where it likes. */
+export interface Reporter {
+  start(totalCases: number): void;
+  file(report: FileReport): void;
+  caseDone(report: CaseReport, progress: { done: number; total: number }): void;
+  warning(message: string): void;
+  end(summary: Summary, cases: CaseReport[], files: FileReport[]): void;
+}

@@ -1,0 +1,226 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { CONFIG_NAMES, resolveTestConfig, TEST_CONFIG_NAMES } from '../config/discovery.js';
+import type { RetryConfig } from '../config/types.js';
+import { Environment } from '../execute/environment.js';
+import { toFlowResult } from '../execute/result.js';
+import type { Flow, Version } from '../flow/model.js';
+import { FLOW_SCHEMA_URL, inferVersion, parseFlow } from '../flow/parse.js';
+import { parseYaml } from '../json/yaml.js';
+import { isObject, type Json, type JsonObject } from '../json/value.js';
+import { track } from '../lifecycle.js';
+import { parseTestSection, type TestCase, type TestSection } from './cases.js';
+import { compareResults } from './compare.js';
+import type { CaseReport, FileReport, Reporter, Summary } from './reporters/types.js';
+import { startServers, stopServers, substituteInJson, type Placeholders } from './servers.js';
+
+export interface TestOptions {
+  paths: string[];
+  config?: string;
+  emulate?: Version;
+  cases?: string[];
+  maxConcurrency?: number;
+  requestTimeoutMs?: number;
+  retry?: RetryConfig;
+  stackSensitive?: boolean;
+  cwd?: string;
+  reporter: Reporter;
+}
+
+const CONFIG_FILES = new Set([...CONFIG_NAMES, ...TEST_CONFIG_NAMES]);
+const FLOW_KEYS = ['steps', 'output', 'test', 'schema'];
+
+/** Flow candidates: files as given, directories searched recursively for .yaml/.yml. */
+export function collectFiles(paths: string[], cwd: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/\.ya?ml$/.test(entry.name) && !CONFIG_FILES.has(entry.name)) out.push(full);
+    }
+  };
+  for (const p of paths) {
+    const full = resolve(cwd, p);
+    const stat = statSync(full, { throwIfNoEntry: false });
+    if (!stat) throw new Error(`${p}: no such file or directory`);
+    if (stat.isDirectory()) walk(full);
+    else out.push(full);
+  }
+  return [...new Set(out)];
+}
+
+interface Prepared {
+  file: string;
+  display: string;
+  report: FileReport;
+  flow?: Flow;
+  test?: TestSection;
+  cases: TestCase[];
+}
+
+function prepare(file: string, options: TestOptions, cwd: string): Prepared {
+  const display = relative(cwd, file) || basename(file);
+  const warnings: string[] = [];
+  const base = { file: display, warnings };
+  const done = (report: Omit<FileReport, 'file' | 'warnings'>): Prepared => ({ file, display, report: { ...base, ...report }, cases: [] });
+  let doc: Json;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'), display);
+  } catch (err) {
+    return done({ status: 'error', message: (err as Error).message });
+  }
+  if (!isObject(doc) || !FLOW_KEYS.some((k) => k in doc)) return done({ status: 'skipped', message: 'not a flow file' });
+  const version = options.emulate ?? inferVersion(doc);
+  if (version === 'v0.8' && doc.schema !== FLOW_SCHEMA_URL) {
+    return done({ status: 'skipped', version, message: `v0.8 ignores YAML files without "schema: ${FLOW_SCHEMA_URL}"` });
+  }
+  let test: TestSection | undefined;
+  try {
+    test = parseTestSection(doc.test, display, (w) => warnings.push(w));
+  } catch (err) {
+    return done({ status: 'error', version, message: (err as Error).message });
+  }
+  const selected = (test?.cases ?? []).filter((c) => !options.cases?.length || options.cases.includes(c.name));
+  if (!test || selected.length === 0) return done({ status: 'no-tests', version });
+  let flow: Flow;
+  try {
+    const parsed = parseFlow(doc, { version, file: display });
+    warnings.push(...parsed.warnings);
+    flow = parsed.flow;
+  } catch (err) {
+    return { file, display, report: { ...base, status: 'error', version, message: (err as Error).message }, test, cases: selected };
+  }
+  return { file, display, report: { ...base, status: 'ran', version }, flow, test, cases: selected };
+}
+
+/** Run every selected case of every flow file; returns the number of failed + errored cases. */
+export async function runTests(options: TestOptions): Promise<Summary> {
+  const started = performance.now();
+  const cwd = options.cwd ?? process.cwd();
+  const reporter = options.reporter;
+  const prepared = collectFiles(options.paths.length ? options.paths : ['.'], cwd).map((f) => prepare(f, options, cwd));
+  const total = prepared.reduce((n, p) => n + p.cases.length, 0);
+  const cases: CaseReport[] = [];
+  const files: FileReport[] = [];
+  reporter.start(total);
+  const record = (report: CaseReport) => {
+    cases.push(report);
+    reporter.caseDone(report, { done: cases.length, total });
+  };
+  for (const p of prepared) {
+    files.push(p.report);
+    reporter.file(p.report);
+    if (p.cases.length === 0) continue;
+    const version = p.report.version ?? 'v0.11';
+    if (!p.flow) {
+      for (const c of p.cases) record({ file: p.display, name: c.name, status: 'error', durationMs: 0, version, message: p.report.message ?? 'the flow could not be parsed' });
+      continue;
+    }
+    await runFile(p, p.flow, version, options, cwd, record, (w) => reporter.warning(`${p.display}: ${w}`));
+  }
+  const failed = cases.filter((c) => c.status !== 'passed').length;
+  const summary: Summary = {
+    passed: cases.length - failed,
+    failed,
+    errors: cases.filter((c) => c.status === 'error').length,
+    files: files.length,
+    skippedFiles: files.filter((f) => f.status === 'skipped').length,
+    noTestFiles: files.filter((f) => f.status === 'no-tests').length,
+    durationMs: performance.now() - started,
+  };
+  reporter.end(summary, cases, files);
+  return summary;
+}
+
+async function runFile(
+  p: Prepared,
+  flow: Flow,
+  version: Version,
+  options: TestOptions,
+  cwd: string,
+  record: (report: CaseReport) => void,
+  warn: (message: string) => void,
+): Promise<void> {
+  const test = p.test!;
+  const errorAll = (message: string) => {
+    for (const c of p.cases) record({ file: p.display, name: c.name, status: 'error', durationMs: 0, version, message });
+  };
+  let placeholders: Placeholders = new Map();
+  let servers: Awaited<ReturnType<typeof startServers>>['servers'] = [];
+  const untrackServers = track(() => stopServers(servers, test.servers));
+  let env: Environment | undefined;
+  let untrackEnv = () => {};
+  try {
+    if (test.servers.length > 0) {
+      try {
+        ({ servers, placeholders } = await startServers(test.servers, dirname(p.file)));
+      } catch (err) {
+        return errorAll(`test servers failed to start: ${(err as Error).message}`);
+      }
+    }
+    let config;
+    try {
+      config = resolveTestConfig({
+        explicit: options.config,
+        flowFile: p.file,
+        version,
+        test: test.config !== undefined ? { config: substituteInJson(test.config, placeholders), ...(test.configFile ? { configFile: test.configFile } : {}) } : test,
+        cwd,
+        warn,
+      });
+    } catch (err) {
+      return errorAll((err as Error).message);
+    }
+    for (const w of config.warnings) warn(w);
+    try {
+      env = await Environment.start({
+        version,
+        config,
+        warn,
+        ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+        ...(options.retry ? { retry: options.retry } : {}),
+      });
+    } catch (err) {
+      return errorAll(`the runtime environment failed to start: ${(err as Error).message}`);
+    }
+    const live = env;
+    untrackEnv = track(() => live.close());
+    const runCase = async (c: TestCase) => {
+      const t0 = performance.now();
+      const input = substituteInJson(c.input, placeholders);
+      const expected = c.output === undefined ? undefined : substituteInJson(c.output, placeholders);
+      let actual: JsonObject;
+      try {
+        actual = toFlowResult((await live.run(flow, input)).result);
+      } catch (err) {
+        return record({ file: p.display, name: c.name, status: 'error', durationMs: performance.now() - t0, version, message: (err as Error).message });
+      }
+      const durationMs = performance.now() - t0;
+      const base = { file: p.display, name: c.name, durationMs, version, actual };
+      if (expected === undefined) return record({ ...base, status: 'failed', message: 'the case has no expected output' });
+      const differences = compareResults(expected, actual, { mode: version === 'v0.8' ? 'exact' : 'subset', stackSensitive: options.stackSensitive ?? false });
+      record({ ...base, expected, status: differences.length ? 'failed' : 'passed', ...(differences.length ? { differences } : {}) });
+    };
+    if (version === 'v0.8') {
+      for (const c of p.cases) await runCase(c);
+    } else {
+      // v0.11 runs a file's cases as one batch with bounded concurrency.
+      let next = 0;
+      const lane = async () => {
+        while (next < p.cases.length) await runCase(p.cases[next++]!);
+      };
+      await Promise.all(Array.from({ length: Math.min(options.maxConcurrency ?? 10, p.cases.length) }, lane));
+    }
+    for (const stats of env.workerStats()) {
+      if (stats.junkLines > 0) warn(`worker "${stats.name}" wrote ${stats.junkLines} non-protocol stdout line(s); they were skipped`);
+      if (stats.restarts > 0) warn(`worker "${stats.name}" was restarted ${stats.restarts} time(s)`);
+    }
+  } finally {
+    await env?.close();
+    untrackEnv();
+    await stopServers(servers, test.servers);
+    untrackServers();
+  }
+}
