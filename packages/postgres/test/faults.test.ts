@@ -14,7 +14,8 @@ const rows = (n: number, offset = 0) =>
     created_at: '2024-03-01T12:00:00Z',
   }));
 
-const count = async (table: string) => (await sql<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM ${table}`))[0]!.n;
+const count = async (table: string) =>
+  (await sql<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM ${table}`))[0]!.n;
 
 beforeAll(async () => {
   db = await createDatabase('faults');
@@ -35,13 +36,20 @@ afterAll(async () => {
 });
 
 async function idleInTransaction(): Promise<number> {
-  return (await packSessions(db.url, db.name)).filter((s) => s.state?.startsWith('idle in transaction')).length;
+  return (await packSessions(db.url, db.name)).filter((s) =>
+    s.state?.startsWith('idle in transaction'),
+  ).length;
 }
 
 describe('fault tests', () => {
   it('F13: pg_terminate_backend mid 200k-row insert → -32102 ≤ 5 s, 0 new rows, worker alive, next insert ≤ 2 s, 0 idle-in-transaction sessions', async () => {
     const before = await count('big');
-    const pending = run(pack.worker, '/bulk_insert', { table_name: 'big', records: rows(200_000), batch_size: 10_000, raise_on_failure: true });
+    const pending = run(pack.worker, '/bulk_insert', {
+      table_name: 'big',
+      records: rows(200_000),
+      batch_size: 10_000,
+      raise_on_failure: true,
+    });
     // After the first chunk has reached the server: the COPY has processed rows.
     const pid = await waitFor(
       'the COPY to pass its first chunk',
@@ -67,7 +75,11 @@ describe('fault tests', () => {
     expect(await count('big')).toBe(before);
     expect(isAlive(pack.worker)).toBe(true);
 
-    const next = await run(pack.worker, '/bulk_insert', { table_name: 'big', records: rows(1000, 500_000), raise_on_failure: true });
+    const next = await run(pack.worker, '/bulk_insert', {
+      table_name: 'big',
+      records: rows(1000, 500_000),
+      raise_on_failure: true,
+    });
     expect(next.output).toMatchObject({ success: true, records_processed: 1000 });
     expect(next.ms).toBeLessThanOrEqual(2000);
     expect(await count('big')).toBe(before + 1000);
@@ -75,13 +87,20 @@ describe('fault tests', () => {
   });
 
   it('F15: pg_sleep(30) with a 500 ms timeout → error ≤ 1.5 s with SQLSTATE 57014, no pg_sleep left after 2 s, next query ≤ 200 ms', async () => {
-    const outcome = await run(pack.worker, '/database_query', { query: 'SELECT pg_sleep(30)', timeout: 0.5, raise_on_failure: true });
+    const outcome = await run(pack.worker, '/database_query', {
+      query: 'SELECT pg_sleep(30)',
+      timeout: 0.5,
+      raise_on_failure: true,
+    });
     expect(outcome.ok).toBe(false);
     expect(outcome.ms).toBeLessThanOrEqual(1500);
     expect(outcome.error!.code).toBe(-32102);
     expect(outcome.error!.data).toMatchObject({ sqlstate: '57014', retryable: true });
     await new Promise((r) => setTimeout(r, 2000));
-    const sleeping = await sql(db.url, "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND state = 'active' AND pid <> pg_backend_pid()");
+    const sleeping = await sql(
+      db.url,
+      "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND state = 'active' AND pid <> pg_backend_pid()",
+    );
     expect(sleeping).toEqual([]);
     const next = await run(pack.worker, '/database_query', { query: 'SELECT 1 AS ok' });
     expect(next.output).toMatchObject({ success: true, rows: [{ ok: 1 }] });
@@ -92,12 +111,28 @@ describe('fault tests', () => {
     const failing = rows(1000, 0);
     failing[999] = { ...failing[999]!, score: 5_000_000 };
     const outcomes = await Promise.all(
-      Array.from({ length: 50 }, () => run(pack.worker, '/bulk_insert', { table_name: 'checked', records: failing, batch_size: 100 })),
+      Array.from({ length: 50 }, () =>
+        run(pack.worker, '/bulk_insert', {
+          table_name: 'checked',
+          records: failing,
+          batch_size: 100,
+        }),
+      ),
     );
     for (const outcome of outcomes) {
-      expect(outcome.output).toMatchObject({ success: false, sqlstate: '23514', error_code: -32101, record_index: 999, commit_state: 'rolled_back' });
+      expect(outcome.output).toMatchObject({
+        success: false,
+        sqlstate: '23514',
+        error_code: -32101,
+        record_index: 999,
+        commit_state: 'rolled_back',
+      });
     }
-    const fifty_first = await run(pack.worker, '/bulk_insert', { table_name: 'checked', records: rows(1000, 0), raise_on_failure: true });
+    const fifty_first = await run(pack.worker, '/bulk_insert', {
+      table_name: 'checked',
+      records: rows(1000, 0),
+      raise_on_failure: true,
+    });
     expect(fifty_first.output).toMatchObject({ success: true, records_processed: 1000 });
     expect(fifty_first.ms).toBeLessThanOrEqual(1000);
     const sessions = await packSessions(db.url, db.name);

@@ -6,7 +6,10 @@ import type { ColumnInfo } from '../src/identifiers.js';
 import { redact } from '../src/redact.js';
 import { isoTimestamp } from '../src/types.js';
 
-const column = (kind: ColumnInfo['kind'], elementKind: ColumnInfo['kind'] = 'scalar'): ColumnInfo => ({
+const column = (
+  kind: ColumnInfo['kind'],
+  elementKind: ColumnInfo['kind'] = 'scalar',
+): ColumnInfo => ({
   name: 'c',
   type: 't',
   kind,
@@ -39,7 +42,15 @@ describe('COPY text encoding', () => {
 
   it('builds array literals with quoted elements, NULLs and nesting', () => {
     expect(arrayLiteral(['a', 'b"c', 'd\\e', null], 'scalar')).toBe('{"a","b\\"c","d\\\\e",NULL}');
-    expect(arrayLiteral([[1, 2], [3, 4]], 'scalar')).toBe('{{"1","2"},{"3","4"}}');
+    expect(
+      arrayLiteral(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        'scalar',
+      ),
+    ).toBe('{{"1","2"},{"3","4"}}');
     expect(arrayLiteral([{ a: 1 }], 'json')).toBe('{"{\\"a\\":1}"}');
     expect(encoderFor(column('array'))(['x\ty'])).toBe('{"x\\ty"}');
     expect(encoderFor(column('array'))('{1,2}')).toBe('{1,2}');
@@ -64,7 +75,11 @@ describe('COPY text encoding', () => {
 
 describe('record shapes', () => {
   it('takes the union of record keys in first-seen order', () => {
-    expect(columnUnion([{ a: 1, b: 2 }, { a: 1, b: 2 }, { c: 3, a: 1 }, {}])).toEqual(['a', 'b', 'c']);
+    expect(columnUnion([{ a: 1, b: 2 }, { a: 1, b: 2 }, { c: 3, a: 1 }, {}])).toEqual([
+      'a',
+      'b',
+      'c',
+    ]);
     expect(columnUnion([])).toEqual([]);
   });
 

@@ -1,12 +1,22 @@
 import { RpcError } from '@stepflow-packs/core';
 import { describe, expect, it } from 'vitest';
-import { checkIdentifier, parseQualifiedName, quoteIdent, quoteQualified } from '../src/identifiers.js';
+import {
+  checkIdentifier,
+  parseQualifiedName,
+  quoteIdent,
+  quoteQualified,
+} from '../src/identifiers.js';
 
-function refusal(fn: () => unknown): { code: number; data: Record<string, unknown>; message: string } {
+function refusal(fn: () => unknown): {
+  code: number;
+  data: Record<string, unknown>;
+  message: string;
+} {
   try {
     fn();
   } catch (err) {
-    if (err instanceof RpcError) return { code: err.code, data: err.data as Record<string, unknown>, message: err.message };
+    if (err instanceof RpcError)
+      return { code: err.code, data: err.data as Record<string, unknown>, message: err.message };
     throw err;
   }
   throw new Error('expected a refusal');
@@ -16,7 +26,10 @@ describe('table names', () => {
   it('folds bare names to lower case like SQL and keeps quoted names exact', () => {
     expect(parseQualifiedName('Users')).toEqual({ schema: undefined, name: 'users' });
     expect(parseQualifiedName('Sales.Orders')).toEqual({ schema: 'sales', name: 'orders' });
-    expect(parseQualifiedName('"Sales"."My Orders"')).toEqual({ schema: 'Sales', name: 'My Orders' });
+    expect(parseQualifiedName('"Sales"."My Orders"')).toEqual({
+      schema: 'Sales',
+      name: 'My Orders',
+    });
     expect(parseQualifiedName('public."a.b"')).toEqual({ schema: 'public', name: 'a.b' });
     expect(parseQualifiedName('"say ""hi"""')).toEqual({ schema: undefined, name: 'say "hi"' });
     expect(parseQualifiedName('tëst_1$')).toEqual({ schema: undefined, name: 'tëst_1$' });
@@ -47,13 +60,19 @@ describe('table names', () => {
     expect(err.code).toBe(-32103);
     expect(err.data).toMatchObject({ reason: 'identifier_too_long', limit: 63, actual: 64 });
     // 32 × "é" = 64 bytes although only 32 characters
-    expect(refusal(() => checkIdentifier('é'.repeat(32), 'records')).data).toMatchObject({ actual: 64 });
-    expect(refusal(() => parseQualifiedName(`"${'x'.repeat(64)}"`)).data.reason).toBe('identifier_too_long');
+    expect(refusal(() => checkIdentifier('é'.repeat(32), 'records')).data).toMatchObject({
+      actual: 64,
+    });
+    expect(refusal(() => parseQualifiedName(`"${'x'.repeat(64)}"`)).data.reason).toBe(
+      'identifier_too_long',
+    );
   });
 
   it('refuses empty names and NUL characters in column names', () => {
     expect(refusal(() => checkIdentifier('', 'records')).data.reason).toBe('invalid_identifier');
-    expect(refusal(() => checkIdentifier('a\u0000b', 'records')).data.reason).toBe('invalid_identifier');
+    expect(refusal(() => checkIdentifier('a\u0000b', 'records')).data.reason).toBe(
+      'invalid_identifier',
+    );
   });
 
   it('quotes each part, doubling embedded quotes', () => {

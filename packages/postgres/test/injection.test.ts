@@ -27,8 +27,11 @@ beforeAll(async () => {
   await sql(base, `CREATE DATABASE ${database}`);
   await sql(base, `ALTER DATABASE ${database} SET log_statement = 'all'`);
   url = urlFor({ base, database });
-  await sql(url, `CREATE TABLE canary (id int, note text); INSERT INTO canary VALUES (1, 'alive'), (2, 'still alive');
-    CREATE TABLE t (id int PRIMARY KEY, a text)`);
+  await sql(
+    url,
+    `CREATE TABLE canary (id int, note text); INSERT INTO canary VALUES (1, 'alive'), (2, 'still alive');
+    CREATE TABLE t (id int PRIMARY KEY, a text)`,
+  );
   logStart = statSync(logFile).size;
   pack = await startPackWorker({ DATABASE_URL: url });
 });
@@ -38,22 +41,63 @@ afterAll(async () => {
   await own?.stop();
 });
 
-const attacks: { name: string; component: string; input: Record<string, unknown>; identifier: string }[] = [
-  { name: 'table name breaking out of a quote', component: '/bulk_insert', input: { table_name: 't"; DROP TABLE canary; --', records: [{ id: 1 }] }, identifier: 't"; DROP TABLE canary; --' },
-  { name: 'column name closing the column list', component: '/bulk_insert', input: { table_name: 't', records: [{ id: 1, 'a) VALUES (1); DROP TABLE canary; --': 'x' }] }, identifier: 'a) VALUES (1); DROP TABLE canary; --' },
-  { name: 'quoted table name containing the attack', component: '/bulk_insert', input: { table_name: '"t""; DROP TABLE canary; --"', records: [{ id: 1 }] }, identifier: 't"; DROP TABLE canary; --' },
-  { name: 'schema part carrying the attack', component: '/bulk_upsert', input: { table_name: 'public; DROP TABLE canary; --.t', upsert_key: ['id'], records: [{ id: 1 }] }, identifier: 'public; DROP TABLE canary; --.t' },
-  { name: 'upsert key carrying the attack', component: '/bulk_upsert', input: { table_name: 't', upsert_key: ['id) DO NOTHING; DROP TABLE canary; --'], records: [{ id: 1, 'id) DO NOTHING; DROP TABLE canary; --': 1 }] }, identifier: 'id) DO NOTHING; DROP TABLE canary; --' },
+const attacks: {
+  name: string;
+  component: string;
+  input: Record<string, unknown>;
+  identifier: string;
+}[] = [
+  {
+    name: 'table name breaking out of a quote',
+    component: '/bulk_insert',
+    input: { table_name: 't"; DROP TABLE canary; --', records: [{ id: 1 }] },
+    identifier: 't"; DROP TABLE canary; --',
+  },
+  {
+    name: 'column name closing the column list',
+    component: '/bulk_insert',
+    input: { table_name: 't', records: [{ id: 1, 'a) VALUES (1); DROP TABLE canary; --': 'x' }] },
+    identifier: 'a) VALUES (1); DROP TABLE canary; --',
+  },
+  {
+    name: 'quoted table name containing the attack',
+    component: '/bulk_insert',
+    input: { table_name: '"t""; DROP TABLE canary; --"', records: [{ id: 1 }] },
+    identifier: 't"; DROP TABLE canary; --',
+  },
+  {
+    name: 'schema part carrying the attack',
+    component: '/bulk_upsert',
+    input: {
+      table_name: 'public; DROP TABLE canary; --.t',
+      upsert_key: ['id'],
+      records: [{ id: 1 }],
+    },
+    identifier: 'public; DROP TABLE canary; --.t',
+  },
+  {
+    name: 'upsert key carrying the attack',
+    component: '/bulk_upsert',
+    input: {
+      table_name: 't',
+      upsert_key: ['id) DO NOTHING; DROP TABLE canary; --'],
+      records: [{ id: 1, 'id) DO NOTHING; DROP TABLE canary; --': 1 }],
+    },
+    identifier: 'id) DO NOTHING; DROP TABLE canary; --',
+  },
 ];
 
 describe('F17: identifier injection', () => {
-  it.each(attacks)('refuses a $name with -32103 naming the identifier', async ({ component, input, identifier }) => {
-    const outcome = await run(pack.worker, component, input);
-    expect(outcome.ok).toBe(false);
-    expect(outcome.error!.code).toBe(-32103);
-    expect(outcome.error!.data.identifier).toBe(identifier);
-    expect(outcome.error!.message).toContain(JSON.stringify(identifier));
-  });
+  it.each(attacks)(
+    'refuses a $name with -32103 naming the identifier',
+    async ({ component, input, identifier }) => {
+      const outcome = await run(pack.worker, component, input);
+      expect(outcome.ok).toBe(false);
+      expect(outcome.error!.code).toBe(-32103);
+      expect(outcome.error!.data.identifier).toBe(identifier);
+      expect(outcome.error!.message).toContain(JSON.stringify(identifier));
+    },
+  );
 
   it('leaves the canary table and its rows intact, and no logged statement contains the injected text unquoted', async () => {
     for (const { component, input } of attacks) await run(pack.worker, component, input);

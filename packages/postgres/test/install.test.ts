@@ -1,5 +1,13 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +18,9 @@ import { createDatabase, sql } from './support/pg.js';
 
 const exec = promisify(execFile);
 const PACKAGES = fileURLToPath(new URL('../../', import.meta.url));
-const versionOf = (pkg: string) => (JSON.parse(readFileSync(join(PACKAGES, pkg, 'package.json'), 'utf8')) as { version: string }).version;
+const versionOf = (pkg: string) =>
+  (JSON.parse(readFileSync(join(PACKAGES, pkg, 'package.json'), 'utf8')) as { version: string })
+    .version;
 const version = versionOf('postgres');
 
 /**
@@ -27,18 +37,35 @@ describe('installing @stepflow-packs/postgres from its tarball', () => {
   beforeAll(async () => {
     db = await createDatabase('install');
     for (const pkg of ['core', 'postgres']) {
-      if (!existsSync(join(PACKAGES, pkg, 'dist/index.js'))) throw new Error(`build packages/${pkg} first`);
-      await exec('npx', ['-y', 'pnpm@10', 'pack', '--pack-destination', root], { cwd: join(PACKAGES, pkg), env });
+      if (!existsSync(join(PACKAGES, pkg, 'dist/index.js')))
+        throw new Error(`build packages/${pkg} first`);
+      await exec('npx', ['-y', 'pnpm@10', 'pack', '--pack-destination', root], {
+        cwd: join(PACKAGES, pkg),
+        env,
+      });
     }
     const tarballs = readdirSync(root).filter((name) => name.endsWith('.tgz'));
-    expect(tarballs.sort()).toEqual([`stepflow-packs-core-${versionOf('core')}.tgz`, `stepflow-packs-postgres-${version}.tgz`]);
+    expect(tarballs.sort()).toEqual([
+      `stepflow-packs-core-${versionOf('core')}.tgz`,
+      `stepflow-packs-postgres-${version}.tgz`,
+    ]);
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }));
-    await exec('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs.map((t) => join(root, t))], {
-      cwd: app,
-      env,
-      timeout: 85_000,
-    });
+    await exec(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        ...tarballs.map((t) => join(root, t)),
+      ],
+      {
+        cwd: app,
+        env,
+        timeout: 85_000,
+      },
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -58,15 +85,28 @@ describe('installing @stepflow-packs/postgres from its tarball', () => {
   it('bulk-inserts and queries through the installed binary', async () => {
     await sql(db.url, 'CREATE TABLE t (id int PRIMARY KEY, doc jsonb)');
     const worker = await startWorker(
-      { transport: 'stdio', command: bin, args: ['--transport', 'stdio'], env: { PATH: env.PATH, DATABASE_URL: db.url }, cwd: app },
+      {
+        transport: 'stdio',
+        command: bin,
+        args: ['--transport', 'stdio'],
+        env: { PATH: env.PATH, DATABASE_URL: db.url },
+        cwd: app,
+      },
       { dialect: 'v0.8', requestTimeoutMs: 10_000 },
     );
     try {
-      expect(await worker.execute('/bulk_insert', { table_name: 't', records: [{ id: 1, doc: { a: 1 } }] })).toMatchObject({
+      expect(
+        await worker.execute('/bulk_insert', {
+          table_name: 't',
+          records: [{ id: 1, doc: { a: 1 } }],
+        }),
+      ).toMatchObject({
         success: true,
         records_processed: 1,
       });
-      expect(await worker.execute('/database_query', { query: 'SELECT doc FROM t' })).toMatchObject({ rows: [{ doc: { a: 1 } }] });
+      expect(await worker.execute('/database_query', { query: 'SELECT doc FROM t' })).toMatchObject(
+        { rows: [{ doc: { a: 1 } }] },
+      );
     } finally {
       await worker.close();
     }

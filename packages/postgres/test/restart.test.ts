@@ -9,17 +9,29 @@ let cluster: Cluster;
 let pack: PackWorker;
 
 const rows = (n: number, offset = 0) =>
-  Array.from({ length: n }, (_, i) => ({ id: offset + i, name: `n${offset + i}`, email: `e${i}@x`, score: i / 3, created_at: '2024-01-01T00:00:00Z' }));
+  Array.from({ length: n }, (_, i) => ({
+    id: offset + i,
+    name: `n${offset + i}`,
+    email: `e${i}@x`,
+    score: i / 3,
+    created_at: '2024-01-01T00:00:00Z',
+  }));
 
 beforeAll(async () => {
-  cluster = await startCluster({ mode: 'pg_ctl', password: `pw-${randomBytes(6).toString('hex')}` });
+  cluster = await startCluster({
+    mode: 'pg_ctl',
+    password: `pw-${randomBytes(6).toString('hex')}`,
+  });
   await sql(
     cluster.url,
     `CREATE TABLE big (id int PRIMARY KEY, name text, email text, score float8, created_at timestamptz);
      CREATE FUNCTION pass() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
      CREATE TRIGGER slow BEFORE INSERT ON big FOR EACH ROW EXECUTE FUNCTION pass();`,
   );
-  pack = await startPackWorker({ DATABASE_URL: cluster.url, STEPFLOW_PG_CONNECT_TIMEOUT_MS: '2000' });
+  pack = await startPackWorker({
+    DATABASE_URL: cluster.url,
+    STEPFLOW_PG_CONNECT_TIMEOUT_MS: '2000',
+  });
 });
 
 afterAll(async () => {
@@ -30,12 +42,27 @@ afterAll(async () => {
 describe('F14: PostgreSQL restarted mid-insert', () => {
   it('answers -32102 ≤ 5 s with 0 rows committed, and a bulk insert succeeds ≤ 10 s after PG is back without restarting the worker', async () => {
     // Warm the pool so that idle connections exist when the server goes away.
-    await Promise.all(Array.from({ length: 3 }, () => run(pack.worker, '/database_query', { query: 'SELECT pg_sleep(0.05)' })));
+    await Promise.all(
+      Array.from({ length: 3 }, () =>
+        run(pack.worker, '/database_query', { query: 'SELECT pg_sleep(0.05)' }),
+      ),
+    );
     const pid = pack.worker.pid;
-    const pending = run(pack.worker, '/bulk_insert', { table_name: 'big', records: rows(200_000), batch_size: 10_000, raise_on_failure: true });
+    const pending = run(pack.worker, '/bulk_insert', {
+      table_name: 'big',
+      records: rows(200_000),
+      batch_size: 10_000,
+      raise_on_failure: true,
+    });
     await waitFor(
       'the COPY to pass its first chunk',
-      async () => (await sql(cluster.url, 'SELECT pid FROM pg_stat_progress_copy WHERE tuples_processed >= 10000')).length > 0,
+      async () =>
+        (
+          await sql(
+            cluster.url,
+            'SELECT pid FROM pg_stat_progress_copy WHERE tuples_processed >= 10000',
+          )
+        ).length > 0,
       30_000,
       5,
     );
@@ -65,7 +92,10 @@ describe('F14: PostgreSQL restarted mid-insert', () => {
     const next = await waitFor(
       'a bulk insert to succeed after the restart',
       async () => {
-        const attempt = await run(pack.worker, '/bulk_insert', { table_name: 'big', records: rows(1000, 900_000) });
+        const attempt = await run(pack.worker, '/bulk_insert', {
+          table_name: 'big',
+          records: rows(1000, 900_000),
+        });
         return attempt.output?.success === true ? attempt : undefined;
       },
       10_000,

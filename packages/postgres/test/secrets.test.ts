@@ -16,14 +16,20 @@ beforeAll(async () => {
   db = await createDatabase('secrets');
   await sql(db.url, `CREATE ROLE canary_user LOGIN PASSWORD '${CANARY}'`);
   await sql(db.url, `CREATE ROLE canary_user2 LOGIN PASSWORD '${CANARY}/@:'`);
-  await sql(db.url, 'GRANT ALL ON SCHEMA public TO canary_user; CREATE TABLE t (id int PRIMARY KEY); GRANT ALL ON t TO canary_user');
+  await sql(
+    db.url,
+    'GRANT ALL ON SCHEMA public TO canary_user; CREATE TABLE t (id int PRIMARY KEY); GRANT ALL ON t TO canary_user',
+  );
   goodUrl = urlFor({ base: db.url, user: 'canary_user', password: CANARY });
   pack = await startPackWorker({ DATABASE_URL: goodUrl, STEPFLOW_LOG_LEVEL: 'debug' });
 });
 
 afterAll(async () => {
   await pack?.close();
-  await sql(db.url, 'DROP OWNED BY canary_user; DROP ROLE IF EXISTS canary_user; DROP ROLE IF EXISTS canary_user2').catch(() => undefined);
+  await sql(
+    db.url,
+    'DROP OWNED BY canary_user; DROP ROLE IF EXISTS canary_user; DROP ROLE IF EXISTS canary_user2',
+  ).catch(() => undefined);
   await db.drop();
 });
 
@@ -32,17 +38,49 @@ function countCanary(text: string): number {
 }
 
 const cases: { name: string; component: string; input: Record<string, unknown> }[] = [
-  { name: 'valid DATABASE_URL, good query', component: '/database_query', input: { query: 'SELECT current_user AS u' } },
-  { name: 'valid DATABASE_URL, failing query', component: '/database_query', input: { query: 'SELECT * FROM nowhere', raise_on_failure: true } },
-  { name: 'valid DATABASE_URL, data error in bulk insert', component: '/bulk_insert', input: { table_name: 't', records: [{ id: 'x' }] } },
-  { name: 'per-call URL with the canary password', component: '/database_query', input: { query: 'SELECT 1 AS one' } },
-  { name: 'per-call URL with an encoded canary password', component: '/database_query', input: { query: 'SELECT 1 AS one' } },
-  { name: 'wrong password (the canary)', component: '/database_query', input: { query: 'SELECT 1' } },
-  { name: 'wrong password, raised', component: '/bulk_insert', input: { table_name: 't', records: [{ id: 1 }], raise_on_failure: true } },
+  {
+    name: 'valid DATABASE_URL, good query',
+    component: '/database_query',
+    input: { query: 'SELECT current_user AS u' },
+  },
+  {
+    name: 'valid DATABASE_URL, failing query',
+    component: '/database_query',
+    input: { query: 'SELECT * FROM nowhere', raise_on_failure: true },
+  },
+  {
+    name: 'valid DATABASE_URL, data error in bulk insert',
+    component: '/bulk_insert',
+    input: { table_name: 't', records: [{ id: 'x' }] },
+  },
+  {
+    name: 'per-call URL with the canary password',
+    component: '/database_query',
+    input: { query: 'SELECT 1 AS one' },
+  },
+  {
+    name: 'per-call URL with an encoded canary password',
+    component: '/database_query',
+    input: { query: 'SELECT 1 AS one' },
+  },
+  {
+    name: 'wrong password (the canary)',
+    component: '/database_query',
+    input: { query: 'SELECT 1' },
+  },
+  {
+    name: 'wrong password, raised',
+    component: '/bulk_insert',
+    input: { table_name: 't', records: [{ id: 1 }], raise_on_failure: true },
+  },
   { name: 'malformed URL', component: '/database_query', input: { query: 'SELECT 1' } },
   { name: 'keyword/value string', component: '/database_query', input: { query: 'SELECT 1' } },
   { name: 'unreachable host', component: '/copy_out', input: { query: 'SELECT 1' } },
-  { name: 'unknown database', component: '/transaction', input: { statements: [{ query: 'SELECT 1' }], raise_on_failure: true } },
+  {
+    name: 'unknown database',
+    component: '/transaction',
+    input: { statements: [{ query: 'SELECT 1' }], raise_on_failure: true },
+  },
 ];
 
 function connectionFor(name: string): string | undefined {
@@ -68,15 +106,23 @@ function connectionFor(name: string): string | undefined {
 }
 
 describe('F27: the PostgreSQL password never appears in any output', () => {
-  it.each(cases)('$name: 0 occurrences of the canary in the response', async ({ name, component, input }) => {
-    const connection_string = connectionFor(name);
-    const outcome = await run(pack.worker, component, connection_string ? { ...input, connection_string } : input);
-    const text = JSON.stringify(outcome);
-    responses.push(text);
-    expect(countCanary(text)).toBe(0);
-    if (name.startsWith('per-call') || name === 'valid DATABASE_URL, good query') expect(outcome.ok).toBe(true);
-    if (name.startsWith('wrong password')) expect(text).toContain('28P01');
-  });
+  it.each(cases)(
+    '$name: 0 occurrences of the canary in the response',
+    async ({ name, component, input }) => {
+      const connection_string = connectionFor(name);
+      const outcome = await run(
+        pack.worker,
+        component,
+        connection_string ? { ...input, connection_string } : input,
+      );
+      const text = JSON.stringify(outcome);
+      responses.push(text);
+      expect(countCanary(text)).toBe(0);
+      if (name.startsWith('per-call') || name === 'valid DATABASE_URL, good query')
+        expect(outcome.ok).toBe(true);
+      if (name.startsWith('wrong password')) expect(text).toContain('28P01');
+    },
+  );
 
   it('0 occurrences in every stdout frame and stderr line of the worker (debug logging)', () => {
     expect(responses.length).toBe(cases.length);

@@ -24,7 +24,10 @@ beforeAll(async () => {
 });
 
 beforeEach(async () => {
-  await sql(db.url, 'DROP TABLE IF EXISTS accounts; CREATE TABLE accounts (id int PRIMARY KEY, balance int CHECK (balance >= 0))');
+  await sql(
+    db.url,
+    'DROP TABLE IF EXISTS accounts; CREATE TABLE accounts (id int PRIMARY KEY, balance int CHECK (balance >= 0))',
+  );
   await sql(db.url, 'INSERT INTO accounts VALUES (1, 100), (2, 0)');
 });
 
@@ -34,8 +37,16 @@ afterAll(async () => {
 });
 
 const transfer = (amount: number) => [
-  { query: 'UPDATE accounts SET balance = balance - $1 WHERE id = 1', parameters: [amount], fetch_mode: 'none' },
-  { query: 'UPDATE accounts SET balance = balance + $1 WHERE id = 2', parameters: [amount], fetch_mode: 'none' },
+  {
+    query: 'UPDATE accounts SET balance = balance - $1 WHERE id = 1',
+    parameters: [amount],
+    fetch_mode: 'none',
+  },
+  {
+    query: 'UPDATE accounts SET balance = balance + $1 WHERE id = 2',
+    parameters: [amount],
+    fetch_mode: 'none',
+  },
   { query: 'SELECT id, balance FROM accounts ORDER BY id' },
 ];
 
@@ -52,16 +63,37 @@ describe('transaction', () => {
 
   it('rolls everything back when a later statement fails, naming the statement', async () => {
     const out = await kit.execute<TxOutput>('transaction', { statements: transfer(130) });
-    expect(out).toMatchObject({ success: false, failed_statement: 0, sqlstate: '23514', error_code: -32101, commit_state: 'rolled_back' });
-    const late = await kit.execute<TxOutput>('transaction', {
-      statements: [transfer(10)[0], { query: 'INSERT INTO accounts VALUES ($1, $2)', parameters: [1, 5] }],
+    expect(out).toMatchObject({
+      success: false,
+      failed_statement: 0,
+      sqlstate: '23514',
+      error_code: -32101,
+      commit_state: 'rolled_back',
     });
-    expect(late).toMatchObject({ success: false, failed_statement: 1, statements_executed: 1, sqlstate: '23505', results: [] });
-    expect(await sql(db.url, 'SELECT balance FROM accounts ORDER BY id')).toEqual([{ balance: 100 }, { balance: 0 }]);
+    const late = await kit.execute<TxOutput>('transaction', {
+      statements: [
+        transfer(10)[0],
+        { query: 'INSERT INTO accounts VALUES ($1, $2)', parameters: [1, 5] },
+      ],
+    });
+    expect(late).toMatchObject({
+      success: false,
+      failed_statement: 1,
+      statements_executed: 1,
+      sqlstate: '23505',
+      results: [],
+    });
+    expect(await sql(db.url, 'SELECT balance FROM accounts ORDER BY id')).toEqual([
+      { balance: 100 },
+      { balance: 0 },
+    ]);
   });
 
   it('raises -32101 with data.statement when raise_on_failure is set', async () => {
-    const err = await rpcError(kit, 'transaction', { statements: transfer(130), raise_on_failure: true });
+    const err = await rpcError(kit, 'transaction', {
+      statements: transfer(130),
+      raise_on_failure: true,
+    });
     expect(err.code).toBe(-32101);
     expect(err.data).toMatchObject({ statement: 0, sqlstate: '23514', commitState: 'rolled_back' });
   });
@@ -72,11 +104,16 @@ describe('transaction', () => {
     });
     expect(err.code).toBe(-32103);
     expect(err.data).toMatchObject({ reason: 'transaction_control', field: 'statements[1].query' });
-    expect(await sql(db.url, 'SELECT balance FROM accounts WHERE id = 1')).toEqual([{ balance: 100 }]);
+    expect(await sql(db.url, 'SELECT balance FROM accounts WHERE id = 1')).toEqual([
+      { balance: 100 },
+    ]);
   });
 
   it('honours read_only and the isolation level', async () => {
-    const ro = await kit.execute<TxOutput>('transaction', { statements: transfer(1), read_only: true });
+    const ro = await kit.execute<TxOutput>('transaction', {
+      statements: transfer(1),
+      read_only: true,
+    });
     expect(ro).toMatchObject({ success: false, sqlstate: '25006' });
     const level = await kit.execute<TxOutput>('transaction', {
       statements: [{ query: 'SHOW transaction_isolation' }],
@@ -95,7 +132,9 @@ describe('transaction', () => {
     );
     try {
       const pending = kit.call('transaction', {
-        statements: [{ query: 'UPDATE accounts SET balance = balance WHERE id = 1', fetch_mode: 'none' }],
+        statements: [
+          { query: 'UPDATE accounts SET balance = balance WHERE id = 1', fetch_mode: 'none' },
+        ],
         raise_on_failure: true,
       });
       const pid = await waitFor('COMMIT to run', async () => {
@@ -111,10 +150,16 @@ describe('transaction', () => {
       expect(outcome.ok).toBe(false);
       if (outcome.ok) return;
       expect(outcome.error.code).toBe(-32102);
-      expect(outcome.error.data).toMatchObject({ commitState: 'unknown', retryable: false, reason: 'commit_unknown' });
+      expect(outcome.error.data).toMatchObject({
+        commitState: 'unknown',
+        retryable: false,
+        reason: 'commit_unknown',
+      });
       // The pool recovers: the next call works on a fresh connection.
       await sql(db.url, 'DROP TRIGGER slow ON accounts');
-      const next = await kit.execute<TxOutput>('transaction', { statements: [{ query: 'SELECT 1 AS one' }] });
+      const next = await kit.execute<TxOutput>('transaction', {
+        statements: [{ query: 'SELECT 1 AS one' }],
+      });
       expect(next.success).toBe(true);
     } finally {
       await sql(db.url, 'DROP TRIGGER IF EXISTS slow ON accounts');

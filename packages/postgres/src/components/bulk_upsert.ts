@@ -11,7 +11,9 @@ export const bulkUpsert = defineComponent({
   idempotent: true,
   input: z.strictObject({
     ...bulkInputShape,
-    upsert_key: bulkInputShape.upsert_key.unwrap().describe('Columns of a unique index or primary key identifying a row'),
+    upsert_key: bulkInputShape.upsert_key
+      .unwrap()
+      .describe('Columns of a unique index or primary key identifying a row'),
   }),
   output: bulkOutput,
   execute: (input, ctx) => bulkWrite(input, { config: ctx.config, ctx, component: 'bulk_upsert' }),

@@ -10,7 +10,9 @@ import { setTimeouts, timeoutMs } from '../timeouts.js';
 const CURSOR = '"stepflow_copy_out"';
 
 /** Values exactly as PostgreSQL prints them (what COPY … CSV writes). */
-const rawTypes = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+const rawTypes = {
+  getTypeParser: () => (value: string) => value,
+} as unknown as pg.CustomTypesConfig;
 
 const CSV_SPECIAL = /[",\n\r]/;
 
@@ -18,7 +20,8 @@ function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
   const text = String(value);
   // An empty string is quoted so that it differs from NULL, as COPY … CSV does.
-  if (text === '' || CSV_SPECIAL.test(text) || text.trim() !== text) return `"${text.replaceAll('"', '""')}"`;
+  if (text === '' || CSV_SPECIAL.test(text) || text.trim() !== text)
+    return `"${text.replaceAll('"', '""')}"`;
   return text;
 }
 
@@ -39,18 +42,39 @@ export const copyOut = defineComponent({
     connection_string: z
       .string()
       .optional()
-      .describe('postgres:// URL; defaults to the server configuration (DATABASE_URL / PG* variables). May be disabled by the server.'),
+      .describe(
+        'postgres:// URL; defaults to the server configuration (DATABASE_URL / PG* variables). May be disabled by the server.',
+      ),
     query: z.string().min(1).describe('A SELECT (or VALUES) statement; use $1, $2, … for values'),
     parameters: parametersSchema,
-    format: z.enum(['csv', 'json']).default('json').describe('csv: RFC 4180 text as COPY … CSV writes it; json: an array of row objects'),
+    format: z
+      .enum(['csv', 'json'])
+      .default('json')
+      .describe('csv: RFC 4180 text as COPY … CSV writes it; json: an array of row objects'),
     header: z.boolean().default(true).describe('csv: start with a header line of column names'),
-    to_blob: z.boolean().default(false).describe('Store the result in the blob store and return blob_id instead of the data'),
-    fetch_size: z.number().int().min(1).max(100_000).default(1000).describe('Rows fetched from the cursor per round trip'),
-    timeout: z.number().positive().max(86_400).optional().describe('Statement timeout in seconds (default: server setting)'),
+    to_blob: z
+      .boolean()
+      .default(false)
+      .describe('Store the result in the blob store and return blob_id instead of the data'),
+    fetch_size: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(1000)
+      .describe('Rows fetched from the cursor per round trip'),
+    timeout: z
+      .number()
+      .positive()
+      .max(86_400)
+      .optional()
+      .describe('Statement timeout in seconds (default: server setting)'),
     raise_on_failure: z
       .boolean()
       .default(false)
-      .describe('Raise a JSON-RPC error (-32101 data, -32102 unavailable/timeout) instead of returning success: false'),
+      .describe(
+        'Raise a JSON-RPC error (-32101 data, -32102 unavailable/timeout) instead of returning success: false',
+      ),
   }),
   output: z.object({
     success: z.boolean(),
@@ -58,8 +82,14 @@ export const copyOut = defineComponent({
     row_count: z.number().int().describe('Rows exported'),
     columns: z.array(z.string()).describe('Column names in order'),
     data: z.string().optional().describe('csv without to_blob: the CSV text'),
-    records: z.array(z.record(z.string(), z.unknown())).optional().describe('json without to_blob: the rows'),
-    blob_id: z.string().optional().describe('to_blob: id of the blob holding the CSV text or the records array'),
+    records: z
+      .array(z.record(z.string(), z.unknown()))
+      .optional()
+      .describe('json without to_blob: the rows'),
+    blob_id: z
+      .string()
+      .optional()
+      .describe('to_blob: id of the blob holding the CSV text or the records array'),
     execution_time_ms: z.number(),
     ...failureFields,
   }),
@@ -75,7 +105,12 @@ export const copyOut = defineComponent({
         ctx.log,
         async (client) => {
           await client.query('BEGIN READ ONLY');
-          await setTimeouts(client, timeoutMs(input.timeout, ctx.config.statementTimeoutMs), ctx.config.lockTimeoutMs, true);
+          await setTimeouts(
+            client,
+            timeoutMs(input.timeout, ctx.config.statementTimeoutMs),
+            ctx.config.lockTimeoutMs,
+            true,
+          );
           await client.query({
             text: `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${input.query}`,
             values: (input.parameters ?? []).map(parameterValue),
@@ -98,10 +133,13 @@ export const copyOut = defineComponent({
             const rows = batch.rows as unknown[][];
             count += rows.length;
             if (count > limit) {
-              throw new BadRequestError(`the query returned more than the server limit of ${limit} rows`, {
-                reason: 'row_limit',
-                limit,
-              });
+              throw new BadRequestError(
+                `the query returned more than the server limit of ${limit} rows`,
+                {
+                  reason: 'row_limit',
+                  limit,
+                },
+              );
             }
             if (input.format === 'csv') {
               let chunk = '';
@@ -109,7 +147,10 @@ export const copyOut = defineComponent({
               csvParts.push(chunk);
             } else {
               for (const row of rows) {
-                const record: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+                const record: Record<string, unknown> = Object.create(null) as Record<
+                  string,
+                  unknown
+                >;
                 for (let c = 0; c < columns.length; c++) record[columns[c]!] = row[c];
                 records.push(record);
               }
@@ -117,12 +158,22 @@ export const copyOut = defineComponent({
             if (rows.length < input.fetch_size) break;
           }
           await client.query('COMMIT');
-          return { columns, count, csv: input.format === 'csv' ? csvParts.join('') : undefined, records };
+          return {
+            columns,
+            count,
+            csv: input.format === 'csv' ? csvParts.join('') : undefined,
+            records,
+          };
         },
         ctx.signal,
       );
       const payload: JsonValue = (exported.csv ?? exported.records) as JsonValue;
-      const base = { success: true, format: input.format, row_count: exported.count, columns: exported.columns };
+      const base = {
+        success: true,
+        format: input.format,
+        row_count: exported.count,
+        columns: exported.columns,
+      };
       if (input.to_blob) {
         const blobId = await ctx.putBlob(payload, 'data');
         return { ...base, blob_id: blobId, execution_time_ms: elapsed() };
@@ -134,7 +185,11 @@ export const copyOut = defineComponent({
       };
     } catch (err) {
       if (err instanceof BadRequestError) throw err;
-      const failure = classify(err, { secrets: target.secrets, action: 'copy_out', commitState: 'none' });
+      const failure = classify(err, {
+        secrets: target.secrets,
+        action: 'copy_out',
+        commitState: 'none',
+      });
       if (input.raise_on_failure) throw failureError(failure);
       return {
         format: input.format,

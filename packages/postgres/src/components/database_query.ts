@@ -16,20 +16,35 @@ export const databaseQuery = defineComponent({
     connection_string: z
       .string()
       .optional()
-      .describe('postgres:// URL; defaults to the server configuration (DATABASE_URL / PG* variables). May be disabled by the server.'),
+      .describe(
+        'postgres:// URL; defaults to the server configuration (DATABASE_URL / PG* variables). May be disabled by the server.',
+      ),
     query: z.string().min(1).describe('One SQL statement; use $1, $2, … for values'),
     parameters: parametersSchema,
     fetch_mode: fetchModeSchema,
-    timeout: z.number().positive().max(86_400).default(30).describe('Statement timeout in seconds, enforced by the server'),
+    timeout: z
+      .number()
+      .positive()
+      .max(86_400)
+      .default(30)
+      .describe('Statement timeout in seconds, enforced by the server'),
     raise_on_failure: z
       .boolean()
       .default(false)
-      .describe('Raise a JSON-RPC error (-32101 data, -32102 unavailable/timeout) instead of returning success: false'),
+      .describe(
+        'Raise a JSON-RPC error (-32101 data, -32102 unavailable/timeout) instead of returning success: false',
+      ),
   }),
   output: z.object({
     success: z.boolean().describe('True when the statement ran'),
-    rows: z.array(z.record(z.string(), z.unknown())).optional().describe('Rows (fetch_mode all or one)'),
-    row_count: z.number().int().describe('Rows returned, or rows affected for INSERT/UPDATE/DELETE'),
+    rows: z
+      .array(z.record(z.string(), z.unknown()))
+      .optional()
+      .describe('Rows (fetch_mode all or one)'),
+    row_count: z
+      .number()
+      .int()
+      .describe('Rows returned, or rows affected for INSERT/UPDATE/DELETE'),
     command: z.string().optional().describe('SQL command tag, e.g. SELECT or INSERT'),
     execution_time_ms: z.number().describe('Wall time of the call'),
     ...failureFields,
@@ -44,15 +59,30 @@ export const databaseQuery = defineComponent({
         ctx.config,
         ctx.log,
         async (client) => {
-          await setTimeouts(client, timeoutMs(input.timeout, ctx.config.statementTimeoutMs), ctx.config.lockTimeoutMs, false);
-          return runStatement(client, input.query, input.parameters, input.fetch_mode, ctx.config.maxRows);
+          await setTimeouts(
+            client,
+            timeoutMs(input.timeout, ctx.config.statementTimeoutMs),
+            ctx.config.lockTimeoutMs,
+            false,
+          );
+          return runStatement(
+            client,
+            input.query,
+            input.parameters,
+            input.fetch_mode,
+            ctx.config.maxRows,
+          );
         },
         ctx.signal,
       );
       return { success: true, ...result, execution_time_ms: elapsed() };
     } catch (err) {
       if (err instanceof BadRequestError) throw err;
-      const failure = classify(err, { secrets: target.secrets, action: 'database_query', commitState: 'none' });
+      const failure = classify(err, {
+        secrets: target.secrets,
+        action: 'database_query',
+        commitState: 'none',
+      });
       ctx.log.info('query failed', { reason: failure.reason, sqlstate: failure.sqlstate });
       if (input.raise_on_failure) throw failureError(failure);
       return { row_count: 0, execution_time_ms: elapsed(), ...failureOutput(failure) };

@@ -1,8 +1,19 @@
 import { BadRequestError, defineComponent, z } from '@stepflow-packs/core';
 import { resolveTarget, withClient } from '../connection.js';
-import { classify, failureError, failureFields, failureOutput, type CommitState } from '../failure.js';
+import {
+  classify,
+  failureError,
+  failureFields,
+  failureOutput,
+  type CommitState,
+} from '../failure.js';
 import { settings } from '../settings.js';
-import { fetchModeSchema, parametersSchema, runStatement, type StatementResult } from '../statement.js';
+import {
+  fetchModeSchema,
+  parametersSchema,
+  runStatement,
+  type StatementResult,
+} from '../statement.js';
 import { setTimeouts, timeoutMs } from '../timeouts.js';
 
 const ISOLATION = {
@@ -11,7 +22,17 @@ const ISOLATION = {
   serializable: 'SERIALIZABLE',
 } as const;
 
-const CONTROL = new Set(['begin', 'start', 'commit', 'end', 'rollback', 'abort', 'savepoint', 'release', 'prepare']);
+const CONTROL = new Set([
+  'begin',
+  'start',
+  'commit',
+  'end',
+  'rollback',
+  'abort',
+  'savepoint',
+  'release',
+  'prepare',
+]);
 
 /** The first keyword of a statement, after leading comments. */
 export function leadingKeyword(sql: string): string {
@@ -40,7 +61,9 @@ export const transaction = defineComponent({
     connection_string: z
       .string()
       .optional()
-      .describe('postgres:// URL; defaults to the server configuration (DATABASE_URL / PG* variables). May be disabled by the server.'),
+      .describe(
+        'postgres:// URL; defaults to the server configuration (DATABASE_URL / PG* variables). May be disabled by the server.',
+      ),
     statements: z
       .array(
         z.strictObject({
@@ -66,7 +89,9 @@ export const transaction = defineComponent({
     raise_on_failure: z
       .boolean()
       .default(false)
-      .describe('Raise a JSON-RPC error (-32101 data, -32102 unavailable/timeout) instead of returning success: false'),
+      .describe(
+        'Raise a JSON-RPC error (-32101 data, -32102 unavailable/timeout) instead of returning success: false',
+      ),
   }),
   output: z.object({
     success: z.boolean().describe('True when every statement ran and the transaction committed'),
@@ -79,7 +104,10 @@ export const transaction = defineComponent({
         }),
       )
       .describe('One result per statement (empty on failure: nothing took effect)'),
-    statements_executed: z.number().int().describe('Statements that ran before COMMIT (or before the failure)'),
+    statements_executed: z
+      .number()
+      .int()
+      .describe('Statements that ran before COMMIT (or before the failure)'),
     failed_statement: z.number().int().optional().describe('Index of the statement that failed'),
     execution_time_ms: z.number(),
     ...failureFields,
@@ -90,10 +118,13 @@ export const transaction = defineComponent({
     input.statements.forEach((statement, i) => {
       const keyword = leadingKeyword(statement.query);
       if (CONTROL.has(keyword)) {
-        throw new BadRequestError(`statements[${i}] is a transaction-control statement (${keyword.toUpperCase()}); the component begins and commits the transaction itself`, {
-          reason: 'transaction_control',
-          field: `statements[${i}].query`,
-        });
+        throw new BadRequestError(
+          `statements[${i}] is a transaction-control statement (${keyword.toUpperCase()}); the component begins and commits the transaction itself`,
+          {
+            reason: 'transaction_control',
+            field: `statements[${i}].query`,
+          },
+        );
       }
     });
     const target = resolveTarget(input.connection_string, ctx.config);
@@ -106,14 +137,29 @@ export const transaction = defineComponent({
         ctx.config,
         ctx.log,
         async (client) => {
-          await client.query(`BEGIN ISOLATION LEVEL ${ISOLATION[input.isolation_level]}${input.read_only ? ' READ ONLY' : ''}`);
+          await client.query(
+            `BEGIN ISOLATION LEVEL ${ISOLATION[input.isolation_level]}${input.read_only ? ' READ ONLY' : ''}`,
+          );
           commitState = 'rolled_back';
-          await setTimeouts(client, timeoutMs(input.timeout, ctx.config.statementTimeoutMs), ctx.config.lockTimeoutMs, true);
+          await setTimeouts(
+            client,
+            timeoutMs(input.timeout, ctx.config.statementTimeoutMs),
+            ctx.config.lockTimeoutMs,
+            true,
+          );
           const out: StatementResult[] = [];
           for (let i = 0; i < input.statements.length; i++) {
             const statement = input.statements[i]!;
             current = i;
-            out.push(await runStatement(client, statement.query, statement.parameters, statement.fetch_mode, ctx.config.maxRows));
+            out.push(
+              await runStatement(
+                client,
+                statement.query,
+                statement.parameters,
+                statement.fetch_mode,
+                ctx.config.maxRows,
+              ),
+            );
             executed = i + 1;
           }
           current = undefined;
@@ -139,7 +185,11 @@ export const transaction = defineComponent({
         commitState,
         ...(current !== undefined ? { statement: current } : {}),
       });
-      ctx.log.info('transaction failed', { reason: failure.reason, sqlstate: failure.sqlstate, commitState });
+      ctx.log.info('transaction failed', {
+        reason: failure.reason,
+        sqlstate: failure.sqlstate,
+        commitState,
+      });
       if (input.raise_on_failure) throw failureError(failure);
       return {
         results: [],

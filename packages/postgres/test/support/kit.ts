@@ -15,6 +15,7 @@ export interface Failed {
 /** The JSON-RPC error of a call that must fail. */
 export async function rpcError(kit: TestKit, component: string, input: unknown): Promise<Failed> {
   const outcome = await kit.call(component, input);
-  if (outcome.ok) throw new Error(`expected ${component} to fail, got ${JSON.stringify(outcome.output)}`);
+  if (outcome.ok)
+    throw new Error(`expected ${component} to fail, got ${JSON.stringify(outcome.output)}`);
   return outcome.error as Failed;
 }

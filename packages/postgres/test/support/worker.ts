@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MemoryBlobStore, RpcError, startWorker, type WorkerClient } from '@stepflow-packs/core/client';
+import {
+  MemoryBlobStore,
+  RpcError,
+  startWorker,
+  type WorkerClient,
+} from '@stepflow-packs/core/client';
 
 export const binPath = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
 
@@ -17,7 +22,10 @@ export async function startPackWorker(
   env: Record<string, string>,
   options: { dialect?: 'v0.8' | 'v0.11'; args?: string[]; requestTimeoutMs?: number } = {},
 ): Promise<PackWorker> {
-  if (!existsSync(binPath)) throw new Error(`${binPath} is missing: build the package first (npx tsc -p tsconfig.build.json)`);
+  if (!existsSync(binPath))
+    throw new Error(
+      `${binPath} is missing: build the package first (npx tsc -p tsconfig.build.json)`,
+    );
   const blobs = new MemoryBlobStore();
   const received: string[] = [];
   const worker = await startWorker(
@@ -47,7 +55,11 @@ export interface Outcome {
 }
 
 /** Execute and capture the outcome and wall time without throwing worker errors. */
-export async function run(worker: WorkerClient, component: string, input: unknown): Promise<Outcome> {
+export async function run(
+  worker: WorkerClient,
+  component: string,
+  input: unknown,
+): Promise<Outcome> {
   const started = performance.now();
   try {
     const output = (await worker.execute(component, input)) as Record<string, unknown>;
@@ -56,7 +68,11 @@ export async function run(worker: WorkerClient, component: string, input: unknow
     if (err instanceof RpcError) {
       return {
         ok: false,
-        error: { code: err.code, message: err.message, data: (err.data ?? {}) as Record<string, unknown> },
+        error: {
+          code: err.code,
+          message: err.message,
+          data: (err.data ?? {}) as Record<string, unknown>,
+        },
         ms: performance.now() - started,
       };
     }
