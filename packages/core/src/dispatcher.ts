@@ -209,20 +209,25 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
     observability: Observability,
     session: Session,
   ): ComponentContext<SettingsOf<S>> {
-    const blobs = this.#blobs(session);
-    const signal = session.signal;
+    // Built per request on the hot path: the logger and blob access are created on first use.
+    const dispatcher = this;
+    let log: Logger | undefined;
+    let blobs: BlobAccess | undefined;
+    const blobAccess = () => (blobs ??= dispatcher.#blobs(session));
     return {
       component: component.name,
       attempt,
       observability,
-      signal,
-      log: this.log.child({ component: component.name, attempt, step: observability.step_id }),
+      signal: session.signal,
+      get log() {
+        return (log ??= dispatcher.log.child({ component: component.name, attempt, step: observability.step_id }));
+      },
       config: this.#options.config,
       dialect: this.#dialect,
       instanceId: this.instanceId,
       pack: this.#packInfo,
-      putBlob: (data, type = 'data') => blobs.put(data, type, signal),
-      getBlob: (id) => blobs.get(id, signal),
+      putBlob: (data, type = 'data') => blobAccess().put(data, type, session.signal),
+      getBlob: (id) => blobAccess().get(id, session.signal),
     };
   }
 

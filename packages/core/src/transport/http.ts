@@ -134,10 +134,23 @@ export async function serveHttp(dispatcher: Dispatcher, options: HttpServerOptio
     });
 
   const handleRequest = async (message: RequestMessage, res: ServerResponse) => {
-    const abort = new AbortController();
+    // The abort signal is built lazily: most components never look at it.
+    let abort: AbortController | undefined;
+    let signal: AbortSignal | undefined;
+    let disconnected = false;
     res.on('close', () => {
-      if (!res.writableFinished) abort.abort(new TransportError('client disconnected'));
+      if (res.writableFinished) return;
+      disconnected = true;
+      abort?.abort(new TransportError('client disconnected'));
     });
+    const requestSignal = () => {
+      if (!signal) {
+        abort = new AbortController();
+        if (disconnected) abort.abort(new TransportError('client disconnected'));
+        signal = AbortSignal.any([abort.signal, shutdown.signal]);
+      }
+      return signal;
+    };
     let sse = false;
     const startSse = () => {
       if (sse) return;
@@ -151,7 +164,9 @@ export async function serveHttp(dispatcher: Dispatcher, options: HttpServerOptio
     const writeEvent = (frame: string) => res.write(`data: ${toAsciiJson(frame)}\n\n`);
     const session: Session = {
       transport: 'http',
-      signal: AbortSignal.any([abort.signal, shutdown.signal]),
+      get signal() {
+        return requestSignal();
+      },
       call:
         message.method === 'components/execute'
           ? (method, params, signal) =>

@@ -1,0 +1,161 @@
+#!/usr/bin/env node
+/**
+ * HTTP pack benchmark: GET of a 1 KiB JSON body from a local server, 64 requests in flight.
+ *
+ *   raw undici   undici.request on a keep-alive Agent, in this process (the ceiling)
+ *   raw fetch    global fetch, in this process
+ *   worker       stepflow-pack-http over stdio: http_request, the worker hop included
+ *   fetch worker the same component shape built on fetch, over stdio (what the pack replaces)
+ *
+ * The server runs in its own process. Rounds alternate between variants; the median of each is
+ * reported with ratios against raw undici (target: worker ≥ 0.7×) and against the fetch worker.
+ *
+ *   node bench/http.mjs [--requests 4000] [--rounds 3] [--concurrency 64]
+ * Needs packages/core and packages/http built.
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const SELF = fileURLToPath(import.meta.url);
+const HTTP_BIN = fileURLToPath(new URL('../packages/http/dist/bin.js', import.meta.url));
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '4000' },
+    rounds: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '64' },
+    serve: { type: 'boolean', default: false },
+    'fetch-worker': { type: 'boolean', default: false },
+  },
+});
+
+// ---- role: the local JSON server (own process) --------------------------------------------
+if (values.serve) {
+  const items = [];
+  for (let i = 0; JSON.stringify({ items }).length < 1024 - 40; i++) items.push({ id: i, name: `item-${i}`, ok: true });
+  const body = JSON.stringify({ items, pad: 'x'.repeat(Math.max(0, 1024 - JSON.stringify({ items, pad: '' }).length)) });
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  server.keepAliveTimeout = 30_000;
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port, bytes: Buffer.byteLength(body) })}\n`));
+  process.on('SIGTERM', () => process.exit(0));
+}
+
+// ---- role: a fetch-based worker with the same component shape (baseline) ------------------
+else if (values['fetch-worker']) {
+  const { defineComponent, definePack, runCli, z } = await import('@stepflow-packs/core');
+  const httpRequest = defineComponent({
+    name: 'http_request',
+    description: 'fetch-based baseline',
+    input: z.object({ url: z.string(), method: z.string().default('GET') }),
+    output: z.object({}).passthrough(),
+    async execute({ url, method }) {
+      const started = performance.now();
+      const response = await fetch(url, { method });
+      const data = await response.json();
+      return {
+        success: response.status < 400,
+        status_code: response.status,
+        data,
+        error_message: null,
+        response_time_ms: performance.now() - started,
+        attempts_made: 1,
+      };
+    },
+  });
+  await runCli(definePack({ name: 'fetchbench', version: '0.0.0', components: [httpRequest] }));
+}
+
+// ---- role: the benchmark driver -----------------------------------------------------------
+else {
+  const { Agent, request } = await import('undici');
+  const { startWorker } = await import('@stepflow-packs/core/client');
+  const total = Number(values.requests);
+  const rounds = Number(values.rounds);
+  const concurrency = Number(values.concurrency);
+
+  const server = spawn(process.execPath, [SELF, '--serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { port, bytes } = await new Promise((resolve, reject) => {
+    server.stdout.once('data', (chunk) => resolve(JSON.parse(String(chunk))));
+    server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+  const url = `http://127.0.0.1:${port}/item`;
+
+  /** Run `total` calls of `one` with `concurrency` in flight; returns requests per second. */
+  async function drive(one, count = total) {
+    let next = 0;
+    const started = performance.now();
+    const lane = async () => {
+      while (next < count) {
+        next++;
+        await one();
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    return count / ((performance.now() - started) / 1000);
+  }
+
+  const agent = new Agent({ keepAliveTimeout: 30_000 });
+  const rawUndici = async () => {
+    const res = await request(url, { dispatcher: agent });
+    const data = await res.body.json();
+    if (res.statusCode !== 200 || !data.items) throw new Error('bad response');
+  };
+  const rawFetch = async () => {
+    const res = await fetch(url);
+    const data = await res.json();
+    if (res.status !== 200 || !data.items) throw new Error('bad response');
+  };
+  const env = { PATH: process.env.PATH ?? '', STEPFLOW_LOG_LEVEL: 'warn', STEPFLOW_HTTP_ALLOW_HOSTS: '127.0.0.1' };
+  const worker = await startWorker(
+    { transport: 'stdio', command: process.execPath, args: [HTTP_BIN, '--transport', 'stdio'], env },
+    { dialect: 'v0.11', requestTimeoutMs: 60_000 },
+  );
+  const fetchWorker = await startWorker(
+    { transport: 'stdio', command: process.execPath, args: [SELF, '--fetch-worker', '--transport', 'stdio'], env },
+    { dialect: 'v0.11', requestTimeoutMs: 60_000 },
+  );
+  const viaWorker = (w) => async () => {
+    const out = await w.execute('/http_request', { url });
+    if (out.status_code !== 200 || !out.data?.items) throw new Error(`bad output ${JSON.stringify(out).slice(0, 200)}`);
+  };
+
+  const variants = [
+    ['raw undici', rawUndici],
+    ['raw fetch', rawFetch],
+    ['worker (http_request, undici)', viaWorker(worker)],
+    ['fetch worker (same shape, fetch)', viaWorker(fetchWorker)],
+  ];
+  const results = new Map(variants.map(([name]) => [name, []]));
+  try {
+    for (const [, one] of variants) await drive(one, Math.min(1000, total)); // warm-up
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, one] of variants) results.get(name).push(await drive(one));
+    }
+  } finally {
+    await worker.close();
+    await fetchWorker.close();
+    await agent.close();
+    server.kill('SIGTERM');
+  }
+
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const rate = new Map([...results].map(([name, xs]) => [name, median(xs)]));
+  const raw = rate.get('raw undici');
+  const fetchWorkerRate = rate.get('fetch worker (same shape, fetch)');
+  console.log(`http pack benchmark: GET ${bytes}-byte JSON, ${concurrency} in flight, ${total} requests × ${rounds} rounds (median)`);
+  console.log('');
+  console.log(`${'variant'.padEnd(36)} ${'req/s'.padStart(9)}  ${'× raw undici'.padStart(12)}  ${'× fetch worker'.padStart(14)}`);
+  for (const [name, value] of rate) {
+    console.log(
+      `${name.padEnd(36)} ${value.toFixed(0).padStart(9)}  ${(value / raw).toFixed(2).padStart(12)}  ${(value / fetchWorkerRate).toFixed(2).padStart(14)}`,
+    );
+  }
+  const ratio = rate.get('worker (http_request, undici)') / raw;
+  console.log('');
+  console.log(`worker / raw undici = ${ratio.toFixed(2)} (target ≥ 0.70): ${ratio >= 0.7 ? 'PASS' : 'BELOW TARGET'}`);
+}
