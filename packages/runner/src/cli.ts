@@ -53,6 +53,9 @@ Options:
   --request-timeout-ms <N>   per-request worker timeout (default 300000; never infinite)
   --backoff-ms <N>           constant delay between retries instead of the configured backoff
   --transport-max-retries <N> transport retries per step (default: config retry, else 3)
+  --worker-transport <auto|stdio|http>
+                             launch command workers over stdio or HTTP subprocess whatever the
+                             emulated release (default auto: v0.8 per config, v0.11 HTTP)
   --variables-json <JSON>    variables for run (an object)
   --output <FILE>            run: also write the FlowResult to FILE
   --case <NAME>              test: only cases with this name (repeatable)
@@ -78,6 +81,7 @@ const OPTIONS = {
   'backoff-ms': { type: 'string' },
   'transport-max-retries': { type: 'string' },
   'variables-json': { type: 'string' },
+  'worker-transport': { type: 'string' },
   output: { type: 'string' },
   case: { type: 'string', multiple: true },
   reporter: { type: 'string' },
@@ -104,6 +108,13 @@ function emulation(values: Values): Version | undefined {
   if (v === 'v0.8' || v === '0.8' || v === 'v0.8.0') return 'v0.8';
   if (v === 'v0.11' || v === '0.11' || v === 'v0.11.1') return 'v0.11';
   throw new UsageError(`--emulate: expected v0.8 or v0.11, got ${JSON.stringify(v)}`);
+}
+
+function workerTransport(values: Values): { workerTransport?: 'stdio' | 'http' } {
+  const v = values['worker-transport'];
+  if (v === undefined || v === 'auto') return {};
+  if (v === 'stdio' || v === 'http') return { workerTransport: v };
+  throw new UsageError(`--worker-transport: expected auto, stdio or http, got ${JSON.stringify(v)}`);
 }
 
 function retryOverride(values: Values, config: RunnerConfig | undefined): RetryConfig | undefined {
@@ -213,6 +224,7 @@ async function runCommand(values: Values, rest: string[], io: Io): Promise<numbe
     warn: (w) => io.stderr(`warning: ${w}\n`),
     ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
     ...(retry ? { retry } : {}),
+    ...workerTransport(values),
   });
   const untrack = track(() => env.close());
   try {
@@ -253,6 +265,7 @@ async function testCommand(values: Values, paths: string[], io: Io): Promise<num
     ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
     ...(retry ? { retry } : {}),
     stackSensitive: values['stack-sensitive'] ?? false,
+    ...workerTransport(values),
   });
   return Math.min(summary.failed, 100);
 }
@@ -267,7 +280,7 @@ async function listCommand(values: Values, io: Io): Promise<number> {
   const config = discoverConfig({ explicit: values.config, cwd: io.cwd });
   for (const w of config.warnings) io.stderr(`warning: ${w}\n`);
   const version = emulation(values) ?? 'v0.11';
-  const env = await Environment.start({ version, config, warn: (w) => io.stderr(`warning: ${w}\n`) });
+  const env = await Environment.start({ version, config, warn: (w) => io.stderr(`warning: ${w}\n`), ...workerTransport(values) });
   const untrack = track(() => env.close());
   try {
     const rows: { path: string; plugin: string; component: string; description?: string }[] = [];

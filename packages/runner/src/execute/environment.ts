@@ -23,6 +23,8 @@ export interface EnvironmentOptions {
   retry?: RetryConfig;
   /** Environment used for `${VAR}` substitution and command lookup (default: process.env). */
   processEnv?: Readonly<Record<string, string | undefined>>;
+  /** Runner extension: launch every `command` worker over stdio or HTTP, whatever the release. */
+  workerTransport?: 'stdio' | 'http';
   onStepEvent?: (event: StepEvent) => void;
 }
 
@@ -90,6 +92,7 @@ export class Environment implements RunHost {
               blobApiUrl,
               processEnv: options.processEnv ?? process.env,
               requestTimeoutMs: plugin.requestTimeoutMs ?? options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+              transportOverride: options.workerTransport,
               warn: this.#warn,
             }),
           );

@@ -44,7 +44,10 @@ export function inferVersion(doc: JsonObject): Version {
 }
 
 interface Context {
+  /** Semantics being emulated. */
   version: Version;
+  /** Expression syntax of this document (`$from` = v0.8, `$step`/`$input` = v0.11). */
+  syntax: Version;
   file: string;
   problems: string[];
   warnings: string[];
@@ -64,22 +67,26 @@ const FLOW_SNAKE: Record<string, string> = { input_schema: 'inputSchema', output
  * Parse a flow document of the given release. Problems are collected and thrown together;
  * keys the real runtime ignores silently produce warnings instead.
  */
-export function parseFlow(doc: Json, options: { version: Version; file?: string }): { flow: Flow; warnings: string[] } {
+export function parseFlow(doc: Json, options: { version: Version; syntax?: Version; file?: string }): { flow: Flow; warnings: string[] } {
   const file = options.file ?? '<flow>';
-  const ctx: Context = { version: options.version, file, problems: [], warnings: [] };
   if (!isObject(doc)) throw new FlowParseError(file, [`${file}: a flow must be a mapping, got ${typeName(doc)}`]);
+  const syntax = options.syntax ?? inferVersion(doc);
+  const ctx: Context = { version: options.version, syntax, file, problems: [], warnings: [] };
+  if (syntax !== ctx.version) {
+    ctx.warnings.push(`${file}: written in ${syntax} syntax, run with ${ctx.version} semantics (--emulate)`);
+  }
 
-  if (ctx.version === 'v0.8' && doc.schema !== FLOW_SCHEMA_URL) {
+  if (ctx.version === 'v0.8' && syntax === 'v0.8' && doc.schema !== FLOW_SCHEMA_URL) {
     ctx.problems.push(`${file}: schema: v0.8 flows must declare "schema: ${FLOW_SCHEMA_URL}"`);
   }
   for (const [snake, camel] of Object.entries(FLOW_SNAKE)) {
     if (snake in doc) {
-      const target = ctx.version === 'v0.8' ? camel : `schemas.properties.${camel === 'inputSchema' ? 'input' : 'output'}`;
+      const target = ctx.syntax === 'v0.8' ? camel : `schemas.properties.${camel === 'inputSchema' ? 'input' : 'output'}`;
       ctx.warnings.push(`${file}: "${snake}" is ignored by Stepflow (did you mean "${target}"?)`);
     }
   }
   let variables: JsonObject | undefined;
-  if (ctx.version === 'v0.8') {
+  if (ctx.syntax === 'v0.8') {
     if (isObject(doc.variables)) variables = doc.variables;
     if ('schemas' in doc) ctx.warnings.push(`${file}: "schemas" is a v0.11 key and is ignored in v0.8 mode`);
   } else {
@@ -230,10 +237,11 @@ export function parseExpr(value: Json, float: boolean, ctx: Context, at: string)
     return { kind: 'array', items: value.map((item, i) => parseExpr(item, isFloatMember(value, i), ctx, `${at}[${i}]`)) };
   }
   if (!isObject(value)) return { kind: 'literal', value, float };
-  const special = ctx.version === 'v0.8' ? parseLegacy(value, ctx, at) : parseModern(value, ctx, at);
+  const special = ctx.syntax === 'v0.8' ? parseLegacy(value, ctx, at) : parseModern(value, ctx, at);
   if (special) return special;
-  if (ctx.version === 'v0.11' && '$from' in value) {
-    ctx.warnings.push(`${at}: "$from" is v0.8 syntax; v0.11 treats this object as a literal`);
+  const foreign = ctx.syntax === 'v0.11' ? ['$from'] : [...V011_KEYS].filter((k) => k in value);
+  if (foreign.some((k) => k in value)) {
+    ctx.warnings.push(`${at}: "${foreign.find((k) => k in value)}" belongs to the other syntax; in a ${ctx.syntax}-syntax flow this object is a literal`);
   }
   return {
     kind: 'object',

@@ -18,6 +18,8 @@ export interface WorkerPluginOptions {
   /** Source of `${VAR}` substitutions and of PATH for command lookup. */
   processEnv: Readonly<Record<string, string | undefined>>;
   requestTimeoutMs: number;
+  /** Runner extension: launch `command` workers over this transport whatever the release. */
+  transportOverride?: 'stdio' | 'http' | undefined;
   warn(message: string): void;
 }
 
@@ -26,7 +28,8 @@ const TRANSPORT_MIN = -32399;
 const TRANSPORT_MAX = -32300;
 
 /** How a worker is reached, per emulated release (spec config.md §3.2–§3.3). */
-export function workerMode(config: StepflowPluginConfig, version: Version): 'stdio' | 'http-subprocess' | 'http' {
+export function workerMode(config: StepflowPluginConfig, version: Version, override?: 'stdio' | 'http'): 'stdio' | 'http-subprocess' | 'http' {
+  if (override && config.command !== undefined) return override === 'stdio' ? 'stdio' : 'http-subprocess';
   if (version === 'v0.11') return config.command !== undefined ? 'http-subprocess' : 'http';
   if (config.transport === 'http') return config.url !== undefined ? 'http' : 'http-subprocess';
   return config.command !== undefined ? 'stdio' : 'http';
@@ -46,7 +49,7 @@ export class WorkerPlugin implements Plugin {
   readonly pids: number[] = [];
 
   constructor(private readonly options: WorkerPluginOptions) {
-    this.mode = workerMode(options.config, options.version);
+    this.mode = workerMode(options.config, options.version, options.transportOverride);
   }
 
   async start(): Promise<void> {
@@ -119,6 +122,8 @@ export class WorkerPlugin implements Plugin {
         return Promise.reject(new StepCallError('component', err.code, err.message, (err.data ?? undefined) as Json | undefined));
       }
       if (err instanceof RpcError && err.code === -32302) client.kill('SIGKILL'); // a hung worker: kill its process group
+      // A dying worker: give its exit status a moment to arrive so the report can name it.
+      if (client.process && !client.process.exitInfo) await Promise.race([client.exited, new Promise((r) => setTimeout(r, 300))]);
       throw this.#transportFailure(err, current, client);
     }
   }
@@ -128,8 +133,17 @@ export class WorkerPlugin implements Plugin {
     const code = rpc && rpc.code >= TRANSPORT_MIN && rpc.code <= TRANSPORT_MAX ? rpc.code : -32300;
     const message = err instanceof Error ? err.message : String(err);
     const info = (rpc?.data ?? {}) as { signal?: string | null; exit_code?: number | null; stderr?: string[] };
-    const stderr = info.stderr ?? client?.stderrTail(20) ?? [];
-    const details = [`worker "${this.options.name}"${client?.pid ? ` (pid ${client.pid})` : ''}: ${message}`, ...stderr.map((line) => `stderr: ${line}`)];
+    const exit = client?.process?.exitInfo;
+    if (exit && info.signal === undefined && info.exit_code === undefined) {
+      info.signal = exit.signal;
+      info.exit_code = exit.code;
+    }
+    const stderr = client?.stderrTail(20) ?? info.stderr ?? [];
+    const how = info.signal ? `; the worker was killed by ${info.signal}` : info.exit_code !== undefined && info.exit_code !== null ? `; the worker exited with code ${info.exit_code}` : '';
+    const details = [
+      `worker "${this.options.name}"${client?.pid ? ` (pid ${client.pid})` : ''}: ${message}${message.includes('killed by') || message.includes('exited with') ? '' : how}`,
+      ...stderr.map((line) => `stderr: ${line}`),
+    ];
     const data: Record<string, Json> = { worker: this.options.name };
     if (client?.pid !== undefined) data.pid = client.pid;
     if (info.signal) data.signal = info.signal;

@@ -121,7 +121,7 @@ export function compareResults(expectedRaw: Json, actualRaw: Json, options: Comp
     }
     if (e.code !== a.code) out.push({ path: '$.error.code', problem: 'values differ', expected: e.code ?? null, actual: a.code ?? null });
     const messageOptional = options.mode === 'subset' && e.message === undefined;
-    if (!messageOptional && e.message !== a.message) out.push({ path: '$.error.message', problem: 'values differ', expected: e.message ?? null, actual: a.message ?? null });
+    if (!messageOptional && e.message !== a.message) out.push({ path: '$.error.message', problem: 'values differ', ...(e.message !== undefined ? { expected: e.message } : {}), ...(a.message !== undefined ? { actual: a.message } : {}) });
     if (options.mode === 'exact') {
       if ('data' in e) compareValues(e.data!, 'data' in a ? a.data! : undefined, '$.error.data', 'exact', out);
       else if ('data' in a) out.push({ path: '$.error.data', problem: 'unexpected member', actual: a.data! });

@@ -23,6 +23,7 @@ export interface TestOptions {
   requestTimeoutMs?: number;
   retry?: RetryConfig;
   stackSensitive?: boolean;
+  workerTransport?: 'stdio' | 'http';
   cwd?: string;
   reporter: Reporter;
 }
@@ -72,8 +73,9 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
     return done({ status: 'error', message: (err as Error).message });
   }
   if (!isObject(doc) || !FLOW_KEYS.some((k) => k in doc)) return done({ status: 'skipped', message: 'not a flow file' });
-  const version = options.emulate ?? inferVersion(doc);
-  if (version === 'v0.8' && doc.schema !== FLOW_SCHEMA_URL) {
+  const syntax = inferVersion(doc);
+  const version = options.emulate ?? syntax;
+  if (version === 'v0.8' && syntax === 'v0.8' && doc.schema !== FLOW_SCHEMA_URL) {
     return done({ status: 'skipped', version, message: `v0.8 ignores YAML files without "schema: ${FLOW_SCHEMA_URL}"` });
   }
   let test: TestSection | undefined;
@@ -181,6 +183,7 @@ async function runFile(
         warn,
         ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
         ...(options.retry ? { retry: options.retry } : {}),
+        ...(options.workerTransport ? { workerTransport: options.workerTransport } : {}),
       });
     } catch (err) {
       return errorAll(`the runtime environment failed to start: ${(err as Error).message}`);
