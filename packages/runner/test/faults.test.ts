@@ -6,7 +6,7 @@ import { alive, groupAlive, readTracker, runRunner, startRunner, tempDir, TRACKE
 // Fault tests F1–F4 and F12 (RELIABILITY.md §2) against the built runner and real worker
 // subprocesses (test/fixtures/tracker). Build first: npx tsc -p tsconfig.build.json.
 
-let cleanups: (() => void)[] = [];
+const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
