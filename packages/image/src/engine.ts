@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { ComponentValueError, oneSentence } from '@stepflow-packs/core';
 import { refused } from './errors.js';
+import { parseJpegHeader } from './jpeg-header.js';
 import type { ImageSettings, InputFormat } from './settings.js';
 
 /** libvips loader classes per input format (blocking a class blocks its file/buffer/source variants). */
@@ -93,31 +94,11 @@ export interface Header {
   orientedWidth: number;
   orientedHeight: number;
   pages: number;
-  metadata: sharp.Metadata;
+  /** libvips' full header (absent when the JPEG fast path answered). */
+  metadata?: sharp.Metadata;
 }
 
-/** Read the header only (no pixel decoding) and apply the input pixel limit to it. */
-export async function readHeader(
-  data: Uint8Array,
-  config: ImageSettings,
-  what: string,
-  enforceLimit = true,
-): Promise<Header> {
-  let metadata: sharp.Metadata;
-  try {
-    // limitInputPixels is enforced just below with the real numbers; the header read decodes nothing.
-    // Header only: failOn applies when the pixels are decoded.
-    metadata = await sharp(data, { failOn: 'none', limitInputPixels: false, pages: config.maxPages }).metadata();
-  } catch (err) {
-    throw new ComponentValueError(`${what} has an unreadable image header`, {
-      reason: 'decode_failed',
-      cause: oneSentence(err instanceof Error ? err.message : String(err), 200),
-    });
-  }
-  const width = metadata.width ?? 0;
-  const pageHeight = metadata.pageHeight ?? metadata.height ?? 0;
-  const pages = Math.min(metadata.pages ?? 1, config.maxPages);
-  const height = metadata.pages && metadata.pages > 1 ? pageHeight * pages : (metadata.height ?? 0);
+function checkPixels(width: number, height: number, config: ImageSettings, what: string, enforceLimit: boolean): void {
   const pixels = width * height;
   if (!(width > 0 && height > 0)) {
     throw new ComponentValueError(`${what} declares no dimensions`, { reason: 'decode_failed' });
@@ -129,15 +110,48 @@ export async function readHeader(
       { limit: config.maxInputPixels, actual: pixels, width, height },
     );
   }
-  const swap = (metadata.orientation ?? 1) >= 5;
-  return {
-    width,
-    height,
-    orientedWidth: swap ? height : width,
-    orientedHeight: swap ? width : height,
-    pages,
-    metadata,
-  };
+}
+
+function oriented(width: number, height: number, orientation: number) {
+  const swap = orientation >= 5;
+  return { orientedWidth: swap ? height : width, orientedHeight: swap ? width : height };
+}
+
+/**
+ * Read the header only (no pixel decoding) and apply the input pixel limit to it. `full`
+ * asks libvips for every field; otherwise JPEGs take a microsecond JavaScript fast path.
+ */
+export async function readHeader(
+  data: Uint8Array,
+  config: ImageSettings,
+  what: string,
+  options: { enforceLimit?: boolean; full?: boolean; format?: InputFormat } = {},
+): Promise<Header> {
+  const enforceLimit = options.enforceLimit ?? true;
+  if (!options.full && options.format === 'jpeg') {
+    const fast = parseJpegHeader(data);
+    if (fast) {
+      checkPixels(fast.width, fast.height, config, what, enforceLimit);
+      return { width: fast.width, height: fast.height, pages: 1, ...oriented(fast.width, fast.height, fast.orientation) };
+    }
+  }
+  let metadata: sharp.Metadata;
+  try {
+    // Header only: failOn applies when the pixels are decoded; the pixel limit is applied below
+    // with the real numbers.
+    metadata = await sharp(data, { failOn: 'none', limitInputPixels: false, pages: config.maxPages }).metadata();
+  } catch (err) {
+    throw new ComponentValueError(`${what} has an unreadable image header`, {
+      reason: 'decode_failed',
+      cause: oneSentence(err instanceof Error ? err.message : String(err), 200),
+    });
+  }
+  const width = metadata.width ?? 0;
+  const pageHeight = metadata.pageHeight ?? metadata.height ?? 0;
+  const pages = Math.min(metadata.pages ?? 1, config.maxPages);
+  const height = metadata.pages && metadata.pages > 1 ? pageHeight * pages : (metadata.height ?? 0);
+  checkPixels(width, height, config, what, enforceLimit);
+  return { width, height, pages, metadata, ...oriented(width, height, metadata.orientation ?? 1) };
 }
 
 /** A counting semaphore bounding the sharp jobs of the whole process. */

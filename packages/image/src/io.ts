@@ -89,7 +89,7 @@ export async function loadImage(
   ref: SourceRef,
   ctx: ComponentContext<ImageSettings>,
   field: { path: string; blob: string },
-  options: { enforcePixelLimit?: boolean } = {},
+  options: { enforcePixelLimit?: boolean; fullHeader?: boolean } = {},
 ): Promise<LoadedImage> {
   const config = ctx.config;
   configureSharp(config.allowedInputFormats);
@@ -109,7 +109,11 @@ export async function loadImage(
     throw refused('no_input', `give ${field.path} or ${field.blob}`, { field: field.path });
   }
   const format = checkFormat(data, config.allowedInputFormats, what);
-  const header = await readHeader(data, config, what, options.enforcePixelLimit ?? true);
+  const header = await readHeader(data, config, what, {
+    enforceLimit: options.enforcePixelLimit ?? true,
+    full: options.fullHeader ?? false,
+    format,
+  });
   return {
     data,
     format,

@@ -1,6 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { constants, type Dir } from 'node:fs';
-import { link, lstat, mkdir, open, opendir, readlink, realpath, rename, unlink, type FileHandle } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  read,
+  readlinkSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  unlinkSync,
+  write,
+  writeSync,
+  type Dir,
+} from 'node:fs';
+import { opendir } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { RpcError } from '@stepflow-packs/core';
 import { refused, showPath } from './errors.js';
@@ -8,6 +26,15 @@ import { refused, showPath } from './errors.js';
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
 const O_CLOEXEC = (constants as Record<string, number>).O_CLOEXEC ?? 0;
 const HAS_PROC_FD = process.platform === 'linux';
+/**
+ * Metadata system calls (open, fstat, realpath, rename, …) are made synchronously: on local
+ * file systems they take microseconds, far less than a round trip through libuv's thread pool,
+ * which sharp's jobs also use. Data up to this size is read and written synchronously too;
+ * larger transfers go through the thread pool so the event loop stays responsive.
+ */
+const SYNC_IO_BYTES = 4 * 1024 * 1024;
+const readAsync = promisify(read);
+const writeAsync = promisify(write);
 
 export const ROOTS_SETTING = 'STEPFLOW_IMAGE_ROOTS (or --root)';
 
@@ -83,7 +110,7 @@ export class Jail {
   async #realpath(lexical: string, userPath: string, field: string, missing: string): Promise<string> {
     let real: string;
     try {
-      real = await realpath(lexical);
+      real = realpathSync.native(lexical);
     } catch (err) {
       const code = errnoOf(err);
       if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -102,11 +129,11 @@ export class Jail {
   }
 
   /** On Linux, the path the kernel actually opened must still be inside a root (TOCTOU guard). */
-  async #checkOpened(handle: FileHandle, userPath: string, field: string): Promise<void> {
+  #checkOpened(fd: number, userPath: string, field: string): void {
     if (!HAS_PROC_FD) return;
     let opened: string;
     try {
-      opened = await readlink(`/proc/self/fd/${handle.fd}`);
+      opened = readlinkSync(`/proc/self/fd/${fd}`);
     } catch {
       return; // /proc not mounted: the realpath check above stands
     }
@@ -117,11 +144,11 @@ export class Jail {
   async readFile(userPath: string, field: string, maxBytes: number): Promise<ReadResult> {
     const lexical = this.resolve(userPath, field);
     const real = await this.#realpath(lexical, userPath, field, 'not_found');
-    let handle: FileHandle;
+    let fd: number;
     try {
       // O_NONBLOCK: opening a FIFO or device never waits; O_NOFOLLOW: a link swapped in since
       // the realpath check is refused instead of followed.
-      handle = await open(real, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+      fd = openSync(real, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
     } catch (err) {
       const code = errnoOf(err);
       if (code === 'ELOOP') throw this.#outside(userPath, field);
@@ -135,11 +162,11 @@ export class Jail {
       throw err;
     }
     try {
-      const stat = await handle.stat();
+      const stat = fstatSync(fd);
       if (!stat.isFile()) {
         throw refused('not_regular_file', `${field} ${showPath(userPath)} is not a regular file`, { field, path: userPath });
       }
-      await this.#checkOpened(handle, userPath, field);
+      this.#checkOpened(fd, userPath, field);
       if (stat.size > maxBytes) {
         throw refused('input_too_large', `${field} ${showPath(userPath)} is ${stat.size} bytes, over the limit of ${maxBytes}`, {
           field,
@@ -152,7 +179,9 @@ export class Jail {
       const buffer = Buffer.allocUnsafe(Math.min(stat.size, maxBytes) + 1);
       let filled = 0;
       while (filled < buffer.length) {
-        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+        const length = buffer.length - filled;
+        const bytesRead =
+          length <= SYNC_IO_BYTES ? readSync(fd, buffer, filled, length, filled) : (await readAsync(fd, buffer, filled, length, filled)).bytesRead;
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
@@ -165,7 +194,7 @@ export class Jail {
       }
       return { path: real, data: buffer.subarray(0, filled) };
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
@@ -178,14 +207,14 @@ export class Jail {
     }
     const parent = await this.#realpath(dirname(lexical), userPath, field, 'output_directory_missing');
     const target = join(parent, name);
-    await this.#checkTarget(target, userPath, field, overwrite);
+    this.#checkTarget(target, userPath, field, overwrite);
     return { path: target, parent, overwrite };
   }
 
-  async #checkTarget(target: string, userPath: string, field: string, overwrite: boolean): Promise<void> {
+  #checkTarget(target: string, userPath: string, field: string, overwrite: boolean): void {
     let stat;
     try {
-      stat = await lstat(target);
+      stat = lstatSync(target);
     } catch (err) {
       if (errnoOf(err) === 'ENOENT') return;
       throw err;
@@ -214,20 +243,25 @@ export class Jail {
   async write(target: OutputTarget, data: Uint8Array, field: string, userPath: string): Promise<void> {
     const stem = basename(target.path).slice(0, 180);
     const temp = join(target.parent, `.${stem}.${randomBytes(6).toString('hex')}.tmp`);
-    let handle: FileHandle | undefined;
+    let fd: number | undefined;
     let placed = false;
     try {
-      handle = await open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644);
-      await this.#checkOpened(handle, userPath, field);
-      await handle.writeFile(data);
-      await handle.close();
-      handle = undefined;
+      fd = openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644);
+      this.#checkOpened(fd, userPath, field);
+      let written = 0;
+      while (written < data.length) {
+        const length = data.length - written;
+        written +=
+          length <= SYNC_IO_BYTES ? writeSync(fd, data, written, length) : (await writeAsync(fd, data, written, length)).bytesWritten;
+      }
+      closeSync(fd);
+      fd = undefined;
       if (target.overwrite) {
-        await rename(temp, target.path);
+        renameSync(temp, target.path);
         placed = true;
       } else {
         try {
-          await link(temp, target.path); // fails with EEXIST instead of replacing
+          linkSync(temp, target.path); // fails with EEXIST instead of replacing
         } catch (err) {
           const code = errnoOf(err);
           if (code === 'EEXIST') {
@@ -238,14 +272,20 @@ export class Jail {
           }
           if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw err;
           // File systems without hard links: re-check, then rename.
-          await this.#checkTarget(target.path, userPath, field, false);
-          await rename(temp, target.path);
+          this.#checkTarget(target.path, userPath, field, false);
+          renameSync(temp, target.path);
           placed = true;
         }
       }
     } finally {
-      if (handle) await handle.close().catch(() => {});
-      if (!placed) await unlink(temp).catch(() => {});
+      if (fd !== undefined) closeSync(fd);
+      if (!placed) {
+        try {
+          unlinkSync(temp);
+        } catch {
+          // never created, or already gone
+        }
+      }
     }
   }
 
@@ -253,7 +293,7 @@ export class Jail {
   async directory(userPath: string, field: string): Promise<string> {
     const lexical = this.resolve(userPath, field);
     const real = await this.#realpath(lexical, userPath, field, 'not_found');
-    const stat = await lstat(real);
+    const stat = lstatSync(real);
     if (!stat.isDirectory()) {
       throw refused('not_a_directory', `${field} ${showPath(userPath)} is not a directory`, { field, path: userPath });
     }
@@ -270,7 +310,7 @@ export class Jail {
     let existing = lexical;
     for (;;) {
       try {
-        await lstat(existing);
+        lstatSync(existing);
         break;
       } catch (err) {
         if (errnoOf(err) !== 'ENOENT') throw err;
@@ -285,13 +325,13 @@ export class Jail {
     for (const part of missing) {
       const next = join(current, part);
       try {
-        await mkdir(next, { mode: 0o755 });
+        mkdirSync(next, { mode: 0o755 });
       } catch (err) {
         if (errnoOf(err) !== 'EEXIST') throw err;
       }
       current = await this.#realpath(next, userPath, field, 'not_found');
     }
-    const stat = await lstat(current);
+    const stat = lstatSync(current);
     if (!stat.isDirectory()) {
       throw refused('not_a_directory', `${field} ${showPath(userPath)} is not a directory`, { field, path: userPath });
     }

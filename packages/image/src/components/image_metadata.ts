@@ -1,4 +1,5 @@
 import { defineComponent, z } from '@stepflow-packs/core';
+import type { Metadata } from 'sharp';
 import { loadImage } from '../io.js';
 import { settings } from '../settings.js';
 
@@ -39,8 +40,11 @@ export const imageMetadata = defineComponent({
   idempotent: true,
   async execute(params, ctx) {
     // Only the header is read, so images over the decode pixel limit are still described.
-    const image = await loadImage(params, ctx, { path: 'image_path', blob: 'image_blob_id' }, { enforcePixelLimit: false });
-    const m = image.header.metadata;
+    const image = await loadImage(params, ctx, { path: 'image_path', blob: 'image_blob_id' }, {
+      enforcePixelLimit: false,
+      fullHeader: true,
+    });
+    const m: Partial<Metadata> = image.header.metadata ?? {};
     return {
       ...(image.path !== undefined ? { path: image.path } : {}),
       ...(image.blobId !== undefined ? { blob_id: image.blobId } : {}),
