@@ -8,7 +8,9 @@ const params = { component: '/add', input: { a: 1, b: 2 }, attempt: 1, observabi
 async function stdioOps(args, total, concurrency) {
   const driver = stdioDriver(process.execPath, args);
   await driver.call('components/execute', params); // warm-up
-  const ops = await best(3, () => throughput(() => driver.call('components/execute', params), total, concurrency));
+  const ops = await best(3, () =>
+    throughput(() => driver.call('components/execute', params), total, concurrency),
+  );
   await driver.close();
   return ops;
 }
@@ -21,7 +23,10 @@ async function httpOps(args, total, concurrency) {
     const { body } = await pool.request({
       path: '/',
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
       body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method: 'components/execute', params }),
     });
     await body.json();
@@ -34,12 +39,18 @@ async function httpOps(args, total, concurrency) {
 }
 
 const rows = [];
-for (const [name, concurrency, total, target] of [['stdio, sequential', 1, 3000, 0.6], ['stdio, 64 in flight', 64, 20000, 0.5]]) {
+for (const [name, concurrency, total, target] of [
+  ['stdio, sequential', 1, 3000, 0.6],
+  ['stdio, 64 in flight', 64, 20000, 0.5],
+]) {
   const subject = await stdioOps([MATH, '--stdio'], total, concurrency);
   const baseline = await stdioOps([`${root}bench/baselines/echo-stdio.mjs`], total, concurrency);
   rows.push({ name: `execute add over ${name}`, subject, baseline, unit: 'req/s', target });
 }
-for (const [name, concurrency, total, target] of [['HTTP, sequential', 1, 2000, undefined], ['HTTP, 16 in flight', 16, 10000, 0.6]]) {
+for (const [name, concurrency, total, target] of [
+  ['HTTP, sequential', 1, 2000, undefined],
+  ['HTTP, 16 in flight', 16, 10000, 0.6],
+]) {
   const subject = await httpOps([MATH, '--http'], total, concurrency);
   const baseline = await httpOps([`${root}bench/baselines/echo-http.mjs`], total, concurrency);
   rows.push({ name: `execute add over ${name}`, subject, baseline, unit: 'req/s', target });
@@ -51,5 +62,11 @@ for (let i = 0; i < 11; i++) {
   child.kill('SIGTERM');
 }
 const startup = median(startups);
-rows.push({ name: 'spawn to {"port":N} line (median of 11)', subject: startup, unit: 'ms', targetText: '≤ 250 ms', pass: startup <= 250 });
+rows.push({
+  name: 'spawn to {"port":N} line (median of 11)',
+  subject: startup,
+  unit: 'ms',
+  targetText: '≤ 250 ms',
+  pass: startup <= 250,
+});
 report('core: transport overhead (math worker vs raw workers)', rows);

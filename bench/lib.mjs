@@ -6,7 +6,10 @@ export const root = fileURLToPath(new URL('../', import.meta.url));
 
 /** Spawn a newline-JSON worker and drive it with `call(frame) → Promise<response>`. */
 export function stdioDriver(command, args, env = {}) {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH, STEPFLOW_LOG_LEVEL: 'warn', ...env } });
+  const child = spawn(command, args, {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { PATH: process.env.PATH, STEPFLOW_LOG_LEVEL: 'warn', ...env },
+  });
   const pending = new Map();
   let buffer = '';
   child.stdout.setEncoding('utf8');
@@ -41,9 +44,18 @@ export function stdioDriver(command, args, env = {}) {
 /** Spawn a process that announces `{"port":N}`; resolves with the port and the start time. */
 export function spawnWithPort(command, args, env = {}) {
   const started = performance.now();
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH, STEPFLOW_LOG_LEVEL: 'warn', ...env } });
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { PATH: process.env.PATH, STEPFLOW_LOG_LEVEL: 'warn', ...env },
+  });
   return new Promise((resolve, reject) => {
-    child.stdout.once('data', (d) => resolve({ child, port: JSON.parse(String(d).split('\n')[0]).port, ms: performance.now() - started }));
+    child.stdout.once('data', (d) =>
+      resolve({
+        child,
+        port: JSON.parse(String(d).split('\n')[0]).port,
+        ms: performance.now() - started,
+      }),
+    );
     child.once('error', reject);
   });
 }
@@ -82,7 +94,14 @@ export function report(title, rows) {
   for (const r of rows) {
     const ratio = r.ratio ?? r.subject / r.baseline;
     const ok = r.pass ?? (r.target === undefined ? true : ratio >= r.target);
-    const fmt = (v) => (typeof v === 'number' ? (v >= 100 ? Math.round(v).toString() : v.toFixed(2)) : String(v ?? ''));
-    console.log(`| ${r.name} | ${fmt(r.subject)} ${r.unit ?? ''} | ${fmt(r.baseline)} ${r.baseline === undefined ? '' : (r.unit ?? '')} | ${r.baseline === undefined ? '' : ratio.toFixed(2) + '×'} | ${r.targetText ?? (r.target === undefined ? '' : '≥ ' + r.target + '×')} | ${ok ? 'ok' : 'BELOW TARGET'} |`);
+    const fmt = (v) =>
+      typeof v === 'number'
+        ? v >= 100
+          ? Math.round(v).toString()
+          : v.toFixed(2)
+        : String(v ?? '');
+    console.log(
+      `| ${r.name} | ${fmt(r.subject)} ${r.unit ?? ''} | ${fmt(r.baseline)} ${r.baseline === undefined ? '' : (r.unit ?? '')} | ${r.baseline === undefined ? '' : ratio.toFixed(2) + '×'} | ${r.targetText ?? (r.target === undefined ? '' : '≥ ' + r.target + '×')} | ${ok ? 'ok' : 'BELOW TARGET'} |`,
+    );
   }
 }

@@ -10,7 +10,9 @@ const scripts = readdirSync(new URL('.', import.meta.url))
 let failed = 0;
 for (const script of scripts) {
   console.log(`\n# bench/${script}`);
-  const r = spawnSync(process.execPath, [new URL(script, import.meta.url).pathname], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [new URL(script, import.meta.url).pathname], {
+    stdio: 'inherit',
+  });
   if (r.status !== 0) failed++;
 }
 process.exit(failed === 0 ? 0 : 1);

@@ -8,8 +8,13 @@ const server = createServer((req, res) => {
     const m = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     const { a, b } = m.params.input;
     const body = JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { output: { sum: a + b } } });
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
   });
 });
-server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'));
+server.listen(0, '127.0.0.1', () =>
+  process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'),
+);

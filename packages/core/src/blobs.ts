@@ -20,19 +20,28 @@ const BLOB_ID = /^[0-9a-f]{64}$/;
 
 function checkId(id: string): void {
   if (!BLOB_ID.test(id)) {
-    throw new BadRequestError(`blob id must be 64 lowercase hex characters, got ${JSON.stringify(id.slice(0, 80))}`, {
-      reason: 'invalid_blob_id',
-    });
+    throw new BadRequestError(
+      `blob id must be 64 lowercase hex characters, got ${JSON.stringify(id.slice(0, 80))}`,
+      {
+        reason: 'invalid_blob_id',
+      },
+    );
   }
 }
 
-export type CallRuntime = (method: string, params: Record<string, unknown>, signal?: AbortSignal) => Promise<unknown>;
+export type CallRuntime = (
+  method: string,
+  params: Record<string, unknown>,
+  signal?: AbortSignal,
+) => Promise<unknown>;
 
 /** v0.8: JSON-RPC `blobs/put` / `blobs/get` callbacks on the request's own channel. */
 export function callbackBlobs(call: CallRuntime): BlobAccess {
   return {
     async put(data, type, signal) {
-      const result = (await call('blobs/put', { data, blob_type: type }, signal)) as { blob_id?: unknown } | null;
+      const result = (await call('blobs/put', { data, blob_type: type }, signal)) as {
+        blob_id?: unknown;
+      } | null;
       if (typeof result?.blob_id !== 'string') {
         throw new ResourceUnavailableError('the runtime answered blobs/put without a blob_id');
       }
@@ -41,14 +50,19 @@ export function callbackBlobs(call: CallRuntime): BlobAccess {
     async get(id, signal) {
       checkId(id);
       try {
-        const result = (await call('blobs/get', { blob_id: id }, signal)) as { data?: JsonValue } | null;
+        const result = (await call('blobs/get', { blob_id: id }, signal)) as {
+          data?: JsonValue;
+        } | null;
         if (result === null || typeof result !== 'object' || !('data' in result)) {
           throw new ResourceUnavailableError('the runtime answered blobs/get without data');
         }
         return result.data as JsonValue;
       } catch (err) {
         // The v0.8 runtime reports an unknown id as a generic -32000 "Failed to get blob".
-        if (err instanceof RpcError && [ErrorCodes.WORKER_ERROR, -32011, ErrorCodes.NOT_FOUND].includes(err.code as -32000)) {
+        if (
+          err instanceof RpcError &&
+          [ErrorCodes.WORKER_ERROR, -32011, ErrorCodes.NOT_FOUND].includes(err.code as -32000)
+        ) {
           throw new BlobNotFoundError(id);
         }
         throw err;
@@ -60,10 +74,17 @@ export function callbackBlobs(call: CallRuntime): BlobAccess {
 /** v0.11: the runtime's Blob HTTP API at `capabilities.blobApiUrl` (spec §6.3). */
 export function httpBlobs(baseUrl: string, timeoutMs: number): BlobAccess {
   const base = baseUrl.replace(/\/+$/, '');
-  const request = async (url: string, init: RequestInit, signal?: AbortSignal): Promise<Response> => {
+  const request = async (
+    url: string,
+    init: RequestInit,
+    signal?: AbortSignal,
+  ): Promise<Response> => {
     const timeout = AbortSignal.timeout(timeoutMs);
     try {
-      return await fetch(url, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      return await fetch(url, {
+        ...init,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
     } catch (err) {
       const reason = timeout.aborted ? `did not answer within ${timeoutMs} ms` : 'is unreachable';
       throw new ResourceUnavailableError(`The runtime blob store ${reason}`, {
@@ -74,26 +95,38 @@ export function httpBlobs(baseUrl: string, timeoutMs: number): BlobAccess {
   };
   const failed = async (response: Response, what: string) => {
     const text = await response.text().catch(() => '');
-    return new ResourceUnavailableError(`The runtime blob store refused ${what} with HTTP ${response.status}`, {
-      status: response.status,
-      body: text.slice(0, 200),
-    });
+    return new ResourceUnavailableError(
+      `The runtime blob store refused ${what} with HTTP ${response.status}`,
+      {
+        status: response.status,
+        body: text.slice(0, 200),
+      },
+    );
   };
   return {
     async put(data, type, signal) {
       const response = await request(
         base,
-        { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data, blobType: type }) },
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ data, blobType: type }),
+        },
         signal,
       );
       if (!response.ok) throw await failed(response, 'a put');
       const body = (await response.json()) as { blobId?: unknown };
-      if (typeof body.blobId !== 'string') throw new ResourceUnavailableError('the blob store answered without a blobId');
+      if (typeof body.blobId !== 'string')
+        throw new ResourceUnavailableError('the blob store answered without a blobId');
       return body.blobId;
     },
     async get(id, signal) {
       checkId(id);
-      const response = await request(`${base}/${id}`, { headers: { accept: 'application/json' } }, signal);
+      const response = await request(
+        `${base}/${id}`,
+        { headers: { accept: 'application/json' } },
+        signal,
+      );
       if (response.status === 404) {
         await response.body?.cancel();
         throw new BlobNotFoundError(id);
@@ -151,7 +184,8 @@ export class MemoryBlobStore implements BlobAccess {
   /** Store raw bytes as a binary blob; the id is the SHA-256 of the bytes. */
   putBinary(bytes: Buffer): string {
     const id = blobIdOf(bytes);
-    if (!this.#blobs.has(id)) this.#blobs.set(id, { data: null, type: 'binary', bytes: Buffer.from(bytes) });
+    if (!this.#blobs.has(id))
+      this.#blobs.set(id, { data: null, type: 'binary', bytes: Buffer.from(bytes) });
     return id;
   }
 

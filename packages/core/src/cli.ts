@@ -51,7 +51,9 @@ function usage(pack: Pack): string {
   if (settings.length > 0) {
     lines.push('', 'Pack settings (flag / environment variable):');
     for (const [, setting] of settings) {
-      const names = [setting.flag ? `--${setting.flag} <value>` : undefined, setting.env].filter(Boolean).join(' / ');
+      const names = [setting.flag ? `--${setting.flag} <value>` : undefined, setting.env]
+        .filter(Boolean)
+        .join(' / ');
       lines.push(`  ${names}`, `      ${setting.description}`);
     }
   }
@@ -73,7 +75,10 @@ export function detectTransport(): 'stdio' | 'http' {
 function intFrom(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new SettingsError([`${name}: expected a non-negative integer, got ${JSON.stringify(value)}`]);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new SettingsError([
+      `${name}: expected a non-negative integer, got ${JSON.stringify(value)}`,
+    ]);
   return n;
 }
 
@@ -108,11 +113,15 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
         'list-components': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
-        ...Object.fromEntries(settingFlags.map((s) => [s.flag!, { type: 'string' as const, multiple: true as const }])),
+        ...Object.fromEntries(
+          settingFlags.map((s) => [s.flag!, { type: 'string' as const, multiple: true as const }]),
+        ),
       },
     });
   } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\nRun with --help for usage.\n`);
+    process.stderr.write(
+      `${err instanceof Error ? err.message : String(err)}\nRun with --help for usage.\n`,
+    );
     return process.exit(2);
   }
   const flags = parsed.values as Record<string, string | string[] | boolean | undefined>;
@@ -131,11 +140,15 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
       input_schema: c.inputJsonSchema,
       output_schema: c.outputJsonSchema,
     }));
-    process.stdout.write(JSON.stringify({ pack: pack.name, version: pack.version, components }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ pack: pack.name, version: pack.version, components }, null, 2) + '\n',
+    );
     return process.exit(0);
   }
 
-  const levelText = String(flags['log-level'] ?? env.STEPFLOW_LOG_LEVEL ?? env.LOG_LEVEL ?? 'info').toLowerCase();
+  const levelText = String(
+    flags['log-level'] ?? env.STEPFLOW_LOG_LEVEL ?? env.LOG_LEVEL ?? 'info',
+  ).toLowerCase();
   const level: LogLevel = isLogLevel(levelText) ? levelText : 'info';
   const log: Logger = createLogger({ level, bindings: { pack: pack.name } });
   if (!isLogLevel(levelText)) log.warn('unknown log level; using info', { given: levelText });
@@ -145,19 +158,41 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
   let port: number;
   const numbers: Record<string, number> = {};
   try {
-    const transport = String(flags.stdio ? 'stdio' : flags.http ? 'http' : (flags.transport ?? env.STEPFLOW_TRANSPORT ?? 'auto'));
+    const transport = String(
+      flags.stdio
+        ? 'stdio'
+        : flags.http
+          ? 'http'
+          : (flags.transport ?? env.STEPFLOW_TRANSPORT ?? 'auto'),
+    );
     if (transport !== 'auto' && transport !== 'stdio' && transport !== 'http') {
-      throw new SettingsError([`--transport: expected auto, stdio or http, got ${JSON.stringify(transport)}`]);
+      throw new SettingsError([
+        `--transport: expected auto, stdio or http, got ${JSON.stringify(transport)}`,
+      ]);
     }
     mode = transport;
     port = intFrom((flags.port as string | undefined) ?? env.STEPFLOW_PORT, '--port', 0);
     if (port > 65535) throw new SettingsError([`--port: must be at most 65535, got ${port}`]);
-    numbers.maxMessageBytes = intFrom(env.STEPFLOW_MAX_MESSAGE_BYTES, 'STEPFLOW_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES);
+    numbers.maxMessageBytes = intFrom(
+      env.STEPFLOW_MAX_MESSAGE_BYTES,
+      'STEPFLOW_MAX_MESSAGE_BYTES',
+      DEFAULT_MAX_MESSAGE_BYTES,
+    );
     numbers.graceMs = intFrom(env.STEPFLOW_SHUTDOWN_GRACE_MS, 'STEPFLOW_SHUTDOWN_GRACE_MS', 10_000);
-    numbers.headersTimeoutMs = intFrom(env.STEPFLOW_HEADERS_TIMEOUT_MS, 'STEPFLOW_HEADERS_TIMEOUT_MS', 10_000);
-    numbers.requestTimeoutMs = intFrom(env.STEPFLOW_REQUEST_TIMEOUT_MS, 'STEPFLOW_REQUEST_TIMEOUT_MS', 60_000);
-    if (numbers.headersTimeoutMs! > 30_000) throw new SettingsError(['STEPFLOW_HEADERS_TIMEOUT_MS: must be at most 30000']);
-    if (numbers.requestTimeoutMs! > 120_000) throw new SettingsError(['STEPFLOW_REQUEST_TIMEOUT_MS: must be at most 120000']);
+    numbers.headersTimeoutMs = intFrom(
+      env.STEPFLOW_HEADERS_TIMEOUT_MS,
+      'STEPFLOW_HEADERS_TIMEOUT_MS',
+      10_000,
+    );
+    numbers.requestTimeoutMs = intFrom(
+      env.STEPFLOW_REQUEST_TIMEOUT_MS,
+      'STEPFLOW_REQUEST_TIMEOUT_MS',
+      60_000,
+    );
+    if (numbers.headersTimeoutMs! > 30_000)
+      throw new SettingsError(['STEPFLOW_HEADERS_TIMEOUT_MS: must be at most 30000']);
+    if (numbers.requestTimeoutMs! > 120_000)
+      throw new SettingsError(['STEPFLOW_REQUEST_TIMEOUT_MS: must be at most 120000']);
     const flagValues: Record<string, string | undefined> = {};
     for (const s of settingFlags) {
       const value = flags[s.flag!];
@@ -182,7 +217,9 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
     process.exit(1);
   });
   process.on('unhandledRejection', (reason) => {
-    log.error('unhandled promise rejection', { error: reason instanceof Error ? reason.message : String(reason) });
+    log.error('unhandled promise rejection', {
+      error: reason instanceof Error ? reason.message : String(reason),
+    });
   });
 
   if (chosen === 'stdio') {
@@ -219,7 +256,9 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
       onListening: (bound) => writeStdout(`${JSON.stringify({ port: bound })}\n`),
     });
   } catch (err) {
-    process.stderr.write(`stepflow-pack-${pack.name}: cannot serve HTTP: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `stepflow-pack-${pack.name}: cannot serve HTTP: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
     return process.exit(1);
   }
   log.debug('serving over HTTP', { port: server.port });

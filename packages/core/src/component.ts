@@ -44,7 +44,10 @@ export interface ComponentDefinition<
   settings?: S;
   /** True when running it twice with the same input has the same effect as once. */
   idempotent?: boolean;
-  execute(input: z.output<I>, ctx: ComponentContext<SettingsOf<S>>): Promise<z.input<O>> | z.input<O>;
+  execute(
+    input: z.output<I>,
+    ctx: ComponentContext<SettingsOf<S>>,
+  ): Promise<z.input<O>> | z.input<O>;
 }
 
 export interface Component {
@@ -75,7 +78,9 @@ export function defineComponent<
   S extends SettingsDefinition = Record<string, never>,
 >(definition: ComponentDefinition<I, O, S>): Component {
   if (!NAME.test(definition.name)) {
-    throw new TypeError(`component name "${definition.name}" must be snake_case (segments may be joined by "/")`);
+    throw new TypeError(
+      `component name "${definition.name}" must be snake_case (segments may be joined by "/")`,
+    );
   }
   let inputSchema: Record<string, unknown> | undefined;
   let outputSchema: Record<string, unknown> | undefined;
@@ -137,7 +142,9 @@ const startedAt = Date.now();
 export const healthCheck = defineComponent({
   name: 'health_check',
   description: 'Report that this component server is alive, with its identity and uptime.',
-  input: z.preprocess((value) => value ?? {}, z.strictObject({})).describe('No input (null or {}).'),
+  input: z
+    .preprocess((value) => value ?? {}, z.strictObject({}))
+    .describe('No input (null or {}).'),
   output: z.object({
     status: z.literal('healthy'),
     server_id: z.string().describe('Identifier of this server process'),

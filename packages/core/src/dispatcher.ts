@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { callbackBlobs, httpBlobs, unavailableBlobs, type BlobAccess, type CallRuntime } from './blobs.js';
+import {
+  callbackBlobs,
+  httpBlobs,
+  unavailableBlobs,
+  type BlobAccess,
+  type CallRuntime,
+} from './blobs.js';
 import type { Component, ComponentContext, Pack } from './component.js';
 import { RpcError, toRpcErrorObject } from './errors.js';
 import { encodeError, encodeResult } from './json.js';
@@ -110,7 +116,9 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
       case 'initialize':
         return this.#initialize(params);
       case 'components/list':
-        return { components: [...this.pack.components.values()].map((c) => this.#info(c, `/${c.name}`)) };
+        return {
+          components: [...this.pack.components.values()].map((c) => this.#info(c, `/${c.name}`)),
+        };
       case 'components/info': {
         const name = this.#componentParam(params);
         return { info: this.#info(this.#lookup(name), name) };
@@ -131,7 +139,8 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
     if ('runtimeProtocolVersion' in params) {
       this.#dialect = 'v0.11';
       const capabilities = isRecord(params.capabilities) ? params.capabilities : {};
-      this.#blobApiUrl = typeof capabilities.blobApiUrl === 'string' ? capabilities.blobApiUrl : undefined;
+      this.#blobApiUrl =
+        typeof capabilities.blobApiUrl === 'string' ? capabilities.blobApiUrl : undefined;
     } else if ('runtime_protocol_version' in params) {
       this.#dialect = 'v0.8';
       this.#blobApiUrl = undefined;
@@ -141,7 +150,10 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
         'runtimeProtocolVersion',
       );
     }
-    this.log.debug('initialized', { dialect: this.#dialect, blobApi: this.#blobApiUrl !== undefined });
+    this.log.debug('initialized', {
+      dialect: this.#dialect,
+      blobApi: this.#blobApiUrl !== undefined,
+    });
     return {
       server_protocol_version: PROTOCOL_VERSION,
       serverProtocolVersion: PROTOCOL_VERSION,
@@ -161,7 +173,9 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
     const key = name.startsWith('/') ? name.slice(1) : name;
     const component = this.pack.components.get(key);
     if (!component) {
-      throw new RpcError(ErrorCodes.COMPONENT_NOT_FOUND, `Component '${name}' not found`, { component: name });
+      throw new RpcError(ErrorCodes.COMPONENT_NOT_FOUND, `Component '${name}' not found`, {
+        component: name,
+      });
     }
     return component;
   }
@@ -198,7 +212,10 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
     const ctx = this.#context(component, attempt as number, observability, session);
     const output = await component.execute(parsed.data, ctx as ComponentContext<never>);
     if (output === undefined) {
-      throw new RpcError(ErrorCodes.COMPONENT_VALUE_ERROR, `Component "${name}" returned no output`);
+      throw new RpcError(
+        ErrorCodes.COMPONENT_VALUE_ERROR,
+        `Component "${name}" returned no output`,
+      );
     }
     return { output };
   }
@@ -210,17 +227,18 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
     session: Session,
   ): ComponentContext<SettingsOf<S>> {
     // Built per request on the hot path: the logger and blob access are created on first use.
-    const dispatcher = this;
     let log: Logger | undefined;
     let blobs: BlobAccess | undefined;
-    const blobAccess = () => (blobs ??= dispatcher.#blobs(session));
+    const blobAccess = () => (blobs ??= this.#blobs(session));
+    const makeLog = () =>
+      this.log.child({ component: component.name, attempt, step: observability.step_id });
     return {
       component: component.name,
       attempt,
       observability,
       signal: session.signal,
       get log() {
-        return (log ??= dispatcher.log.child({ component: component.name, attempt, step: observability.step_id }));
+        return (log ??= makeLog());
       },
       config: this.#options.config,
       dialect: this.#dialect,
@@ -236,7 +254,10 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
     if (this.#dialect === 'v0.8') {
       return session.call
         ? callbackBlobs(session.call)
-        : unavailableBlobs(ErrorCodes.WORKER_ERROR, 'Blob callbacks are unavailable on this transport');
+        : unavailableBlobs(
+            ErrorCodes.WORKER_ERROR,
+            'Blob callbacks are unavailable on this transport',
+          );
     }
     return this.#blobApiUrl
       ? httpBlobs(this.#blobApiUrl, this.#options.blobTimeoutMs ?? 30_000)

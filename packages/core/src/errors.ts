@@ -24,7 +24,11 @@ export class RpcError extends Error {
 
 /** -32100: the component failed for a reason that is not one of the more specific kinds. */
 export class ComponentError extends RpcError {
-  constructor(message: string, data?: unknown, code: number = ErrorCodes.COMPONENT_EXECUTION_FAILED) {
+  constructor(
+    message: string,
+    data?: unknown,
+    code: number = ErrorCodes.COMPONENT_EXECUTION_FAILED,
+  ) {
     super(code, message, data);
     this.name = 'ComponentError';
   }

@@ -68,7 +68,8 @@ export class LineFramer {
       this.#handlers.oversize(head, size);
       return;
     }
-    const buffer = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#size);
+    const buffer =
+      this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#size);
     this.#reset();
     let end = buffer.length;
     if (end > 0 && buffer[end - 1] === 13) end--;

@@ -24,7 +24,13 @@ export {
   redactCredentials,
   toRpcErrorObject,
 } from './errors.js';
-export { BlobNotFoundError, MemoryBlobStore, blobIdOf, type BlobAccess, type StoredBlob } from './blobs.js';
+export {
+  BlobNotFoundError,
+  MemoryBlobStore,
+  blobIdOf,
+  type BlobAccess,
+  type StoredBlob,
+} from './blobs.js';
 export { Dispatcher, type DispatcherOptions, type Session } from './dispatcher.js';
 export { JsonRpcPeer, type PeerOptions } from './peer.js';
 export { LineFramer, DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
@@ -57,6 +63,16 @@ export {
   type SettingsOf,
 } from './settings.js';
 export { describeIssues, formatPath, invalidInput, type InputIssue } from './validation.js';
-export { serveStdio, reserveStdout, type StdioServer, type StdioServerOptions } from './transport/stdio.js';
-export { serveHttp, isLoopback, type HttpServer, type HttpServerOptions } from './transport/http.js';
+export {
+  serveStdio,
+  reserveStdout,
+  type StdioServer,
+  type StdioServerOptions,
+} from './transport/stdio.js';
+export {
+  serveHttp,
+  isLoopback,
+  type HttpServer,
+  type HttpServerOptions,
+} from './transport/http.js';
 export { runCli, detectTransport, type CliOptions, type TransportMode } from './cli.js';

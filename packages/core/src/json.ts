@@ -21,7 +21,11 @@ export function encodeError(id: RequestId, error: RpcErrorObject): string {
   try {
     return JSON.stringify({ jsonrpc: '2.0', id, error });
   } catch {
-    return JSON.stringify({ jsonrpc: '2.0', id, error: { code: error.code, message: error.message } });
+    return JSON.stringify({
+      jsonrpc: '2.0',
+      id,
+      error: { code: error.code, message: error.message },
+    });
   }
 }
 

@@ -5,7 +5,14 @@
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
-const LEVELS: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, silent: 100 };
+const LEVELS: Record<LogLevel, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  silent: 100,
+};
 
 export interface Logger {
   readonly level: LogLevel;
@@ -38,7 +45,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     if (LEVELS[lvl] < threshold) return;
     let line: string;
     try {
-      line = JSON.stringify({ level: lvl, time: new Date().toISOString(), ...bindings, ...fields, msg });
+      line = JSON.stringify({
+        level: lvl,
+        time: new Date().toISOString(),
+        ...bindings,
+        ...fields,
+        msg,
+      });
     } catch {
       line = JSON.stringify({ level: lvl, time: new Date().toISOString(), msg });
     }

@@ -92,7 +92,12 @@ export class JsonRpcPeer {
       case 'invalid':
         this.#garbage(raw ?? '', incoming.reason);
         if (this.#options.answerInvalid && incoming.id !== undefined) {
-          this.#send(encodeError(incoming.id, { code: ErrorCodes.INVALID_REQUEST, message: `Invalid request: ${incoming.reason}` }));
+          this.#send(
+            encodeError(incoming.id, {
+              code: ErrorCodes.INVALID_REQUEST,
+              message: `Invalid request: ${incoming.reason}`,
+            }),
+          );
         }
     }
   }
@@ -135,7 +140,13 @@ export class JsonRpcPeer {
             : setTimeout(() => {
                 this.#pending.delete(id);
                 pending.cleanup();
-                reject(new TransportError(`${method} got no answer within ${timeoutMs} ms`, { method, timeoutMs }, ErrorCodes.TRANSPORT_TIMEOUT));
+                reject(
+                  new TransportError(
+                    `${method} got no answer within ${timeoutMs} ms`,
+                    { method, timeoutMs },
+                    ErrorCodes.TRANSPORT_TIMEOUT,
+                  ),
+                );
               }, timeoutMs),
         cleanup: () => {
           if (pending.timer) clearTimeout(pending.timer);
@@ -180,7 +191,10 @@ export class JsonRpcPeer {
 
   #handleRequest(message: RequestMessage): void {
     if (this.#inFlight.has(message.id)) {
-      this.#log.warn('dropped a request whose id is already in flight', { id: message.id, method: message.method });
+      this.#log.warn('dropped a request whose id is already in flight', {
+        id: message.id,
+        method: message.method,
+      });
       return;
     }
     this.#inFlight.add(message.id);
@@ -190,8 +204,12 @@ export class JsonRpcPeer {
         (frame) => this.#send(frame),
         (err: unknown) => {
           // onRequest is expected to return error frames itself; this is a last resort.
-          this.#log.error('request handler failed', { error: err instanceof Error ? err.message : String(err) });
-          this.#send(encodeError(message.id, { code: ErrorCodes.INTERNAL_ERROR, message: 'Internal error' }));
+          this.#log.error('request handler failed', {
+            error: err instanceof Error ? err.message : String(err),
+          });
+          this.#send(
+            encodeError(message.id, { code: ErrorCodes.INTERNAL_ERROR, message: 'Internal error' }),
+          );
         },
       )
       .finally(() => {
@@ -217,6 +235,9 @@ export class JsonRpcPeer {
 
   #garbage(line: string, reason: string): void {
     this.#options.onGarbage?.(line, reason);
-    this.#warnGarbage('ignored a line that is not a valid protocol message', { reason, line: line.slice(0, 120) });
+    this.#warnGarbage('ignored a line that is not a valid protocol message', {
+      reason,
+      line: line.slice(0, 120),
+    });
   }
 }

@@ -6,12 +6,7 @@
 export type Dialect = 'v0.8' | 'v0.11';
 
 export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | JsonValue[]
-  | { [key: string]: JsonValue };
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export type RequestId = string | number;
 
@@ -129,7 +124,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  */
 export function classifyMessage(value: unknown): IncomingKind {
   if (!isRecord(value)) {
-    return { kind: 'invalid', reason: Array.isArray(value) ? 'batches are not supported' : 'a message must be a JSON object' };
+    return {
+      kind: 'invalid',
+      reason: Array.isArray(value)
+        ? 'batches are not supported'
+        : 'a message must be a JSON object',
+    };
   }
   const id = 'id' in value && isRequestId(value.id) ? value.id : undefined;
   const invalid = (reason: string): IncomingKind =>
@@ -143,7 +143,8 @@ export function classifyMessage(value: unknown): IncomingKind {
     if (!hasId) {
       return { kind: 'notification', message: { jsonrpc: '2.0', method: value.method, params } };
     }
-    if ('result' in value || 'error' in value) return invalid('a request must not carry result or error');
+    if ('result' in value || 'error' in value)
+      return invalid('a request must not carry result or error');
     return { kind: 'request', message: { jsonrpc: '2.0', id: id!, method: value.method, params } };
   }
   if (!hasId) return invalid('a message needs a method or an id');

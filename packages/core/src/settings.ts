@@ -34,7 +34,16 @@ const splitList = (value: unknown) =>
         .filter((item) => item.length > 0)
     : value;
 
-const BOOL_WORDS: Record<string, boolean> = { '1': true, true: true, yes: true, on: true, '0': false, false: false, no: false, off: false };
+const BOOL_WORDS: Record<string, boolean> = {
+  '1': true,
+  true: true,
+  yes: true,
+  on: true,
+  '0': false,
+  false: false,
+  no: false,
+  off: false,
+};
 
 /** Schema builders that parse environment strings. */
 export const fromEnv = {
@@ -51,13 +60,16 @@ export const fromEnv = {
   boolean: (defaultValue: boolean) =>
     z
       .preprocess(
-        (value) => (typeof value === 'string' ? (BOOL_WORDS[value.trim().toLowerCase()] ?? value) : value),
+        (value) =>
+          typeof value === 'string' ? (BOOL_WORDS[value.trim().toLowerCase()] ?? value) : value,
         z.boolean(),
       )
       .default(defaultValue),
   /** Free string; unset = undefined (or the default when given). */
   string: (defaultValue?: string) =>
-    defaultValue === undefined ? z.string().min(1).optional() : z.string().min(1).default(defaultValue),
+    defaultValue === undefined
+      ? z.string().min(1).optional()
+      : z.string().min(1).default(defaultValue),
 };
 
 export class SettingsError extends Error {
@@ -70,7 +82,10 @@ export class SettingsError extends Error {
 /** Resolve settings from raw sources; flags win over the environment. Throws SettingsError. */
 export function resolveSettings<S extends SettingsDefinition>(
   definition: S,
-  sources: { env?: Record<string, string | undefined>; flags?: Record<string, string | undefined> } = {},
+  sources: {
+    env?: Record<string, string | undefined>;
+    flags?: Record<string, string | undefined>;
+  } = {},
 ): SettingsOf<S> {
   const env = sources.env ?? {};
   const flags = sources.flags ?? {};
@@ -80,7 +95,8 @@ export function resolveSettings<S extends SettingsDefinition>(
     const flagValue = setting.flag ? flags[setting.flag] : undefined;
     const envValue = setting.env ? env[setting.env] : undefined;
     const raw = flagValue ?? (envValue === '' ? undefined : envValue);
-    const origin = flagValue !== undefined ? `--${setting.flag}` : setting.env && envValue ? setting.env : key;
+    const origin =
+      flagValue !== undefined ? `--${setting.flag}` : setting.env && envValue ? setting.env : key;
     const parsed = setting.schema.safeParse(raw);
     if (parsed.success) {
       values[key] = parsed.data;

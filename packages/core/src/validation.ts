@@ -11,7 +11,8 @@ export function formatPath(root: string, path: readonly PropertyKey[]): string {
   let out = root;
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;
-    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$]*$/.test(segment)) out += `.${segment}`;
+    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$]*$/.test(segment))
+      out += `.${segment}`;
     else out += `[${JSON.stringify(String(segment))}]`;
   }
   return out;
@@ -23,7 +24,10 @@ export function describeIssues(error: z.ZodError, root = 'input'): InputIssue[] 
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        issues.push({ path: formatPath(root, [...issue.path, key]), message: 'unknown key (not allowed by the schema)' });
+        issues.push({
+          path: formatPath(root, [...issue.path, key]),
+          message: 'unknown key (not allowed by the schema)',
+        });
       }
     } else {
       issues.push({ path: formatPath(root, issue.path), message: issue.message });

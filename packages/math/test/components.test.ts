@@ -16,7 +16,10 @@ describe('calculate (Stepflow docs contract)', () => {
     ['power', [2, 10], 1024, '2 ^ 10 = 1024'],
     ['add', [7], 7, '7 = 7'],
   ])('%s of %j gives %d', async (operation, operands, result, performed) => {
-    expect(await kit.execute('calculate', { operation, operands })).toEqual({ result, operation_performed: performed });
+    expect(await kit.execute('calculate', { operation, operands })).toEqual({
+      result,
+      operation_performed: performed,
+    });
   });
 
   it('answers -32101 saying power needs exactly 2 operands', async () => {
@@ -28,16 +31,27 @@ describe('calculate (Stepflow docs contract)', () => {
   });
 
   it('answers -32003 for an unknown operation', async () => {
-    expect(await error('calculate', { operation: 'divide', operands: [1, 2] })).toMatchObject({ code: -32003, message: expect.stringMatching(/^input\.operation: /) });
+    expect(await error('calculate', { operation: 'divide', operands: [1, 2] })).toMatchObject({
+      code: -32003,
+      message: expect.stringMatching(/^input\.operation: /),
+    });
   });
 
   it('answers -32003 naming the field when operands is empty', async () => {
-    expect(await error('calculate', { operation: 'add', operands: [] })).toMatchObject({ code: -32003, message: expect.stringMatching(/^input\.operands: /) });
+    expect(await error('calculate', { operation: 'add', operands: [] })).toMatchObject({
+      code: -32003,
+      message: expect.stringMatching(/^input\.operands: /),
+    });
   });
 
   it('answers -32101 instead of Infinity when the result overflows', async () => {
-    expect(await error('calculate', { operation: 'power', operands: [10, 400] })).toMatchObject({ code: -32101, data: { reason: 'non_finite_result' } });
-    expect(await error('calculate', { operation: 'multiply', operands: [1e200, 1e200] })).toMatchObject({ code: -32101 });
+    expect(await error('calculate', { operation: 'power', operands: [10, 400] })).toMatchObject({
+      code: -32101,
+      data: { reason: 'non_finite_result' },
+    });
+    expect(
+      await error('calculate', { operation: 'multiply', operands: [1e200, 1e200] }),
+    ).toMatchObject({ code: -32101 });
   });
 });
 
@@ -62,33 +76,57 @@ describe('single-purpose components', () => {
   });
 
   it('answers -32101 on division by zero, never Infinity or null', async () => {
-    expect(await error('divide', { a: 1, b: 0 })).toEqual({ code: -32101, message: 'Division by zero: b must not be 0', data: { reason: 'division_by_zero', field: 'b' } });
+    expect(await error('divide', { a: 1, b: 0 })).toEqual({
+      code: -32101,
+      message: 'Division by zero: b must not be 0',
+      data: { reason: 'division_by_zero', field: 'b' },
+    });
   });
 
   it('answers -32101 for the square root of a negative number', async () => {
-    expect(await error('sqrt', { value: -4 })).toMatchObject({ code: -32101, data: { field: 'value' } });
+    expect(await error('sqrt', { value: -4 })).toMatchObject({
+      code: -32101,
+      data: { field: 'value' },
+    });
   });
 
   it('answers -32101 when a sum overflows', async () => {
-    expect(await error('sum', { values: [Number.MAX_VALUE, Number.MAX_VALUE] })).toMatchObject({ code: -32101 });
+    expect(await error('sum', { values: [Number.MAX_VALUE, Number.MAX_VALUE] })).toMatchObject({
+      code: -32101,
+    });
   });
 
   it('computes the mean of huge values without a spurious overflow', async () => {
-    expect(await kit.execute('mean', { values: [Number.MAX_VALUE, Number.MAX_VALUE] })).toEqual({ mean: Number.MAX_VALUE });
+    expect(await kit.execute('mean', { values: [Number.MAX_VALUE, Number.MAX_VALUE] })).toEqual({
+      mean: Number.MAX_VALUE,
+    });
   });
 
   it('answers -32101 when a power has no real result', async () => {
-    expect(await error('power', { base: -8, exponent: 1 / 3 })).toMatchObject({ code: -32101, data: { reason: 'non_finite_result' } });
+    expect(await error('power', { base: -8, exponent: 1 / 3 })).toMatchObject({
+      code: -32101,
+      data: { reason: 'non_finite_result' },
+    });
   });
 
   it('is strict: no coercion of strings and no unknown keys (-32003)', async () => {
-    expect(await error('add', { a: '1', b: 2 })).toMatchObject({ code: -32003, message: expect.stringMatching(/^input\.a: .*expected number, received string/) });
-    expect(await error('add', { a: 1, b: 2, c: 3 })).toMatchObject({ code: -32003, message: 'input.c: unknown key (not allowed by the schema)' });
+    expect(await error('add', { a: '1', b: 2 })).toMatchObject({
+      code: -32003,
+      message: expect.stringMatching(/^input\.a: .*expected number, received string/),
+    });
+    expect(await error('add', { a: 1, b: 2, c: 3 })).toMatchObject({
+      code: -32003,
+      message: 'input.c: unknown key (not allowed by the schema)',
+    });
     expect(await error('sum', { values: [] })).toMatchObject({ code: -32003 });
     expect(await error('round', { value: 1, decimals: 1.5 })).toMatchObject({ code: -32003 });
   });
 
   it('serves health_check with the pack name and version', async () => {
-    expect(await kit.execute('health_check', null)).toMatchObject({ status: 'healthy', pack: 'math', version: mathPack.version });
+    expect(await kit.execute('health_check', null)).toMatchObject({
+      status: 'healthy',
+      pack: 'math',
+      version: mathPack.version,
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
@@ -21,11 +21,16 @@ describe('workflows/math', () => {
     expect(texts.some((t) => t.includes('$step'))).toBe(true);
   });
 
-  it.each(flows)('%s validates against the official flow schema of its syntax and has test cases', (file) => {
-    const text = readFileSync(`${folder}/${file}`, 'utf8');
-    const flow = parse(text, { version: '1.2', schema: 'core' }) as { test?: { cases?: unknown[] } };
-    const validate = text.includes('$from') ? validators['v0.8'] : validators['v0.11'];
-    expect(validate(flow), ajv.errorsText(validate.errors)).toBe(true);
-    expect(flow.test?.cases?.length).toBeGreaterThan(0);
-  });
+  it.each(flows)(
+    '%s validates against the official flow schema of its syntax and has test cases',
+    (file) => {
+      const text = readFileSync(`${folder}/${file}`, 'utf8');
+      const flow = parse(text, { version: '1.2', schema: 'core' }) as {
+        test?: { cases?: unknown[] };
+      };
+      const validate = text.includes('$from') ? validators['v0.8'] : validators['v0.11'];
+      expect(validate(flow), ajv.errorsText(validate.errors)).toBe(true);
+      expect(flow.test?.cases?.length).toBeGreaterThan(0);
+    },
+  );
 });

@@ -18,12 +18,18 @@ const BLOB_TYPES = new Set(['data', 'flow', 'binary']);
  * The v0.11 runtime's Blob HTTP API (spec protocol.md §6.3) served on 127.0.0.1 from a
  * memory store: `POST {base}` stores JSON or raw bytes, `GET {base}/{id}` reads.
  */
-export async function serveBlobApi(store: MemoryBlobStore, options: { port?: number } = {}): Promise<BlobApiServer> {
+export async function serveBlobApi(
+  store: MemoryBlobStore,
+  options: { port?: number } = {},
+): Promise<BlobApiServer> {
   const prefix = '/api/v1/blobs';
   const server = createServer((req, res) => {
     const send = (status: number, body: unknown) => {
       const text = JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(text),
+      });
       res.end(text);
     };
     const path = (req.url ?? '').split('?', 1)[0]!;
@@ -54,7 +60,8 @@ export async function serveBlobApi(store: MemoryBlobStore, options: { port?: num
           return send(400, { code: 400, message: 'Body is not valid JSON' });
         }
         const blobType = parsed.blobType ?? 'data';
-        if (!BLOB_TYPES.has(blobType)) return send(400, { code: 400, message: `Unknown blobType ${blobType}` });
+        if (!BLOB_TYPES.has(blobType))
+          return send(400, { code: 400, message: `Unknown blobType ${blobType}` });
         const blobId = store.putSync(parsed.data ?? null, blobType as BlobType | 'binary');
         return send(200, parsed.filename ? { blobId, filename: parsed.filename } : { blobId });
       });
@@ -66,10 +73,15 @@ export async function serveBlobApi(store: MemoryBlobStore, options: { port?: num
       if (!blob) return send(404, { code: 404, message: `Blob '${id}' not found` });
       if ((req.headers.accept ?? '').includes('application/octet-stream')) {
         const bytes = blob.bytes ?? Buffer.from(JSON.stringify(blob.data));
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-blob-type': blob.type, 'content-length': bytes.length });
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'x-blob-type': blob.type,
+          'content-length': bytes.length,
+        });
         return res.end(bytes);
       }
-      if (blob.type === 'binary') return send(500, { code: 500, message: 'Binary blobs cannot be read as JSON' });
+      if (blob.type === 'binary')
+        return send(500, { code: 500, message: 'Binary blobs cannot be read as JSON' });
       return send(200, { data: blob.data, blobType: blob.type, blobId: id });
     }
     send(404, { code: 404, message: 'Not found' });

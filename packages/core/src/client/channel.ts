@@ -1,7 +1,11 @@
 /** A request/response link to one worker, independent of the transport. */
 export interface Channel {
   /** Throws RpcError for a JSON-RPC error answer, TransportError (-32300…) for link failures. */
-  request(method: string, params: Record<string, unknown>, options: RequestOptions): Promise<unknown>;
+  request(
+    method: string,
+    params: Record<string, unknown>,
+    options: RequestOptions,
+  ): Promise<unknown>;
   notify(method: string, params: Record<string, unknown>): Promise<void>;
   close(): void;
 }

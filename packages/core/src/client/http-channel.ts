@@ -2,12 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { MemoryBlobStore } from '../blobs.js';
 import { RpcError, TransportError } from '../errors.js';
-import { classifyMessage, ErrorCodes, type RequestMessage, type ResponseMessage } from '../protocol.js';
+import {
+  classifyMessage,
+  ErrorCodes,
+  type RequestMessage,
+  type ResponseMessage,
+} from '../protocol.js';
 import type { Logger } from '../logger.js';
 import { answerCallback } from './callbacks.js';
 import type { Channel, FrameTap, RequestOptions } from './channel.js';
 
-const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+const HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+};
 
 /**
  * JSON-RPC over HTTP POST, runtime side (spec §11): a request is answered with JSON or with an
@@ -29,7 +37,11 @@ export class HttpChannel implements Channel {
     this.#tap = options.tap;
   }
 
-  async request(method: string, params: Record<string, unknown>, options: RequestOptions): Promise<unknown> {
+  async request(
+    method: string,
+    params: Record<string, unknown>,
+    options: RequestOptions,
+  ): Promise<unknown> {
     const id = randomUUID();
     const frame = JSON.stringify({ jsonrpc: '2.0', id, method, params });
     const response = await this.#post(frame, options, method);
@@ -38,17 +50,30 @@ export class HttpChannel implements Channel {
       ? await this.#readSse(response, id, method, options)
       : await this.#readJson(response, method);
     if (message.id !== id) {
-      throw new TransportError(`the worker answered ${method} with a different id`, { expected: id, got: message.id }, ErrorCodes.TRANSPORT_PROTOCOL_ERROR);
+      throw new TransportError(
+        `the worker answered ${method} with a different id`,
+        { expected: id, got: message.id },
+        ErrorCodes.TRANSPORT_PROTOCOL_ERROR,
+      );
     }
-    if ('error' in message) throw new RpcError(message.error.code, message.error.message, message.error.data);
+    if ('error' in message)
+      throw new RpcError(message.error.code, message.error.message, message.error.data);
     return message.result;
   }
 
   async notify(method: string, params: Record<string, unknown>): Promise<void> {
-    const response = await this.#post(JSON.stringify({ jsonrpc: '2.0', method, params }), { timeoutMs: 30_000 }, method);
+    const response = await this.#post(
+      JSON.stringify({ jsonrpc: '2.0', method, params }),
+      { timeoutMs: 30_000 },
+      method,
+    );
     response.resume();
     if (response.statusCode !== 202) {
-      throw new TransportError(`the worker answered the ${method} notification with HTTP ${response.statusCode} instead of 202`, undefined, ErrorCodes.TRANSPORT_PROTOCOL_ERROR);
+      throw new TransportError(
+        `the worker answered the ${method} notification with HTTP ${response.statusCode} instead of 202`,
+        undefined,
+        ErrorCodes.TRANSPORT_PROTOCOL_ERROR,
+      );
     }
   }
 
@@ -63,7 +88,8 @@ export class HttpChannel implements Channel {
     method: string,
     extraHeaders: Record<string, string> = {},
   ): Promise<IncomingMessage> {
-    if (this.#closed) return Promise.reject(new TransportError(`cannot send ${method}: the connection is closed`));
+    if (this.#closed)
+      return Promise.reject(new TransportError(`cannot send ${method}: the connection is closed`));
     this.#tap?.('sent', frame);
     return new Promise((resolve, reject) => {
       const body = Buffer.from(frame);
@@ -81,11 +107,23 @@ export class HttpChannel implements Channel {
         },
       );
       const timer = setTimeout(() => {
-        req.destroy(new TransportError(`${method} got no HTTP response within ${options.timeoutMs} ms`, undefined, ErrorCodes.TRANSPORT_TIMEOUT));
+        req.destroy(
+          new TransportError(
+            `${method} got no HTTP response within ${options.timeoutMs} ms`,
+            undefined,
+            ErrorCodes.TRANSPORT_TIMEOUT,
+          ),
+        );
       }, options.timeoutMs);
       req.on('error', (err) => {
         clearTimeout(timer);
-        reject(err instanceof TransportError ? err : new TransportError(`${method} failed: ${err.message}`, { cause: (err as NodeJS.ErrnoException).code }));
+        reject(
+          err instanceof TransportError
+            ? err
+            : new TransportError(`${method} failed: ${err.message}`, {
+                cause: (err as NodeJS.ErrnoException).code,
+              }),
+        );
       });
       req.end(body);
     });
@@ -98,21 +136,44 @@ export class HttpChannel implements Channel {
     try {
       value = JSON.parse(text);
     } catch {
-      throw new TransportError(`the worker answered ${method} with HTTP ${response.statusCode} and a body that is not JSON`, { status: response.statusCode, body: text.slice(0, 200) }, ErrorCodes.TRANSPORT_PROTOCOL_ERROR);
+      throw new TransportError(
+        `the worker answered ${method} with HTTP ${response.statusCode} and a body that is not JSON`,
+        { status: response.statusCode, body: text.slice(0, 200) },
+        ErrorCodes.TRANSPORT_PROTOCOL_ERROR,
+      );
     }
     const incoming = classifyMessage(value);
     if (incoming.kind !== 'response') {
-      throw new TransportError(`the worker answered ${method} with something that is not a JSON-RPC response (HTTP ${response.statusCode})`, { status: response.statusCode }, ErrorCodes.TRANSPORT_PROTOCOL_ERROR);
+      throw new TransportError(
+        `the worker answered ${method} with something that is not a JSON-RPC response (HTTP ${response.statusCode})`,
+        { status: response.statusCode },
+        ErrorCodes.TRANSPORT_PROTOCOL_ERROR,
+      );
     }
     return incoming.message;
   }
 
-  #readSse(response: IncomingMessage, id: string, method: string, options: RequestOptions): Promise<ResponseMessage> {
+  #readSse(
+    response: IncomingMessage,
+    id: string,
+    method: string,
+    options: RequestOptions,
+  ): Promise<ResponseMessage> {
     const instanceId = response.headers['stepflow-instance-id'];
     return new Promise((resolve, reject) => {
       let buffer = '';
       let done = false;
-      const timer = setTimeout(() => finish(new TransportError(`${method} got no final SSE event within ${options.timeoutMs} ms`, undefined, ErrorCodes.TRANSPORT_TIMEOUT)), options.timeoutMs);
+      const timer = setTimeout(
+        () =>
+          finish(
+            new TransportError(
+              `${method} got no final SSE event within ${options.timeoutMs} ms`,
+              undefined,
+              ErrorCodes.TRANSPORT_TIMEOUT,
+            ),
+          ),
+        options.timeoutMs,
+      );
       const finish = (result: ResponseMessage | Error) => {
         if (done) return;
         done = true;
@@ -136,30 +197,59 @@ export class HttpChannel implements Channel {
           try {
             value = JSON.parse(payload);
           } catch {
-            this.#log.warn('skipped an SSE event that is not JSON', { event: payload.slice(0, 120) });
+            this.#log.warn('skipped an SSE event that is not JSON', {
+              event: payload.slice(0, 120),
+            });
             continue;
           }
           const incoming = classifyMessage(value);
-          if (incoming.kind === 'response' && incoming.message.id === id) return finish(incoming.message);
+          if (incoming.kind === 'response' && incoming.message.id === id)
+            return finish(incoming.message);
           if (incoming.kind === 'request') {
-            void this.#answer(incoming.message, typeof instanceId === 'string' ? instanceId : undefined, options);
+            void this.#answer(
+              incoming.message,
+              typeof instanceId === 'string' ? instanceId : undefined,
+              options,
+            );
           } else {
             this.#log.warn('skipped an unexpected SSE event', { kind: incoming.kind });
           }
         }
       });
-      response.on('end', () => finish(new TransportError(`the SSE stream for ${method} ended without a final response`, undefined, ErrorCodes.TRANSPORT_PROTOCOL_ERROR)));
-      response.on('error', (err) => finish(new TransportError(`the SSE stream for ${method} failed: ${err.message}`)));
+      response.on('end', () =>
+        finish(
+          new TransportError(
+            `the SSE stream for ${method} ended without a final response`,
+            undefined,
+            ErrorCodes.TRANSPORT_PROTOCOL_ERROR,
+          ),
+        ),
+      );
+      response.on('error', (err) =>
+        finish(new TransportError(`the SSE stream for ${method} failed: ${err.message}`)),
+      );
     });
   }
 
-  async #answer(message: RequestMessage, instanceId: string | undefined, options: RequestOptions): Promise<void> {
+  async #answer(
+    message: RequestMessage,
+    instanceId: string | undefined,
+    options: RequestOptions,
+  ): Promise<void> {
     const frame = await answerCallback(message, this.#blobStore);
     try {
-      const response = await this.#post(frame, options, message.method, instanceId ? { 'stepflow-instance-id': instanceId } : {});
+      const response = await this.#post(
+        frame,
+        options,
+        message.method,
+        instanceId ? { 'stepflow-instance-id': instanceId } : {},
+      );
       response.resume();
     } catch (err) {
-      this.#log.warn('could not deliver a callback answer', { method: message.method, error: err instanceof Error ? err.message : String(err) });
+      this.#log.warn('could not deliver a callback answer', {
+        method: message.method,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
   }
 }

@@ -97,7 +97,11 @@ export class WorkerProcess {
   /** A transport error describing how the process ended, with its last stderr lines. */
   crashError(what: string): TransportError {
     const exit = this.#exit;
-    const how = exit ? (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`) : 'stopped responding';
+    const how = exit
+      ? exit.signal
+        ? `was killed by ${exit.signal}`
+        : `exited with code ${exit.code}`
+      : 'stopped responding';
     return new TransportError(`${what}: the worker ${how}`, {
       exit_code: exit?.code ?? null,
       signal: exit?.signal ?? null,

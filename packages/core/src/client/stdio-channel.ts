@@ -15,7 +15,15 @@ export class StdioChannel implements Channel {
   readonly #process: WorkerProcess;
   #junk = 0;
 
-  constructor(proc: WorkerProcess, options: { log: Logger; blobStore?: MemoryBlobStore; tap?: FrameTap; onJunk?: (line: string) => void }) {
+  constructor(
+    proc: WorkerProcess,
+    options: {
+      log: Logger;
+      blobStore?: MemoryBlobStore;
+      tap?: FrameTap;
+      onJunk?: (line: string) => void;
+    },
+  ) {
     this.#process = proc;
     const stdin = proc.child.stdin!;
     this.#peer = new JsonRpcPeer({
@@ -50,7 +58,11 @@ export class StdioChannel implements Channel {
     return this.#junk;
   }
 
-  async request(method: string, params: Record<string, unknown>, options: RequestOptions): Promise<unknown> {
+  async request(
+    method: string,
+    params: Record<string, unknown>,
+    options: RequestOptions,
+  ): Promise<unknown> {
     if (this.#process.exitInfo) throw this.#process.crashError(`cannot send ${method}`);
     return this.#peer.request(method, params, options);
   }

@@ -17,7 +17,11 @@ export interface HealthCheckOptions {
 
 export type WorkerSpec =
   | ({ transport: 'stdio' } & ProcessSpec)
-  | ({ transport: 'http-subprocess'; healthCheck?: HealthCheckOptions; portTimeoutMs?: number } & ProcessSpec)
+  | ({
+      transport: 'http-subprocess';
+      healthCheck?: HealthCheckOptions;
+      portTimeoutMs?: number;
+    } & ProcessSpec)
   | { transport: 'http'; url: string };
 
 export interface WorkerOptions {
@@ -100,7 +104,11 @@ export class WorkerClient {
     return this.#channel instanceof StdioChannel ? this.#channel.junkLines : 0;
   }
 
-  request(method: string, params: Record<string, unknown>, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<unknown> {
+  request(
+    method: string,
+    params: Record<string, unknown>,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<unknown> {
     return this.#channel.request(method, params, {
       timeoutMs: options.timeoutMs ?? this.#timeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -118,26 +126,45 @@ export class WorkerClient {
         ? { runtime_protocol_version: 1 }
         : {
             runtimeProtocolVersion: 1,
-            ...(this.#blobApiUrl ? { capabilities: { blobApiUrl: this.#blobApiUrl, blobThreshold: 1_048_576 } } : {}),
+            ...(this.#blobApiUrl
+              ? { capabilities: { blobApiUrl: this.#blobApiUrl, blobThreshold: 1_048_576 } }
+              : {}),
           };
     const result = (await this.request('initialize', params)) as Record<string, unknown> | null;
     const key = this.dialect === 'v0.8' ? 'server_protocol_version' : 'serverProtocolVersion';
     const version = result?.[key];
     if (!Number.isSafeInteger(version) || (version as number) < 0) {
-      throw new TransportError(`initialize result lacks ${key}`, { result }, ErrorCodes.TRANSPORT_PROTOCOL_ERROR);
+      throw new TransportError(
+        `initialize result lacks ${key}`,
+        { result },
+        ErrorCodes.TRANSPORT_PROTOCOL_ERROR,
+      );
     }
     await this.notify('initialized', {});
   }
 
   /** Run a component; returns its output. Worker errors throw RpcError with the worker's code. */
-  async execute(component: string, input: JsonValue | unknown, options: ExecuteOptions = {}): Promise<unknown> {
+  async execute(
+    component: string,
+    input: JsonValue | unknown,
+    options: ExecuteOptions = {},
+  ): Promise<unknown> {
     const result = (await this.request(
       'components/execute',
-      { component, input: input === undefined ? null : input, attempt: options.attempt ?? 1, observability: options.observability ?? {} },
+      {
+        component,
+        input: input === undefined ? null : input,
+        attempt: options.attempt ?? 1,
+        observability: options.observability ?? {},
+      },
       options,
     )) as Record<string, unknown> | null;
     if (result === null || typeof result !== 'object' || !('output' in result)) {
-      throw new TransportError(`the execute result for ${component} has no output member`, { result }, ErrorCodes.TRANSPORT_PROTOCOL_ERROR);
+      throw new TransportError(
+        `the execute result for ${component} has no output member`,
+        { result },
+        ErrorCodes.TRANSPORT_PROTOCOL_ERROR,
+      );
     }
     return result.output;
   }
@@ -148,7 +175,9 @@ export class WorkerClient {
   }
 
   async info(component: string): Promise<ComponentInfo> {
-    const result = (await this.request('components/info', { component })) as { info: ComponentInfo };
+    const result = (await this.request('components/info', { component })) as {
+      info: ComponentInfo;
+    };
     return result.info;
   }
 
@@ -156,7 +185,10 @@ export class WorkerClient {
   async close(graceMs = 2000): Promise<void> {
     this.#channel.close();
     if (this.process && !this.process.exitInfo) {
-      const timer = setTimeout(() => void this.process!.stop(graceMs), this.spec.transport === 'stdio' ? graceMs : 0);
+      const timer = setTimeout(
+        () => void this.process!.stop(graceMs),
+        this.spec.transport === 'stdio' ? graceMs : 0,
+      );
       await this.process.exited;
       clearTimeout(timer);
     }
@@ -188,8 +220,19 @@ export async function startWorker(spec: WorkerSpec, options: WorkerOptions): Pro
   try {
     if (spec.transport === 'stdio') {
       const proc = new WorkerProcess(spec, { stdio: 'pipe', log });
-      const channel = new StdioChannel(proc, { ...channelOptions, ...(options.onJunk ? { onJunk: options.onJunk } : {}) });
-      client = new WorkerClient({ spec, dialect: options.dialect, channel, process: proc, timeoutMs, ...(blobApi ? { blobApi } : {}), ...(blobApiUrl ? { blobApiUrl } : {}) });
+      const channel = new StdioChannel(proc, {
+        ...channelOptions,
+        ...(options.onJunk ? { onJunk: options.onJunk } : {}),
+      });
+      client = new WorkerClient({
+        spec,
+        dialect: options.dialect,
+        channel,
+        process: proc,
+        timeoutMs,
+        ...(blobApi ? { blobApi } : {}),
+        ...(blobApiUrl ? { blobApiUrl } : {}),
+      });
     } else if (spec.transport === 'http-subprocess') {
       const proc = new WorkerProcess(spec, { stdio: 'lifeline', log });
       let port: number;
@@ -201,10 +244,25 @@ export async function startWorker(spec: WorkerSpec, options: WorkerOptions): Pro
         throw err;
       }
       const channel = new HttpChannel(`http://127.0.0.1:${port}`, channelOptions);
-      client = new WorkerClient({ spec, dialect: options.dialect, channel, process: proc, timeoutMs, ...(blobApi ? { blobApi } : {}), ...(blobApiUrl ? { blobApiUrl } : {}) });
+      client = new WorkerClient({
+        spec,
+        dialect: options.dialect,
+        channel,
+        process: proc,
+        timeoutMs,
+        ...(blobApi ? { blobApi } : {}),
+        ...(blobApiUrl ? { blobApiUrl } : {}),
+      });
     } else {
       const channel = new HttpChannel(spec.url, channelOptions);
-      client = new WorkerClient({ spec, dialect: options.dialect, channel, timeoutMs, ...(blobApi ? { blobApi } : {}), ...(blobApiUrl ? { blobApiUrl } : {}) });
+      client = new WorkerClient({
+        spec,
+        dialect: options.dialect,
+        channel,
+        timeoutMs,
+        ...(blobApi ? { blobApi } : {}),
+        ...(blobApiUrl ? { blobApiUrl } : {}),
+      });
     }
   } catch (err) {
     await blobApi?.close();
@@ -230,7 +288,11 @@ function waitForPort(proc: WorkerProcess, timeoutMs: number, log: Logger): Promi
     let announced = false;
     const timer = setTimeout(() => {
       cleanup();
-      reject(spawnError(`the worker did not announce its port within ${timeoutMs} ms`, { stderr: proc.stderrTail(20) }));
+      reject(
+        spawnError(`the worker did not announce its port within ${timeoutMs} ms`, {
+          stderr: proc.stderrTail(20),
+        }),
+      );
     }, timeoutMs);
     const onData = (text: string) => {
       if (announced) return log.debug('worker stdout', { text: text.slice(0, 200) });
@@ -241,7 +303,11 @@ function waitForPort(proc: WorkerProcess, timeoutMs: number, log: Logger): Promi
         buffer = buffer.slice(newline + 1);
         try {
           const value = JSON.parse(line) as { port?: unknown };
-          if (Number.isInteger(value?.port) && (value.port as number) > 0 && (value.port as number) <= 65535) {
+          if (
+            Number.isInteger(value?.port) &&
+            (value.port as number) > 0 &&
+            (value.port as number) <= 65535
+          ) {
             announced = true;
             clearTimeout(timer);
             resolve(value.port as number);
@@ -268,7 +334,11 @@ function waitForPort(proc: WorkerProcess, timeoutMs: number, log: Logger): Promi
   });
 }
 
-async function waitForHealth(port: number, options: HealthCheckOptions, proc: WorkerProcess): Promise<void> {
+async function waitForHealth(
+  port: number,
+  options: HealthCheckOptions,
+  proc: WorkerProcess,
+): Promise<void> {
   const path = options.path ?? '/health';
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   const delay = options.retryDelayMs ?? 100;
@@ -285,7 +355,10 @@ async function waitForHealth(port: number, options: HealthCheckOptions, proc: Wo
     });
     if (status >= 200 && status < 300) return;
     if (Date.now() + delay > deadline) {
-      throw spawnError(`the worker's health check ${path} did not pass within ${options.timeoutMs ?? 60_000} ms`, { port, lastStatus: status });
+      throw spawnError(
+        `the worker's health check ${path} did not pass within ${options.timeoutMs ?? 60_000} ms`,
+        { port, lastStatus: status },
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, delay));
   }

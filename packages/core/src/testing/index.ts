@@ -39,7 +39,10 @@ export interface TestKit {
   request(method: string, params: unknown): Promise<{ result?: unknown; error?: RpcErrorObject }>;
 }
 
-export function createTestKit<S extends SettingsDefinition>(pack: Pack<S>, options: TestKitOptions<S> = {}): TestKit {
+export function createTestKit<S extends SettingsDefinition>(
+  pack: Pack<S>,
+  options: TestKitOptions<S> = {},
+): TestKit {
   const blobs = options.blobs ?? new MemoryBlobStore();
   const dialect = options.dialect ?? 'v0.11';
   const dispatcher = new Dispatcher(pack, {
@@ -57,7 +60,11 @@ export function createTestKit<S extends SettingsDefinition>(pack: Pack<S>, optio
     );
     return JSON.parse(frame) as { result?: unknown; error?: RpcErrorObject };
   };
-  const call = async (component: string, input: unknown, opts: ExecuteOptions = {}): Promise<CallResult> => {
+  const call = async (
+    component: string,
+    input: unknown,
+    opts: ExecuteOptions = {},
+  ): Promise<CallResult> => {
     const response = await request(
       'components/execute',
       { component, input, attempt: opts.attempt ?? 1, observability: opts.observability ?? {} },
@@ -77,7 +84,8 @@ export function createTestKit<S extends SettingsDefinition>(pack: Pack<S>, optio
     async execute<T>(component: string, input: unknown, opts?: ExecuteOptions): Promise<T> {
       await init;
       const outcome = await call(component, input, opts);
-      if (!outcome.ok) throw new RpcError(outcome.error.code, outcome.error.message, outcome.error.data);
+      if (!outcome.ok)
+        throw new RpcError(outcome.error.code, outcome.error.message, outcome.error.data);
       return outcome.output as T;
     },
     async call(component, input, opts) {

@@ -5,7 +5,14 @@ import { RpcError, TransportError } from '../errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../framing.js';
 import { encodeError, toAsciiJson } from '../json.js';
 import type { Logger } from '../logger.js';
-import { classifyMessage, ErrorCodes, recoverId, type RequestId, type RequestMessage, type RpcErrorObject } from '../protocol.js';
+import {
+  classifyMessage,
+  ErrorCodes,
+  recoverId,
+  type RequestId,
+  type RequestMessage,
+  type RpcErrorObject,
+} from '../protocol.js';
 
 export interface HttpServerOptions {
   host?: string;
@@ -60,7 +67,9 @@ function hostnameOf(header: string | undefined): string | undefined {
 
 function acceptsJsonOrSse(accept: string | undefined): boolean {
   if (!accept) return true;
-  return /(^|,)\s*(application\/json|text\/event-stream|application\/\*|\*\/\*)\s*(;|,|$)/i.test(accept);
+  return /(^|,)\s*(application\/json|text\/event-stream|application\/\*|\*\/\*)\s*(;|,|$)/i.test(
+    accept,
+  );
 }
 
 /**
@@ -68,14 +77,22 @@ function acceptsJsonOrSse(accept: string | undefined): boolean {
  * reports liveness. Execute answers are JSON unless the component calls back into the runtime,
  * in which case the answer switches to an SSE stream carrying the callbacks and the result.
  */
-export async function serveHttp(dispatcher: Dispatcher, options: HttpServerOptions): Promise<HttpServer> {
+export async function serveHttp(
+  dispatcher: Dispatcher,
+  options: HttpServerOptions,
+): Promise<HttpServer> {
   const log = options.log;
   const host = options.host ?? '127.0.0.1';
   const loopback = isLoopback(host);
   if (!loopback && !options.allowRemote) {
-    throw new Error(`refusing to bind ${host}: binding a non-loopback address needs --allow-remote`);
+    throw new Error(
+      `refusing to bind ${host}: binding a non-loopback address needs --allow-remote`,
+    );
   }
-  const allowedHosts = new Set([...LOOPBACK_HOSTS, ...(options.allowedHosts ?? []).map((h) => h.toLowerCase())]);
+  const allowedHosts = new Set([
+    ...LOOPBACK_HOSTS,
+    ...(options.allowedHosts ?? []).map((h) => h.toLowerCase()),
+  ]);
   const checkHost = loopback || (options.allowedHosts?.length ?? 0) > 0;
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -88,11 +105,20 @@ export async function serveHttp(dispatcher: Dispatcher, options: HttpServerOptio
 
   const sendJson = (res: ServerResponse, status: number, body: string) => {
     if (res.headersSent) return;
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
   };
-  const sendRpcError = (res: ServerResponse, status: number, id: RequestId | null, error: RpcErrorObject) => {
-    const body = id === null ? JSON.stringify({ jsonrpc: '2.0', id: null, error }) : encodeError(id, error);
+  const sendRpcError = (
+    res: ServerResponse,
+    status: number,
+    id: RequestId | null,
+    error: RpcErrorObject,
+  ) => {
+    const body =
+      id === null ? JSON.stringify({ jsonrpc: '2.0', id: null, error }) : encodeError(id, error);
     sendJson(res, status, body);
   };
 
@@ -175,7 +201,13 @@ export async function serveHttp(dispatcher: Dispatcher, options: HttpServerOptio
                 const id = `${dispatcher.instanceId}-${nextCallbackId++}`;
                 const timer = setTimeout(() => {
                   callbacks.delete(id);
-                  reject(new TransportError(`${method} got no answer within ${callbackTimeoutMs} ms`, undefined, ErrorCodes.TRANSPORT_TIMEOUT));
+                  reject(
+                    new TransportError(
+                      `${method} got no answer within ${callbackTimeoutMs} ms`,
+                      undefined,
+                      ErrorCodes.TRANSPORT_TIMEOUT,
+                    ),
+                  );
                 }, callbackTimeoutMs);
                 const onAbort = () => {
                   const pending = callbacks.get(id);
@@ -235,7 +267,10 @@ export async function serveHttp(dispatcher: Dispatcher, options: HttpServerOptio
       value = JSON.parse(text);
     } catch {
       const id = recoverId(text.slice(0, 4096));
-      return sendRpcError(res, 400, id ?? null, { code: ErrorCodes.PARSE_ERROR, message: 'Parse error: the body is not valid JSON' });
+      return sendRpcError(res, 400, id ?? null, {
+        code: ErrorCodes.PARSE_ERROR,
+        message: 'Parse error: the body is not valid JSON',
+      });
     }
     const incoming = classifyMessage(value);
     switch (incoming.kind) {
@@ -254,7 +289,8 @@ export async function serveHttp(dispatcher: Dispatcher, options: HttpServerOptio
           callbacks.delete(incoming.message.id);
           clearTimeout(pending.timer);
           const m = incoming.message;
-          if ('error' in m) pending.reject(new RpcError(m.error.code, m.error.message, m.error.data));
+          if ('error' in m)
+            pending.reject(new RpcError(m.error.code, m.error.message, m.error.data));
           else pending.resolve(m.result);
         } else {
           log.warn('dropped a callback response with an unknown id', { id: incoming.message.id });
@@ -284,12 +320,18 @@ export async function serveHttp(dispatcher: Dispatcher, options: HttpServerOptio
       const hostname = hostnameOf(req.headers.host);
       if (checkHost && (hostname === undefined || !allowedHosts.has(hostname))) {
         req.resume();
-        return sendRpcError(res, 403, null, { code: ErrorCodes.INVALID_REQUEST, message: 'Forbidden: Host header is not allowed' });
+        return sendRpcError(res, 403, null, {
+          code: ErrorCodes.INVALID_REQUEST,
+          message: 'Forbidden: Host header is not allowed',
+        });
       }
       const origin = req.headers.origin;
       if (origin !== undefined && !allowedOrigins.has(origin)) {
         req.resume();
-        return sendRpcError(res, 403, null, { code: ErrorCodes.INVALID_REQUEST, message: 'Forbidden: Origin is not allowed' });
+        return sendRpcError(res, 403, null, {
+          code: ErrorCodes.INVALID_REQUEST,
+          message: 'Forbidden: Origin is not allowed',
+        });
       }
       const path = (req.url ?? '/').split('?', 1)[0];
       if (req.method === 'GET' && path === '/health') {
@@ -307,15 +349,29 @@ export async function serveHttp(dispatcher: Dispatcher, options: HttpServerOptio
       if (req.method !== 'POST') {
         req.resume();
         res.setHeader('allow', 'POST');
-        return sendRpcError(res, 405, null, { code: ErrorCodes.INVALID_REQUEST, message: `Method ${req.method} is not allowed; POST JSON-RPC messages` });
+        return sendRpcError(res, 405, null, {
+          code: ErrorCodes.INVALID_REQUEST,
+          message: `Method ${req.method} is not allowed; POST JSON-RPC messages`,
+        });
       }
-      if (options.authToken !== undefined && req.headers.authorization !== `Bearer ${options.authToken}`) {
+      if (
+        options.authToken !== undefined &&
+        req.headers.authorization !== `Bearer ${options.authToken}`
+      ) {
         req.resume();
-        return sendRpcError(res, 401, null, { code: ErrorCodes.INVALID_REQUEST, message: 'Unauthorized: a valid bearer token is required' });
+        return sendRpcError(res, 401, null, {
+          code: ErrorCodes.INVALID_REQUEST,
+          message: 'Unauthorized: a valid bearer token is required',
+        });
       }
       handlePost(req, res).catch((err: unknown) => {
-        log.error('HTTP request failed', { error: err instanceof Error ? err.message : String(err) });
-        sendRpcError(res, 500, null, { code: ErrorCodes.INTERNAL_ERROR, message: 'Internal error' });
+        log.error('HTTP request failed', {
+          error: err instanceof Error ? err.message : String(err),
+        });
+        sendRpcError(res, 500, null, {
+          code: ErrorCodes.INTERNAL_ERROR,
+          message: 'Internal error',
+        });
       });
     },
   );
@@ -334,24 +390,42 @@ export async function serveHttp(dispatcher: Dispatcher, options: HttpServerOptio
       if (!req.socket.destroyed) awaitingHeaders.set(req.socket, Date.now());
     });
   });
-  const sweep = setInterval(() => {
-    const expired = Date.now() - headersTimeoutMs;
-    for (const [socket, since] of awaitingHeaders) {
-      if (since > expired) continue;
-      awaitingHeaders.delete(socket);
-      const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.INVALID_REQUEST, message: 'Request headers not received in time' } });
-      socket.end(`HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
-      setTimeout(() => socket.destroy(), 1000).unref();
-    }
-  }, Math.max(100, Math.min(1000, Math.floor(headersTimeoutMs / 4))));
+  const sweep = setInterval(
+    () => {
+      const expired = Date.now() - headersTimeoutMs;
+      for (const [socket, since] of awaitingHeaders) {
+        if (since > expired) continue;
+        awaitingHeaders.delete(socket);
+        const body = JSON.stringify({
+          jsonrpc: '2.0',
+          id: null,
+          error: {
+            code: ErrorCodes.INVALID_REQUEST,
+            message: 'Request headers not received in time',
+          },
+        });
+        socket.end(
+          `HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+        );
+        setTimeout(() => socket.destroy(), 1000).unref();
+      }
+    },
+    Math.max(100, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
+  );
   sweep.unref();
   server.on('close', () => clearInterval(sweep));
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (socket.writable && err.code !== 'ECONNRESET') {
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-      const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.INVALID_REQUEST, message: 'Bad HTTP request' } });
-      socket.end(`HTTP/1.1 ${status} Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: ErrorCodes.INVALID_REQUEST, message: 'Bad HTTP request' },
+      });
+      socket.end(
+        `HTTP/1.1 ${status} Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+      );
     } else {
       socket.destroy();
     }
@@ -365,7 +439,11 @@ export async function serveHttp(dispatcher: Dispatcher, options: HttpServerOptio
     });
   });
   const port = (server.address() as AddressInfo).port;
-  if (!loopback) log.warn('listening on a non-loopback address: the worker is reachable from the network', { host, port });
+  if (!loopback)
+    log.warn('listening on a non-loopback address: the worker is reachable from the network', {
+      host,
+      port,
+    });
   options.onListening?.(port);
 
   return {

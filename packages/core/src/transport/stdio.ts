@@ -28,11 +28,20 @@ export interface StdioServer {
  * Route `console.*` and stray `process.stdout.write` calls to stderr so that stdout carries
  * protocol frames only (spec §10.3). Returns the original writer for frames.
  */
-export function reserveStdout(): (chunk: string, callback?: (err?: Error | null) => void) => boolean {
+export function reserveStdout(): (
+  chunk: string,
+  callback?: (err?: Error | null) => void,
+) => boolean {
   const stdout = process.stdout;
-  const original = stdout.write.bind(stdout) as (chunk: string, cb?: (err?: Error | null) => void) => boolean;
+  const original = stdout.write.bind(stdout) as (
+    chunk: string,
+    cb?: (err?: Error | null) => void,
+  ) => boolean;
   const toStderr = ((chunk: unknown, ...rest: unknown[]) =>
-    (process.stderr.write as (...args: unknown[]) => boolean)(chunk, ...rest)) as typeof stdout.write;
+    (process.stderr.write as (...args: unknown[]) => boolean)(
+      chunk,
+      ...rest,
+    )) as typeof stdout.write;
   stdout.write = toStderr;
   return original;
 }
@@ -46,7 +55,9 @@ export function serveStdio(dispatcher: Dispatcher, options: StdioServerOptions):
   const grace = options.shutdownGraceMs ?? 10_000;
   const write =
     options.write ??
-    (output === process.stdout ? reserveStdout() : (output.write.bind(output) as (chunk: string) => boolean));
+    (output === process.stdout
+      ? reserveStdout()
+      : (output.write.bind(output) as (chunk: string) => boolean));
   const shutdownController = new AbortController();
 
   let finish!: (code: number) => void;
@@ -100,7 +111,10 @@ export function serveStdio(dispatcher: Dispatcher, options: StdioServerOptions):
     input.removeListener('data', onData);
     log.debug('stopping', { reason: why, inFlight: peer.inFlight });
     const timer = setTimeout(() => {
-      log.warn('in-flight requests did not finish within the grace period', { inFlight: peer.inFlight, graceMs: grace });
+      log.warn('in-flight requests did not finish within the grace period', {
+        inFlight: peer.inFlight,
+        graceMs: grace,
+      });
       shutdownController.abort(new Error('server shutting down'));
       end(0);
     }, grace);

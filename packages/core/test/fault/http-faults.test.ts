@@ -7,7 +7,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('HTTP fault tests (RELIABILITY.md §2)', () => {
   it('F21: with 200 slow-header sockets open, /health and execute p99 stay ≤ 250 ms and every slow socket is closed within headersTimeout + 35 s', async () => {
     const headersTimeoutMs = 3000;
-    const { worker, port } = await spawnHttp({ STEPFLOW_HEADERS_TIMEOUT_MS: String(headersTimeoutMs) });
+    const { worker, port } = await spawnHttp({
+      STEPFLOW_HEADERS_TIMEOUT_MS: String(headersTimeoutMs),
+    });
     const sockets: { socket: Socket; closedAt?: number }[] = [];
     const openedAt = Date.now();
     try {
@@ -27,7 +29,10 @@ describe('HTTP fault tests (RELIABILITY.md §2)', () => {
       const latencies: number[] = [];
       const body = JSON.stringify(execute('e', '/echo', { payload: 1 }));
       while (Date.now() - openedAt < headersTimeoutMs + 2500) {
-        for (const call of [() => httpCall(port, { method: 'GET', path: '/health' }), () => httpCall(port, { body })]) {
+        for (const call of [
+          () => httpCall(port, { method: 'GET', path: '/health' }),
+          () => httpCall(port, { body }),
+        ]) {
           const started = performance.now();
           const reply = await call();
           latencies.push(performance.now() - started);
@@ -36,14 +41,17 @@ describe('HTTP fault tests (RELIABILITY.md §2)', () => {
         await sleep(25);
       }
       const deadline = openedAt + headersTimeoutMs + 35_000;
-      while (sockets.some((s) => s.closedAt === undefined) && Date.now() < deadline) await sleep(100);
+      while (sockets.some((s) => s.closedAt === undefined) && Date.now() < deadline)
+        await sleep(100);
       clearInterval(trickle);
       latencies.sort((a, b) => a - b);
       const p99 = latencies[Math.floor(latencies.length * 0.99)]!;
       expect(latencies.length).toBeGreaterThan(20);
       expect(p99).toBeLessThanOrEqual(250);
       expect(sockets.filter((s) => s.closedAt === undefined)).toHaveLength(0);
-      expect(Math.max(...sockets.map((s) => s.closedAt! - openedAt))).toBeLessThanOrEqual(headersTimeoutMs + 35_000);
+      expect(Math.max(...sockets.map((s) => s.closedAt! - openedAt))).toBeLessThanOrEqual(
+        headersTimeoutMs + 35_000,
+      );
     } finally {
       for (const s of sockets) s.socket.destroy();
       worker.child.kill('SIGTERM');

@@ -11,7 +11,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('stdio fault tests (RELIABILITY.md §2)', () => {
   it('F5: 1,000 concurrent executes over one pipe all answer correctly, out of order, within 3 s, ≥ 500 in flight', async () => {
     const worker = await startWorker(
-      { transport: 'stdio', command: process.execPath, args: [FIXTURE_BIN], env: { PATH: process.env.PATH ?? '' } },
+      {
+        transport: 'stdio',
+        command: process.execPath,
+        args: [FIXTURE_BIN],
+        env: { PATH: process.env.PATH ?? '' },
+      },
       { dialect: 'v0.8' },
     );
     try {
@@ -19,14 +24,21 @@ describe('stdio fault tests (RELIABILITY.md §2)', () => {
       const started = Date.now();
       const outputs = await Promise.all(
         Array.from({ length: 1000 }, (_, i) =>
-          worker.execute('/echo', { payload: { i, tag: `req-${i}` }, delay_ms: Math.floor(Math.random() * 101) }).then((out) => {
-            completion.push(i);
-            return out as { payload: { i: number; tag: string }; max_in_flight: number };
-          }),
+          worker
+            .execute('/echo', {
+              payload: { i, tag: `req-${i}` },
+              delay_ms: Math.floor(Math.random() * 101),
+            })
+            .then((out) => {
+              completion.push(i);
+              return out as { payload: { i: number; tag: string }; max_in_flight: number };
+            }),
         ),
       );
       const wall = Date.now() - started;
-      expect(outputs.map((o) => o.payload)).toEqual(Array.from({ length: 1000 }, (_, i) => ({ i, tag: `req-${i}` })));
+      expect(outputs.map((o) => o.payload)).toEqual(
+        Array.from({ length: 1000 }, (_, i) => ({ i, tag: `req-${i}` })),
+      );
       expect(completion).not.toEqual([...completion].sort((a, b) => a - b));
       expect(wall).toBeLessThanOrEqual(3000);
       expect(Math.max(...outputs.map((o) => o.max_in_flight))).toBeGreaterThanOrEqual(500);
@@ -52,12 +64,21 @@ describe('stdio fault tests (RELIABILITY.md §2)', () => {
         return encodeResult(m.id, { data: store.get(params.blob_id!), blob_type: 'data' });
       },
     });
-    const framer = new LineFramer(64 * MiB, { line: (l) => runtime.receiveLine(l), oversize: () => {} });
+    const framer = new LineFramer(64 * MiB, {
+      line: (l) => runtime.receiveLine(l),
+      oversize: () => {},
+    });
     w.child.stdout!.removeAllListeners('data');
     w.child.stdout!.on('data', (chunk: Buffer) => framer.push(chunk));
     const started = Date.now();
     const results = (await Promise.all(
-      Array.from({ length: 200 }, (_, i) => runtime.request('components/execute', { component: '/blob_roundtrip', input: { value: { i } }, attempt: 1, observability: {} }, { timeoutMs: 10_000 })),
+      Array.from({ length: 200 }, (_, i) =>
+        runtime.request(
+          'components/execute',
+          { component: '/blob_roundtrip', input: { value: { i } }, attempt: 1, observability: {} },
+          { timeoutMs: 10_000 },
+        ),
+      ),
     )) as { output: { value: { i: number } } }[];
     const wall = Date.now() - started;
     expect(results.map((r) => r.output.value.i)).toEqual(Array.from({ length: 200 }, (_, i) => i));
@@ -89,7 +110,8 @@ describe('stdio fault tests (RELIABILITY.md §2)', () => {
     w.send(execute('warm', '/echo', { payload: 'x' }));
     await w.waitFor(byId('warm'));
     const before = memoryOf(w.child.pid!).rss;
-    const prefix = '{"jsonrpc":"2.0","id":"over","method":"components/execute","params":{"component":"/echo","input":{"payload":"';
+    const prefix =
+      '{"jsonrpc":"2.0","id":"over","method":"components/execute","params":{"component":"/echo","input":{"payload":"';
     const suffix = '"}}}';
     const frame = prefix + 'z'.repeat(limit + 1 - prefix.length - suffix.length) + suffix;
     expect(Buffer.byteLength(frame)).toBe(limit + 1);
@@ -129,9 +151,15 @@ describe('stdio fault tests (RELIABILITY.md §2)', () => {
     const started = Date.now();
     w.child.stdin!.write(text);
     await w.waitFor(byId('v-999'), 5000);
-    while (w.lines.filter((l) => l.includes('"id":"v-')).length < 1000 && Date.now() - started < 5000) await sleep(10);
+    while (
+      w.lines.filter((l) => l.includes('"id":"v-')).length < 1000 &&
+      Date.now() - started < 5000
+    )
+      await sleep(10);
     const wall = Date.now() - started;
-    const valid = w.lines.map((l) => JSON.parse(l) as { id: string; result?: { output: { payload: number } } }).filter((m) => m.id.startsWith('v-'));
+    const valid = w.lines
+      .map((l) => JSON.parse(l) as { id: string; result?: { output: { payload: number } } })
+      .filter((m) => m.id.startsWith('v-'));
     expect(valid).toHaveLength(1000);
     expect(valid.every((m) => m.result!.output.payload === Number(m.id.slice(2)))).toBe(true);
     expect(w.lines.filter((l) => strictFrameViolation(l, 'v0.8') !== null)).toEqual([]);
@@ -144,14 +172,26 @@ describe('stdio fault tests (RELIABILITY.md §2)', () => {
   it('F10: 100 requests with é😀中\\u2028 written one byte per write are all parsed and echoed byte-exact', async () => {
     const w = spawnRaw(['--stdio']);
     const payload = 'é😀中\u2028';
-    const bytes = Buffer.from(Array.from({ length: 100 }, (_, i) => JSON.stringify(execute(i, '/echo', { payload: `${payload}${i}` })) + '\n').join(''));
+    const bytes = Buffer.from(
+      Array.from(
+        { length: 100 },
+        (_, i) => JSON.stringify(execute(i, '/echo', { payload: `${payload}${i}` })) + '\n',
+      ).join(''),
+    );
     for (let i = 0; i < bytes.length; i++) {
-      if (!w.child.stdin!.write(bytes.subarray(i, i + 1))) await new Promise((resolve) => w.child.stdin!.once('drain', resolve));
+      if (!w.child.stdin!.write(bytes.subarray(i, i + 1)))
+        await new Promise((resolve) => w.child.stdin!.once('drain', resolve));
     }
     await w.waitFor(byId(99));
     while (w.lines.length < 100) await sleep(10);
-    const echoed = new Map(w.lines.map((l) => JSON.parse(l) as { id: number; result: { output: { payload: string } } }).map((m) => [m.id, m.result.output.payload]));
-    expect(Array.from({ length: 100 }, (_, i) => echoed.get(i))).toEqual(Array.from({ length: 100 }, (_, i) => `${payload}${i}`));
+    const echoed = new Map(
+      w.lines
+        .map((l) => JSON.parse(l) as { id: number; result: { output: { payload: string } } })
+        .map((m) => [m.id, m.result.output.payload]),
+    );
+    expect(Array.from({ length: 100 }, (_, i) => echoed.get(i))).toEqual(
+      Array.from({ length: 100 }, (_, i) => `${payload}${i}`),
+    );
     w.child.stdin!.end();
   });
 
@@ -193,7 +233,8 @@ describe('stdio fault tests (RELIABILITY.md §2)', () => {
           /* exited */
         }
       }, 50);
-      for (let i = 0; i < 5; i++) w.send(execute(`after-${i}`, '/echo', { payload: 'x'.repeat(100_000) }));
+      for (let i = 0; i < 5; i++)
+        w.send(execute(`after-${i}`, '/echo', { payload: 'x'.repeat(100_000) }));
       const exit = await w.exit;
       clearInterval(poll);
       expect(exit.code).not.toBe(0);

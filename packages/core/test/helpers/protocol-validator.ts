@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import { DIALECT_METHODS, type Dialect } from '../../src/protocol.js';
 
@@ -47,12 +47,15 @@ export function strictFrameViolation(line: string, dialect: Dialect): string | n
   }
   if (!m || typeof m !== 'object' || Array.isArray(m)) return 'not an object';
   if (m.jsonrpc !== '2.0') return 'jsonrpc != 2.0';
-  if ('id' in m && !(typeof m.id === 'string' || Number.isSafeInteger(m.id))) return `bad id ${JSON.stringify(m.id)}`;
-  if ('method' in m && !DIALECT_METHODS[dialect].has(m.method as string)) return `unknown method ${String(m.method)}`;
+  if ('id' in m && !(typeof m.id === 'string' || Number.isSafeInteger(m.id)))
+    return `bad id ${JSON.stringify(m.id)}`;
+  if ('method' in m && !DIALECT_METHODS[dialect].has(m.method as string))
+    return `unknown method ${String(m.method)}`;
   if (!('method' in m)) {
     if (!('id' in m)) return 'neither id nor method';
     if ('result' in m === 'error' in m) return 'needs exactly one of result/error';
-    if ('error' in m && !Number.isInteger((m.error as { code?: unknown })?.code)) return 'non-integer error code';
+    if ('error' in m && !Number.isInteger((m.error as { code?: unknown })?.code))
+      return 'non-integer error code';
   }
   return null;
 }
@@ -78,7 +81,14 @@ export class ProtocolTap {
 
   readonly tap = (direction: 'sent' | 'received', frame: string): void => {
     this.frames++;
-    const fail = (problem: string) => this.violations.push({ dialect: this.dialect, direction, problem, frame: frame.slice(0, 300) });
+    const fail = (problem: string): void => {
+      this.violations.push({
+        dialect: this.dialect,
+        direction,
+        problem,
+        frame: frame.slice(0, 300),
+      });
+    };
     const strict = strictFrameViolation(frame, this.dialect);
     if (strict) return fail(strict);
     const m = JSON.parse(frame) as Record<string, unknown>;

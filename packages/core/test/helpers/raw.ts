@@ -16,7 +16,12 @@ export interface RawWorker {
 }
 
 /** Spawn a worker binary with raw pipes (the test plays the runtime byte by byte). */
-export function spawnRaw(args: string[], env: Record<string, string> = {}, bin = FIXTURE_BIN, options: SpawnOptions = {}): RawWorker {
+export function spawnRaw(
+  args: string[],
+  env: Record<string, string> = {},
+  bin = FIXTURE_BIN,
+  options: SpawnOptions = {},
+): RawWorker {
   const child = spawn(process.execPath, [bin, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '', STEPFLOW_LOG_LEVEL: 'warn', ...env },
@@ -41,20 +46,24 @@ export function spawnRaw(args: string[], env: Record<string, string> = {}, bin =
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (t: string) => (err += t));
   child.stdin?.on('error', () => {});
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>(
+    (resolve) => child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
   return {
     child,
     lines,
     stderr: () => err,
     exit,
-    send: (frame) => child.stdin!.write((typeof frame === 'string' ? frame : JSON.stringify(frame)) + '\n'),
+    send: (frame) =>
+      child.stdin!.write((typeof frame === 'string' ? frame : JSON.stringify(frame)) + '\n'),
     waitFor(predicate, timeoutMs = 10_000) {
       const found = lines.find(predicate);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching stdout line within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no matching stdout line within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         waiters.push({
           predicate,
           resolve: (l) => {
@@ -76,7 +85,12 @@ export const byId = (id: unknown) => (line: string) => {
 };
 
 export function execute(id: string | number, component: string, input: unknown) {
-  return { jsonrpc: '2.0', id, method: 'components/execute', params: { component, input, attempt: 1, observability: {} } };
+  return {
+    jsonrpc: '2.0',
+    id,
+    method: 'components/execute',
+    params: { component, input, attempt: 1, observability: {} },
+  };
 }
 
 /** Resident and peak memory of a process, in bytes (Linux /proc). */
@@ -100,7 +114,12 @@ export interface HttpReply {
 
 export function httpCall(
   port: number,
-  options: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+  options: {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+  } = {},
 ): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const body = options.body === undefined ? undefined : Buffer.from(options.body);
@@ -111,14 +130,26 @@ export function httpCall(
         method: options.method ?? 'POST',
         path: options.path ?? '/',
         headers: {
-          ...(body ? { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': body.length } : {}),
+          ...(body
+            ? {
+                'content-type': 'application/json',
+                accept: 'application/json, text/event-stream',
+                'content-length': body.length,
+              }
+            : {}),
           ...options.headers,
         },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
       },
     );
     req.setTimeout(10_000, () => req.destroy(new Error('no HTTP response within 10 s')));
@@ -128,7 +159,10 @@ export function httpCall(
 }
 
 /** Start the fixture pack over HTTP and return its announced port. */
-export async function spawnHttp(env: Record<string, string> = {}, args: string[] = ['--http']): Promise<{ worker: RawWorker; port: number }> {
+export async function spawnHttp(
+  env: Record<string, string> = {},
+  args: string[] = ['--http'],
+): Promise<{ worker: RawWorker; port: number }> {
   const worker = spawnRaw(args, env, FIXTURE_BIN, { stdio: ['ignore', 'pipe', 'pipe'] });
   const line = await worker.waitFor((l) => l.startsWith('{"port":'));
   return { worker, port: JSON.parse(line).port as number };

@@ -1,6 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect } from 'vitest';
-import { MemoryBlobStore, startWorker, type WorkerClient, type WorkerSpec } from '../../src/client/index.js';
+import {
+  MemoryBlobStore,
+  startWorker,
+  type WorkerClient,
+  type WorkerSpec,
+} from '../../src/client/index.js';
 import type { Dialect } from '../../src/protocol.js';
 import { ProtocolTap, type Violation } from './protocol-validator.js';
 
@@ -19,7 +24,12 @@ export async function start(
   bin: string,
   mode: Mode,
   dialect: Dialect,
-  options: { args?: string[]; env?: Record<string, string>; blobStore?: MemoryBlobStore; requestTimeoutMs?: number } = {},
+  options: {
+    args?: string[];
+    env?: Record<string, string>;
+    blobStore?: MemoryBlobStore;
+    requestTimeoutMs?: number;
+  } = {},
 ): Promise<{ worker: WorkerClient; tap: ProtocolTap; blobs: MemoryBlobStore }> {
   const tap = new ProtocolTap(dialect);
   taps.push(tap);
@@ -30,7 +40,12 @@ export async function start(
     args: [bin, ...(options.args ?? [])],
     env: { PATH: process.env.PATH ?? '', STEPFLOW_LOG_LEVEL: 'warn', ...options.env },
   };
-  const worker = await startWorker(spec, { dialect, blobStore: blobs, tap: tap.tap, requestTimeoutMs: options.requestTimeoutMs ?? 20_000 });
+  const worker = await startWorker(spec, {
+    dialect,
+    blobStore: blobs,
+    tap: tap.tap,
+    requestTimeoutMs: options.requestTimeoutMs ?? 20_000,
+  });
   return { worker, tap, blobs };
 }
 

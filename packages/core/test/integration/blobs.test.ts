@@ -5,7 +5,12 @@ import { assertNoProtocolViolations, FIXTURE_BIN, start, type Mode } from '../he
 
 assertNoProtocolViolations();
 
-const value = { message: 'Hello, blobs!', number: 42, timestamp: '2024-01-01T00:00:00Z', text: 'é😀中' };
+const value = {
+  message: 'Hello, blobs!',
+  number: 42,
+  timestamp: '2024-01-01T00:00:00Z',
+  text: 'é😀中',
+};
 const mechanisms: [string, Mode, Dialect][] = [
   ['v0.8 callbacks over the stdio pipe', 'stdio', 'v0.8'],
   ['v0.8 callbacks inside the execute SSE stream', 'http-subprocess', 'v0.8'],
@@ -17,7 +22,10 @@ describe.each(mechanisms)('ctx.putBlob / ctx.getBlob through %s', (_name, mode, 
     const store = new MemoryBlobStore();
     const { worker } = await start(FIXTURE_BIN, mode, dialect, { blobStore: store });
     try {
-      const out = (await worker.execute('/blob_roundtrip', { value })) as { blob_id: string; value: unknown };
+      const out = (await worker.execute('/blob_roundtrip', { value })) as {
+        blob_id: string;
+        value: unknown;
+      };
       expect(out.value).toEqual(value);
       expect(out.blob_id).toMatch(/^[0-9a-f]{64}$/);
       expect(await store.get(out.blob_id)).toEqual(value);
@@ -44,7 +52,12 @@ describe('without a blob mechanism', () => {
     // No blob store given: the client starts no Blob API and advertises none.
     const { startWorker } = await import('../../src/client/index.js');
     const worker = await startWorker(
-      { transport: 'http-subprocess', command: process.execPath, args: [FIXTURE_BIN], env: { PATH: process.env.PATH ?? '' } },
+      {
+        transport: 'http-subprocess',
+        command: process.execPath,
+        args: [FIXTURE_BIN],
+        env: { PATH: process.env.PATH ?? '' },
+      },
       { dialect: 'v0.11' },
     );
     try {

@@ -5,7 +5,12 @@ import { strictFrameViolation } from '../helpers/protocol-validator.js';
 import { FIXTURE_BIN, MATH_BIN } from '../helpers/workers.js';
 
 const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [FIXTURE_BIN, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  spawnSync(process.execPath, [FIXTURE_BIN, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 10_000,
+  });
 
 describe('runCli', () => {
   it('--version prints the pack version and exits 0', () => {
@@ -25,7 +30,9 @@ describe('runCli', () => {
   it('--list-components prints names and schemas without serving', () => {
     const r = run(['--list-components']);
     expect(r.status).toBe(0);
-    const listed = JSON.parse(r.stdout) as { components: { component: string; input_schema: unknown }[] };
+    const listed = JSON.parse(r.stdout) as {
+      components: { component: string; input_schema: unknown }[];
+    };
     expect(listed.components.map((c) => c.component)).toContain('/echo');
     expect(listed.components.every((c) => typeof c.input_schema === 'object')).toBe(true);
   });
@@ -44,7 +51,10 @@ describe('runCli', () => {
   });
 
   it('fills pack settings from flags over environment variables', async () => {
-    const w = spawnRaw(['--stdio', '--marker', 'from-flag'], { FIXTURE_MARKER: 'from-env', FIXTURE_LIMIT: '7' });
+    const w = spawnRaw(['--stdio', '--marker', 'from-flag'], {
+      FIXTURE_MARKER: 'from-env',
+      FIXTURE_LIMIT: '7',
+    });
     w.send(execute(1, '/config', null));
     const line = await w.waitFor(byId(1));
     expect(JSON.parse(line).result.output).toEqual({ marker: 'from-flag', limit: 7 });
@@ -55,7 +65,11 @@ describe('runCli', () => {
 describe('transport auto-detection', () => {
   it('speaks stdio when fd 0 is a FIFO (as Rust and shells create it)', () => {
     const request = JSON.stringify(execute(1, '/add', { a: 2, b: 3 }));
-    const r = spawnSync('sh', ['-c', `printf '%s\\n' '${request}' | cat | "${process.execPath}" "${MATH_BIN}"`], { encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(
+      'sh',
+      ['-c', `printf '%s\\n' '${request}' | cat | "${process.execPath}" "${MATH_BIN}"`],
+      { encoding: 'utf8', timeout: 10_000 },
+    );
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ jsonrpc: '2.0', id: 1, result: { output: { sum: 5 } } });
   });
@@ -99,7 +113,14 @@ describe('stdout purity in stdio mode', () => {
     await w.waitFor(byId(3));
     w.child.stdin!.end();
     await w.exit;
-    const frames = w.lines.map((l) => JSON.parse(l) as { id: number; result?: { output: { payload: string } }; error?: { code: number } });
+    const frames = w.lines.map(
+      (l) =>
+        JSON.parse(l) as {
+          id: number;
+          result?: { output: { payload: string } };
+          error?: { code: number };
+        },
+    );
     expect(w.lines.map((l) => strictFrameViolation(l, 'v0.8'))).toEqual([null, null, null]);
     expect(frames.map((f) => f.id).sort()).toEqual([1, 2, 3]);
     expect(frames.find((f) => f.id === 1)!.result!.output.payload).toBe('first');

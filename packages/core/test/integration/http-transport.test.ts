@@ -24,38 +24,62 @@ describe('HTTP transport of a built worker', () => {
   it('serves GET /health with status, instanceId, timestamp and service', async () => {
     const reply = await httpCall(port, { method: 'GET', path: '/health' });
     expect(reply.status).toBe(200);
-    expect(json(reply)).toMatchObject({ status: 'healthy', instanceId: expect.any(String), service: 'fixture' });
+    expect(json(reply)).toMatchObject({
+      status: 'healthy',
+      instanceId: expect.any(String),
+      service: 'fixture',
+    });
     expect(Number.isNaN(Date.parse(json(reply).timestamp))).toBe(false);
   });
 
   it('F29: acknowledges the initialized notification with exactly 202 and an empty body', async () => {
-    const reply = await httpCall(port, { body: '{"jsonrpc":"2.0","method":"initialized","params":{}}' });
+    const reply = await httpCall(port, {
+      body: '{"jsonrpc":"2.0","method":"initialized","params":{}}',
+    });
     expect(reply.status).toBe(202);
     expect(reply.body.length).toBe(0);
   });
 
   it('F29: accepts a 2 MiB execute body', async () => {
     const payload = 'x'.repeat(2 * 1024 * 1024);
-    const reply = await httpCall(port, { body: JSON.stringify(execute('big', '/echo', { payload })) });
+    const reply = await httpCall(port, {
+      body: JSON.stringify(execute('big', '/echo', { payload })),
+    });
     expect(reply.status).toBe(200);
     expect(json(reply).result.output.payload).toBe(payload);
   });
 
   it('F29: answers a body over the limit with 413 and a JSON-RPC error body', async () => {
-    const reply = await httpCall(port, { body: JSON.stringify(execute('huge', '/echo', { payload: 'y'.repeat(4 * 1024 * 1024) })) });
+    const reply = await httpCall(port, {
+      body: JSON.stringify(execute('huge', '/echo', { payload: 'y'.repeat(4 * 1024 * 1024) })),
+    });
     expect(reply.status).toBe(413);
-    expect(json(reply)).toMatchObject({ jsonrpc: '2.0', error: { code: -32600, data: { limit: 4 * 1024 * 1024 } } });
+    expect(json(reply)).toMatchObject({
+      jsonrpc: '2.0',
+      error: { code: -32600, data: { limit: 4 * 1024 * 1024 } },
+    });
   });
 
   it('F29: streams callbacks as ASCII-only SSE and the decoded output is exact', async () => {
-    await httpCall(port, { body: '{"jsonrpc":"2.0","id":"i","method":"initialize","params":{"runtime_protocol_version":1}}' });
+    await httpCall(port, {
+      body: '{"jsonrpc":"2.0","id":"i","method":"initialize","params":{"runtime_protocol_version":1}}',
+    });
     const value = { text: 'é😀中\u2028 ok', nested: ['ü'] };
     const blobs = new Map<string, unknown>();
     const raw: Buffer[] = [];
     const final = await new Promise<Record<string, unknown>>((resolve, reject) => {
       const body = JSON.stringify(execute('sse-1', '/blob_roundtrip', { value }));
       const req = request(
-        { host: '127.0.0.1', port, method: 'POST', path: '/', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } },
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+          },
+        },
         (res) => {
           expect(res.headers['content-type']).toBe('text/event-stream');
           expect(res.headers['stepflow-instance-id']).toEqual(expect.any(String));
@@ -69,15 +93,28 @@ describe('HTTP transport of a built worker', () => {
               buffer = buffer.slice(split + 2);
               expect(event.startsWith('data: ')).toBe(true);
               expect(event.includes('\n')).toBe(false);
-              const message = JSON.parse(event.slice(6)) as Record<string, any>;
+              const message = JSON.parse(event.slice(6)) as {
+                id?: string;
+                method?: string;
+                params: { data?: unknown; blob_id?: string };
+              };
               if (message.method === 'blobs/put') {
                 const id = 'b'.repeat(64);
                 blobs.set(id, message.params.data);
-                void httpCall(port, { body: JSON.stringify({ jsonrpc: '2.0', id: message.id, result: { blob_id: id } }), headers: { 'stepflow-instance-id': String(res.headers['stepflow-instance-id']) } }).then((r) => expect(r.status).toBe(202));
+                void httpCall(port, {
+                  body: JSON.stringify({ jsonrpc: '2.0', id: message.id, result: { blob_id: id } }),
+                  headers: { 'stepflow-instance-id': String(res.headers['stepflow-instance-id']) },
+                }).then((r) => expect(r.status).toBe(202));
               } else if (message.method === 'blobs/get') {
-                void httpCall(port, { body: JSON.stringify({ jsonrpc: '2.0', id: message.id, result: { data: blobs.get(message.params.blob_id), blob_type: 'data' } }) });
+                void httpCall(port, {
+                  body: JSON.stringify({
+                    jsonrpc: '2.0',
+                    id: message.id,
+                    result: { data: blobs.get(message.params.blob_id!), blob_type: 'data' },
+                  }),
+                });
               } else if (message.id === 'sse-1') {
-                resolve(message);
+                resolve(message as unknown as Record<string, unknown>);
               }
             }
           });
@@ -99,7 +136,10 @@ describe('HTTP transport of a built worker', () => {
   });
 
   it('answers a wrong Content-Type with 415 and an unacceptable Accept with 406, both as JSON-RPC bodies', async () => {
-    const wrongType = await httpCall(port, { body: '{}', headers: { 'content-type': 'text/plain' } });
+    const wrongType = await httpCall(port, {
+      body: '{}',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(wrongType.status).toBe(415);
     expect(json(wrongType).jsonrpc).toBe('2.0');
     const wrongAccept = await httpCall(port, { body: '{}', headers: { accept: 'text/html' } });
@@ -108,7 +148,9 @@ describe('HTTP transport of a built worker', () => {
   });
 
   it('answers plain JSON (not SSE) for requests that need no callback', async () => {
-    const reply = await httpCall(port, { body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'components/list', params: {} }) });
+    const reply = await httpCall(port, {
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'components/list', params: {} }),
+    });
     expect(reply.headers['content-type']).toBe('application/json');
     expect(json(reply).id).toBe(9);
   });
@@ -116,7 +158,12 @@ describe('HTTP transport of a built worker', () => {
   it('F22: rejects foreign Host and Origin headers with 403 before running anything', async () => {
     const countBody = JSON.stringify(execute('c', '/count', null));
     const before = json(await httpCall(port, { body: countBody })).result.output.count as number;
-    for (const headers of [{ host: `evil.test:${port}` }, { origin: 'http://evil.test' }, { host: 'user@localhost' }, { host: `localhost.evil.test:${port}` }]) {
+    for (const headers of [
+      { host: `evil.test:${port}` },
+      { origin: 'http://evil.test' },
+      { host: 'user@localhost' },
+      { host: `localhost.evil.test:${port}` },
+    ] as Record<string, string>[]) {
       const reply = await httpCall(port, { body: countBody, headers });
       expect(reply.status).toBe(403);
       expect(json(reply)).toMatchObject({ jsonrpc: '2.0', error: { code: -32600 } });
@@ -128,14 +175,21 @@ describe('HTTP transport of a built worker', () => {
 
   it('aborts ctx.signal within 1 s when the client disconnects', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'abort-')), 'aborted');
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: { 'content-type': 'application/json' } });
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/',
+      headers: { 'content-type': 'application/json' },
+    });
     req.on('error', () => {});
     req.end(JSON.stringify(execute('w', '/wait_for_abort', { file })));
     await new Promise((resolve) => setTimeout(resolve, 300));
     const disconnectedAt = Date.now();
     req.destroy();
     const deadline = disconnectedAt + 1000;
-    while (!existsSync(file) && Date.now() < deadline + 200) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (!existsSync(file) && Date.now() < deadline + 200)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     const abortedAt = Number(readFileSync(file, 'utf8').trim());
     expect(abortedAt - disconnectedAt).toBeLessThanOrEqual(1000);
   });
@@ -147,8 +201,12 @@ describe('HTTP binding and authentication', () => {
     try {
       const body = '{"jsonrpc":"2.0","id":1,"method":"components/list","params":{}}';
       expect((await httpCall(port, { body })).status).toBe(401);
-      expect((await httpCall(port, { body, headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
-      expect((await httpCall(port, { body, headers: { authorization: 'Bearer tok-123' } })).status).toBe(200);
+      expect(
+        (await httpCall(port, { body, headers: { authorization: 'Bearer wrong' } })).status,
+      ).toBe(401);
+      expect(
+        (await httpCall(port, { body, headers: { authorization: 'Bearer tok-123' } })).status,
+      ).toBe(200);
       expect((await httpCall(port, { method: 'GET', path: '/health' })).status).toBe(200);
       expect(worker.stderr()).not.toContain('tok-123');
     } finally {
@@ -157,7 +215,9 @@ describe('HTTP binding and authentication', () => {
   });
 
   it('refuses a non-loopback bind without --allow-remote (exit 1)', async () => {
-    const w = spawnRaw(['--http', '--host', '0.0.0.0'], {}, undefined, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const w = spawnRaw(['--http', '--host', '0.0.0.0'], {}, undefined, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const { code } = await w.exit;
     expect(code).toBe(1);
     expect(w.stderr()).toMatch(/--allow-remote/);
@@ -165,7 +225,12 @@ describe('HTTP binding and authentication', () => {
   });
 
   it('binds a non-loopback address with --allow-remote and warns on stderr', async () => {
-    const w = spawnRaw(['--http', '--host', '0.0.0.0', '--allow-remote'], { STEPFLOW_LOG_LEVEL: 'warn' }, undefined, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const w = spawnRaw(
+      ['--http', '--host', '0.0.0.0', '--allow-remote'],
+      { STEPFLOW_LOG_LEVEL: 'warn' },
+      undefined,
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     try {
       await w.waitFor((l) => l.startsWith('{"port":'));
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { defineComponent, definePack, defineSettings, fromEnv, PackError, resolveSettings, SettingsError, z } from '../../src/index.js';
+import {
+  defineComponent,
+  definePack,
+  defineSettings,
+  fromEnv,
+  PackError,
+  resolveSettings,
+  SettingsError,
+  z,
+} from '../../src/index.js';
 
 const add = defineComponent({
   name: 'add',
@@ -15,7 +24,9 @@ describe('defineComponent', () => {
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(schema.required).toEqual(['a']);
     expect(schema.additionalProperties).toBe(false);
-    expect((schema.properties as Record<string, { description?: string }>).a!.description).toBe('First');
+    expect((schema.properties as Record<string, { description?: string }>).a!.description).toBe(
+      'First',
+    );
   });
 
   it('publishes the output schema in output mode', () => {
@@ -28,7 +39,9 @@ describe('defineComponent', () => {
   });
 
   it('rejects names that are not snake_case', () => {
-    expect(() => defineComponent({ ...add, name: 'Add-Numbers' } as Parameters<typeof defineComponent>[0])).toThrow(/snake_case/);
+    expect(() =>
+      defineComponent({ ...add, name: 'Add-Numbers' } as Parameters<typeof defineComponent>[0]),
+    ).toThrow(/snake_case/);
   });
 });
 
@@ -39,7 +52,9 @@ describe('definePack', () => {
   });
 
   it('refuses two components with the same name', () => {
-    expect(() => definePack({ name: 'p', version: '1.0.0', components: [add, add] })).toThrow(/twice/);
+    expect(() => definePack({ name: 'p', version: '1.0.0', components: [add, add] })).toThrow(
+      /twice/,
+    );
   });
 });
 
@@ -54,13 +69,22 @@ describe('PackError', () => {
 describe('pack settings', () => {
   const settings = defineSettings({
     hosts: { schema: fromEnv.list(), env: 'T_HOSTS', flag: 'host', description: 'hosts' },
-    limit: { schema: fromEnv.integer({ default: 10, min: 1, max: 100 }), env: 'T_LIMIT', description: 'limit' },
+    limit: {
+      schema: fromEnv.integer({ default: 10, min: 1, max: 100 }),
+      env: 'T_LIMIT',
+      description: 'limit',
+    },
     strict: { schema: fromEnv.boolean(false), env: 'T_STRICT', description: 'strict' },
     token: { schema: fromEnv.string(), env: 'T_TOKEN', description: 'token', secret: true },
   });
 
   it('fills defaults when nothing is set', () => {
-    expect(resolveSettings(settings, {})).toEqual({ hosts: [], limit: 10, strict: false, token: undefined });
+    expect(resolveSettings(settings, {})).toEqual({
+      hosts: [],
+      limit: 10,
+      strict: false,
+      token: undefined,
+    });
   });
 
   it('parses environment strings and lets flags win', () => {
@@ -85,7 +109,11 @@ describe('pack settings', () => {
   });
 
   it('never echoes the value of a secret setting', () => {
-    const secret = defineSettings({ token: { schema: z.string().min(20), env: 'T_TOKEN', description: 't', secret: true } });
-    expect(() => resolveSettings(secret, { env: { T_TOKEN: 'short-secret' } })).toThrow(/^(?!.*short-secret)/s);
+    const secret = defineSettings({
+      token: { schema: z.string().min(20), env: 'T_TOKEN', description: 't', secret: true },
+    });
+    expect(() => resolveSettings(secret, { env: { T_TOKEN: 'short-secret' } })).toThrow(
+      /^(?!.*short-secret)/s,
+    );
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ComponentValueError, defineComponent, definePack, Dispatcher, z, type Session } from '../../src/index.js';
+import {
+  ComponentValueError,
+  defineComponent,
+  definePack,
+  Dispatcher,
+  z,
+  type Session,
+} from '../../src/index.js';
 import { createTestKit } from '../../src/testing/index.js';
 
 const calc = defineComponent({
@@ -36,7 +43,12 @@ const misbehave = defineComponent({
 const pack = definePack({ name: 'demo', version: '1.2.3', components: [calc, misbehave] });
 const session: Session = { transport: 'memory', signal: new AbortController().signal };
 
-async function respond(d: Dispatcher, method: string, params: unknown, id: string | number = 'r-1') {
+async function respond(
+  d: Dispatcher,
+  method: string,
+  params: unknown,
+  id: string | number = 'r-1',
+) {
   return JSON.parse(await d.respond({ jsonrpc: '2.0', id, method, params }, session)) as {
     id: unknown;
     result?: Record<string, unknown>;
@@ -51,8 +63,15 @@ function dispatcher() {
 describe('initialize', () => {
   it('detects v0.11 from runtimeProtocolVersion and answers both spellings with version 1', async () => {
     const d = dispatcher();
-    const r = await respond(d, 'initialize', { runtimeProtocolVersion: 1, capabilities: { blobApiUrl: 'http://127.0.0.1:1/api/v1/blobs' } });
-    expect(r.result).toEqual({ server_protocol_version: 1, serverProtocolVersion: 1, supportsBlobRefs: false });
+    const r = await respond(d, 'initialize', {
+      runtimeProtocolVersion: 1,
+      capabilities: { blobApiUrl: 'http://127.0.0.1:1/api/v1/blobs' },
+    });
+    expect(r.result).toEqual({
+      server_protocol_version: 1,
+      serverProtocolVersion: 1,
+      supportsBlobRefs: false,
+    });
     expect(d.dialect).toBe('v0.11');
     expect(d.blobApiUrl).toBe('http://127.0.0.1:1/api/v1/blobs');
   });
@@ -76,19 +95,29 @@ describe('initialize', () => {
 describe('components/list and components/info', () => {
   it('lists every component with a leading slash and JSON schemas', async () => {
     const r = await respond(dispatcher(), 'components/list', {});
-    const components = r.result!.components as { component: string; input_schema: { type: string } }[];
+    const components = r.result!.components as {
+      component: string;
+      input_schema: { type: string };
+    }[];
     expect(components.map((c) => c.component)).toEqual(['/calc', '/misbehave', '/health_check']);
     expect(components[0]!.input_schema.type).toBe('object');
   });
 
   it('echoes the requested name in info, with or without the leading slash', async () => {
     const d = dispatcher();
-    expect((await respond(d, 'components/info', { component: '/calc' })).result!.info).toMatchObject({ component: '/calc' });
-    expect((await respond(d, 'components/info', { component: 'calc' })).result!.info).toMatchObject({ component: 'calc' });
+    expect(
+      (await respond(d, 'components/info', { component: '/calc' })).result!.info,
+    ).toMatchObject({ component: '/calc' });
+    expect((await respond(d, 'components/info', { component: 'calc' })).result!.info).toMatchObject(
+      { component: 'calc' },
+    );
   });
 
   it('answers infer_schema with the static output schema', async () => {
-    const r = await respond(dispatcher(), 'components/infer_schema', { component: '/calc', input_schema: {} });
+    const r = await respond(dispatcher(), 'components/infer_schema', {
+      component: '/calc',
+      input_schema: {},
+    });
     expect(r.result!.output_schema).toMatchObject({ type: 'object' });
   });
 });
@@ -97,7 +126,12 @@ describe('components/execute', () => {
   it('serves requests without any prior initialize, with and without the leading slash', async () => {
     const d = dispatcher();
     for (const component of ['/calc', 'calc']) {
-      const r = await respond(d, 'components/execute', { component, input: { operation: 'add', operands: [1, 2] }, attempt: 1, observability: {} });
+      const r = await respond(d, 'components/execute', {
+        component,
+        input: { operation: 'add', operands: [1, 2] },
+        attempt: 1,
+        observability: {},
+      });
       expect(r.result).toEqual({ output: { result: 3 } });
     }
   });
@@ -110,7 +144,11 @@ describe('components/execute', () => {
 
   it('answers -32001 naming the component when it is unknown', async () => {
     const r = await respond(dispatcher(), 'components/execute', { component: '/nope', input: {} });
-    expect(r.error).toEqual({ code: -32001, message: "Component '/nope' not found", data: { component: '/nope' } });
+    expect(r.error).toEqual({
+      code: -32001,
+      message: "Component '/nope' not found",
+      data: { component: '/nope' },
+    });
   });
 
   it('answers -32602 naming the field when component is missing', async () => {
@@ -124,7 +162,11 @@ describe('components/execute', () => {
   });
 
   it('answers -32602 when attempt is not a positive integer', async () => {
-    const r = await respond(dispatcher(), 'components/execute', { component: '/calc', input: {}, attempt: 0 });
+    const r = await respond(dispatcher(), 'components/execute', {
+      component: '/calc',
+      input: {},
+      attempt: 0,
+    });
     expect(r.error?.code).toBe(-32602);
   });
 
@@ -143,17 +185,28 @@ describe('input validation', () => {
     if (r.ok) return;
     expect(r.error.code).toBe(-32003);
     expect(r.error.message).toMatch(/^input\.operands: /);
-    expect((r.error.data as { issues: unknown[] }).issues).toEqual([{ path: 'input.operands', message: expect.any(String) }]);
+    expect((r.error.data as { issues: unknown[] }).issues).toEqual([
+      { path: 'input.operands', message: expect.any(String) },
+    ]);
   });
 
   it('names nested record paths', async () => {
-    const r = await kit.call('calc', { operation: 'add', operands: [1], records: [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 5 }] });
-    expect(!r.ok && r.error.message).toMatch(/^input\.records\[3\]\.name: .*expected string, received number/);
+    const r = await kit.call('calc', {
+      operation: 'add',
+      operands: [1],
+      records: [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 5 }],
+    });
+    expect(!r.ok && r.error.message).toMatch(
+      /^input\.records\[3\]\.name: .*expected string, received number/,
+    );
   });
 
   it('rejects unknown keys with -32003 naming the key', async () => {
     const r = await kit.call('calc', { operation: 'add', operands: [1], extra: true });
-    expect(!r.ok && r.error).toMatchObject({ code: -32003, message: 'input.extra: unknown key (not allowed by the schema)' });
+    expect(!r.ok && r.error).toMatchObject({
+      code: -32003,
+      message: 'input.extra: unknown key (not allowed by the schema)',
+    });
   });
 
   it('rejects an unknown enum value with -32003', async () => {
@@ -183,12 +236,18 @@ describe('error mapping', () => {
   it('maps a thrown string to -32100 with a one-sentence message', async () => {
     const error = await fail('string');
     expect(error.code).toBe(-32100);
-    expect(error.message).toBe('Unexpected error in component "misbehave": it threw a non-Error value');
+    expect(error.message).toBe(
+      'Unexpected error in component "misbehave": it threw a non-Error value',
+    );
   });
 
   it('maps an Error to -32100 keeping only its first line (no stack)', async () => {
     const error = await fail('error');
-    expect(error).toEqual({ code: -32100, message: 'Unexpected error in component "misbehave": first line', data: { error_type: 'Error' } });
+    expect(error).toEqual({
+      code: -32100,
+      message: 'Unexpected error in component "misbehave": first line',
+      data: { error_type: 'Error' },
+    });
   });
 
   it('removes URL credentials from unexpected error messages', async () => {
@@ -198,7 +257,11 @@ describe('error mapping', () => {
   });
 
   it('keeps the code and data of typed errors', async () => {
-    expect(await fail('value')).toEqual({ code: -32101, message: 'bad value', data: { field: 'how' } });
+    expect(await fail('value')).toEqual({
+      code: -32101,
+      message: 'bad value',
+      data: { field: 'how' },
+    });
   });
 
   it.each([

@@ -4,7 +4,10 @@ import { LineFramer, recoverId } from '../../src/index.js';
 function collect(max = 1024) {
   const lines: string[] = [];
   const oversize: { head: string; size: number }[] = [];
-  const framer = new LineFramer(max, { line: (l) => lines.push(l), oversize: (head, size) => oversize.push({ head, size }) });
+  const framer = new LineFramer(max, {
+    line: (l) => lines.push(l),
+    oversize: (head, size) => oversize.push({ head, size }),
+  });
   return { framer, lines, oversize };
 }
 
@@ -51,7 +54,8 @@ describe('LineFramer', () => {
     const { framer, lines } = collect(64 * 1024 * 1024);
     const payload = Buffer.alloc(50 * 1024 * 1024, 'a');
     const started = performance.now();
-    for (let i = 0; i < payload.length; i += 64 * 1024) framer.push(payload.subarray(i, i + 64 * 1024));
+    for (let i = 0; i < payload.length; i += 64 * 1024)
+      framer.push(payload.subarray(i, i + 64 * 1024));
     framer.push(Buffer.from('\n'));
     const elapsed = performance.now() - started;
     expect(lines[0]!.length).toBe(payload.length);

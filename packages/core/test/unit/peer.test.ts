@@ -17,7 +17,10 @@ function pair(onWorkerRequest: (m: RequestMessage, worker: JsonRpcPeer) => Promi
   runtime = new JsonRpcPeer({
     idPrefix: 'r',
     send: (frame) => setImmediate(() => worker.receiveLine(frame)),
-    onRequest: async (m) => encodeResult(m.id, { blob_id: `stored:${JSON.stringify((m.params as { data: unknown }).data)}` }),
+    onRequest: async (m) =>
+      encodeResult(m.id, {
+        blob_id: `stored:${JSON.stringify((m.params as { data: unknown }).data)}`,
+      }),
   });
   return { worker, runtime, sentByWorker };
 }
@@ -47,7 +50,9 @@ describe('JsonRpcPeer', () => {
       const put = await worker.request('blobs/put', { data: m.params, blob_type: 'data' });
       return encodeResult(m.id, { put });
     });
-    const results = await Promise.all([1, 2, 3].map((i) => runtime.request('components/execute', { i })));
+    const results = await Promise.all(
+      [1, 2, 3].map((i) => runtime.request('components/execute', { i })),
+    );
     expect(results).toEqual([1, 2, 3].map((i) => ({ put: { blob_id: `stored:{"i":${i}}` } })));
   });
 
@@ -62,14 +67,18 @@ describe('JsonRpcPeer', () => {
   it('rejects an outgoing request with the error the other side returned', async () => {
     const worker = new JsonRpcPeer({ send: () => {}, onRequest: async () => '' });
     const pending = worker.request('blobs/get', { blob_id: 'x' });
-    worker.receiveLine('{"jsonrpc":"2.0","id":"w-1","error":{"code":-32000,"message":"Failed to get blob"}}');
+    worker.receiveLine(
+      '{"jsonrpc":"2.0","id":"w-1","error":{"code":-32000,"message":"Failed to get blob"}}',
+    );
     await expect(pending).rejects.toMatchObject({ code: -32000, message: 'Failed to get blob' });
     await expect(pending).rejects.toBeInstanceOf(RpcError);
   });
 
   it('times out an unanswered outgoing request', async () => {
     const worker = new JsonRpcPeer({ send: () => {}, onRequest: async () => '' });
-    await expect(worker.request('blobs/get', {}, { timeoutMs: 20 })).rejects.toMatchObject({ code: -32302 });
+    await expect(worker.request('blobs/get', {}, { timeoutMs: 20 })).rejects.toMatchObject({
+      code: -32302,
+    });
   });
 
   it('drops a duplicate in-flight id without disturbing the original', async () => {
@@ -92,7 +101,11 @@ describe('JsonRpcPeer', () => {
 
   it('answers an invalid frame with -32600 only when its id is valid, never with id null', async () => {
     const sent: string[] = [];
-    const worker = new JsonRpcPeer({ answerInvalid: true, send: (f) => sent.push(f), onRequest: async () => '' });
+    const worker = new JsonRpcPeer({
+      answerInvalid: true,
+      send: (f) => sent.push(f),
+      onRequest: async () => '',
+    });
     for (const line of [
       'not json',
       '[1,2]',
@@ -105,8 +118,19 @@ describe('JsonRpcPeer', () => {
       worker.receiveLine(line);
     }
     expect(sent.map((f) => JSON.parse(f))).toEqual([
-      { jsonrpc: '2.0', id: 'a', error: { code: -32600, message: 'Invalid request: jsonrpc must be "2.0"' } },
-      { jsonrpc: '2.0', id: 'b', error: { code: -32600, message: 'Invalid request: a response needs exactly one of result and error' } },
+      {
+        jsonrpc: '2.0',
+        id: 'a',
+        error: { code: -32600, message: 'Invalid request: jsonrpc must be "2.0"' },
+      },
+      {
+        jsonrpc: '2.0',
+        id: 'b',
+        error: {
+          code: -32600,
+          message: 'Invalid request: a response needs exactly one of result and error',
+        },
+      },
     ]);
   });
 });

@@ -6,12 +6,15 @@ const operations = {
   multiply: (operands: number[]) => operands.reduce((acc, v) => acc * v, 1),
   power: (operands: number[]) => {
     if (operands.length !== 2) {
-      throw new ComponentValueError(`power needs exactly 2 operands (base, exponent), got ${operands.length}`, {
-        reason: 'operand_count',
-        field: 'operands',
-        expected: 2,
-        actual: operands.length,
-      });
+      throw new ComponentValueError(
+        `power needs exactly 2 operands (base, exponent), got ${operands.length}`,
+        {
+          reason: 'operand_count',
+          field: 'operands',
+          expected: 2,
+          actual: operands.length,
+        },
+      );
     }
     return operands[0]! ** operands[1]!;
   },
@@ -23,7 +26,10 @@ export const calculate = defineComponent({
   description: 'Apply an arithmetic operation (add, multiply, power) to a list of operands.',
   input: z.strictObject({
     operation: z.enum(['add', 'multiply', 'power']).describe('Operation to apply'),
-    operands: z.array(z.number()).min(1).describe('Operands (power takes exactly two: base, exponent)'),
+    operands: z
+      .array(z.number())
+      .min(1)
+      .describe('Operands (power takes exactly two: base, exponent)'),
   }),
   output: z.object({
     result: z.number().describe('The result'),

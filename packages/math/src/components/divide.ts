@@ -8,7 +8,11 @@ export const divide = defineComponent({
   input: pair,
   output: z.object({ quotient: z.number().describe('a / b') }),
   execute({ a, b }) {
-    if (b === 0) throw new ComponentValueError('Division by zero: b must not be 0', { reason: 'division_by_zero', field: 'b' });
+    if (b === 0)
+      throw new ComponentValueError('Division by zero: b must not be 0', {
+        reason: 'division_by_zero',
+        field: 'b',
+      });
     return { quotient: finite(a / b, 'division') };
   },
 });

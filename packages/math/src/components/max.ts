@@ -8,6 +8,11 @@ export const max = defineComponent({
   input: values,
   output: z.object({ max: z.number().describe('Largest value') }),
   execute(input) {
-    return { max: finite(input.values.reduce((acc, v) => Math.max(acc, v)), 'max') };
+    return {
+      max: finite(
+        input.values.reduce((acc, v) => Math.max(acc, v)),
+        'max',
+      ),
+    };
   },
 });

@@ -8,6 +8,11 @@ export const mean = defineComponent({
   input: values,
   output: z.object({ mean: z.number().describe('Mean of the values') }),
   execute(input) {
-    return { mean: finite(input.values.reduce((acc, v) => acc + v / input.values.length, 0), 'mean') };
+    return {
+      mean: finite(
+        input.values.reduce((acc, v) => acc + v / input.values.length, 0),
+        'mean',
+      ),
+    };
   },
 });

@@ -8,6 +8,11 @@ export const min = defineComponent({
   input: values,
   output: z.object({ min: z.number().describe('Smallest value') }),
   execute(input) {
-    return { min: finite(input.values.reduce((acc, v) => Math.min(acc, v)), 'min') };
+    return {
+      min: finite(
+        input.values.reduce((acc, v) => Math.min(acc, v)),
+        'min',
+      ),
+    };
   },
 });

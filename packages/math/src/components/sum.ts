@@ -8,6 +8,11 @@ export const sum = defineComponent({
   input: values,
   output: z.object({ sum: z.number().describe('Sum of the values') }),
   execute(input) {
-    return { sum: finite(input.values.reduce((acc, v) => acc + v, 0), 'sum') };
+    return {
+      sum: finite(
+        input.values.reduce((acc, v) => acc + v, 0),
+        'sum',
+      ),
+    };
   },
 });
