@@ -246,6 +246,8 @@ describe('stdio fault tests (RELIABILITY.md §2)', () => {
     it('drains in-flight work on SIGTERM and exits 0 within grace + 1 s', async () => {
       const grace = 2000;
       const w = spawnRaw(['--stdio'], { STEPFLOW_SHUTDOWN_GRACE_MS: String(grace) });
+      w.send(execute('ready', '/echo', { payload: 'ready' }));
+      await w.waitFor(byId('ready'));
       w.send(execute('job', '/echo', { payload: 'finished', delay_ms: 1000 }));
       await sleep(100);
       const signalled = Date.now();
