@@ -52,6 +52,35 @@ describe('filter_records', () => {
     expect(await names(where, { match: 'any' })).toEqual(['Ada', 'Alan', 'Grace']);
   });
 
+  it('compares with JSON types: in and eq never confuse 1, "1", true and "true"', async () => {
+    const records = [
+      { v: 1 },
+      { v: '1' },
+      { v: true },
+      { v: 'true' },
+      { v: null },
+      { v: { a: [1] } },
+      {},
+    ];
+    const run = async (where: unknown) =>
+      (await kit.execute<Output>('filter_records', { records, where })).records.map((r) => r.v);
+    expect(await run([{ field: 'v', op: 'in', value: ['1', true, null, { a: [1] }] }])).toEqual([
+      '1',
+      true,
+      null,
+      { a: [1] },
+    ]);
+    expect(await run([{ field: 'v', op: 'eq', value: 1 }])).toEqual([1]);
+    expect(await run([{ field: 'v', op: 'ne', value: 'true' }])).toEqual([
+      1,
+      '1',
+      true,
+      null,
+      { a: [1] },
+      undefined,
+    ]);
+  });
+
   it('reads keys containing dots through the array form of a field', async () => {
     const out = await kit.execute<Output>('filter_records', {
       records: [{ 'a.b': 1 }, { a: { b: 1 } }],

@@ -77,6 +77,18 @@ interface Prepared {
   matched?: Int32Array;
 }
 
+const isObjectLike = (value: unknown) => typeof value === 'object' && value !== null;
+
+/** Deep JSON equality; scalars compare directly, objects and arrays by canonical JSON. */
+function equals(value: unknown, target: unknown, canonicalTarget: string): boolean {
+  if (!isObjectLike(value) || !isObjectLike(target)) return value === target;
+  return canonicalJson(value) === canonicalTarget;
+}
+
+/** Set key of a scalar, equal to its canonical JSON without serialising strings twice. */
+const scalarKey = (value: unknown): string =>
+  typeof value === 'string' ? `s${value}` : `v${String(value)}`;
+
 function evaluate(p: Prepared, record: Fields, index: number): Verdict {
   const found = getPath(record, p.path);
   const value = found.found ? found.value : undefined;
@@ -85,11 +97,14 @@ function evaluate(p: Prepared, record: Fields, index: number): Verdict {
     case 'exists':
       return found.found === predicate.value;
     case 'eq':
-      return found.found && canonicalJson(value) === p.canonical;
+      return found.found && equals(value, predicate.value, p.canonical!);
     case 'ne':
-      return !(found.found && canonicalJson(value) === p.canonical);
+      return !(found.found && equals(value, predicate.value, p.canonical!));
     case 'in':
-      return found.found && p.candidates!.has(canonicalJson(value));
+      return (
+        found.found &&
+        p.candidates!.has(isObjectLike(value) ? canonicalJson(value) : scalarKey(value))
+      );
     case 'gt':
     case 'gte':
     case 'lt':
@@ -119,7 +134,8 @@ function evaluate(p: Prepared, record: Fields, index: number): Verdict {
         }
         return value.includes(predicate.value);
       }
-      if (Array.isArray(value)) return value.some((item) => canonicalJson(item) === p.canonical);
+      if (Array.isArray(value))
+        return value.some((item) => equals(item, predicate.value, p.canonical!));
       return {
         reason: 'type_mismatch',
         error: `contains needs a string or an array, got ${typeName(value)}`,
@@ -161,7 +177,11 @@ export const filterRecords = defineComponent({
       const p: Prepared = { predicate, path: parseField(predicate.field) };
       if (predicate.op === 'eq' || predicate.op === 'ne' || predicate.op === 'contains')
         p.canonical = canonicalJson(predicate.value);
-      if (predicate.op === 'in') p.candidates = new Set(predicate.value.map(canonicalJson));
+      if (predicate.op === 'in') {
+        p.candidates = new Set(
+          predicate.value.map((v) => (isObjectLike(v) ? canonicalJson(v) : scalarKey(v))),
+        );
+      }
       return p;
     });
     await runPatterns(prepared, input, ctx.config, ctx.signal);
