@@ -39,17 +39,29 @@ if (values['baseline-worker']) {
     output: z.object({}).passthrough(),
     execute({ records, where }) {
       const [p] = where;
-      const test = p.op === 'matches' ? ((re) => (v) => re.test(v))(new RegExp(p.value)) : (v) => v === p.value;
+      const test =
+        p.op === 'matches'
+          ? (
+              (re) => (v) =>
+                re.test(v)
+            )(new RegExp(p.value))
+          : (v) => v === p.value;
       const kept = records.filter((r) => test(r[p.field]));
       return { records: kept, stats: { records_in: records.length, records_out: kept.length } };
     },
   });
-  await runCli(definePack({ name: 'baseline', version: '0.0.0', components: [filterRecords] }), { argv: ['--transport', 'stdio'] });
+  await runCli(definePack({ name: 'baseline', version: '0.0.0', components: [filterRecords] }), {
+    argv: ['--transport', 'stdio'],
+  });
 } else {
   const n = Number(values.records);
   const calls = Number(values.calls);
   const rounds = Number(values.rounds);
-  const records = Array.from({ length: n }, (_, i) => ({ id: i, email: `user${i}@example.${i % 3 ? 'com' : 'org'}`, group: i % 10 }));
+  const records = Array.from({ length: n }, (_, i) => ({
+    id: i,
+    email: `user${i}@example.${i % 3 ? 'com' : 'org'}`,
+    group: i % 10,
+  }));
   const predicates = {
     eq: [{ field: 'group', op: 'eq', value: 3 }],
     matches: [{ field: 'email', op: 'matches', value: '@example\\.org$' }],
@@ -60,15 +72,21 @@ if (values['baseline-worker']) {
     baseline: stdioDriver(process.execPath, [SELF, '--baseline-worker']),
   };
   const execute = (driver, where) =>
-    driver.call('components/execute', { component: '/filter_records', input: { records, where } }).then((m) => {
-      if (m.error) throw new Error(m.error.message);
-      return m.result.output;
-    });
+    driver
+      .call('components/execute', { component: '/filter_records', input: { records, where } })
+      .then((m) => {
+        if (m.error) throw new Error(m.error.message);
+        return m.result.output;
+      });
 
   // Warm up and check both variants agree.
   for (const [name, where] of Object.entries(predicates)) {
-    const [a, b] = await Promise.all([execute(variants.worker, where), execute(variants.baseline, where)]);
-    if (a.records.length !== b.records.length) throw new Error(`${name}: variants disagree (${a.records.length} vs ${b.records.length})`);
+    const [a, b] = await Promise.all([
+      execute(variants.worker, where),
+      execute(variants.baseline, where),
+    ]);
+    if (a.records.length !== b.records.length)
+      throw new Error(`${name}: variants disagree (${a.records.length} vs ${b.records.length})`);
   }
 
   const rows = [];
