@@ -17,7 +17,8 @@ function workspace(prefix: string, config: string, flow: string) {
   const tracker = join(t.dir, 'track.jsonl');
   const release = join(t.dir, 'release');
   t.write('stepflow-config.yml', config);
-  t.write('flow.yaml', flow.replaceAll('TRACK', JSON.stringify(tracker)).replaceAll('RELEASE', JSON.stringify(release)));
+  const schema = 'schema: https://stepflow.org/schemas/v1/flow.json\n';
+  t.write('flow.yaml', schema + flow.replaceAll('TRACK', JSON.stringify(tracker)).replaceAll('RELEASE', JSON.stringify(release)));
   return { ...t, tracker, release };
 }
 

@@ -19,10 +19,17 @@ describe('flow parsing (flows.md §1–§5)', () => {
     expect(inferVersion(doc('output: {$input: $}'))).toBe('v0.11');
   });
 
-  it('treats the other syntax as literal objects (with a warning)', () => {
-    const { flow, warnings } = parseFlow(doc('output: {$from: {workflow: input}}'), { version: 'v0.11' });
-    expect(flow.output.kind).toBe('object');
-    expect(warnings.join('\n')).toMatch(/\$from.*literal/);
+  it('treats markers of the other syntax as literal objects within one document (with a warning)', () => {
+    const { flow, warnings } = parseFlow(doc('output: {a: {$input: x}, b: {$from: {workflow: input}}}'), { version: 'v0.11' });
+    expect(flow.output).toMatchObject({ kind: 'object', entries: [['a', { kind: 'input' }], ['b', { kind: 'object' }]] });
+    expect(warnings.join('\n')).toMatch(/"\$from" belongs to the other syntax/);
+  });
+
+  it('parses a document in its own syntax when --emulate picks the other release', () => {
+    const { flow, warnings } = parseFlow(doc(`${SCHEMA}output: {$from: {workflow: input}, path: x}`), { version: 'v0.11' });
+    expect(flow.output).toMatchObject({ kind: 'input', pathText: 'x' });
+    expect(flow.version).toBe('v0.11');
+    expect(warnings.join('\n')).toMatch(/written in v0\.8 syntax, run with v0\.11 semantics/);
   });
 
   it('warns about snake_case keys Stepflow silently ignores, naming the camelCase key', () => {

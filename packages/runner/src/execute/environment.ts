@@ -155,10 +155,10 @@ export class Environment implements RunHost {
   }
 
   /** Worker statistics for reports. */
-  workerStats(): { name: string; restarts: number; junkLines: number; pids: number[] }[] {
+  workerStats(): { name: string; transport: string; restarts: number; junkLines: number; pids: number[] }[] {
     const out = [];
     for (const [name, p] of this.plugins) {
-      if (p instanceof WorkerPlugin) out.push({ name, restarts: p.restarts, junkLines: p.junkLines, pids: [...p.pids] });
+      if (p instanceof WorkerPlugin) out.push({ name, transport: p.mode, restarts: p.restarts, junkLines: p.junkLines, pids: [...p.pids] });
     }
     return out;
   }

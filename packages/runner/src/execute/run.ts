@@ -31,7 +31,18 @@ const TRANSPORT_MAX = -32300;
 const COMPONENT_MIN = -32199;
 const COMPONENT_MAX = -32100;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or at once when the run has finished. */
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 
 /** v0.8 truthiness (skipIf): null, arrays and objects are truthy; 0 and "" are not. */
 function truthyV08(value: Json): boolean {
@@ -56,6 +67,7 @@ export class FlowRun {
   readonly #results = new Map<string, Promise<StepResult>>();
   readonly #v08: boolean;
   readonly #lastPlugin = new Map<string, Plugin>();
+  readonly #finished = new AbortController();
   #aborted: RunAbort | undefined;
 
   constructor(
@@ -75,6 +87,9 @@ export class FlowRun {
     } catch (err) {
       if (err instanceof RunAbort) return { outcome: 'failed', error: err.error };
       throw err;
+    } finally {
+      // The result is known: steps still in flight are not needed any more; stop retrying them.
+      this.#finished.abort();
     }
   }
 
@@ -245,6 +260,7 @@ export class FlowRun {
 
   async #runStep(step: Step): Promise<StepResult> {
     if (this.#aborted) throw this.#aborted;
+    if (this.#finished.signal.aborted) return failed(-32202, 'the run has finished');
     const result = this.#v08 ? await this.#runStepV08(step) : await this.#runStepV011(step);
     this.host.onStepEvent?.({ type: 'done', runId: this.runId, stepId: step.id, outcome: result.outcome });
     return result;
@@ -277,9 +293,10 @@ export class FlowRun {
         result = await this.#call(step, input.value, input.float, attempt);
       } catch (err) {
         if (!(err instanceof StepCallError)) throw err;
-        if (err.kind === 'transport' && transportRetries < this.host.retry.transportMaxRetries) {
+        if (err.kind === 'transport' && transportRetries < this.host.retry.transportMaxRetries && !this.#finished.signal.aborted) {
           transportRetries++;
           await this.#waitBeforeRetry(step, attempt, 'transport', transportRetries, err.code);
+          if (this.#finished.signal.aborted) this.#abort(this.#v08CallAbort(step, err));
           await this.#recover(step, err);
           continue;
         }
@@ -333,7 +350,7 @@ export class FlowRun {
         result = this.#v011CallFailure(step, err);
         if (err.kind !== 'component') retryable = err;
       }
-      if (result.outcome !== 'failed') return result;
+      if (result.outcome !== 'failed' || this.#finished.signal.aborted) return result;
       if (onError.action === 'useDefault') {
         const value = onError.defaultValue;
         return value && value.kind === 'literal' ? success(value.value, value.float) : success(null);
@@ -342,12 +359,14 @@ export class FlowRun {
       if (retryable && code >= TRANSPORT_MIN && code <= TRANSPORT_MAX && transportRetries < this.host.retry.transportMaxRetries) {
         transportRetries++;
         await this.#waitBeforeRetry(step, attempt, 'transport', transportRetries, code);
+        if (this.#finished.signal.aborted) return result;
         await this.#recover(step, retryable);
         continue;
       }
       if (onError.action === 'retry' && code >= COMPONENT_MIN && code <= COMPONENT_MAX && componentRetries < onError.maxRetries) {
         componentRetries++;
         await this.#waitBeforeRetry(step, attempt, 'component', componentRetries, code);
+        if (this.#finished.signal.aborted) return result;
         continue;
       }
       return result;
@@ -364,7 +383,7 @@ export class FlowRun {
   async #waitBeforeRetry(step: Step, attempt: number, reason: 'transport' | 'component', n: number, code: number): Promise<void> {
     const delayMs = backoffDelay(this.host.retry.backoff, n);
     this.host.onStepEvent?.({ type: 'retry', runId: this.runId, stepId: step.id, attempt, reason, delayMs, code });
-    await sleep(delayMs);
+    await sleep(delayMs, this.#finished.signal);
   }
 
   async #recover(step: Step, failure: StepCallError): Promise<void> {

@@ -76,7 +76,7 @@ export function parseFlow(doc: Json, options: { version: Version; syntax?: Versi
     ctx.warnings.push(`${file}: written in ${syntax} syntax, run with ${ctx.version} semantics (--emulate)`);
   }
 
-  if (ctx.version === 'v0.8' && syntax === 'v0.8' && doc.schema !== FLOW_SCHEMA_URL) {
+  if (ctx.version === 'v0.8' && doc.schema !== FLOW_SCHEMA_URL) {
     ctx.problems.push(`${file}: schema: v0.8 flows must declare "schema: ${FLOW_SCHEMA_URL}"`);
   }
   for (const [snake, camel] of Object.entries(FLOW_SNAKE)) {

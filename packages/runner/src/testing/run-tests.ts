@@ -75,7 +75,7 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
   if (!isObject(doc) || !FLOW_KEYS.some((k) => k in doc)) return done({ status: 'skipped', message: 'not a flow file' });
   const syntax = inferVersion(doc);
   const version = options.emulate ?? syntax;
-  if (version === 'v0.8' && syntax === 'v0.8' && doc.schema !== FLOW_SCHEMA_URL) {
+  if (version === 'v0.8' && doc.schema !== FLOW_SCHEMA_URL) {
     return done({ status: 'skipped', version, message: `v0.8 ignores YAML files without "schema: ${FLOW_SCHEMA_URL}"` });
   }
   let test: TestSection | undefined;
@@ -216,6 +216,7 @@ async function runFile(
       };
       await Promise.all(Array.from({ length: Math.min(options.maxConcurrency ?? 10, p.cases.length) }, lane));
     }
+    p.report.workers = env.workerStats().map(({ name, transport, restarts, junkLines }) => ({ name, transport, restarts, junkLines }));
     for (const stats of env.workerStats()) {
       if (stats.junkLines > 0) warn(`worker "${stats.name}" wrote ${stats.junkLines} non-protocol stdout line(s); they were skipped`);
       if (stats.restarts > 0) warn(`worker "${stats.name}" was restarted ${stats.restarts} time(s)`);

@@ -22,6 +22,8 @@ export interface FileReport {
   version?: 'v0.8' | 'v0.11';
   message?: string;
   warnings: string[];
+  /** Workers used by the file's environment. */
+  workers?: { name: string; transport: string; restarts: number; junkLines: number }[];
 }
 
 export interface Summary {
