@@ -48,9 +48,13 @@ parentPort.on('message', ({ patterns, inputs }) => {
   try {
     const results = patterns.map((p, i) => {
       const re = RE2JS.compile(p.source, p.flags);
-      const list = inputs[i];
-      const out = new Uint8Array(list.length);
-      for (let j = 0; j < list.length; j += 1) out[j] = re.matcher(list[j]).find() ? 1 : 0;
+      const { text, lengths } = inputs[i];
+      const out = new Uint8Array(lengths.length);
+      let at = 0;
+      for (let j = 0; j < lengths.length; j += 1) {
+        out[j] = re.matcher(text.slice(at, at + lengths[j])).find() ? 1 : 0;
+        at += lengths[j];
+      }
       return out;
     });
     parentPort.postMessage({ results });
@@ -176,9 +180,13 @@ class RegexPool {
       worker.on('error', onError);
       worker.on('exit', onExit);
       signal.addEventListener('abort', onAbort, { once: true });
+      // One concatenated string per pattern clones far faster than thousands of small ones.
       worker.postMessage({
         patterns: patterns.map((p) => ({ source: p.source, flags: flagsOf(p) })),
-        inputs,
+        inputs: inputs.map((list) => ({
+          text: list.join(''),
+          lengths: Int32Array.from(list, (item) => item.length),
+        })),
       });
     });
   }
