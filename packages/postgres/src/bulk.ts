@@ -4,7 +4,7 @@ import { BadRequestError, type ComponentContext, z } from '@stepflow-packs/core'
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { resolveTarget, withClient } from './connection.js';
-import { encoderFor, type Encoder } from './copy-format.js';
+import { encoderFor, NULL_TEXT, type Encoder } from './copy-format.js';
 import {
   classify,
   failureError,
@@ -97,19 +97,54 @@ export const bulkOutput = z.object({
 });
 export type BulkOutput = z.input<typeof bulkOutput>;
 
+/**
+ * The column set (union of the records' keys, in first-seen order) and each record's shape (its
+ * key set). Most calls have one shape; `shapeOf` is only built when there are several.
+ */
+export interface Shapes {
+  columns: string[];
+  /** Key sets, each in column order. */
+  shapes: string[][];
+  /** Shape index of each record; undefined when every record has the same keys. */
+  shapeOf: Int32Array | undefined;
+}
+
+export function analyseShapes(records: readonly Record<string, unknown>[]): Shapes {
+  const seen = new Set<string>();
+  const bySignature = new Map<string, number>();
+  const keySets: string[][] = [];
+  let shapeOf: Int32Array | undefined;
+  let previous: string[] | undefined;
+  let previousShape = -1;
+  for (let i = 0; i < records.length; i++) {
+    const keys = Object.keys(records[i]!);
+    // Fast path: records usually have the same keys in the same order as the one before.
+    if (previous && keys.length === previous.length && keys.every((k, j) => k === previous![j])) {
+      if (shapeOf) shapeOf[i] = previousShape;
+      continue;
+    }
+    for (const key of keys) seen.add(key);
+    const signature = [...keys].sort().join('\u0000');
+    let shape = bySignature.get(signature);
+    if (shape === undefined) {
+      shape = keySets.length;
+      bySignature.set(signature, shape);
+      keySets.push(keys);
+    }
+    if (shape !== 0 && !shapeOf) shapeOf = new Int32Array(records.length);
+    if (shapeOf) shapeOf[i] = shape;
+    previous = keys;
+    previousShape = shape;
+  }
+  const columns = [...seen];
+  const order = new Map(columns.map((c, i) => [c, i]));
+  const shapes = keySets.map((keys) => [...keys].sort((a, b) => order.get(a)! - order.get(b)!));
+  return { columns, shapes, shapeOf };
+}
+
 /** Union of the records' keys, in first-seen order. */
 export function columnUnion(records: readonly Record<string, unknown>[]): string[] {
-  const seen = new Set<string>();
-  let previous: string[] | undefined;
-  for (const record of records) {
-    const keys = Object.keys(record);
-    // Fast path: records usually share one shape.
-    if (previous && keys.length === previous.length && keys.every((k, i) => k === previous![i]))
-      continue;
-    for (const key of keys) seen.add(key);
-    previous = keys;
-  }
-  return [...seen];
+  return analyseShapes(records).columns;
 }
 
 function keyOf(record: Record<string, unknown>, keys: readonly string[]): string {
@@ -139,26 +174,50 @@ export function supersededRecords(
   return superseded;
 }
 
+/** Marks "use the column default" in COPY … WITH (DEFAULT '\\D') (PostgreSQL 16+). */
+const DEFAULT_TEXT = '\\D';
+
 interface CopyPlan {
   records: readonly Record<string, unknown>[];
   columns: readonly string[];
   encoders: readonly Encoder[];
   batchSize: number;
-  skip: Set<number> | undefined;
+  /** Record indexes to write, in order (all records when undefined). */
+  indexes: readonly number[] | Int32Array | undefined;
+  /** Text per column for a key missing from a record: NULL, or the DEFAULT marker. */
+  missing: readonly string[];
+  /** Extra last field per record (the shape index of an upsert stage). */
+  extra?: (index: number) => string;
   /** Filled while streaming: how many chunks were produced. */
   batches: number;
 }
 
+/** Read a field; keys that exist on Object.prototype must be own properties to count. */
+function readers(columns: readonly string[]): ((record: Record<string, unknown>) => unknown)[] {
+  return columns.map((name) =>
+    name in Object.prototype
+      ? (record) => (Object.hasOwn(record, name) ? record[name] : undefined)
+      : (record) => record[name],
+  );
+}
+
 function* copyChunks(plan: CopyPlan): Generator<string> {
-  const { records, columns, encoders, batchSize, skip } = plan;
+  const { records, columns, encoders, batchSize, indexes, missing, extra } = plan;
   const width = columns.length;
+  const read = readers(columns);
+  const total = indexes ? indexes.length : records.length;
   let chunk = '';
   let inChunk = 0;
-  for (let i = 0; i < records.length; i++) {
-    if (skip?.has(i)) continue;
+  for (let n = 0; n < total; n++) {
+    const i = indexes ? indexes[n]! : n;
     const record = records[i]!;
-    let line = encoders[0]!(record[columns[0]!]);
-    for (let c = 1; c < width; c++) line += '\t' + encoders[c]!(record[columns[c]!]);
+    let line = '';
+    for (let c = 0; c < width; c++) {
+      const value = read[c]!(record);
+      const text = value === undefined ? missing[c]! : encoders[c]!(value);
+      line = c === 0 ? text : line + '\t' + text;
+    }
+    if (extra) line += '\t' + extra(i);
     chunk += line + '\n';
     if (++inChunk === batchSize) {
       plan.batches++;
@@ -186,6 +245,13 @@ async function copyInto(
   return stream.rowCount;
 }
 
+async function serverVersion(client: pg.PoolClient): Promise<number> {
+  const result = await client.query<{ v: number }>(
+    "SELECT current_setting('server_version_num')::int AS v",
+  );
+  return result.rows[0]?.v ?? 0;
+}
+
 export interface BulkContext {
   config: PostgresSettings;
   ctx: ComponentContext<PostgresSettings>;
@@ -209,7 +275,8 @@ export async function bulkWrite(
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
   const target = resolveTarget(input.connection_string, config);
   const tableName = parseQualifiedName(input.table_name);
-  const columnNames = columnUnion(input.records);
+  const shapes = analyseShapes(input.records);
+  const columnNames = shapes.columns;
   for (const name of columnNames) checkIdentifier(name, 'records');
   const upsertKey = input.upsert_key;
   if (upsertKey) {
@@ -220,17 +287,15 @@ export async function bulkWrite(
         field: 'upsert_key',
       });
     }
-    const missing = upsertKey.filter((k) => !columnNames.includes(k));
-    if (input.records.length > 0 && missing.length > 0) {
+    shapes.shapes.forEach((keys, shape) => {
+      const missing = upsertKey.find((k) => !keys.includes(k));
+      if (missing === undefined) return;
+      const record = shapes.shapeOf ? shapes.shapeOf.indexOf(shape) : 0;
       throw new BadRequestError(
-        `upsert_key column ${JSON.stringify(missing[0])} is not a key of the records`,
-        {
-          reason: 'invalid_upsert_key',
-          field: 'upsert_key',
-          identifier: missing[0],
-        },
+        `upsert_key column ${JSON.stringify(missing)} is missing from records[${record}]; every record needs the whole key`,
+        { reason: 'invalid_upsert_key', field: `records[${record}]`, identifier: missing, record },
       );
-    }
+    });
   }
   const statementTimeout = timeoutMs(input.timeout, config.statementTimeoutMs);
   const progress: Progress = { commitState: 'none', batches: 0 };
@@ -252,8 +317,8 @@ export async function bulkWrite(
         progress.commitState = 'rolled_back';
         await setTimeouts(client, statementTimeout, config.lockTimeoutMs, true);
         const written = upsertKey
-          ? await upsert(client, input, table, columns, upsertKey, progress, ctx.signal)
-          : await insert(client, input, table, columns, progress, ctx.signal);
+          ? await upsert(client, input, table, columns, shapes, upsertKey, progress, ctx.signal)
+          : await insert(client, input, table, columns, shapes, progress, ctx.signal);
         progress.commitState = 'unknown';
         await client.query('COMMIT');
         progress.commitState = 'committed';
@@ -317,93 +382,157 @@ function columnList(columns: readonly ColumnInfo[]): string {
   return columns.map((c) => quoteIdent(c.name)).join(', ');
 }
 
+function identity(count: number) {
+  return (line: number) => (line >= 1 && line <= count ? line - 1 : undefined);
+}
+
+/**
+ * Plain inserts stream through COPY. With one record shape that is one COPY of all records.
+ * When records have different keys, a missing key takes the column's DEFAULT: on PostgreSQL 16+
+ * one COPY with the DEFAULT marker; before that, one COPY per run of records with the same keys
+ * (so the rows still arrive in record order).
+ */
 async function insert(
   client: pg.PoolClient,
   input: BulkInput,
   table: TableInfo,
   columns: readonly ColumnInfo[],
+  shapes: Shapes,
   progress: Progress,
   signal: AbortSignal,
 ) {
-  const plan: CopyPlan = {
-    records: input.records,
-    columns: columns.map((c) => c.name),
-    encoders: columns.map(encoderFor),
+  const records = input.records;
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  const plan = (
+    cols: readonly ColumnInfo[],
+    indexes: CopyPlan['indexes'],
+    useDefaults: boolean,
+  ): CopyPlan => ({
+    records,
+    columns: cols.map((c) => c.name),
+    encoders: cols.map(encoderFor),
     batchSize: input.batch_size,
-    skip: undefined,
-    batches: 0,
+    indexes,
+    // The DEFAULT marker is an error for a column without a default: NULL is its default.
+    missing: cols.map((c) => (useDefaults && c.hasDefault ? DEFAULT_TEXT : NULL_TEXT)),
+    batches: progress.batches,
+  });
+  const run = async (copy: CopyPlan, sql: string) => {
+    try {
+      return await copyInto(client, sql, copy, signal);
+    } finally {
+      progress.batches = copy.batches;
+    }
   };
-  progress.lineToRecord = (line) =>
-    line >= 1 && line <= input.records.length ? line - 1 : undefined;
-  try {
-    const rows = await copyInto(
-      client,
+  if (!shapes.shapeOf) {
+    progress.lineToRecord = identity(records.length);
+    const rows = await run(
+      plan(columns, undefined, false),
       `COPY ${table.quoted} (${columnList(columns)}) FROM STDIN`,
-      plan,
-      signal,
     );
     return { written: rows, inserted: rows, updated: 0, duplicates: 0 };
-  } finally {
-    progress.batches = plan.batches;
   }
+  if ((await serverVersion(client)) >= 160000) {
+    progress.lineToRecord = identity(records.length);
+    const rows = await run(
+      plan(columns, undefined, true),
+      `COPY ${table.quoted} (${columnList(columns)}) FROM STDIN WITH (DEFAULT '\\D')`,
+    );
+    return { written: rows, inserted: rows, updated: 0, duplicates: 0 };
+  }
+  let rows = 0;
+  const shapeOf = shapes.shapeOf;
+  for (let start = 0; start < records.length;) {
+    let end = start + 1;
+    while (end < records.length && shapeOf[end] === shapeOf[start]) end++;
+    const cols = shapes.shapes[shapeOf[start]!]!.map((name) => byName.get(name)!);
+    const indexes = Array.from({ length: end - start }, (_, k) => start + k);
+    progress.lineToRecord = (line) => indexes[line - 1];
+    rows += await run(
+      plan(cols, indexes, false),
+      `COPY ${table.quoted} (${columnList(cols)}) FROM STDIN`,
+    );
+    start = end;
+  }
+  return { written: rows, inserted: rows, updated: 0, duplicates: 0 };
 }
 
 const STAGE = quoteIdent('stepflow_upsert_stage');
+const SHAPE = quoteIdent('stepflow_shape');
 
+/**
+ * Upserts: COPY every record into a temporary table, then one INSERT … SELECT … ON CONFLICT DO
+ * UPDATE per record shape. Only the columns a record has are written: a missing key takes the
+ * column default when the row is new and leaves the stored value alone when it is updated.
+ */
 async function upsert(
   client: pg.PoolClient,
   input: BulkInput,
   table: TableInfo,
   columns: readonly ColumnInfo[],
+  shapes: Shapes,
   upsertKey: readonly string[],
   progress: Progress,
   signal: AbortSignal,
 ) {
-  const skip = supersededRecords(input.records, upsertKey);
-  const plan: CopyPlan = {
-    records: input.records,
+  const records = input.records;
+  const skip = supersededRecords(records, upsertKey);
+  let indexes: number[] | undefined;
+  if (skip) {
+    indexes = [];
+    for (let i = 0; i < records.length; i++) if (!skip.has(i)) indexes.push(i);
+  }
+  const kept = indexes;
+  progress.lineToRecord = kept ? (line) => kept[line - 1] : identity(records.length);
+  const shapeOf = shapes.shapeOf;
+  const copy: CopyPlan = {
+    records,
     columns: columns.map((c) => c.name),
     encoders: columns.map(encoderFor),
     batchSize: input.batch_size,
-    skip,
+    indexes,
+    missing: columns.map(() => NULL_TEXT),
+    ...(shapeOf ? { extra: (i: number) => String(shapeOf[i]) } : {}),
     batches: 0,
   };
-  if (skip) {
-    const kept: number[] = [];
-    for (let i = 0; i < input.records.length; i++) if (!skip.has(i)) kept.push(i);
-    progress.lineToRecord = (line) => kept[line - 1];
-  } else {
-    progress.lineToRecord = (line) =>
-      line >= 1 && line <= input.records.length ? line - 1 : undefined;
-  }
   const list = columnList(columns);
   await client.query(
-    `CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${list} FROM ${table.quoted} WITH NO DATA`,
+    `CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${list}${shapeOf ? `, 0::int AS ${SHAPE}` : ''} FROM ${table.quoted} WITH NO DATA`,
   );
   try {
-    await copyInto(client, `COPY pg_temp.${STAGE} (${list}) FROM STDIN`, plan, signal);
+    await copyInto(
+      client,
+      `COPY pg_temp.${STAGE} (${list}${shapeOf ? `, ${SHAPE}` : ''}) FROM STDIN`,
+      copy,
+      signal,
+    );
   } finally {
-    progress.batches = plan.batches;
+    progress.batches = copy.batches;
   }
   progress.lineToRecord = undefined;
   const keySet = new Set(upsertKey);
-  const updates = columns.filter((c) => !keySet.has(c.name));
-  const overriding = columns.some((c) => c.generated === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
   const conflict = upsertKey.map(quoteIdent).join(', ');
-  const action =
-    updates.length === 0
-      ? 'DO NOTHING'
-      : `DO UPDATE SET ${updates.map((c) => `${quoteIdent(c.name)} = EXCLUDED.${quoteIdent(c.name)}`).join(', ')}`;
-  // xmax = 0 only for freshly inserted rows: counts inserts vs updates without a second scan.
-  const merged = await client.query<{ inserted: number; total: number }>(
-    `WITH merged AS (INSERT INTO ${table.quoted} (${list})${overriding} SELECT ${list} FROM pg_temp.${STAGE} ON CONFLICT (${conflict}) ${action} RETURNING (xmax = 0) AS inserted)
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  let inserted = 0;
+  let total = 0;
+  for (let shape = 0; shape < shapes.shapes.length; shape++) {
+    if (shapeOf && !shapeOf.includes(shape)) continue;
+    const cols = shapes.shapes[shape]!.map((name) => byName.get(name)!);
+    const names = columnList(cols);
+    const updates = cols.filter((c) => !keySet.has(c.name));
+    const overriding = cols.some((c) => c.generated === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
+    const action =
+      updates.length === 0
+        ? 'DO NOTHING'
+        : `DO UPDATE SET ${updates.map((c) => `${quoteIdent(c.name)} = EXCLUDED.${quoteIdent(c.name)}`).join(', ')}`;
+    const where = shapeOf ? ` WHERE ${SHAPE} = ${shape}` : '';
+    // xmax = 0 only for freshly inserted rows: counts inserts vs updates without a second scan.
+    const merged = await client.query<{ inserted: number; total: number }>(
+      `WITH merged AS (INSERT INTO ${table.quoted} (${names})${overriding} SELECT ${names} FROM pg_temp.${STAGE}${where} ON CONFLICT (${conflict}) ${action} RETURNING (xmax = 0) AS inserted)
      SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*)::int AS total FROM merged`,
-  );
-  const row = merged.rows[0] ?? { inserted: 0, total: 0 };
-  return {
-    written: row.total,
-    inserted: row.inserted,
-    updated: row.total - row.inserted,
-    duplicates: skip?.size ?? 0,
-  };
+    );
+    inserted += merged.rows[0]?.inserted ?? 0;
+    total += merged.rows[0]?.total ?? 0;
+  }
+  return { written: total, inserted, updated: total - inserted, duplicates: skip?.size ?? 0 };
 }

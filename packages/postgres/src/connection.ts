@@ -163,13 +163,32 @@ function isUnusable(client: pg.PoolClient): boolean {
   return broken.has(client) || state._ended === true || state._ending === true;
 }
 
-/** Check out a healthy client (stale ones left by a server restart are destroyed and skipped). */
-export async function acquire(pool: pg.Pool): Promise<pg.PoolClient> {
-  for (let attempt = 0; ; attempt++) {
-    const client = await pool.connect();
+/** The server is starting up or shutting down (57P03): worth waiting for, briefly. */
+function isStartingUp(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '57P03';
+}
+
+/**
+ * Check out a healthy client: stale ones left by a server restart are destroyed and skipped, and
+ * a server that is still starting up is waited for (within `waitMs`).
+ */
+export async function acquire(pool: pg.Pool, waitMs = 0): Promise<pg.PoolClient> {
+  const deadline = Date.now() + waitMs;
+  let stale = 0;
+  for (;;) {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      if (isStartingUp(err) && Date.now() + 100 < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      throw err;
+    }
     if (!isUnusable(client)) return client;
     client.release(new Error('stale connection'));
-    if (attempt > pool.options.max + 1) throw new Error('Connection terminated unexpectedly');
+    if (++stale > pool.options.max + 1) throw new Error('Connection terminated unexpectedly');
   }
 }
 
@@ -243,7 +262,7 @@ export async function withClient<T>(
   try {
     let client: pg.PoolClient;
     try {
-      client = await acquire(pool);
+      client = await acquire(pool, config.connectTimeoutMs);
     } catch (err) {
       if (err && typeof err === 'object') connectFailures.add(err);
       throw err;

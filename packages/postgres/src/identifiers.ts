@@ -223,7 +223,7 @@ export async function lookupTable(
       kind: kindOf(row.base_oid, row.category),
       elementKind: row.elem_oid === null ? 'scalar' : kindOf(row.elem_oid, row.elem_category ?? ''),
       notNull: row.not_null,
-      hasDefault: row.has_default,
+      hasDefault: row.has_default || row.identity !== '',
       generated: row.generated === 's' ? 's' : row.identity === 'a' ? 'a' : '',
     });
   }

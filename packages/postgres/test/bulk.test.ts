@@ -115,7 +115,7 @@ describe('bulk_insert', () => {
     expect(types[0]).toEqual({ t: 'array', s: '1' });
   });
 
-  it('uses the union of record keys as the column set; a missing key is NULL', async () => {
+  it('uses the union of record keys as the column set; a missing key takes the column default', async () => {
     const out = await insert({
       table_name: 'people',
       records: [
@@ -131,20 +131,47 @@ describe('bulk_insert', () => {
       { id: 2, email: 'b@x', note: null, visits: 0 },
       { id: 3, email: null, note: 'n', visits: 0 },
     ]);
+    expect(out.records_processed).toBe(3);
   });
 
-  it('writes NULL (not the default) for a key missing from some records only', async () => {
-    await insert({
+  it('writes an explicit null as NULL but a missing key as the DEFAULT, keeping record order', async () => {
+    const out = await insert({
       table_name: 'people',
       records: [
         { id: 1, name: 'a', visits: 5 },
         { id: 2, name: 'b' },
+        { id: 3, name: 'c', visits: null },
+        { id: 4, name: 'd' },
       ],
     });
-    expect(await sql(db.url, 'SELECT visits FROM people ORDER BY id')).toEqual([
-      { visits: 5 },
-      { visits: null },
+    expect(out.success).toBe(true);
+    expect(await sql(db.url, 'SELECT id, visits FROM people ORDER BY ctid')).toEqual([
+      { id: 1, visits: 5 },
+      { id: 2, visits: 0 },
+      { id: 3, visits: null },
+      { id: 4, visits: 0 },
     ]);
+  });
+
+  it('reads keys named like Object.prototype members only when the record has them', async () => {
+    await sql(
+      db.url,
+      `CREATE TABLE protokeys (id int, "constructor" text DEFAULT 'dflt', "__proto__" text, "toString" text)`,
+    );
+    try {
+      const records = JSON.parse(
+        '[{"id": 1, "constructor": "c", "__proto__": "p", "toString": "t"}, {"id": 2}]',
+      ) as unknown[];
+      expect((await insert({ table_name: 'protokeys', records })).success).toBe(true);
+      const rows = await sql(db.url, 'SELECT * FROM protokeys ORDER BY id');
+      expect(JSON.stringify(rows)).toBe(
+        '[{"id":1,"constructor":"c","__proto__":"p","toString":"t"},' +
+          '{"id":2,"constructor":"dflt","__proto__":null,"toString":null}]',
+      );
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    } finally {
+      await sql(db.url, 'DROP TABLE protokeys');
+    }
   });
 
   it('is all-or-nothing: a bad value in the last batch commits 0 rows and names records[i].column and SQLSTATE', async () => {
@@ -357,6 +384,38 @@ describe('upserts (bulk_insert with upsert_key, bulk_upsert)', () => {
       commit_state: 'rolled_back',
     });
     expect(await count('people')).toBe(0);
+  });
+
+  it('updates only the columns a record has: a missing key keeps the stored value (or the default for new rows)', async () => {
+    await insert({
+      table_name: 'people',
+      records: [{ id: 1, name: 'a', email: 'a@x', visits: 7, note: 'keep' }],
+    });
+    const out = await kit.execute<BulkOutput>('bulk_upsert', {
+      table_name: 'people',
+      upsert_key: ['id'],
+      records: [
+        { id: 1, name: 'A' },
+        { id: 2, name: 'b', note: 'new' },
+      ],
+    });
+    expect(out).toMatchObject({ success: true, rows_inserted: 1, rows_updated: 1 });
+    expect(
+      await sql(db.url, 'SELECT id, name, email, visits, note FROM people ORDER BY id'),
+    ).toEqual([
+      { id: 1, name: 'A', email: 'a@x', visits: 7, note: 'keep' },
+      { id: 2, name: 'b', email: null, visits: 0, note: 'new' },
+    ]);
+  });
+
+  it('refuses records that lack part of the upsert key with -32103 naming the record', async () => {
+    const err = await rpcError(kit, 'bulk_upsert', {
+      table_name: 'people',
+      upsert_key: ['id'],
+      records: [{ id: 1, name: 'a' }, { name: 'b' }],
+    });
+    expect(err.code).toBe(-32103);
+    expect(err.data).toMatchObject({ reason: 'invalid_upsert_key', identifier: 'id', record: 1 });
   });
 
   it('does nothing on conflict when the records only contain the key', async () => {

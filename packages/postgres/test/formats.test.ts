@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { columnUnion, supersededRecords } from '../src/bulk.js';
+import { analyseShapes, columnUnion, supersededRecords } from '../src/bulk.js';
 import { leadingKeyword } from '../src/components/transaction.js';
 import { arrayLiteral, encoderFor, escapeCopy, parameterValue } from '../src/copy-format.js';
 import type { ColumnInfo } from '../src/identifiers.js';
