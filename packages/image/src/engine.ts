@@ -122,14 +122,15 @@ function oriented(width: number, height: number, orientation: number) {
  * asks libvips for every field; otherwise JPEGs take a microsecond JavaScript fast path.
  */
 export async function readHeader(
-  data: Uint8Array,
+  source: Uint8Array | string,
   config: ImageSettings,
   what: string,
-  options: { enforceLimit?: boolean; full?: boolean; format?: InputFormat } = {},
+  options: { enforceLimit?: boolean; full?: boolean; format?: InputFormat; head?: Uint8Array } = {},
 ): Promise<Header> {
   const enforceLimit = options.enforceLimit ?? true;
-  if (!options.full && options.format === 'jpeg') {
-    const fast = parseJpegHeader(data);
+  const head = options.head ?? (typeof source === 'string' ? undefined : source);
+  if (!options.full && options.format === 'jpeg' && head) {
+    const fast = parseJpegHeader(head);
     if (fast) {
       checkPixels(fast.width, fast.height, config, what, enforceLimit);
       return { width: fast.width, height: fast.height, pages: 1, ...oriented(fast.width, fast.height, fast.orientation) };
@@ -139,7 +140,7 @@ export async function readHeader(
   try {
     // Header only: failOn applies when the pixels are decoded; the pixel limit is applied below
     // with the real numbers.
-    metadata = await sharp(data, { failOn: 'none', limitInputPixels: false, pages: config.maxPages }).metadata();
+    metadata = await sharp(source, { failOn: 'none', limitInputPixels: false, pages: config.maxPages }).metadata();
   } catch (err) {
     throw new ComponentValueError(`${what} has an unreadable image header`, {
       reason: 'decode_failed',

@@ -1,13 +1,18 @@
 import type { ComponentContext, JsonValue } from '@stepflow-packs/core';
 import { refused } from './errors.js';
 import { checkFormat, configureSharp, readHeader, type Header } from './engine.js';
-import { Jail } from './jail.js';
+import { CAN_OPEN_BY_FD, Jail } from './jail.js';
 import type { OutputFormat } from './pipeline.js';
 import type { ImageSettings, InputFormat } from './settings.js';
 
 /** An input image read into memory and checked: size, format (magic bytes) and header limits. */
 export interface LoadedImage {
-  data: Buffer;
+  /** What sharp reads: the bytes, or a /proc/self/fd path of the validated open file. */
+  source: Buffer | string;
+  /** Size in bytes of the file or decoded blob. */
+  size: number;
+  /** Release the file descriptor (no-op for in-memory images). Always call it. */
+  close(): void;
   format: InputFormat;
   header: Header;
   /** Real path when read from a file. */
@@ -93,34 +98,54 @@ export async function loadImage(
 ): Promise<LoadedImage> {
   const config = ctx.config;
   configureSharp(config.allowedInputFormats);
-  let data: Buffer;
+  let source: Buffer | string;
+  let head: Buffer;
+  let size: number;
+  let close = () => {};
   let what: string;
   let path: string | undefined;
   if (ref.image_path !== undefined) {
-    const read = await jailFor(config).readFile(ref.image_path, field.path, config.maxInputBytes);
-    data = read.data;
-    path = read.path;
+    const jail = jailFor(config);
     what = `${field.path} ${JSON.stringify(ref.image_path)}`;
+    if (CAN_OPEN_BY_FD) {
+      const file = await jail.openFile(ref.image_path, field.path, config.maxInputBytes);
+      ({ source, head, size, close } = { source: file.source, head: file.head, size: file.size, close: file.close });
+      path = file.path;
+    } else {
+      const read = await jail.readFile(ref.image_path, field.path, config.maxInputBytes);
+      source = head = read.data;
+      size = read.data.length;
+      path = read.path;
+    }
   } else if (ref.image_blob_id !== undefined) {
     const value = await ctx.getBlob(ref.image_blob_id);
-    data = decodeImageBlob(value, ref.image_blob_id, config.maxInputBytes, field.blob);
+    source = head = decodeImageBlob(value, ref.image_blob_id, config.maxInputBytes, field.blob);
+    size = source.length;
     what = `${field.blob} ${ref.image_blob_id}`;
   } else {
     throw refused('no_input', `give ${field.path} or ${field.blob}`, { field: field.path });
   }
-  const format = checkFormat(data, config.allowedInputFormats, what);
-  const header = await readHeader(data, config, what, {
-    enforceLimit: options.enforcePixelLimit ?? true,
-    full: options.fullHeader ?? false,
-    format,
-  });
-  return {
-    data,
-    format,
-    header,
-    ...(path !== undefined ? { path } : {}),
-    ...(ref.image_blob_id !== undefined ? { blobId: ref.image_blob_id } : {}),
-  };
+  try {
+    const format = checkFormat(head, config.allowedInputFormats, what);
+    const header = await readHeader(source, config, what, {
+      enforceLimit: options.enforcePixelLimit ?? true,
+      full: options.fullHeader ?? false,
+      format,
+      head,
+    });
+    return {
+      source,
+      size,
+      close,
+      format,
+      header,
+      ...(path !== undefined ? { path } : {}),
+      ...(ref.image_blob_id !== undefined ? { blobId: ref.image_blob_id } : {}),
+    };
+  } catch (err) {
+    close();
+    throw err;
+  }
 }
 
 /** Store an encoded image as a JSON blob: metadata first, base64 `data` last. */

@@ -45,6 +45,24 @@ export interface OutputTarget {
   readonly overwrite: boolean;
 }
 
+/**
+ * An input file opened and validated but not read: libvips reads it itself through
+ * `/proc/self/fd/<fd>` (the very file that was checked, even if its path changes meanwhile),
+ * so no copy of the image passes through JavaScript. Call `close()` when done.
+ */
+export interface OpenedFile {
+  /** The real (symlink-free) path. */
+  readonly path: string;
+  readonly size: number;
+  /** The first bytes (up to 64 KiB): magic number and, for JPEG, the header segments. */
+  readonly head: Buffer;
+  /** What to hand to sharp: the descriptor's /proc path. */
+  readonly source: string;
+  close(): void;
+}
+
+export const CAN_OPEN_BY_FD = HAS_PROC_FD;
+
 export interface ReadResult {
   /** The real (symlink-free) path that was read. */
   readonly path: string;
@@ -140,8 +158,8 @@ export class Jail {
     if (!this.contains(opened)) throw this.#outside(userPath, field);
   }
 
-  /** Read a whole regular file inside the roots, refusing anything over `maxBytes`. */
-  async readFile(userPath: string, field: string, maxBytes: number): Promise<ReadResult> {
+  /** Open a regular file inside the roots without following links or blocking; checks its size. */
+  async #open(userPath: string, field: string, maxBytes: number): Promise<{ real: string; fd: number; size: number }> {
     const lexical = this.resolve(userPath, field);
     const real = await this.#realpath(lexical, userPath, field, 'not_found');
     let fd: number;
@@ -175,8 +193,52 @@ export class Jail {
           actual: stat.size,
         });
       }
+      return { real, fd, size: stat.size };
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  }
+
+  /**
+   * Open a regular file inside the roots for libvips to read by descriptor (Linux). Elsewhere
+   * the caller falls back to `readFile`.
+   */
+  async openFile(userPath: string, field: string, maxBytes: number): Promise<OpenedFile> {
+    const { real, fd, size } = await this.#open(userPath, field, maxBytes);
+    let open = true;
+    try {
+      const head = Buffer.allocUnsafe(Math.min(size, 64 * 1024));
+      let filled = 0;
+      while (filled < head.length) {
+        const bytesRead = readSync(fd, head, filled, head.length - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return {
+        path: real,
+        size,
+        head: head.subarray(0, filled),
+        source: `/proc/self/fd/${fd}`,
+        close() {
+          if (open) {
+            open = false;
+            closeSync(fd);
+          }
+        },
+      };
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  }
+
+  /** Read a whole regular file inside the roots, refusing anything over `maxBytes`. */
+  async readFile(userPath: string, field: string, maxBytes: number): Promise<ReadResult> {
+    const { real, fd, size } = await this.#open(userPath, field, maxBytes);
+    try {
       // Read up to maxBytes + 1 so a file that grew after fstat is still caught.
-      const buffer = Buffer.allocUnsafe(Math.min(stat.size, maxBytes) + 1);
+      const buffer = Buffer.allocUnsafe(Math.min(size, maxBytes) + 1);
       let filled = 0;
       while (filled < buffer.length) {
         const length = buffer.length - filled;

@@ -54,7 +54,8 @@ export interface Watermark {
 }
 
 export interface PipelineRequest {
-  data: Uint8Array;
+  /** Encoded bytes, or the path libvips should read (a /proc/self/fd path of a checked file). */
+  source: Uint8Array | string;
   operations: readonly Operation[];
   /** Index of each operation in the request, for error messages. */
   format: OutputFormat;
@@ -185,7 +186,7 @@ export async function runPipeline(request: PipelineRequest, config: ImageSetting
   const timeout = () => ({ seconds: Math.max(1, Math.ceil((deadline - Date.now()) / 1000)) });
   return sharpJobs(config.concurrency).run(async () => {
     try {
-      let image = sharp(request.data, inputOptions(config, { autoOrient: request.autoOrient })).timeout(timeout());
+      let image = sharp(request.source, inputOptions(config, { autoOrient: request.autoOrient })).timeout(timeout());
       let dims: Dims = request.start;
       for (let s = 0; s < stages.length; s++) {
         if (s > 0) {
@@ -218,7 +219,7 @@ export async function runPipeline(request: PipelineRequest, config: ImageSetting
 }
 
 /** Decode a watermark (same limits as any input) and bake its opacity into the alpha channel. */
-export async function prepareWatermark(data: Uint8Array, opacity: number, config: ImageSettings): Promise<Watermark> {
+export async function prepareWatermark(data: Uint8Array | string, opacity: number, config: ImageSettings): Promise<Watermark> {
   const limits = { maxInputPixels: config.maxInputPixels, timeoutSeconds: config.timeoutSeconds };
   return sharpJobs(config.concurrency).run(async () => {
     try {

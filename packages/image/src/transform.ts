@@ -28,7 +28,11 @@ export async function prepareWatermarks(
     if (op.type !== 'composite') continue;
     const field = `operations[${index}].parameters`;
     const loaded = await loadImage(op.parameters, ctx, { path: `${field}.image_path`, blob: `${field}.image_blob_id` });
-    marks.set(index, await prepareWatermark(loaded.data, op.parameters.opacity, ctx.config));
+    try {
+      marks.set(index, await prepareWatermark(loaded.source, op.parameters.opacity, ctx.config));
+    } finally {
+      loaded.close();
+    }
   }
   return marks;
 }
@@ -54,7 +58,7 @@ export async function transform(
   planDims(request.operations, start, config.maxOutputPixels);
   return runPipeline(
     {
-      data: image.data,
+      source: image.source,
       operations: request.operations,
       format: request.format,
       quality: request.quality,

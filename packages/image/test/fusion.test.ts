@@ -15,7 +15,7 @@ async function render(data: Buffer, list: Operation[], fuse: boolean) {
   configureSharp(config.allowedInputFormats);
   const header = await readHeader(data, config, 'test');
   const request: PipelineRequest = {
-    data,
+    source: data,
     operations: list,
     format: 'png',
     quality: 85,

@@ -303,4 +303,60 @@ describe('process_image files and formats', () => {
     await run(await input(), [{ type: 'flip' }]);
     expect(readdirSync(root).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
+
+  it('reads each file by its own descriptor: interleaved requests get their own pixels', async () => {
+    const colours = [RED, GREEN, BLUE, WHITE] as const;
+    const paths = await Promise.all(
+      colours.map(async (colour, i) => {
+        const path = join(root, `colour-${i}.png`);
+        writeFileSync(path, await solid(30 + i, 20, colour));
+        return path;
+      }),
+    );
+    for (let round = 0; round < 2; round++) {
+      const outs = await Promise.all(
+        paths.map((path, i) =>
+          k.execute<ProcessOutput>('process_image', { image_path: path, output_path: join(root, `colour-out-${round}-${i}.png`), output_format: 'png' }),
+        ),
+      );
+      for (const [i, out] of outs.entries()) {
+        const image = await decode(readFileSync(out.output_path!));
+        expect(image.width).toBe(30 + i);
+        expect(image.pixel(3, 3).slice(0, 3)).toEqual(colours[i]);
+      }
+    }
+  });
+
+  it('leaks no file descriptors, whether requests succeed or fail', async () => {
+    const { readdirSync } = await import('node:fs');
+    const open = () => readdirSync('/proc/self/fd').length;
+    const path = await input();
+    const before = open();
+    for (let i = 0; i < 20; i++) {
+      await k.call('process_image', { image_path: path, output_path: join(root, 'fd-out.png'), output_format: 'png', overwrite: true });
+      await k.call('process_image', { image_path: path, operations: [{ type: 'crop', parameters: { width: 1000, height: 10 } }] });
+      await k.call('image_metadata', { image_path: path });
+    }
+    expect(open()).toBeLessThanOrEqual(before);
+  });
+
+  it('handles outputs larger than the synchronous I/O threshold (4 MiB)', async () => {
+    const width = 1400;
+    const height = 1200;
+    const noise = Buffer.alloc(width * height * 3);
+    let state = 2463534242; // xorshift32: deterministic, incompressible
+    for (let i = 0; i < noise.length; i++) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      noise[i] = state & 255;
+    }
+    const path = join(root, 'noise.png');
+    writeFileSync(path, await sharp(noise, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer());
+    const out = await k.execute<ProcessOutput>('process_image', { image_path: path, output_path: join(root, 'noise-out.png'), output_format: 'png' });
+    expect(out.processed_size.fileSize).toBeGreaterThan(4 * 1024 * 1024);
+    expect(statSync(out.output_path!).size).toBe(out.processed_size.fileSize);
+    const image = await decode(readFileSync(out.output_path!));
+    expect(image.pixel(700, 600)).toEqual([...noise.subarray((600 * width + 700) * 3, (600 * width + 700) * 3 + 3)]);
+  });
 });

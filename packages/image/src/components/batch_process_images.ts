@@ -64,7 +64,12 @@ async function processOne(
     if (outDir !== outputRoot) await jail.ensureDirectory(outDir, 'output_directory');
     const target = await jail.prepareOutput(job.output, 'output file', request.overwrite);
     const image = await loadImage({ image_path: job.input }, ctx, { path: 'input file', blob: 'input blob' });
-    const out = await transform(image, request, watermarks, ctx.config);
+    let out;
+    try {
+      out = await transform(image, request, watermarks, ctx.config);
+    } finally {
+      image.close();
+    }
     await jail.write(target, out.data, 'output file', job.output);
     return {
       input_path: job.input,

@@ -44,6 +44,7 @@ export const imageMetadata = defineComponent({
       enforcePixelLimit: false,
       fullHeader: true,
     });
+    image.close(); // the header has been read
     const m: Partial<Metadata> = image.header.metadata ?? {};
     return {
       ...(image.path !== undefined ? { path: image.path } : {}),
@@ -63,7 +64,7 @@ export const imageMetadata = defineComponent({
       ...(m.density ? { density: m.density } : {}),
       pages: m.pages ?? 1,
       ...(m.isProgressive !== undefined ? { is_progressive: m.isProgressive } : {}),
-      file_size: image.data.length,
+      file_size: image.size,
     };
   },
 });

@@ -59,17 +59,23 @@ export const processImage = defineComponent({
     const outputUserPath = toBlob ? undefined : (params.output_path ?? processedName(params.image_path!, params.output_format));
     // Input (read + header only) and output location are checked before any pixel is decoded.
     const image = await loadImage(params, ctx, { path: 'image_path', blob: 'image_blob_id' });
-    const target =
-      outputUserPath === undefined
-        ? undefined
-        : await jail.prepareOutput(outputUserPath, params.output_path ? 'output_path' : 'image_path', params.overwrite);
-    const watermarks = await prepareWatermarks(params.operations, ctx);
-    const result = await transform(
-      image,
-      { operations: params.operations, format: params.output_format, quality: params.quality, autoOrient: params.auto_orient },
-      watermarks,
-      ctx.config,
-    );
+    let target;
+    let result;
+    try {
+      target =
+        outputUserPath === undefined
+          ? undefined
+          : await jail.prepareOutput(outputUserPath, params.output_path ? 'output_path' : 'image_path', params.overwrite);
+      const watermarks = await prepareWatermarks(params.operations, ctx);
+      result = await transform(
+        image,
+        { operations: params.operations, format: params.output_format, quality: params.quality, autoOrient: params.auto_orient },
+        watermarks,
+        ctx.config,
+      );
+    } finally {
+      image.close();
+    }
     let outputPath: string | undefined;
     let outputBlobId: string | undefined;
     if (target) {
@@ -87,7 +93,7 @@ export const processImage = defineComponent({
       original_size: {
         width: params.auto_orient ? h.orientedWidth : h.width,
         height: params.auto_orient ? h.orientedHeight : h.height,
-        fileSize: image.data.length,
+        fileSize: image.size,
       },
       processed_size: { width: result.width, height: result.height, fileSize: result.data.length },
       operations_applied: params.operations.map(describeOperation),
