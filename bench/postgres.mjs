@@ -44,7 +44,9 @@ const cluster = process.env.DATABASE_URL ? undefined : await startCluster({ pass
 const url = process.env.DATABASE_URL ?? cluster.url;
 const admin = new pg.Client(url);
 await admin.connect();
-await admin.query('DROP TABLE IF EXISTS bench_rows; CREATE TABLE bench_rows (id int PRIMARY KEY, name text, email text, score float8, created_at timestamptz)');
+await admin.query(
+  'DROP TABLE IF EXISTS bench_rows; CREATE TABLE bench_rows (id int PRIMARY KEY, name text, email text, score float8, created_at timestamptz)',
+);
 
 const base = Date.UTC(2024, 0, 1);
 const records = Array.from({ length: ROWS }, (_, i) => ({
@@ -74,7 +76,10 @@ async function rawCopy() {
       yield chunk;
     }
   }
-  await pipeline(Readable.from(chunks(), { objectMode: false }), client.query(copyFrom('COPY bench_rows (id, name, email, score, created_at) FROM STDIN')));
+  await pipeline(
+    Readable.from(chunks(), { objectMode: false }),
+    client.query(copyFrom('COPY bench_rows (id, name, email, score, created_at) FROM STDIN')),
+  );
   await client.query('COMMIT');
   const ms = performance.now() - started;
   await client.end();
@@ -84,21 +89,37 @@ async function rawCopy() {
 const kit = createTestKit(postgresPack, { config: { databaseUrl: url } });
 async function inProcess(upsert = false) {
   const started = performance.now();
-  const out = await kit.execute('bulk_insert', { table_name: 'bench_rows', records, ...(upsert ? { upsert_key: ['id'] } : {}), raise_on_failure: true });
+  const out = await kit.execute('bulk_insert', {
+    table_name: 'bench_rows',
+    records,
+    ...(upsert ? { upsert_key: ['id'] } : {}),
+    raise_on_failure: true,
+  });
   const ms = performance.now() - started;
-  if (out.records_processed !== ROWS) throw new Error(`bulk_insert wrote ${out.records_processed} rows`);
+  if (out.records_processed !== ROWS)
+    throw new Error(`bulk_insert wrote ${out.records_processed} rows`);
   return ms;
 }
 
 const worker = await startWorker(
-  { transport: 'stdio', command: process.execPath, args: [BIN, '--transport', 'stdio'], env: { PATH: process.env.PATH, DATABASE_URL: url, STEPFLOW_LOG_LEVEL: 'warn' } },
+  {
+    transport: 'stdio',
+    command: process.execPath,
+    args: [BIN, '--transport', 'stdio'],
+    env: { PATH: process.env.PATH, DATABASE_URL: url, STEPFLOW_LOG_LEVEL: 'warn' },
+  },
   { dialect: 'v0.8', requestTimeoutMs: 120_000 },
 );
 async function endToEnd() {
   const started = performance.now();
-  const out = await worker.execute('/bulk_insert', { table_name: 'bench_rows', records, raise_on_failure: true });
+  const out = await worker.execute('/bulk_insert', {
+    table_name: 'bench_rows',
+    records,
+    raise_on_failure: true,
+  });
   const ms = performance.now() - started;
-  if (out.records_processed !== ROWS) throw new Error(`bulk_insert wrote ${out.records_processed} rows`);
+  if (out.records_processed !== ROWS)
+    throw new Error(`bulk_insert wrote ${out.records_processed} rows`);
   return ms;
 }
 
@@ -110,7 +131,10 @@ async function naive() {
   await client.query('BEGIN');
   for (let i = 0; i < NAIVE_ROWS; i++) {
     const r = records[i];
-    await client.query('INSERT INTO bench_rows (id, name, email, score, created_at) VALUES ($1, $2, $3, $4, $5)', [r.id, r.name, r.email, r.score, r.created_at]);
+    await client.query(
+      'INSERT INTO bench_rows (id, name, email, score, created_at) VALUES ($1, $2, $3, $4, $5)',
+      [r.id, r.name, r.email, r.score, r.created_at],
+    );
   }
   await client.query('COMMIT');
   const ms = performance.now() - started;
@@ -142,13 +166,39 @@ const naiveMs = await naive();
 
 const rate = (ms, rows = ROWS) => rows / seconds(ms);
 const raw = rate(median(times.raw));
-report(`bulk_insert, ${ROWS.toLocaleString('en')} rows × 5 columns (median of ${ROUNDS} rounds, rows/s)`, [
-  { name: 'raw COPY FROM STDIN (pg-copy-streams)', subject: raw, unit: 'rows/s' },
-  { name: 'bulk_insert in-process (testing kit)', subject: rate(median(times.kit)), baseline: raw, unit: 'rows/s', target: 0.9 },
-  { name: 'bulk_insert end-to-end (stdio worker, JSON)', subject: rate(median(times.e2e)), baseline: raw, unit: 'rows/s', target: 0.7 },
-  { name: 'upsert, all rows conflicting (in-process)', subject: rate(median(times.upsert)), baseline: raw, unit: 'rows/s', target: 0.3 },
-  { name: `naive per-row INSERT loop (${NAIVE_ROWS.toLocaleString('en')} rows)`, subject: rate(naiveMs, NAIVE_ROWS), baseline: raw, unit: 'rows/s' },
-]);
+report(
+  `bulk_insert, ${ROWS.toLocaleString('en')} rows × 5 columns (median of ${ROUNDS} rounds, rows/s)`,
+  [
+    { name: 'raw COPY FROM STDIN (pg-copy-streams)', subject: raw, unit: 'rows/s' },
+    {
+      name: 'bulk_insert in-process (testing kit)',
+      subject: rate(median(times.kit)),
+      baseline: raw,
+      unit: 'rows/s',
+      target: 0.9,
+    },
+    {
+      name: 'bulk_insert end-to-end (stdio worker, JSON)',
+      subject: rate(median(times.e2e)),
+      baseline: raw,
+      unit: 'rows/s',
+      target: 0.7,
+    },
+    {
+      name: 'upsert, all rows conflicting (in-process)',
+      subject: rate(median(times.upsert)),
+      baseline: raw,
+      unit: 'rows/s',
+      target: 0.3,
+    },
+    {
+      name: `naive per-row INSERT loop (${NAIVE_ROWS.toLocaleString('en')} rows)`,
+      subject: rate(naiveMs, NAIVE_ROWS),
+      baseline: raw,
+      unit: 'rows/s',
+    },
+  ],
+);
 console.log(
   `\nmedian ms: raw ${median(times.raw).toFixed(0)}, in-process ${median(times.kit).toFixed(0)}, end-to-end ${median(times.e2e).toFixed(0)}, upsert ${median(times.upsert).toFixed(0)}, naive ${naiveMs.toFixed(0)} (${NAIVE_ROWS} rows)`,
 );
