@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { discoverConfig } from './config/discovery.js';
 import { ConfigError } from './config/load.js';
-import type { RetryConfig, RunnerConfig } from './config/types.js';
+import type { RetryConfig } from './config/types.js';
 import { Environment } from './execute/environment.js';
 import { toFlowResult } from './execute/result.js';
 import type { Flow, Version } from './flow/model.js';
@@ -117,14 +117,13 @@ function workerTransport(values: Values): { workerTransport?: 'stdio' | 'http' }
   throw new UsageError(`--worker-transport: expected auto, stdio or http, got ${JSON.stringify(v)}`);
 }
 
-function retryOverride(values: Values, config: RunnerConfig | undefined): RetryConfig | undefined {
+function retryOverride(values: Values): Partial<RetryConfig> | undefined {
   const backoff = positiveInt(values, 'backoff-ms', 0);
   const max = positiveInt(values, 'transport-max-retries', 0);
   if (backoff === undefined && max === undefined) return undefined;
-  const base = config?.retry ?? { transportMaxRetries: 3, backoff: { type: 'fibonacci' as const, minDelayMs: 1000, maxDelayMs: 10_000 } };
   return {
-    transportMaxRetries: max ?? base.transportMaxRetries,
-    backoff: backoff !== undefined ? { type: 'constant', delayMs: backoff } : base.backoff,
+    ...(max !== undefined ? { transportMaxRetries: max } : {}),
+    ...(backoff !== undefined ? { backoff: { type: 'constant' as const, delayMs: backoff } } : {}),
   };
 }
 
@@ -216,7 +215,7 @@ async function runCommand(values: Values, rest: string[], io: Io): Promise<numbe
   }
   const config = discoverConfig({ explicit: values.config, flowFile, cwd: io.cwd });
   for (const w of config.warnings) io.stderr(`warning: ${w}\n`);
-  const retry = retryOverride(values, config);
+  const retry = retryOverride(values);
   const requestTimeoutMs = positiveInt(values, 'request-timeout-ms');
   const env = await Environment.start({
     version: flow.version,
@@ -251,7 +250,7 @@ async function testCommand(values: Values, paths: string[], io: Io): Promise<num
   else if (kind === 'junit') reporter = new JunitReporter(io.stdout);
   else throw new UsageError(`--reporter: expected human, json or junit, got ${JSON.stringify(kind)}`);
   const emulate = emulation(values);
-  const retry = retryOverride(values, undefined);
+  const retry = retryOverride(values);
   const requestTimeoutMs = positiveInt(values, 'request-timeout-ms');
   const maxConcurrency = positiveInt(values, 'max-concurrency');
   const summary = await runTests({

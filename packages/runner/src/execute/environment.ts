@@ -19,8 +19,8 @@ export interface EnvironmentOptions {
   warn?: (message: string) => void;
   /** Default per-request timeout for workers (never infinite). */
   requestTimeoutMs?: number;
-  /** Replaces the config's retry settings (tests use millisecond backoffs). */
-  retry?: RetryConfig;
+  /** Overrides parts of the config's retry settings (tests use millisecond backoffs). */
+  retry?: Partial<RetryConfig>;
   /** Environment used for `${VAR}` substitution and command lookup (default: process.env). */
   processEnv?: Readonly<Record<string, string | undefined>>;
   /** Runner extension: launch every `command` worker over stdio or HTTP, whatever the release. */
@@ -51,7 +51,7 @@ export class Environment implements RunHost {
     this.version = options.version;
     this.config = options.config;
     this.routes = options.config.routes;
-    this.retry = options.retry ?? options.config.retry;
+    this.retry = { ...options.config.retry, ...options.retry };
     this.onStepEvent = options.onStepEvent;
     this.#warn = options.warn ?? (() => {});
   }

@@ -21,7 +21,7 @@ export interface TestOptions {
   cases?: string[];
   maxConcurrency?: number;
   requestTimeoutMs?: number;
-  retry?: RetryConfig;
+  retry?: Partial<RetryConfig>;
   stackSensitive?: boolean;
   workerTransport?: 'stdio' | 'http';
   cwd?: string;
