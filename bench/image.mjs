@@ -59,7 +59,7 @@ const worker = await startWorker(
   {
     transport: 'stdio',
     command: process.execPath,
-    args: [BIN, '--transport', 'stdio', '--root', dir],
+    args: [BIN, '--transport', 'stdio', '--root', dir, ...(process.env.BENCH_WORKER_ARGS ?? '').split(' ').filter(Boolean)],
     env: { PATH: process.env.PATH ?? '', STEPFLOW_LOG_LEVEL: 'warn' },
   },
   { dialect: 'v0.11', requestTimeoutMs: 120_000 },

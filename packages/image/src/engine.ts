@@ -23,10 +23,11 @@ let appliedKey: string | undefined;
  * formats' (so SVG, PDF, ImageMagick, … never run unless listed), and the operation cache is
  * off (a server processes each image once). Idempotent; re-applied when the allowed set changes.
  */
-export function configureSharp(allowed: readonly InputFormat[]): void {
-  const key = [...allowed].sort().join(',');
+export function configureSharp(allowed: readonly InputFormat[], threadsPerJob: number): void {
+  const key = `${[...allowed].sort().join(',')}/${threadsPerJob}`;
   if (key === appliedKey) return;
   sharp.cache(false);
+  sharp.concurrency(threadsPerJob);
   sharp.block({ operation: ['VipsForeignLoad'] });
   sharp.unblock({ operation: [...new Set(allowed.flatMap((format) => LOADERS[format]))] });
   appliedKey = key;

@@ -97,7 +97,7 @@ export async function loadImage(
   options: { enforcePixelLimit?: boolean; fullHeader?: boolean } = {},
 ): Promise<LoadedImage> {
   const config = ctx.config;
-  configureSharp(config.allowedInputFormats);
+  configureSharp(config.allowedInputFormats, config.threadsPerJob);
   let source: Buffer | string;
   let head: Buffer;
   let size: number;

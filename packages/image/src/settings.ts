@@ -107,6 +107,13 @@ export const settings = defineSettings({
     flag: 'concurrency',
     description: `Images processed at once by this worker, across all requests (default and maximum: the CPU count, ${CPUS} here).`,
   },
+  threadsPerJob: {
+    schema: fromEnv.integer({ default: 1, min: 1, max: CPUS }),
+    env: 'STEPFLOW_IMAGE_THREADS_PER_JOB',
+    flag: 'threads-per-job',
+    description:
+      "libvips worker threads per image (sharp.concurrency; default 1, sharp's own default on glibc Linux; at most the CPU count).",
+  },
   maxFiles: {
     schema: fromEnv.integer({ default: 1000, min: 1, max: 1_000_000 }),
     env: 'STEPFLOW_IMAGE_MAX_FILES',

@@ -12,7 +12,7 @@ const ops = (list: unknown[]): Operation[] => list.map((item) => operation.parse
 let watermarks = new Map<number, Watermark>();
 
 async function render(data: Buffer, list: Operation[], fuse: boolean) {
-  configureSharp(config.allowedInputFormats);
+  configureSharp(config.allowedInputFormats, config.threadsPerJob);
   const header = await readHeader(data, config, 'test');
   const request: PipelineRequest = {
     source: data,
