@@ -32,7 +32,7 @@ export function checkDepth(value: unknown, limits: Limits, path: string): void {
 }
 
 /** Approximate size in bytes of the JSON text of a value (UTF-8, escapes not counted). */
-export function jsonSize(value: unknown): number {
+function jsonSize(value: unknown): number {
   switch (typeof value) {
     case 'string':
       return Buffer.byteLength(value) + 2;

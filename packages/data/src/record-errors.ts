@@ -8,7 +8,7 @@ export const onRecordError = z
     'What a per-record failure does: "report" leaves the record out of the result and lists it in `errors`; "fail" fails the whole call with -32101 naming records[i].field',
   );
 
-export type OnRecordError = z.output<typeof onRecordError>;
+type OnRecordError = z.output<typeof onRecordError>;
 
 export const recordIssue = z.object({
   index: z.number().int().describe('Position of the record in the input list'),
@@ -21,7 +21,7 @@ export const recordIssue = z.object({
   message: z.string().describe('One-sentence explanation naming the path'),
 });
 
-export type RecordIssue = z.output<typeof recordIssue>;
+type RecordIssue = z.output<typeof recordIssue>;
 
 /** Collects per-record failures, or turns the first one into a -32101 error. */
 export class RecordErrors {

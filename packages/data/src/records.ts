@@ -28,7 +28,7 @@ export function ownValue(source: Fields, key: string): unknown {
 }
 
 /** A field reference: `"a.b"` is the path a → b; `["a.b"]` is the single key `a.b`. */
-export type FieldRef = string | readonly string[];
+type FieldRef = string | readonly string[];
 
 export function parseField(field: FieldRef): readonly string[] {
   return typeof field === 'string' ? field.split('.') : field;
@@ -41,7 +41,7 @@ export function fieldName(path: readonly string[]): string {
 
 const INDEX = /^(0|[1-9][0-9]{0,8})$/;
 
-export type Lookup = { found: true; value: unknown } | { found: false };
+type Lookup = { found: true; value: unknown } | { found: false };
 
 /** Follow a path through objects (own keys) and arrays (numeric segments). */
 export function getPath(root: unknown, path: readonly string[]): Lookup {

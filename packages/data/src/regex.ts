@@ -44,6 +44,11 @@ function flagsOf(spec: PatternSpec): number {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { RE2JS } = require(workerData.re2js);
+// Linux: nice this thread (nice is per thread there) so matching yields the CPU to request handling.
+try {
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isInteger(tid) && tid > 0) require('node:os').setPriority(tid, 10);
+} catch {}
 parentPort.on('message', ({ patterns, inputs }) => {
   try {
     const results = patterns.map((p, i) => {

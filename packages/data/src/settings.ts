@@ -37,5 +37,3 @@ export const settings = defineSettings({
       'Time budget of the `matches` operator per call; regexes run off the main thread (default 1000).',
   },
 });
-
-export type DataSettings = typeof settings;

@@ -1,9 +1,6 @@
 import { BadRequestError, defineComponent, z, type JsonValue } from '@stepflow-packs/core';
-import type { CacheEntry } from '../entry.js';
+import { isObject, type CacheEntry } from '../entry.js';
 import { settings } from '../settings.js';
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The `cache_data` contract from Stepflow's documentation, with TTL and size limits. */
 export const cacheData = defineComponent({
