@@ -19,7 +19,9 @@ import { parseArgs } from 'node:util';
 import { startWorker } from '@stepflow-packs/core/client';
 import sharp from 'sharp';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '4' }, images: { type: 'string', default: '60' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '4' }, images: { type: 'string', default: '60' } },
+});
 const ROUNDS = Number(values.rounds);
 const IMAGES = Number(values.images);
 const BIN = fileURLToPath(new URL('../packages/image/dist/bin.js', import.meta.url));
@@ -35,7 +37,7 @@ async function photo(seed) {
   const width = 1920;
   const height = 1080;
   const raw = Buffer.alloc(width * height * 3);
-  let state = seed * 2654435761 >>> 0;
+  let state = (seed * 2654435761) >>> 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       state = (state * 1664525 + 1013904223) >>> 0;
@@ -46,20 +48,32 @@ async function photo(seed) {
       raw[i + 2] = ((((x + y) >> 4) & 1) * 120 + noise + seed * 13) & 255;
     }
   }
-  return sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
 const single = join(dir, 'photo.jpg');
 writeFileSync(single, await photo(0));
-for (let i = 0; i < IMAGES; i++) writeFileSync(join(album, `img-${String(i).padStart(3, '0')}.jpg`), await photo(i + 1));
-const files = Array.from({ length: IMAGES }, (_, i) => join(album, `img-${String(i).padStart(3, '0')}.jpg`));
+for (let i = 0; i < IMAGES; i++)
+  writeFileSync(join(album, `img-${String(i).padStart(3, '0')}.jpg`), await photo(i + 1));
+const files = Array.from({ length: IMAGES }, (_, i) =>
+  join(album, `img-${String(i).padStart(3, '0')}.jpg`),
+);
 const inputBytes = readFileSync(single).length;
 
 const worker = await startWorker(
   {
     transport: 'stdio',
     command: process.execPath,
-    args: [BIN, '--transport', 'stdio', '--root', dir, ...(process.env.BENCH_WORKER_ARGS ?? '').split(' ').filter(Boolean)],
+    args: [
+      BIN,
+      '--transport',
+      'stdio',
+      '--root',
+      dir,
+      ...(process.env.BENCH_WORKER_ARGS ?? '').split(' ').filter(Boolean),
+    ],
     env: { PATH: process.env.PATH ?? '', STEPFLOW_LOG_LEVEL: 'warn' },
   },
   { dialect: 'v0.11', requestTimeoutMs: 120_000 },
@@ -67,7 +81,8 @@ const worker = await startWorker(
 
 function rssOf(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
+  const kb = (key) =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 }
 
@@ -108,7 +123,8 @@ async function batchThroughput() {
     parallel_limit: 4,
     overwrite: true,
   });
-  if (result.processed_images !== IMAGES) throw new Error(`batch processed ${result.processed_images}/${IMAGES}`);
+  if (result.processed_images !== IMAGES)
+    throw new Error(`batch processed ${result.processed_images}/${IMAGES}`);
   return (IMAGES * 1000) / (performance.now() - started);
 }
 
@@ -119,7 +135,10 @@ async function rawBatchThroughput() {
     Array.from({ length: 4 }, async () => {
       while (next < files.length) {
         const file = files[next++];
-        await raw(file, join(outRaw, file.slice(album.length + 1).replace('.jpg', '_processed.jpeg')));
+        await raw(
+          file,
+          join(outRaw, file.slice(album.length + 1).replace('.jpg', '_processed.jpeg')),
+        );
       }
     }),
   );
@@ -131,7 +150,8 @@ await raw(single, join(outRaw, 'check.jpg'));
 await viaWorker(single, join(outWorker, 'check.jpg'));
 for (const file of [join(outRaw, 'check.jpg'), join(outWorker, 'check.jpg')]) {
   const m = await sharp(file).metadata();
-  if (m.width !== 640 || m.height !== 360 || m.format !== 'jpeg') throw new Error(`unexpected output ${file}: ${m.width}x${m.height} ${m.format}`);
+  if (m.width !== 640 || m.height !== 360 || m.format !== 'jpeg')
+    throw new Error(`unexpected output ${file}: ${m.width}x${m.height} ${m.format}`);
 }
 
 // Each mode cycles through the 60 distinct files (as a real workload would), so libvips'
@@ -215,10 +235,25 @@ const rows = [
   row('process_image, 4 concurrent', conc),
   row(`batch_process_images ${IMAGES} images, parallel_limit 4`, batch),
 ];
-console.log(`image bench: 1920×1080 JPEG (${(inputBytes / 1024).toFixed(0)} KiB) → resize 640 wide → JPEG q80; ${ROUNDS} rounds of A-B-B-A blocks`);
+console.log(
+  `image bench: 1920×1080 JPEG (${(inputBytes / 1024).toFixed(0)} KiB) → resize 640 wide → JPEG q80; ${ROUNDS} rounds of A-B-B-A blocks`,
+);
 console.table(rows);
-console.log('ratio = worker img/s ÷ raw img/s (wall clock); cpu ratio = raw CPU s/img ÷ worker CPU s/img (client + worker).');
-console.log(`1-minute load average at the end: ${loadAverage.toFixed(2)} on ${(await import('node:os')).availableParallelism()} CPUs (other load skews the wall-clock ratios).`);
-console.log(`peak RSS: worker ${workerMemory.peak.toFixed(1)} MB (now ${workerMemory.rss.toFixed(1)} MB); bench process (raw sharp side) ${benchPeak.toFixed(1)} MB`);
-console.log(JSON.stringify({ bench: 'image', rows, loadAverage, peakRssMb: { worker: workerMemory.peak, bench: benchPeak } }));
+console.log(
+  'ratio = worker img/s ÷ raw img/s (wall clock); cpu ratio = raw CPU s/img ÷ worker CPU s/img (client + worker).',
+);
+console.log(
+  `1-minute load average at the end: ${loadAverage.toFixed(2)} on ${(await import('node:os')).availableParallelism()} CPUs (other load skews the wall-clock ratios).`,
+);
+console.log(
+  `peak RSS: worker ${workerMemory.peak.toFixed(1)} MB (now ${workerMemory.rss.toFixed(1)} MB); bench process (raw sharp side) ${benchPeak.toFixed(1)} MB`,
+);
+console.log(
+  JSON.stringify({
+    bench: 'image',
+    rows,
+    loadAverage,
+    peakRssMb: { worker: workerMemory.peak, bench: benchPeak },
+  }),
+);
 process.exitCode = rows.every((r) => r.pass) ? 0 : 1;

@@ -34,8 +34,18 @@ mkdirSync(`${dir}/album`, { recursive: true });
 mkdirSync(`${dir}/album-mixed`, { recursive: true });
 writeFileSync(`${dir}/quadrants.png`, await quadrants(64, 32).png().toBuffer());
 // Stored 48×32, EXIF orientation 6 (display: rotate 90° clockwise → 32×48).
-writeFileSync(`${dir}/photo.jpg`, await quadrants(48, 32).jpeg({ quality: 90 }).withMetadata({ orientation: 6 }).toBuffer());
-writeFileSync(`${dir}/watermark.png`, await sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 1 } } }).png().toBuffer());
+writeFileSync(
+  `${dir}/photo.jpg`,
+  await quadrants(48, 32).jpeg({ quality: 90 }).withMetadata({ orientation: 6 }).toBuffer(),
+);
+writeFileSync(
+  `${dir}/watermark.png`,
+  await sharp({
+    create: { width: 8, height: 8, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 1 } },
+  })
+    .png()
+    .toBuffer(),
+);
 writeFileSync(`${dir}/album/a.png`, await quadrants(40, 20).png().toBuffer());
 writeFileSync(`${dir}/album/b.png`, await quadrants(80, 40).png().toBuffer());
 writeFileSync(`${dir}/album/c.jpg`, await quadrants(60, 30).jpeg({ quality: 90 }).toBuffer());

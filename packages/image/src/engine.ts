@@ -33,7 +33,8 @@ export function configureSharp(allowed: readonly InputFormat[], threadsPerJob: n
   appliedKey = key;
 }
 
-const ascii = (data: Uint8Array, start: number, end: number) => Buffer.from(data.subarray(start, end)).toString('latin1');
+const ascii = (data: Uint8Array, start: number, end: number) =>
+  Buffer.from(data.subarray(start, end)).toString('latin1');
 
 /** Identify the format from magic bytes, before any decoder sees the data. */
 export function sniffFormat(data: Uint8Array): InputFormat | undefined {
@@ -46,39 +47,71 @@ export function sniffFormat(data: Uint8Array): InputFormat | undefined {
   const four = ascii(data, 0, 4);
   if (four === 'II*\0' || four === 'MM\0*' || four === 'II+\0' || four === 'MM\0+') return 'tiff';
   if (ascii(data, 4, 8) === 'ftyp') {
-    const boxSize = Math.min(data.length, Math.max(16, (data[0]! << 24) | (data[1]! << 16) | (data[2]! << 8) | data[3]!));
+    const boxSize = Math.min(
+      data.length,
+      Math.max(16, (data[0]! << 24) | (data[1]! << 16) | (data[2]! << 8) | data[3]!),
+    );
     const brands: string[] = [ascii(data, 8, 12)];
-    for (let offset = 16; offset + 4 <= boxSize; offset += 4) brands.push(ascii(data, offset, offset + 4));
+    for (let offset = 16; offset + 4 <= boxSize; offset += 4)
+      brands.push(ascii(data, offset, offset + 4));
     if (brands.some((b) => b === 'avif' || b === 'avis')) return 'avif';
-    if (brands.some((b) => ['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'hevm', 'hevs', 'mif1', 'msf1'].includes(b))) {
+    if (
+      brands.some((b) =>
+        ['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'hevm', 'hevs', 'mif1', 'msf1'].includes(
+          b,
+        ),
+      )
+    ) {
       return 'heif';
     }
     return undefined;
   }
-  const head = ascii(data, 0, Math.min(data.length, 1024)).replace(/^\uFEFF|^\xEF\xBB\xBF/, '').trimStart();
-  if ((head.startsWith('<?xml') || head.startsWith('<svg') || head.startsWith('<!--')) && head.includes('<svg')) return 'svg';
+  const head = ascii(data, 0, Math.min(data.length, 1024))
+    .replace(/^\uFEFF|^\xEF\xBB\xBF/, '')
+    .trimStart();
+  if (
+    (head.startsWith('<?xml') || head.startsWith('<svg') || head.startsWith('<!--')) &&
+    head.includes('<svg')
+  )
+    return 'svg';
   if (data[0] === 0x1f && data[1] === 0x8b) return undefined; // gzip (svgz): never sniffed as an image
   return undefined;
 }
 
 /** Refuse data whose format is not allowed, without handing it to any decoder. */
-export function checkFormat(data: Uint8Array, allowed: readonly InputFormat[], what: string): InputFormat {
+export function checkFormat(
+  data: Uint8Array,
+  allowed: readonly InputFormat[],
+  what: string,
+): InputFormat {
   const format = sniffFormat(data);
   if (format === undefined) {
-    throw refused('unsupported_format', `${what} is not an image in a supported format`, { allowed: [...allowed] });
-  }
-  const ok = allowed.includes(format) || (format === 'avif' && allowed.includes('heif')) || (format === 'heif' && allowed.includes('avif'));
-  if (!ok) {
-    throw refused('format_not_allowed', `${what} is ${format.toUpperCase()}, which this server does not accept`, {
-      format,
+    throw refused('unsupported_format', `${what} is not an image in a supported format`, {
       allowed: [...allowed],
     });
+  }
+  const ok =
+    allowed.includes(format) ||
+    (format === 'avif' && allowed.includes('heif')) ||
+    (format === 'heif' && allowed.includes('avif'));
+  if (!ok) {
+    throw refused(
+      'format_not_allowed',
+      `${what} is ${format.toUpperCase()}, which this server does not accept`,
+      {
+        format,
+        allowed: [...allowed],
+      },
+    );
   }
   return format;
 }
 
 /** Options for every sharp input, from the server settings. */
-export function inputOptions(config: ImageSettings, extra: sharp.SharpOptions = {}): sharp.SharpOptions {
+export function inputOptions(
+  config: ImageSettings,
+  extra: sharp.SharpOptions = {},
+): sharp.SharpOptions {
   return {
     failOn: 'warning',
     limitInputPixels: config.maxInputPixels,
@@ -99,7 +132,13 @@ export interface Header {
   metadata?: sharp.Metadata;
 }
 
-function checkPixels(width: number, height: number, config: ImageSettings, what: string, enforceLimit: boolean): void {
+function checkPixels(
+  width: number,
+  height: number,
+  config: ImageSettings,
+  what: string,
+  enforceLimit: boolean,
+): void {
   const pixels = width * height;
   if (!(width > 0 && height > 0)) {
     throw new ComponentValueError(`${what} declares no dimensions`, { reason: 'decode_failed' });
@@ -134,14 +173,23 @@ export async function readHeader(
     const fast = parseJpegHeader(head);
     if (fast) {
       checkPixels(fast.width, fast.height, config, what, enforceLimit);
-      return { width: fast.width, height: fast.height, pages: 1, ...oriented(fast.width, fast.height, fast.orientation) };
+      return {
+        width: fast.width,
+        height: fast.height,
+        pages: 1,
+        ...oriented(fast.width, fast.height, fast.orientation),
+      };
     }
   }
   let metadata: sharp.Metadata;
   try {
     // Header only: failOn applies when the pixels are decoded; the pixel limit is applied below
     // with the real numbers.
-    metadata = await sharp(source, { failOn: 'none', limitInputPixels: false, pages: config.maxPages }).metadata();
+    metadata = await sharp(source, {
+      failOn: 'none',
+      limitInputPixels: false,
+      pages: config.maxPages,
+    }).metadata();
   } catch (err) {
     throw new ComponentValueError(`${what} has an unreadable image header`, {
       reason: 'decode_failed',

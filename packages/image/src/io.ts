@@ -49,13 +49,19 @@ export function jailFor(config: ImageSettings): Jail {
 }
 
 /** Extract image bytes from a blob: `{data: base64, ...}`, a bare base64 string, or a data: URL. */
-export function decodeImageBlob(value: JsonValue, blobId: string, maxBytes: number, field: string): Buffer {
+export function decodeImageBlob(
+  value: JsonValue,
+  blobId: string,
+  maxBytes: number,
+  field: string,
+): Buffer {
   let text: string | undefined;
   if (typeof value === 'string') text = value;
   else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const record = value as Record<string, JsonValue>;
     const encoding = record.encoding;
-    if (typeof record.data === 'string' && (encoding === undefined || encoding === 'base64')) text = record.data;
+    if (typeof record.data === 'string' && (encoding === undefined || encoding === 'base64'))
+      text = record.data;
   }
   if (text === undefined) {
     throw refused(
@@ -67,24 +73,35 @@ export function decodeImageBlob(value: JsonValue, blobId: string, maxBytes: numb
   const body = text.replace(DATA_URL, '');
   const estimated = Math.floor((body.length * 3) / 4);
   if (estimated > maxBytes + 3) {
-    throw refused('input_too_large', `${field}: blob ${blobId} holds about ${estimated} bytes, over the limit of ${maxBytes}`, {
-      field,
-      blob_id: blobId,
-      limit: maxBytes,
-      actual: estimated,
-    });
+    throw refused(
+      'input_too_large',
+      `${field}: blob ${blobId} holds about ${estimated} bytes, over the limit of ${maxBytes}`,
+      {
+        field,
+        blob_id: blobId,
+        limit: maxBytes,
+        actual: estimated,
+      },
+    );
   }
   if (!BASE64.test(body)) {
-    throw refused('invalid_image_blob', `${field}: blob ${blobId} is not valid base64`, { field, blob_id: blobId });
+    throw refused('invalid_image_blob', `${field}: blob ${blobId} is not valid base64`, {
+      field,
+      blob_id: blobId,
+    });
   }
   const data = Buffer.from(body, 'base64');
   if (data.length > maxBytes) {
-    throw refused('input_too_large', `${field}: blob ${blobId} holds ${data.length} bytes, over the limit of ${maxBytes}`, {
-      field,
-      blob_id: blobId,
-      limit: maxBytes,
-      actual: data.length,
-    });
+    throw refused(
+      'input_too_large',
+      `${field}: blob ${blobId} holds ${data.length} bytes, over the limit of ${maxBytes}`,
+      {
+        field,
+        blob_id: blobId,
+        limit: maxBytes,
+        actual: data.length,
+      },
+    );
   }
   return data;
 }
@@ -109,7 +126,12 @@ export async function loadImage(
     what = `${field.path} ${JSON.stringify(ref.image_path)}`;
     if (CAN_OPEN_BY_FD) {
       const file = await jail.openFile(ref.image_path, field.path, config.maxInputBytes);
-      ({ source, head, size, close } = { source: file.source, head: file.head, size: file.size, close: file.close });
+      ({ source, head, size, close } = {
+        source: file.source,
+        head: file.head,
+        size: file.size,
+        close: file.close,
+      });
       path = file.path;
     } else {
       const read = await jail.readFile(ref.image_path, field.path, config.maxInputBytes);

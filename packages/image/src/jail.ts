@@ -70,7 +70,9 @@ export interface ReadResult {
 }
 
 function errnoOf(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+  return typeof err === 'object' && err !== null && 'code' in err
+    ? String((err as { code: unknown }).code)
+    : undefined;
 }
 
 function inside(root: string, path: string): boolean {
@@ -125,20 +127,34 @@ export class Jail {
     });
   }
 
-  async #realpath(lexical: string, userPath: string, field: string, missing: string): Promise<string> {
+  async #realpath(
+    lexical: string,
+    userPath: string,
+    field: string,
+    missing: string,
+  ): Promise<string> {
     let real: string;
     try {
       real = realpathSync.native(lexical);
     } catch (err) {
       const code = errnoOf(err);
       if (code === 'ENOENT' || code === 'ENOTDIR') {
-        throw refused(missing, `${field} ${showPath(userPath)} does not exist`, { field, path: userPath });
+        throw refused(missing, `${field} ${showPath(userPath)} does not exist`, {
+          field,
+          path: userPath,
+        });
       }
       if (code === 'ELOOP') {
-        throw refused('symlink_loop', `${field} ${showPath(userPath)} is a symbolic link loop`, { field, path: userPath });
+        throw refused('symlink_loop', `${field} ${showPath(userPath)} is a symbolic link loop`, {
+          field,
+          path: userPath,
+        });
       }
       if (code === 'EACCES' || code === 'EPERM') {
-        throw refused('permission_denied', `${field} ${showPath(userPath)} is not accessible`, { field, path: userPath });
+        throw refused('permission_denied', `${field} ${showPath(userPath)} is not accessible`, {
+          field,
+          path: userPath,
+        });
       }
       throw err;
     }
@@ -159,7 +175,11 @@ export class Jail {
   }
 
   /** Open a regular file inside the roots without following links or blocking; checks its size. */
-  async #open(userPath: string, field: string, maxBytes: number): Promise<{ real: string; fd: number; size: number }> {
+  async #open(
+    userPath: string,
+    field: string,
+    maxBytes: number,
+  ): Promise<{ real: string; fd: number; size: number }> {
     const lexical = this.resolve(userPath, field);
     const real = await this.#realpath(lexical, userPath, field, 'not_found');
     let fd: number;
@@ -170,28 +190,45 @@ export class Jail {
     } catch (err) {
       const code = errnoOf(err);
       if (code === 'ELOOP') throw this.#outside(userPath, field);
-      if (code === 'ENOENT') throw refused('not_found', `${field} ${showPath(userPath)} does not exist`, { field, path: userPath });
+      if (code === 'ENOENT')
+        throw refused('not_found', `${field} ${showPath(userPath)} does not exist`, {
+          field,
+          path: userPath,
+        });
       if (code === 'EACCES' || code === 'EPERM') {
-        throw refused('permission_denied', `${field} ${showPath(userPath)} is not readable`, { field, path: userPath });
+        throw refused('permission_denied', `${field} ${showPath(userPath)} is not readable`, {
+          field,
+          path: userPath,
+        });
       }
       if (code === 'ENXIO' || code === 'EISDIR') {
-        throw refused('not_regular_file', `${field} ${showPath(userPath)} is not a regular file`, { field, path: userPath });
+        throw refused('not_regular_file', `${field} ${showPath(userPath)} is not a regular file`, {
+          field,
+          path: userPath,
+        });
       }
       throw err;
     }
     try {
       const stat = fstatSync(fd);
       if (!stat.isFile()) {
-        throw refused('not_regular_file', `${field} ${showPath(userPath)} is not a regular file`, { field, path: userPath });
+        throw refused('not_regular_file', `${field} ${showPath(userPath)} is not a regular file`, {
+          field,
+          path: userPath,
+        });
       }
       this.#checkOpened(fd, userPath, field);
       if (stat.size > maxBytes) {
-        throw refused('input_too_large', `${field} ${showPath(userPath)} is ${stat.size} bytes, over the limit of ${maxBytes}`, {
-          field,
-          path: userPath,
-          limit: maxBytes,
-          actual: stat.size,
-        });
+        throw refused(
+          'input_too_large',
+          `${field} ${showPath(userPath)} is ${stat.size} bytes, over the limit of ${maxBytes}`,
+          {
+            field,
+            path: userPath,
+            limit: maxBytes,
+            actual: stat.size,
+          },
+        );
       }
       return { real, fd, size: stat.size };
     } catch (err) {
@@ -243,16 +280,22 @@ export class Jail {
       while (filled < buffer.length) {
         const length = buffer.length - filled;
         const bytesRead =
-          length <= SYNC_IO_BYTES ? readSync(fd, buffer, filled, length, filled) : (await readAsync(fd, buffer, filled, length, filled)).bytesRead;
+          length <= SYNC_IO_BYTES
+            ? readSync(fd, buffer, filled, length, filled)
+            : (await readAsync(fd, buffer, filled, length, filled)).bytesRead;
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
       if (filled > maxBytes) {
-        throw refused('input_too_large', `${field} ${showPath(userPath)} is over the limit of ${maxBytes} bytes`, {
-          field,
-          path: userPath,
-          limit: maxBytes,
-        });
+        throw refused(
+          'input_too_large',
+          `${field} ${showPath(userPath)} is over the limit of ${maxBytes} bytes`,
+          {
+            field,
+            path: userPath,
+            limit: maxBytes,
+          },
+        );
       }
       return { path: real, data: buffer.subarray(0, filled) };
     } finally {
@@ -265,9 +308,17 @@ export class Jail {
     const lexical = this.resolve(userPath, field);
     const name = basename(lexical);
     if (name === '' || name === '.' || name === '..') {
-      throw refused('invalid_path', `${field} ${showPath(userPath)} does not name a file`, { field, path: userPath });
+      throw refused('invalid_path', `${field} ${showPath(userPath)} does not name a file`, {
+        field,
+        path: userPath,
+      });
     }
-    const parent = await this.#realpath(dirname(lexical), userPath, field, 'output_directory_missing');
+    const parent = await this.#realpath(
+      dirname(lexical),
+      userPath,
+      field,
+      'output_directory_missing',
+    );
     const target = join(parent, name);
     this.#checkTarget(target, userPath, field, overwrite);
     return { path: target, parent, overwrite };
@@ -282,27 +333,44 @@ export class Jail {
       throw err;
     }
     if (stat.isSymbolicLink()) {
-      throw refused('output_is_symlink', `${field} ${showPath(userPath)} is a symbolic link; outputs never follow links`, {
-        field,
-        path: userPath,
-      });
+      throw refused(
+        'output_is_symlink',
+        `${field} ${showPath(userPath)} is a symbolic link; outputs never follow links`,
+        {
+          field,
+          path: userPath,
+        },
+      );
     }
     if (!stat.isFile()) {
-      throw refused('output_not_regular_file', `${field} ${showPath(userPath)} exists and is not a regular file`, {
-        field,
-        path: userPath,
-      });
+      throw refused(
+        'output_not_regular_file',
+        `${field} ${showPath(userPath)} exists and is not a regular file`,
+        {
+          field,
+          path: userPath,
+        },
+      );
     }
     if (!overwrite) {
-      throw refused('output_exists', `${field} ${showPath(userPath)} already exists (set overwrite: true to replace it)`, {
-        field,
-        path: userPath,
-      });
+      throw refused(
+        'output_exists',
+        `${field} ${showPath(userPath)} already exists (set overwrite: true to replace it)`,
+        {
+          field,
+          path: userPath,
+        },
+      );
     }
   }
 
   /** Write atomically: exclusive no-follow temp file in the real parent, then rename or link. */
-  async write(target: OutputTarget, data: Uint8Array, field: string, userPath: string): Promise<void> {
+  async write(
+    target: OutputTarget,
+    data: Uint8Array,
+    field: string,
+    userPath: string,
+  ): Promise<void> {
     const stem = basename(target.path).slice(0, 180);
     const temp = join(target.parent, `.${stem}.${randomBytes(6).toString('hex')}.tmp`);
     let fd: number | undefined;
@@ -314,7 +382,9 @@ export class Jail {
       while (written < data.length) {
         const length = data.length - written;
         written +=
-          length <= SYNC_IO_BYTES ? writeSync(fd, data, written, length) : (await writeAsync(fd, data, written, length)).bytesWritten;
+          length <= SYNC_IO_BYTES
+            ? writeSync(fd, data, written, length)
+            : (await writeAsync(fd, data, written, length)).bytesWritten;
       }
       closeSync(fd);
       fd = undefined;
@@ -327,12 +397,17 @@ export class Jail {
         } catch (err) {
           const code = errnoOf(err);
           if (code === 'EEXIST') {
-            throw refused('output_exists', `${field} ${showPath(userPath)} already exists (set overwrite: true to replace it)`, {
-              field,
-              path: userPath,
-            });
+            throw refused(
+              'output_exists',
+              `${field} ${showPath(userPath)} already exists (set overwrite: true to replace it)`,
+              {
+                field,
+                path: userPath,
+              },
+            );
           }
-          if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw err;
+          if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV')
+            throw err;
           // File systems without hard links: re-check, then rename.
           this.#checkTarget(target.path, userPath, field, false);
           renameSync(temp, target.path);
@@ -357,7 +432,10 @@ export class Jail {
     const real = await this.#realpath(lexical, userPath, field, 'not_found');
     const stat = lstatSync(real);
     if (!stat.isDirectory()) {
-      throw refused('not_a_directory', `${field} ${showPath(userPath)} is not a directory`, { field, path: userPath });
+      throw refused('not_a_directory', `${field} ${showPath(userPath)} is not a directory`, {
+        field,
+        path: userPath,
+      });
     }
     return real;
   }
@@ -377,7 +455,10 @@ export class Jail {
       } catch (err) {
         if (errnoOf(err) !== 'ENOENT') throw err;
         if (missing.length >= 32 || dirname(existing) === existing) {
-          throw refused('not_found', `${field} ${showPath(userPath)} cannot be created`, { field, path: userPath });
+          throw refused('not_found', `${field} ${showPath(userPath)} cannot be created`, {
+            field,
+            path: userPath,
+          });
         }
         missing.unshift(basename(existing));
         existing = dirname(existing);
@@ -395,7 +476,10 @@ export class Jail {
     }
     const stat = lstatSync(current);
     if (!stat.isDirectory()) {
-      throw refused('not_a_directory', `${field} ${showPath(userPath)} is not a directory`, { field, path: userPath });
+      throw refused('not_a_directory', `${field} ${showPath(userPath)} is not a directory`, {
+        field,
+        path: userPath,
+      });
     }
     return current;
   }
@@ -408,14 +492,24 @@ export class Jail {
    */
   async list(
     directory: string,
-    options: { recursive: boolean; maxFiles: number; accept: (name: string) => boolean; skip?: string; field: string },
+    options: {
+      recursive: boolean;
+      maxFiles: number;
+      accept: (name: string) => boolean;
+      skip?: string;
+      field: string;
+    },
   ): Promise<string[]> {
     const found: string[] = [];
     const visited = new Set<string>();
     const pending = [directory];
     while (pending.length > 0) {
       const dir = pending.shift()!;
-      if (visited.has(dir) || (options.skip !== undefined && dir !== directory && inside(options.skip, dir))) continue;
+      if (
+        visited.has(dir) ||
+        (options.skip !== undefined && dir !== directory && inside(options.skip, dir))
+      )
+        continue;
       visited.add(dir);
       let handle: Dir;
       try {

@@ -13,7 +13,12 @@ const SOF = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb,
 
 function exifOrientation(data: Uint8Array, start: number, end: number): number | undefined {
   // "Exif\0\0" then a TIFF header
-  if (end - start < 14 || String.fromCharCode(...data.subarray(start, start + 4)) !== 'Exif' || data[start + 4] !== 0 || data[start + 5] !== 0) {
+  if (
+    end - start < 14 ||
+    String.fromCharCode(...data.subarray(start, start + 4)) !== 'Exif' ||
+    data[start + 4] !== 0 ||
+    data[start + 5] !== 0
+  ) {
     return undefined;
   }
   const tiff = start + 6;

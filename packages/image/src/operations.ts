@@ -9,7 +9,10 @@ const offset = (what: string) => z.number().int().min(0).max(MAX_DIMENSION).desc
 const color = (what: string) =>
   z
     .string()
-    .regex(/^#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/, 'expected a colour as #rgb, #rgba, #rrggbb or #rrggbbaa')
+    .regex(
+      /^#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/,
+      'expected a colour as #rgb, #rgba, #rrggbb or #rrggbbaa',
+    )
     .describe(what);
 
 export const FITS = ['cover', 'contain', 'fill', 'inside', 'outside'] as const;
@@ -32,19 +35,34 @@ const fitPosition = <T extends z.ZodRawShape>(shape: T) =>
     .strictObject(shape)
     .refine(
       (p: Record<string, unknown>) =>
-        !(p.position === 'entropy' || p.position === 'attention') || p.fit === undefined || p.fit === 'cover',
+        !(p.position === 'entropy' || p.position === 'attention') ||
+        p.fit === undefined ||
+        p.fit === 'cover',
       { message: 'position entropy/attention needs fit "cover"', path: ['position'] },
     );
 
 const resize = z.strictObject({
   type: z.literal('resize'),
   parameters: fitPosition({
-    width: dimension('Target width in pixels (omit to keep the aspect ratio from height)').optional(),
-    height: dimension('Target height in pixels (omit to keep the aspect ratio from width)').optional(),
-    fit: z.enum(FITS).default('cover').describe('How the image fits the box: cover, contain, fill, inside, outside'),
-    position: z.enum(POSITIONS).default('centre').describe('Gravity or strategy used by cover/contain'),
+    width: dimension(
+      'Target width in pixels (omit to keep the aspect ratio from height)',
+    ).optional(),
+    height: dimension(
+      'Target height in pixels (omit to keep the aspect ratio from width)',
+    ).optional(),
+    fit: z
+      .enum(FITS)
+      .default('cover')
+      .describe('How the image fits the box: cover, contain, fill, inside, outside'),
+    position: z
+      .enum(POSITIONS)
+      .default('centre')
+      .describe('Gravity or strategy used by cover/contain'),
     background: color('Padding colour for fit "contain"').default('#000000'),
-    without_enlargement: z.boolean().default(false).describe('Never make the image larger than it is'),
+    without_enlargement: z
+      .boolean()
+      .default(false)
+      .describe('Never make the image larger than it is'),
   }).refine((p) => p.width !== undefined || p.height !== undefined, {
     message: 'resize needs width, height or both',
     path: ['width'],
@@ -65,7 +83,12 @@ const rotate = z.strictObject({
   type: z.literal('rotate'),
   parameters: z
     .strictObject({
-      degrees: z.number().min(-360).max(360).default(90).describe('Clockwise angle; non-multiples of 90 enlarge the canvas'),
+      degrees: z
+        .number()
+        .min(-360)
+        .max(360)
+        .default(90)
+        .describe('Clockwise angle; non-multiples of 90 enlarge the canvas'),
       background: color('Fill for the corners of non-right-angle rotations').default('#000000'),
     })
     .prefault({}),
@@ -74,7 +97,9 @@ const rotate = z.strictObject({
 const blur = z.strictObject({
   type: z.literal('blur'),
   parameters: z
-    .strictObject({ sigma: z.number().min(0.3).max(1000).default(1).describe('Gaussian sigma (0.3–1000)') })
+    .strictObject({
+      sigma: z.number().min(0.3).max(1000).default(1).describe('Gaussian sigma (0.3–1000)'),
+    })
     .prefault({}),
 });
 
@@ -82,9 +107,24 @@ const sharpen = z.strictObject({
   type: z.literal('sharpen'),
   parameters: z
     .strictObject({
-      sigma: z.number().min(0.000001).max(10).optional().describe('Gaussian sigma of the mask (omit for a fast mild sharpen)'),
-      flat: z.number().min(0).max(1_000_000).optional().describe('Sharpening applied to flat areas'),
-      jagged: z.number().min(0).max(1_000_000).optional().describe('Sharpening applied to jagged areas'),
+      sigma: z
+        .number()
+        .min(0.000001)
+        .max(10)
+        .optional()
+        .describe('Gaussian sigma of the mask (omit for a fast mild sharpen)'),
+      flat: z
+        .number()
+        .min(0)
+        .max(1_000_000)
+        .optional()
+        .describe('Sharpening applied to flat areas'),
+      jagged: z
+        .number()
+        .min(0)
+        .max(1_000_000)
+        .optional()
+        .describe('Sharpening applied to jagged areas'),
     })
     .prefault({}),
 });
@@ -103,7 +143,10 @@ const extend = z.strictObject({
       left: offset('Pixels added on the left').default(0),
       right: offset('Pixels added on the right').default(0),
       background: color('Colour of the added pixels').default('#000000'),
-      extend_with: z.enum(['background', 'copy', 'repeat', 'mirror']).default('background').describe('How new pixels are filled'),
+      extend_with: z
+        .enum(['background', 'copy', 'repeat', 'mirror'])
+        .default('background')
+        .describe('How new pixels are filled'),
     })
     .prefault({}),
 });
@@ -112,7 +155,12 @@ const trim = z.strictObject({
   type: z.literal('trim'),
   parameters: z
     .strictObject({
-      threshold: z.number().min(0).max(255).default(10).describe('Allowed difference from the background colour'),
+      threshold: z
+        .number()
+        .min(0)
+        .max(255)
+        .default(10)
+        .describe('Allowed difference from the background colour'),
       background: color('Colour to trim (default: the top-left pixel)').optional(),
     })
     .prefault({}),
@@ -122,9 +170,22 @@ const composite = z.strictObject({
   type: z.literal('composite'),
   parameters: z
     .strictObject({
-      image_path: z.string().min(1).max(4096).optional().describe('Watermark image file (inside the roots)'),
-      image_blob_id: z.string().min(1).max(128).optional().describe('Watermark image blob (base64 JSON, see README)'),
-      gravity: z.enum(GRAVITIES).default('southeast').describe('Where the watermark goes (ignored with left/top)'),
+      image_path: z
+        .string()
+        .min(1)
+        .max(4096)
+        .optional()
+        .describe('Watermark image file (inside the roots)'),
+      image_blob_id: z
+        .string()
+        .min(1)
+        .max(128)
+        .optional()
+        .describe('Watermark image blob (base64 JSON, see README)'),
+      gravity: z
+        .enum(GRAVITIES)
+        .default('southeast')
+        .describe('Where the watermark goes (ignored with left/top)'),
       left: offset('Left offset of the watermark (with top)').optional(),
       top: offset('Top offset of the watermark (with left)').optional(),
       opacity: z.number().min(0).max(1).default(1).describe('Watermark opacity (0–1)'),
@@ -146,16 +207,36 @@ const thumbnail = z.strictObject({
     width: dimension('Thumbnail width in pixels'),
     height: dimension('Thumbnail height in pixels (default: width)').optional(),
     fit: z.enum(FITS).default('cover').describe('How the image fits the box'),
-    position: z.enum(POSITIONS).default('centre').describe('Gravity or strategy (entropy, attention) for cover'),
+    position: z
+      .enum(POSITIONS)
+      .default('centre')
+      .describe('Gravity or strategy (entropy, attention) for cover'),
     background: color('Padding colour for fit "contain"').default('#ffffff'),
   }),
 });
 
 export const operation = z
-  .discriminatedUnion('type', [resize, crop, rotate, blur, sharpen, flip, flop, grayscale, extend, trim, composite, thumbnail])
+  .discriminatedUnion('type', [
+    resize,
+    crop,
+    rotate,
+    blur,
+    sharpen,
+    flip,
+    flop,
+    grayscale,
+    extend,
+    trim,
+    composite,
+    thumbnail,
+  ])
   .describe('One operation; operations apply in order');
 
-export const operations = z.array(operation).max(50).default([]).describe('Operations applied in order (at most 50)');
+export const operations = z
+  .array(operation)
+  .max(50)
+  .default([])
+  .describe('Operations applied in order (at most 50)');
 
 export type Operation = z.output<typeof operation>;
 export type OperationType = Operation['type'];
@@ -198,7 +279,13 @@ export interface Dims {
   exact: boolean;
 }
 
-function scaled(w0: number, h0: number, w: number | undefined, h: number | undefined, fit: (typeof FITS)[number]): [number, number] {
+function scaled(
+  w0: number,
+  h0: number,
+  w: number | undefined,
+  h: number | undefined,
+  fit: (typeof FITS)[number],
+): [number, number] {
   if (w !== undefined && h !== undefined) {
     if (fit === 'inside' || fit === 'outside') {
       const s = fit === 'inside' ? Math.min(w / w0, h / h0) : Math.max(w / w0, h / h0);
@@ -237,7 +324,17 @@ export function nextDims(op: Operation, dims: Dims, index: number): Dims {
         const s = Math.min(w0 / w, h0 / h);
         [w, h] = [Math.max(1, Math.round(w * s)), Math.max(1, Math.round(h * s))];
       }
-      return { width: w, height: h, exact: exact && p.width !== undefined && p.height !== undefined && p.fit !== 'inside' && p.fit !== 'outside' && !p.without_enlargement };
+      return {
+        width: w,
+        height: h,
+        exact:
+          exact &&
+          p.width !== undefined &&
+          p.height !== undefined &&
+          p.fit !== 'inside' &&
+          p.fit !== 'outside' &&
+          !p.without_enlargement,
+      };
     }
     case 'thumbnail': {
       const p = op.parameters;
@@ -254,7 +351,11 @@ export function nextDims(op: Operation, dims: Dims, index: number): Dims {
       const r = (d * Math.PI) / 180;
       const c = Math.abs(Math.cos(r));
       const s = Math.abs(Math.sin(r));
-      return { width: Math.ceil(w0 * c + h0 * s), height: Math.ceil(w0 * s + h0 * c), exact: false };
+      return {
+        width: Math.ceil(w0 * c + h0 * s),
+        height: Math.ceil(w0 * s + h0 * c),
+        exact: false,
+      };
     }
     case 'extend': {
       const p = op.parameters;
@@ -277,7 +378,13 @@ export function planDims(ops: readonly Operation[], start: Dims, maxOutputPixels
       throw refused(
         'output_pixel_limit',
         `operations[${index}] (${describeOperation(op)}) would produce ${dims.width}×${dims.height} = ${pixels} pixels, over the output limit of ${maxOutputPixels}`,
-        { field: `operations[${index}]`, limit: maxOutputPixels, actual: pixels, width: dims.width, height: dims.height },
+        {
+          field: `operations[${index}]`,
+          limit: maxOutputPixels,
+          actual: pixels,
+          width: dims.width,
+          height: dims.height,
+        },
       );
     }
   });

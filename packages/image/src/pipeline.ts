@@ -35,7 +35,8 @@ export function planStages(ops: readonly Operation[], fuse = true): Operation[][
   let last = -1;
   for (const op of ops) {
     const rank = RANK[op.type];
-    const fits = fuse && rank > 0 && current.length > 0 && rank > last && RANK[current[0]!.type] > 0;
+    const fits =
+      fuse && rank > 0 && current.length > 0 && rank > last && RANK[current[0]!.type] > 0;
     if (!fits && current.length > 0) {
       stages.push(current);
       current = [];
@@ -92,7 +93,13 @@ function encode(image: sharp.Sharp, format: OutputFormat, quality: number): shar
   }
 }
 
-function applyOne(image: sharp.Sharp, op: Operation, index: number, dims: Dims, watermarks: ReadonlyMap<number, Watermark>): sharp.Sharp {
+function applyOne(
+  image: sharp.Sharp,
+  op: Operation,
+  index: number,
+  dims: Dims,
+  watermarks: ReadonlyMap<number, Watermark>,
+): sharp.Sharp {
   switch (op.type) {
     case 'resize': {
       const p = op.parameters;
@@ -107,18 +114,30 @@ function applyOne(image: sharp.Sharp, op: Operation, index: number, dims: Dims, 
     }
     case 'thumbnail': {
       const p = op.parameters;
-      return image.resize({ width: p.width, height: p.height ?? p.width, fit: p.fit, position: p.position, background: p.background });
+      return image.resize({
+        width: p.width,
+        height: p.height ?? p.width,
+        fit: p.fit,
+        position: p.position,
+        background: p.background,
+      });
     }
     case 'crop':
       if (dims.exact) checkCrop(op, dims, index);
-      return image.extract({ left: op.parameters.left, top: op.parameters.top, width: op.parameters.width, height: op.parameters.height });
+      return image.extract({
+        left: op.parameters.left,
+        top: op.parameters.top,
+        width: op.parameters.width,
+        height: op.parameters.height,
+      });
     case 'rotate':
       return image.rotate(op.parameters.degrees, { background: op.parameters.background });
     case 'blur':
       return image.blur(op.parameters.sigma);
     case 'sharpen': {
       const p = op.parameters;
-      if (p.sigma === undefined && p.flat === undefined && p.jagged === undefined) return image.sharpen();
+      if (p.sigma === undefined && p.flat === undefined && p.jagged === undefined)
+        return image.sharpen();
       return image.sharpen({
         sigma: p.sigma ?? 1,
         ...(p.flat !== undefined ? { m1: p.flat } : {}),
@@ -133,11 +152,21 @@ function applyOne(image: sharp.Sharp, op: Operation, index: number, dims: Dims, 
       return image.grayscale();
     case 'extend': {
       const p = op.parameters;
-      return image.extend({ top: p.top, bottom: p.bottom, left: p.left, right: p.right, background: p.background, extendWith: p.extend_with });
+      return image.extend({
+        top: p.top,
+        bottom: p.bottom,
+        left: p.left,
+        right: p.right,
+        background: p.background,
+        extendWith: p.extend_with,
+      });
     }
     case 'trim': {
       const p = op.parameters;
-      return image.trim({ threshold: p.threshold, ...(p.background ? { background: p.background } : {}) });
+      return image.trim({
+        threshold: p.threshold,
+        ...(p.background ? { background: p.background } : {}),
+      });
     }
     case 'composite':
       return compositeOne(image, op, index, dims, watermarks);
@@ -161,7 +190,11 @@ function compositeOne(
       throw refused(
         'watermark_too_large',
         `operations[${index}]: the ${mark.width}×${mark.height} watermark does not fit the ${dims.width}×${dims.height} image`,
-        { field: `operations[${index}].parameters`, image: { width: dims.width, height: dims.height }, watermark: { width: mark.width, height: mark.height } },
+        {
+          field: `operations[${index}].parameters`,
+          image: { width: dims.width, height: dims.height },
+          watermark: { width: mark.width, height: mark.height },
+        },
       );
     }
   }
@@ -169,7 +202,9 @@ function compositeOne(
     {
       input: mark.data,
       tile: p.tile,
-      ...(p.left !== undefined && p.top !== undefined ? { left: p.left, top: p.top } : { gravity: p.gravity }),
+      ...(p.left !== undefined && p.top !== undefined
+        ? { left: p.left, top: p.top }
+        : { gravity: p.gravity }),
     },
   ]);
 }
@@ -178,7 +213,10 @@ function compositeOne(
  * Decode, apply every operation in order, encode. Holds one slot of the process-wide sharp job
  * limit for the whole chain. Sharp errors are mapped to the error contract.
  */
-export async function runPipeline(request: PipelineRequest, config: ImageSettings): Promise<PipelineResult> {
+export async function runPipeline(
+  request: PipelineRequest,
+  config: ImageSettings,
+): Promise<PipelineResult> {
   const limits = { maxInputPixels: config.maxInputPixels, timeoutSeconds: config.timeoutSeconds };
   const stages = planStages(request.operations, request.fuse ?? true);
   const indexOf = new Map<Operation, number>(request.operations.map((op, i) => [op, i]));
@@ -186,11 +224,16 @@ export async function runPipeline(request: PipelineRequest, config: ImageSetting
   const timeout = () => ({ seconds: Math.max(1, Math.ceil((deadline - Date.now()) / 1000)) });
   return sharpJobs(config.concurrency).run(async () => {
     try {
-      let image = sharp(request.source, inputOptions(config, { autoOrient: request.autoOrient })).timeout(timeout());
+      let image = sharp(
+        request.source,
+        inputOptions(config, { autoOrient: request.autoOrient }),
+      ).timeout(timeout());
       let dims: Dims = request.start;
       for (let s = 0; s < stages.length; s++) {
         if (s > 0) {
-          const { data, info } = await image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+          const { data, info } = await image
+            .raw({ depth: 'uchar' })
+            .toBuffer({ resolveWithObject: true });
           if (Date.now() > deadline) throw new Error('timeout');
           dims = { width: info.width, height: info.height, exact: true };
           image = sharp(data, {
@@ -204,12 +247,18 @@ export async function runPipeline(request: PipelineRequest, config: ImageSetting
           dims = { ...dims, exact: false };
         }
       }
-      const { data, info } = await encode(image, request.format, request.quality).toBuffer({ resolveWithObject: true });
+      const { data, info } = await encode(image, request.format, request.quality).toBuffer({
+        resolveWithObject: true,
+      });
       if (data.length > config.maxOutputBytes) {
-        throw refused('output_too_large', `The encoded output is ${data.length} bytes, over the limit of ${config.maxOutputBytes}`, {
-          limit: config.maxOutputBytes,
-          actual: data.length,
-        });
+        throw refused(
+          'output_too_large',
+          `The encoded output is ${data.length} bytes, over the limit of ${config.maxOutputBytes}`,
+          {
+            limit: config.maxOutputBytes,
+            actual: data.length,
+          },
+        );
       }
       return { data, width: info.width, height: info.height, channels: info.channels };
     } catch (err) {
@@ -219,11 +268,17 @@ export async function runPipeline(request: PipelineRequest, config: ImageSetting
 }
 
 /** Decode a watermark (same limits as any input) and bake its opacity into the alpha channel. */
-export async function prepareWatermark(data: Uint8Array | string, opacity: number, config: ImageSettings): Promise<Watermark> {
+export async function prepareWatermark(
+  data: Uint8Array | string,
+  opacity: number,
+  config: ImageSettings,
+): Promise<Watermark> {
   const limits = { maxInputPixels: config.maxInputPixels, timeoutSeconds: config.timeoutSeconds };
   return sharpJobs(config.concurrency).run(async () => {
     try {
-      let image = sharp(data, inputOptions(config, { autoOrient: true })).timeout({ seconds: config.timeoutSeconds }).ensureAlpha();
+      let image = sharp(data, inputOptions(config, { autoOrient: true }))
+        .timeout({ seconds: config.timeoutSeconds })
+        .ensureAlpha();
       if (opacity < 1) {
         image = sharp(await image.png().toBuffer()).composite([
           {

@@ -6,7 +6,15 @@ import { defineSettings, fromEnv, z, type SettingsOf } from '@stepflow-packs/cor
 /** Input formats whose libvips loaders may run. Anything else is refused before decoding. */
 export const INPUT_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif', 'svg'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
-export const DEFAULT_INPUT_FORMATS: InputFormat[] = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif'];
+export const DEFAULT_INPUT_FORMATS: InputFormat[] = [
+  'jpeg',
+  'png',
+  'webp',
+  'gif',
+  'tiff',
+  'avif',
+  'heif',
+];
 
 const CPUS = Math.max(1, availableParallelism());
 
@@ -32,12 +40,20 @@ const roots = z
       try {
         const real = realpathSync(absolute);
         if (!statSync(real).isDirectory()) {
-          ctx.issues.push({ code: 'custom', message: `root ${JSON.stringify(entry)} is not a directory`, input: entry });
+          ctx.issues.push({
+            code: 'custom',
+            message: `root ${JSON.stringify(entry)} is not a directory`,
+            input: entry,
+          });
           continue;
         }
         if (!out.includes(real)) out.push(real);
       } catch {
-        ctx.issues.push({ code: 'custom', message: `root ${JSON.stringify(entry)} does not exist`, input: entry });
+        ctx.issues.push({
+          code: 'custom',
+          message: `root ${JSON.stringify(entry)} does not exist`,
+          input: entry,
+        });
       }
     }
     return out;
@@ -75,13 +91,15 @@ export const settings = defineSettings({
     schema: fromEnv.integer({ default: 100_000_000, min: 1, max: 1_000_000_000 }),
     env: 'STEPFLOW_IMAGE_MAX_INPUT_PIXELS',
     flag: 'max-input-pixels',
-    description: 'Largest input in pixels (width × height × pages), checked from the header before decoding (default 100000000).',
+    description:
+      'Largest input in pixels (width × height × pages), checked from the header before decoding (default 100000000).',
   },
   maxOutputPixels: {
     schema: fromEnv.integer({ default: 100_000_000, min: 1, max: 1_000_000_000 }),
     env: 'STEPFLOW_IMAGE_MAX_OUTPUT_PIXELS',
     flag: 'max-output-pixels',
-    description: 'Largest image any operation may produce, in pixels, checked before decoding (default 100000000).',
+    description:
+      'Largest image any operation may produce, in pixels, checked before decoding (default 100000000).',
   },
   maxOutputBytes: {
     schema: fromEnv.integer({ default: 50 * MiB, min: 1, max: 1024 * MiB }),
@@ -93,7 +111,8 @@ export const settings = defineSettings({
     schema: fromEnv.integer({ default: 1, min: 1, max: 1000 }),
     env: 'STEPFLOW_IMAGE_MAX_PAGES',
     flag: 'max-pages',
-    description: 'Pages/frames decoded from multi-page inputs (animated GIF/WebP, TIFF); default 1 = first page only.',
+    description:
+      'Pages/frames decoded from multi-page inputs (animated GIF/WebP, TIFF); default 1 = first page only.',
   },
   timeoutSeconds: {
     schema: fromEnv.integer({ default: 30, min: 1, max: 3600 }),
@@ -118,7 +137,8 @@ export const settings = defineSettings({
     schema: fromEnv.integer({ default: 1000, min: 1, max: 1_000_000 }),
     env: 'STEPFLOW_IMAGE_MAX_FILES',
     flag: 'max-files',
-    description: 'Most images one batch_process_images call may process; a larger directory is refused (default 1000).',
+    description:
+      'Most images one batch_process_images call may process; a larger directory is refused (default 1000).',
   },
 });
 

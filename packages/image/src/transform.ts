@@ -2,11 +2,27 @@ import type { ComponentContext } from '@stepflow-packs/core';
 import { z } from '@stepflow-packs/core';
 import { loadImage, type LoadedImage } from './io.js';
 import { planDims, type Operation } from './operations.js';
-import { OUTPUT_FORMATS, prepareWatermark, runPipeline, type OutputFormat, type PipelineResult, type Watermark } from './pipeline.js';
+import {
+  OUTPUT_FORMATS,
+  prepareWatermark,
+  runPipeline,
+  type OutputFormat,
+  type PipelineResult,
+  type Watermark,
+} from './pipeline.js';
 import type { ImageSettings } from './settings.js';
 
-export const outputFormat = z.enum(OUTPUT_FORMATS).default('jpeg').describe('Output format: jpeg (default), png, webp, avif, tiff, gif');
-export const quality = z.number().int().min(1).max(100).default(85).describe('Encoder quality 1–100 (jpeg, webp, avif, tiff)');
+export const outputFormat = z
+  .enum(OUTPUT_FORMATS)
+  .default('jpeg')
+  .describe('Output format: jpeg (default), png, webp, avif, tiff, gif');
+export const quality = z
+  .number()
+  .int()
+  .min(1)
+  .max(100)
+  .default(85)
+  .describe('Encoder quality 1–100 (jpeg, webp, avif, tiff)');
 export const autoOrient = z
   .boolean()
   .default(true)
@@ -27,7 +43,10 @@ export async function prepareWatermarks(
   for (const [index, op] of operations.entries()) {
     if (op.type !== 'composite') continue;
     const field = `operations[${index}].parameters`;
-    const loaded = await loadImage(op.parameters, ctx, { path: `${field}.image_path`, blob: `${field}.image_blob_id` });
+    const loaded = await loadImage(op.parameters, ctx, {
+      path: `${field}.image_path`,
+      blob: `${field}.image_blob_id`,
+    });
     try {
       marks.set(index, await prepareWatermark(loaded.source, op.parameters.opacity, ctx.config));
     } finally {

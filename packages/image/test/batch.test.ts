@@ -1,10 +1,28 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharpJobs } from '../src/engine.js';
-import { BLUE, GREEN, RED, WHITE, decode, failure, kit, near, quadrants, tempDir } from './helpers.js';
+import {
+  BLUE,
+  GREEN,
+  RED,
+  WHITE,
+  decode,
+  failure,
+  kit,
+  near,
+  quadrants,
+  tempDir,
+} from './helpers.js';
 
 interface BatchOutput {
   success: boolean;
@@ -36,7 +54,10 @@ async function folder(count: number, format: 'png' | 'jpeg' = 'png'): Promise<st
   const dir = join(root, `batch-${n++}`);
   mkdirSync(dir);
   for (let i = 0; i < count; i++) {
-    writeFileSync(join(dir, `img-${String(i).padStart(2, '0')}.${format === 'jpeg' ? 'jpg' : 'png'}`), await quadrants(120, 60, format));
+    writeFileSync(
+      join(dir, `img-${String(i).padStart(2, '0')}.${format === 'jpeg' ? 'jpg' : 'png'}`),
+      await quadrants(120, 60, format),
+    );
   }
   return dir;
 }
@@ -66,14 +87,30 @@ describe('batch_process_images', () => {
         { type: 'extend', parameters: { right: 10, background: '#00ff00' } },
       ],
     });
-    expect(result).toMatchObject({ success: true, total_images: 6, processed_images: 6, failed_images: 0 });
-    expect(result.results.map((r) => r.input_path)).toEqual(readdirSync(dir).sort().map((f) => join(dir, f)));
+    expect(result).toMatchObject({
+      success: true,
+      total_images: 6,
+      processed_images: 6,
+      failed_images: 0,
+    });
+    expect(result.results.map((r) => r.input_path)).toEqual(
+      readdirSync(dir)
+        .sort()
+        .map((f) => join(dir, f)),
+    );
     for (const r of result.results) {
-      expect(r.output_path).toBe(join(out, r.input_path.slice(dir.length + 1).replace('.png', '_processed.webp')));
+      expect(r.output_path).toBe(
+        join(out, r.input_path.slice(dir.length + 1).replace('.png', '_processed.webp')),
+      );
       const image = await decode(readFileSync(r.output_path!));
       expect(image.format).toBe('webp');
       expect([image.width, image.height]).toEqual([40, 30]);
-      expect(r).toMatchObject({ success: true, width: 40, height: 30, fileSize: readFileSync(r.output_path!).length });
+      expect(r).toMatchObject({
+        success: true,
+        width: 40,
+        height: 30,
+        fileSize: readFileSync(r.output_path!).length,
+      });
       expect(near(image.pixel(5, 15), BLUE, 30)).toBe(true);
       expect(near(image.pixel(25, 15), RED, 30)).toBe(true);
       expect(near(image.pixel(37, 15), GREEN, 30)).toBe(true);
@@ -96,12 +133,35 @@ describe('batch_process_images', () => {
       operations: [{ type: 'crop', parameters: { left: 0, top: 0, width: 50, height: 50 } }],
     });
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(result).toMatchObject({ success: false, total_images: 7, processed_images: 3, failed_images: 4 });
-    const byName = Object.fromEntries(result.results.map((r) => [r.input_path.slice(dir.length + 1), r]));
-    expect(byName['broken.png']).toMatchObject({ success: false, error_code: -32103, error_reason: 'unsupported_format' });
-    expect(byName['tiny.png']).toMatchObject({ success: false, error_code: -32103, error_reason: 'crop_out_of_bounds' });
-    expect(byName['fifo.png']).toMatchObject({ success: false, error_code: -32103, error_reason: 'not_regular_file' });
-    expect(byName['escape.png']).toMatchObject({ success: false, error_code: -32103, error_reason: 'outside_roots' });
+    expect(result).toMatchObject({
+      success: false,
+      total_images: 7,
+      processed_images: 3,
+      failed_images: 4,
+    });
+    const byName = Object.fromEntries(
+      result.results.map((r) => [r.input_path.slice(dir.length + 1), r]),
+    );
+    expect(byName['broken.png']).toMatchObject({
+      success: false,
+      error_code: -32103,
+      error_reason: 'unsupported_format',
+    });
+    expect(byName['tiny.png']).toMatchObject({
+      success: false,
+      error_code: -32103,
+      error_reason: 'crop_out_of_bounds',
+    });
+    expect(byName['fifo.png']).toMatchObject({
+      success: false,
+      error_code: -32103,
+      error_reason: 'not_regular_file',
+    });
+    expect(byName['escape.png']).toMatchObject({
+      success: false,
+      error_code: -32103,
+      error_reason: 'outside_roots',
+    });
     expect(byName['img-00.png']).toMatchObject({ success: true, width: 50, height: 50 });
     const image = await decode(readFileSync(byName['img-02.png']!.output_path!));
     expect(image.pixel(10, 10)).toEqual(RED);
@@ -111,7 +171,11 @@ describe('batch_process_images', () => {
     const dir = await folder(8, 'jpeg');
     const jobs = sharpJobs(availableParallelism());
     jobs.resetPeak();
-    await k.execute('batch_process_images', { image_directory: dir, output_directory: join(root, `out-${n++}`), parallel_limit: 1 });
+    await k.execute('batch_process_images', {
+      image_directory: dir,
+      output_directory: join(root, `out-${n++}`),
+      parallel_limit: 1,
+    });
     expect(jobs.peak).toBe(1);
     jobs.resetPeak();
     const result = await k.execute<BatchOutput>('batch_process_images', {
@@ -126,7 +190,10 @@ describe('batch_process_images', () => {
   it('refuses a directory with more than maxFiles images before processing any', async () => {
     const dir = await folder(5);
     const out = join(root, `out-${n++}`);
-    const error = await failure(kit({ roots: [root], maxFiles: 3 }), 'batch_process_images', { image_directory: dir, output_directory: out });
+    const error = await failure(kit({ roots: [root], maxFiles: 3 }), 'batch_process_images', {
+      image_directory: dir,
+      output_directory: out,
+    });
     expect(error.code).toBe(-32103);
     expect(error.data).toMatchObject({ reason: 'too_many_files', limit: 3 });
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
@@ -144,7 +211,11 @@ describe('batch_process_images', () => {
       output_format: 'png',
       recursive: true,
     });
-    expect(first.results.map((r) => r.input_path.slice(dir.length + 1))).toEqual(['img-00.png', 'img-01.png', 'sub/deep.png']);
+    expect(first.results.map((r) => r.input_path.slice(dir.length + 1))).toEqual([
+      'img-00.png',
+      'img-01.png',
+      'sub/deep.png',
+    ]);
     expect(existsSync(join(out, 'sub', 'deep_processed.png'))).toBe(true);
     // a second run does not pick up the outputs of the first
     const second = await k.execute<BatchOutput>('batch_process_images', {
@@ -164,10 +235,18 @@ describe('batch_process_images', () => {
     const out = join(root, `out-${n++}`);
     mkdirSync(out);
     writeFileSync(join(out, 'img-01_processed.jpeg'), 'existing');
-    const result = await k.execute<BatchOutput>('batch_process_images', { image_directory: dir, output_directory: out });
-    const byName = Object.fromEntries(result.results.map((r) => [r.input_path.slice(dir.length + 1), r]));
+    const result = await k.execute<BatchOutput>('batch_process_images', {
+      image_directory: dir,
+      output_directory: out,
+    });
+    const byName = Object.fromEntries(
+      result.results.map((r) => [r.input_path.slice(dir.length + 1), r]),
+    );
     expect(byName['img-00.jpg']!.success).toBe(true);
-    expect(byName['img-00.png']).toMatchObject({ success: false, error_reason: 'duplicate_output' });
+    expect(byName['img-00.png']).toMatchObject({
+      success: false,
+      error_reason: 'duplicate_output',
+    });
     expect(byName['img-01.png']).toMatchObject({ success: false, error_reason: 'output_exists' });
     expect(readFileSync(join(out, 'img-01_processed.jpeg'), 'utf8')).toBe('existing');
 
@@ -179,23 +258,36 @@ describe('batch_process_images', () => {
       output_format: 'png',
       overwrite: true,
     });
-    const inPlaceByName = Object.fromEntries(inPlace.results.map((r) => [r.input_path.slice(same.length + 1), r]));
-    expect(inPlaceByName['img-00.png']).toMatchObject({ success: false, error_reason: 'output_would_replace_input' });
+    const inPlaceByName = Object.fromEntries(
+      inPlace.results.map((r) => [r.input_path.slice(same.length + 1), r]),
+    );
+    expect(inPlaceByName['img-00.png']).toMatchObject({
+      success: false,
+      error_reason: 'output_would_replace_input',
+    });
     expect(inPlaceByName['img-00_processed.png']!.success).toBe(true);
   });
 
   it('answers -32103 when the directories are outside the roots', async () => {
-    const error = await failure(k, 'batch_process_images', { image_directory: join(base, 'outside'), output_directory: root });
+    const error = await failure(k, 'batch_process_images', {
+      image_directory: join(base, 'outside'),
+      output_directory: root,
+    });
     expect(error.data).toMatchObject({ reason: 'outside_roots', field: 'image_directory' });
     const dir = await folder(1);
-    const out = await failure(k, 'batch_process_images', { image_directory: dir, output_directory: join(base, 'outside', 'x') });
+    const out = await failure(k, 'batch_process_images', {
+      image_directory: dir,
+      output_directory: join(base, 'outside', 'x'),
+    });
     expect(out.data).toMatchObject({ reason: 'outside_roots', field: 'output_directory' });
     expect(existsSync(join(base, 'outside', 'x'))).toBe(false);
   });
 
   it('handles an empty folder', async () => {
     const dir = await folder(0);
-    expect(await k.execute('batch_process_images', { image_directory: dir, output_directory: dir })).toMatchObject({
+    expect(
+      await k.execute('batch_process_images', { image_directory: dir, output_directory: dir }),
+    ).toMatchObject({
       success: true,
       total_images: 0,
       results: [],

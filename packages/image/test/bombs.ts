@@ -34,7 +34,12 @@ const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** A tiny PNG whose header declares width × height; its pixel data is a few bytes only. */
 export function declaredPng(width: number, height: number): Buffer {
-  return Buffer.concat([SIGNATURE, ihdr(width, height), chunk('IDAT', deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    SIGNATURE,
+    ihdr(width, height),
+    chunk('IDAT', deflateSync(Buffer.alloc(64))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A complete, valid greyscale PNG of `size`×`size` zero pixels (a decompression bomb: tiny file, huge raster). */
@@ -42,5 +47,10 @@ export function zeroPng(size: number): Buffer {
   // Every scanline is filter byte 0 + `size` zero bytes: the whole raster is zeros.
   const raster = Buffer.alloc((size + 1) * size);
   const idat = deflateSync(raster, { level: 9, strategy: zlib.Z_DEFAULT_STRATEGY });
-  return Buffer.concat([SIGNATURE, ihdr(size, size), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    SIGNATURE,
+    ihdr(size, size),
+    chunk('IDAT', idat),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

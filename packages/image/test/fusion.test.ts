@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { configureSharp, readHeader } from '../src/engine.js';
 import { operation, type Operation } from '../src/operations.js';
-import { planStages, prepareWatermark, runPipeline, type PipelineRequest, type Watermark } from '../src/pipeline.js';
+import {
+  planStages,
+  prepareWatermark,
+  runPipeline,
+  type PipelineRequest,
+  type Watermark,
+} from '../src/pipeline.js';
 import { settings, type ImageSettings } from '../src/settings.js';
 import { settingsFromValues } from '@stepflow-packs/core';
 import { BLUE, decode, quadrants, solid } from './helpers.js';
@@ -37,7 +43,8 @@ async function maxDifference(data: Buffer, list: Operation[]): Promise<number> {
     for (let x = 0; x < fused.width; x += 3) {
       const a = fused.pixel(x, y);
       const b = separate.pixel(x, y);
-      for (let c = 0; c < Math.min(a.length, b.length); c++) max = Math.max(max, Math.abs(a[c]! - b[c]!));
+      for (let c = 0; c < Math.min(a.length, b.length); c++)
+        max = Math.max(max, Math.abs(a[c]! - b[c]!));
     }
   }
   return max;
@@ -65,7 +72,14 @@ describe('stage planning (operations fused into one sharp pipeline only where or
       { type: 'blur' },
       { type: 'grayscale' },
     ]);
-    expect(planStages(list).map((s) => s.map((o) => o.type))).toEqual([['blur'], ['resize'], ['rotate'], ['flip'], ['blur'], ['grayscale']]);
+    expect(planStages(list).map((s) => s.map((o) => o.type))).toEqual([
+      ['blur'],
+      ['resize'],
+      ['rotate'],
+      ['flip'],
+      ['blur'],
+      ['grayscale'],
+    ]);
   });
 
   it('a fused chain renders the same pixels as applying each operation separately', async () => {

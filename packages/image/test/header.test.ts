@@ -12,7 +12,11 @@ describe('JPEG header fast path', () => {
         if (orientation !== undefined) image = image.withMetadata({ orientation });
         const data = await image.toBuffer();
         const meta = await sharp(data).metadata();
-        expect(parseJpegHeader(data)).toEqual({ width: meta.width, height: meta.height, orientation: meta.orientation ?? 1 });
+        expect(parseJpegHeader(data)).toEqual({
+          width: meta.width,
+          height: meta.height,
+          orientation: meta.orientation ?? 1,
+        });
       }
     }
     const grey = await sharp(base).grayscale().jpeg().toBuffer();
@@ -20,10 +24,14 @@ describe('JPEG header fast path', () => {
   });
 
   it('gives up (undefined) on anything malformed instead of guessing', async () => {
-    const data = await sharp(await quadrants(20, 10)).jpeg().toBuffer();
+    const data = await sharp(await quadrants(20, 10))
+      .jpeg()
+      .toBuffer();
     expect(parseJpegHeader(data.subarray(0, 10))).toBeUndefined();
     expect(parseJpegHeader(Buffer.from([0xff, 0xd8, 0xff, 0xda, 0, 2]))).toBeUndefined();
-    expect(parseJpegHeader(Buffer.from([0xff, 0xd8, 0xff, 0xe1, 0xff, 0xff, 1, 2]))).toBeUndefined();
+    expect(
+      parseJpegHeader(Buffer.from([0xff, 0xd8, 0xff, 0xe1, 0xff, 0xff, 1, 2])),
+    ).toBeUndefined();
     const zeroHeight = Buffer.from(data);
     const sof = zeroHeight.indexOf(Buffer.from([0xff, 0xc0]));
     zeroHeight[sof + 5] = 0;

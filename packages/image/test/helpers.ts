@@ -33,13 +33,29 @@ export function quadrantsRaw(width: number, height: number): Buffer {
   return data;
 }
 
-export async function quadrants(width: number, height: number, format: 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' = 'png'): Promise<Buffer> {
+export async function quadrants(
+  width: number,
+  height: number,
+  format: 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' = 'png',
+): Promise<Buffer> {
   const image = sharp(quadrantsRaw(width, height), { raw: { width, height, channels: 3 } });
   return image.toFormat(format, format === 'jpeg' ? { quality: 95 } : {}).toBuffer();
 }
 
-export async function solid(width: number, height: number, colour: RGB, format: 'png' | 'jpeg' = 'png'): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r: colour[0], g: colour[1], b: colour[2] } } })
+export async function solid(
+  width: number,
+  height: number,
+  colour: RGB,
+  format: 'png' | 'jpeg' = 'png',
+): Promise<Buffer> {
+  return sharp({
+    create: {
+      width,
+      height,
+      channels: 3,
+      background: { r: colour[0], g: colour[1], b: colour[2] },
+    },
+  })
     .toFormat(format)
     .toBuffer();
 }
@@ -73,14 +89,24 @@ export function near(actual: number[], expected: number[], tolerance = 12): bool
   return expected.every((value, i) => Math.abs((actual[i] ?? -999) - value) <= tolerance);
 }
 
-export function kit(config: Partial<ImageSettings> = {}, dialect: 'v0.8' | 'v0.11' = 'v0.11'): TestKit {
+export function kit(
+  config: Partial<ImageSettings> = {},
+  dialect: 'v0.8' | 'v0.11' = 'v0.11',
+): TestKit {
   return createTestKit(imagePack, { config, dialect });
 }
 
 /** The JSON-RPC error of a call that must fail. */
-export async function failure(k: TestKit, component: string, input: unknown): Promise<{ code: number; message: string; data: Record<string, unknown> }> {
+export async function failure(
+  k: TestKit,
+  component: string,
+  input: unknown,
+): Promise<{ code: number; message: string; data: Record<string, unknown> }> {
   const outcome = await k.call(component, input);
-  if (outcome.ok) throw new Error(`expected ${component} to fail, got ${JSON.stringify(outcome.output).slice(0, 300)}`);
+  if (outcome.ok)
+    throw new Error(
+      `expected ${component} to fail, got ${JSON.stringify(outcome.output).slice(0, 300)}`,
+    );
   return outcome.error as { code: number; message: string; data: Record<string, unknown> };
 }
 

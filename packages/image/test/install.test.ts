@@ -21,14 +21,26 @@ describe('install from the packed tarballs alone', () => {
       });
     }
     const tarballs = readdirSync(packs).map((file) => join(packs, file));
-    expect(tarballs.map((t) => t.replace(/.*\//, '')).sort()).toEqual(['stepflow-packs-core-0.1.0.tgz', 'stepflow-packs-image-0.1.0.tgz']);
+    expect(tarballs.map((t) => t.replace(/.*\//, '')).sort()).toEqual([
+      'stepflow-packs-core-0.1.0.tgz',
+      'stepflow-packs-image-0.1.0.tgz',
+    ]);
     const app = join(dir, 'app');
     execFileSync('mkdir', ['-p', app]);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'install-smoke', version: '1.0.0', private: true }));
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'install-smoke', version: '1.0.0', private: true }),
+    );
     const started = Date.now();
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: app, stdio: 'pipe', timeout: 90_000 });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
+      cwd: app,
+      stdio: 'pipe',
+      timeout: 90_000,
+    });
     expect(Date.now() - started).toBeLessThanOrEqual(90_000);
-    const installed = JSON.parse(readFileSync(join(app, 'node_modules/@stepflow-packs/image/package.json'), 'utf8')) as {
+    const installed = JSON.parse(
+      readFileSync(join(app, 'node_modules/@stepflow-packs/image/package.json'), 'utf8'),
+    ) as {
       dependencies: Record<string, string>;
     };
     expect(installed.dependencies['@stepflow-packs/core']).not.toContain('workspace');
@@ -37,7 +49,13 @@ describe('install from the packed tarballs alone', () => {
 
     const blobs = new MemoryBlobStore();
     const worker = await startWorker(
-      { transport: 'stdio', command: bin, args: ['--transport', 'stdio'], env: { PATH: process.env.PATH ?? '' }, cwd: app },
+      {
+        transport: 'stdio',
+        command: bin,
+        args: ['--transport', 'stdio'],
+        env: { PATH: process.env.PATH ?? '' },
+        cwd: app,
+      },
       { dialect: 'v0.8', blobStore: blobs, requestTimeoutMs: 20_000 },
     );
     try {

@@ -12,7 +12,8 @@ beforeAll(async () => {
   ({ dir: root, cleanup } = tempDir());
   writeFileSync(join(root, 'photo.png'), await quadrants(320, 160));
   mkdirSync(join(root, 'album'));
-  for (let i = 0; i < 4; i++) writeFileSync(join(root, 'album', `p${i}.jpg`), await quadrants(160, 80, 'jpeg'));
+  for (let i = 0; i < 4; i++)
+    writeFileSync(join(root, 'album', `p${i}.jpg`), await quadrants(160, 80, 'jpeg'));
 });
 afterAll(() => cleanup());
 
@@ -28,7 +29,12 @@ describe.each(cases)('built stepflow-pack-image over %s speaking %s', (mode, dia
     const { worker } = await start(mode, dialect, { env: { STEPFLOW_IMAGE_ROOTS: root } });
     try {
       const names = (await worker.list()).map((c) => c.component).sort();
-      expect(names).toEqual(['/batch_process_images', '/health_check', '/image_metadata', '/process_image']);
+      expect(names).toEqual([
+        '/batch_process_images',
+        '/health_check',
+        '/image_metadata',
+        '/process_image',
+      ]);
       const out = (await worker.execute('/process_image', {
         image_path: join(root, 'photo.png'),
         operations: [
@@ -38,7 +44,11 @@ describe.each(cases)('built stepflow-pack-image over %s speaking %s', (mode, dia
         ],
         output_format: 'png',
         output_path: `out-${mode}-${dialect}.png`,
-      })) as { output_path: string; operations_applied: string[]; processed_size: { fileSize: number } };
+      })) as {
+        output_path: string;
+        operations_applied: string[];
+        processed_size: { fileSize: number };
+      };
       expect(out.operations_applied).toEqual(['crop(160x160)', 'rotate(90°)', 'resize(64x64)']);
       const data = readFileSync(out.output_path);
       expect(out.processed_size.fileSize).toBe(data.length);
@@ -46,11 +56,15 @@ describe.each(cases)('built stepflow-pack-image over %s speaking %s', (mode, dia
       expect([image.width, image.height]).toEqual([64, 64]);
       expect(near(image.pixel(5, 32), BLUE)).toBe(true);
       expect(near(image.pixel(58, 32), RED)).toBe(true);
-      await expect(worker.execute('/process_image', { image_path: '/etc/passwd' })).rejects.toMatchObject({
+      await expect(
+        worker.execute('/process_image', { image_path: '/etc/passwd' }),
+      ).rejects.toMatchObject({
         code: -32103,
         data: { reason: 'outside_roots' },
       });
-      await expect(worker.execute('/process_image', { image_path: 'photo.png', quality: 0 })).rejects.toMatchObject({ code: -32003 });
+      await expect(
+        worker.execute('/process_image', { image_path: 'photo.png', quality: 0 }),
+      ).rejects.toMatchObject({ code: -32003 });
     } finally {
       await worker.close();
     }
@@ -59,7 +73,11 @@ describe.each(cases)('built stepflow-pack-image over %s speaking %s', (mode, dia
   it('reads and writes images as blobs through the runtime blob store', async () => {
     const { worker, blobs } = await start(mode, dialect);
     try {
-      const inputId = await blobs.put({ type: 'image', encoding: 'base64', data: (await quadrants(80, 40)).toString('base64') });
+      const inputId = await blobs.put({
+        type: 'image',
+        encoding: 'base64',
+        data: (await quadrants(80, 40)).toString('base64'),
+      });
       const out = (await worker.execute('/process_image', {
         image_blob_id: inputId,
         operations: [{ type: 'flop' }, { type: 'resize', parameters: { width: 40 } }],
@@ -74,7 +92,9 @@ describe.each(cases)('built stepflow-pack-image over %s speaking %s', (mode, dia
       const meta = await worker.execute('/image_metadata', { image_blob_id: out.output_blob_id });
       expect(meta).toMatchObject({ width: 40, height: 20, format: 'png' });
       // without roots, path-based I/O is refused naming the setting
-      await expect(worker.execute('/image_metadata', { image_path: '/tmp/x.png' })).rejects.toMatchObject({
+      await expect(
+        worker.execute('/image_metadata', { image_path: '/tmp/x.png' }),
+      ).rejects.toMatchObject({
         code: -32103,
         data: { reason: 'roots_not_configured' },
       });

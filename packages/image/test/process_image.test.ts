@@ -2,7 +2,19 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BLUE, GREEN, RED, WHITE, decode, failure, kit, near, quadrants, solid, tempDir } from './helpers.js';
+import {
+  BLUE,
+  GREEN,
+  RED,
+  WHITE,
+  decode,
+  failure,
+  kit,
+  near,
+  quadrants,
+  solid,
+  tempDir,
+} from './helpers.js';
 
 interface ProcessOutput {
   success: boolean;
@@ -29,7 +41,11 @@ function input(format: 'png' | 'jpeg' = 'png', width = 200, height = 100): Promi
   });
 }
 
-async function run(inputPath: string, operations: unknown[], extra: Record<string, unknown> = {}): Promise<{ out: ProcessOutput; image: Awaited<ReturnType<typeof decode>> }> {
+async function run(
+  inputPath: string,
+  operations: unknown[],
+  extra: Record<string, unknown> = {},
+): Promise<{ out: ProcessOutput; image: Awaited<ReturnType<typeof decode>> }> {
   const out = await k.execute<ProcessOutput>('process_image', {
     image_path: inputPath,
     operations,
@@ -48,7 +64,9 @@ afterAll(() => cleanup());
 
 describe('process_image operations', () => {
   it('resizes to 640x480 with fit cover and reports resize(640x480)', async () => {
-    const { out, image } = await run(await input(), [{ type: 'resize', parameters: { width: 640, height: 480 } }]);
+    const { out, image } = await run(await input(), [
+      { type: 'resize', parameters: { width: 640, height: 480 } },
+    ]);
     expect([image.width, image.height]).toEqual([640, 480]);
     expect(out.operations_applied).toEqual(['resize(640x480)']);
     expect(out.processed_size).toMatchObject({ width: 640, height: 480 });
@@ -59,14 +77,19 @@ describe('process_image operations', () => {
   });
 
   it('keeps the aspect ratio when only the width is given', async () => {
-    const { out, image } = await run(await input(), [{ type: 'resize', parameters: { width: 100 } }]);
+    const { out, image } = await run(await input(), [
+      { type: 'resize', parameters: { width: 100 } },
+    ]);
     expect([image.width, image.height]).toEqual([100, 50]);
     expect(out.operations_applied).toEqual(['resize(100xauto)']);
   });
 
   it('pads with the background colour for fit contain', async () => {
     const { image } = await run(await input(), [
-      { type: 'resize', parameters: { width: 100, height: 100, fit: 'contain', background: '#00ff00' } },
+      {
+        type: 'resize',
+        parameters: { width: 100, height: 100, fit: 'contain', background: '#00ff00' },
+      },
     ]);
     expect([image.width, image.height]).toEqual([100, 100]);
     expect(near(image.pixel(50, 5), GREEN)).toBe(true); // padding above the 100×50 image
@@ -74,7 +97,9 @@ describe('process_image operations', () => {
   });
 
   it('crops the requested area and reports crop(100x50)', async () => {
-    const { out, image } = await run(await input(), [{ type: 'crop', parameters: { left: 100, top: 50, width: 100, height: 50 } }]);
+    const { out, image } = await run(await input(), [
+      { type: 'crop', parameters: { left: 100, top: 50, width: 100, height: 50 } },
+    ]);
     expect([image.width, image.height]).toEqual([100, 50]);
     expect(out.operations_applied).toEqual(['crop(100x50)']);
     expect(near(image.pixel(0, 0), WHITE)).toBe(true);
@@ -82,7 +107,9 @@ describe('process_image operations', () => {
   });
 
   it('crop defaults left and top to 0', async () => {
-    const { image } = await run(await input(), [{ type: 'crop', parameters: { width: 100, height: 50 } }]);
+    const { image } = await run(await input(), [
+      { type: 'crop', parameters: { width: 100, height: 50 } },
+    ]);
     expect(near(image.pixel(50, 25), RED)).toBe(true);
   });
 
@@ -97,7 +124,9 @@ describe('process_image operations', () => {
   });
 
   it('rotates by an arbitrary angle onto a larger canvas', async () => {
-    const { out, image } = await run(await input(), [{ type: 'rotate', parameters: { degrees: 45, background: '#00ff00' } }]);
+    const { out, image } = await run(await input(), [
+      { type: 'rotate', parameters: { degrees: 45, background: '#00ff00' } },
+    ]);
     expect(image.width).toBeGreaterThan(200);
     expect(out.operations_applied).toEqual(['rotate(45°)']);
     expect(near(image.pixel(0, 0), GREEN)).toBe(true);
@@ -119,11 +148,21 @@ describe('process_image operations', () => {
 
   it('sharpens (reported as sharpen) and changes edge pixels of a blurred image', async () => {
     const blurred = join(root, 'blurred.png');
-    writeFileSync(blurred, await sharp(await quadrants(200, 100)).blur(3).png().toBuffer());
+    writeFileSync(
+      blurred,
+      await sharp(await quadrants(200, 100))
+        .blur(3)
+        .png()
+        .toBuffer(),
+    );
     const before = await decode(readFileSync(blurred));
-    const { out, image } = await run(blurred, [{ type: 'sharpen', parameters: { sigma: 2, flat: 1, jagged: 2 } }]);
+    const { out, image } = await run(blurred, [
+      { type: 'sharpen', parameters: { sigma: 2, flat: 1, jagged: 2 } },
+    ]);
     expect(out.operations_applied).toEqual(['sharpen']);
-    const diff = [95, 97, 99, 101, 103].some((x) => image.pixel(x, 25).some((v, i) => Math.abs(v - before.pixel(x, 25)[i]!) > 3));
+    const diff = [95, 97, 99, 101, 103].some((x) =>
+      image.pixel(x, 25).some((v, i) => Math.abs(v - before.pixel(x, 25)[i]!) > 3),
+    );
     expect(diff).toBe(true);
   });
 
@@ -143,7 +182,10 @@ describe('process_image operations', () => {
 
   it('extends the canvas with the background colour', async () => {
     const { out, image } = await run(await input(), [
-      { type: 'extend', parameters: { top: 10, bottom: 20, left: 5, right: 15, background: '#00ff00' } },
+      {
+        type: 'extend',
+        parameters: { top: 10, bottom: 20, left: 5, right: 15, background: '#00ff00' },
+      },
     ]);
     expect([image.width, image.height]).toEqual([220, 130]);
     expect(near(image.pixel(2, 2), GREEN)).toBe(true);
@@ -153,7 +195,13 @@ describe('process_image operations', () => {
 
   it('trims a uniform border', async () => {
     const framed = join(root, 'framed.png');
-    writeFileSync(framed, await sharp(await solid(50, 40, RED)).extend({ top: 10, bottom: 10, left: 10, right: 10, background: '#ffffff' }).png().toBuffer());
+    writeFileSync(
+      framed,
+      await sharp(await solid(50, 40, RED))
+        .extend({ top: 10, bottom: 10, left: 10, right: 10, background: '#ffffff' })
+        .png()
+        .toBuffer(),
+    );
     const { image } = await run(framed, [{ type: 'trim' }]);
     expect([image.width, image.height]).toEqual([50, 40]);
     expect(near(image.pixel(0, 0), RED)).toBe(true);
@@ -174,13 +222,17 @@ describe('process_image operations', () => {
   it('composites at explicit left/top offsets', async () => {
     const mark = join(root, 'mark2.png');
     writeFileSync(mark, await solid(10, 10, BLUE));
-    const { image } = await run(await input(), [{ type: 'composite', parameters: { image_path: mark, left: 150, top: 10 } }]);
+    const { image } = await run(await input(), [
+      { type: 'composite', parameters: { image_path: mark, left: 150, top: 10 } },
+    ]);
     expect(near(image.pixel(155, 15), BLUE)).toBe(true);
     expect(near(image.pixel(145, 15), GREEN)).toBe(true);
   });
 
   it('makes a square thumbnail with fit and position', async () => {
-    const { out, image } = await run(await input(), [{ type: 'thumbnail', parameters: { width: 50, position: 'west' } }]);
+    const { out, image } = await run(await input(), [
+      { type: 'thumbnail', parameters: { width: 50, position: 'west' } },
+    ]);
     expect([image.width, image.height]).toEqual([50, 50]);
     expect(out.operations_applied).toEqual(['thumbnail(50x50)']);
     expect(near(image.pixel(5, 5), RED)).toBe(true); // west keeps the left (red/blue) half
@@ -229,7 +281,10 @@ describe('process_image operations', () => {
 describe('process_image files and formats', () => {
   it('writes next to the input as <name>_processed.<format> by default', async () => {
     const path = await input('jpeg');
-    const out = await k.execute<ProcessOutput>('process_image', { image_path: path, operations: [{ type: 'resize', parameters: { width: 64 } }] });
+    const out = await k.execute<ProcessOutput>('process_image', {
+      image_path: path,
+      operations: [{ type: 'resize', parameters: { width: 64 } }],
+    });
     expect(out.output_path).toBe(path.replace(/\.jpg$/, '_processed.jpeg'));
     expect(out.output_format).toBe('jpeg');
     const image = await decode(readFileSync(out.output_path!));
@@ -239,14 +294,25 @@ describe('process_image files and formats', () => {
 
   it('defaults to JPEG quality 85 and honours quality (smaller file at quality 10)', async () => {
     const path = await input('png', 400, 200);
-    const high = await k.execute<ProcessOutput>('process_image', { image_path: path, output_path: join(root, 'q85.jpeg') });
-    const low = await k.execute<ProcessOutput>('process_image', { image_path: path, output_path: join(root, 'q10.jpeg'), quality: 10 });
+    const high = await k.execute<ProcessOutput>('process_image', {
+      image_path: path,
+      output_path: join(root, 'q85.jpeg'),
+    });
+    const low = await k.execute<ProcessOutput>('process_image', {
+      image_path: path,
+      output_path: join(root, 'q10.jpeg'),
+      quality: 10,
+    });
     expect(low.processed_size.fileSize).toBeLessThan(high.processed_size.fileSize);
   });
 
   it('reports fileSize as the real byte size of input and output files', async () => {
     const path = await input();
-    const out = await k.execute<ProcessOutput>('process_image', { image_path: path, output_format: 'webp', operations: [] });
+    const out = await k.execute<ProcessOutput>('process_image', {
+      image_path: path,
+      output_format: 'webp',
+      operations: [],
+    });
     expect(out.original_size.fileSize).toBe(statSync(path).size);
     expect(out.processed_size.fileSize).toBe(statSync(out.output_path!).size);
     expect(out.output_path!.endsWith('_processed.webp')).toBe(true);
@@ -256,7 +322,11 @@ describe('process_image files and formats', () => {
   it('converts between formats (png → jpeg, webp, avif, tiff, gif) with the pixels intact', async () => {
     const path = await input();
     for (const format of ['jpeg', 'webp', 'avif', 'tiff', 'gif', 'png'] as const) {
-      const out = await k.execute<ProcessOutput>('process_image', { image_path: path, output_format: format, output_path: join(root, `conv-${n++}.${format}`) });
+      const out = await k.execute<ProcessOutput>('process_image', {
+        image_path: path,
+        output_format: format,
+        output_path: join(root, `conv-${n++}.${format}`),
+      });
       const image = await decode(readFileSync(out.output_path!));
       expect(image.format).toBe(format === 'avif' ? 'heif' : format);
       expect([image.width, image.height]).toEqual([200, 100]);
@@ -266,7 +336,11 @@ describe('process_image files and formats', () => {
   });
 
   it('accepts a relative output_path (resolved against the first root)', async () => {
-    const out = await k.execute<ProcessOutput>('process_image', { image_path: await input(), output_path: 'relative-out.png', output_format: 'png' });
+    const out = await k.execute<ProcessOutput>('process_image', {
+      image_path: await input(),
+      output_path: 'relative-out.png',
+      output_format: 'png',
+    });
     expect(out.output_path).toBe(join(root, 'relative-out.png'));
     expect(existsSync(join(root, 'relative-out.png'))).toBe(true);
   });
@@ -275,18 +349,37 @@ describe('process_image files and formats', () => {
     const path = await input();
     const target = join(root, `exists-${n++}.png`);
     writeFileSync(target, 'keep me');
-    const error = await failure(k, 'process_image', { image_path: path, output_path: target, output_format: 'png' });
+    const error = await failure(k, 'process_image', {
+      image_path: path,
+      output_path: target,
+      output_format: 'png',
+    });
     expect(error.code).toBe(-32103);
     expect(error.data.reason).toBe('output_exists');
     expect(readFileSync(target, 'utf8')).toBe('keep me');
-    await k.execute('process_image', { image_path: path, output_path: target, output_format: 'png', overwrite: true });
+    await k.execute('process_image', {
+      image_path: path,
+      output_path: target,
+      output_format: 'png',
+      overwrite: true,
+    });
     expect((await decode(readFileSync(target))).width).toBe(200);
   });
 
   it('applies the EXIF orientation by default, or keeps the stored pixels with auto_orient false', async () => {
     const path = join(root, 'oriented.jpg');
-    writeFileSync(path, await sharp(await quadrants(200, 100)).jpeg().withMetadata({ orientation: 6 }).toBuffer());
-    const oriented = await k.execute<ProcessOutput>('process_image', { image_path: path, output_path: join(root, 'o1.png'), output_format: 'png' });
+    writeFileSync(
+      path,
+      await sharp(await quadrants(200, 100))
+        .jpeg()
+        .withMetadata({ orientation: 6 })
+        .toBuffer(),
+    );
+    const oriented = await k.execute<ProcessOutput>('process_image', {
+      image_path: path,
+      output_path: join(root, 'o1.png'),
+      output_format: 'png',
+    });
     expect(oriented.original_size).toMatchObject({ width: 100, height: 200 });
     expect(oriented.processed_size).toMatchObject({ width: 100, height: 200 });
     const stored = await k.execute<ProcessOutput>('process_image', {
@@ -316,7 +409,11 @@ describe('process_image files and formats', () => {
     for (let round = 0; round < 2; round++) {
       const outs = await Promise.all(
         paths.map((path, i) =>
-          k.execute<ProcessOutput>('process_image', { image_path: path, output_path: join(root, `colour-out-${round}-${i}.png`), output_format: 'png' }),
+          k.execute<ProcessOutput>('process_image', {
+            image_path: path,
+            output_path: join(root, `colour-out-${round}-${i}.png`),
+            output_format: 'png',
+          }),
         ),
       );
       for (const [i, out] of outs.entries()) {
@@ -333,8 +430,16 @@ describe('process_image files and formats', () => {
     const path = await input();
     const before = open();
     for (let i = 0; i < 20; i++) {
-      await k.call('process_image', { image_path: path, output_path: join(root, 'fd-out.png'), output_format: 'png', overwrite: true });
-      await k.call('process_image', { image_path: path, operations: [{ type: 'crop', parameters: { width: 1000, height: 10 } }] });
+      await k.call('process_image', {
+        image_path: path,
+        output_path: join(root, 'fd-out.png'),
+        output_format: 'png',
+        overwrite: true,
+      });
+      await k.call('process_image', {
+        image_path: path,
+        operations: [{ type: 'crop', parameters: { width: 1000, height: 10 } }],
+      });
       await k.call('image_metadata', { image_path: path });
     }
     expect(open()).toBeLessThanOrEqual(before);
@@ -352,11 +457,22 @@ describe('process_image files and formats', () => {
       noise[i] = state & 255;
     }
     const path = join(root, 'noise.png');
-    writeFileSync(path, await sharp(noise, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer());
-    const out = await k.execute<ProcessOutput>('process_image', { image_path: path, output_path: join(root, 'noise-out.png'), output_format: 'png' });
+    writeFileSync(
+      path,
+      await sharp(noise, { raw: { width, height, channels: 3 } })
+        .png({ compressionLevel: 1 })
+        .toBuffer(),
+    );
+    const out = await k.execute<ProcessOutput>('process_image', {
+      image_path: path,
+      output_path: join(root, 'noise-out.png'),
+      output_format: 'png',
+    });
     expect(out.processed_size.fileSize).toBeGreaterThan(4 * 1024 * 1024);
     expect(statSync(out.output_path!).size).toBe(out.processed_size.fileSize);
     const image = await decode(readFileSync(out.output_path!));
-    expect(image.pixel(700, 600)).toEqual([...noise.subarray((600 * width + 700) * 3, (600 * width + 700) * 3 + 3)]);
+    expect(image.pixel(700, 600)).toEqual([
+      ...noise.subarray((600 * width + 700) * 3, (600 * width + 700) * 3 + 3),
+    ]);
   });
 });

@@ -31,28 +31,43 @@ describe('confinement to the configured roots', () => {
     expect(error.code).toBe(-32103);
     expect(error.data.reason).toBe('roots_not_configured');
     expect(error.message).toContain('STEPFLOW_IMAGE_ROOTS');
-    const batch = await failure(bare, 'batch_process_images', { image_directory: root, output_directory: root });
+    const batch = await failure(bare, 'batch_process_images', {
+      image_directory: root,
+      output_directory: root,
+    });
     expect(batch.data.reason).toBe('roots_not_configured');
   });
 
   it('still serves blob I/O and health_check without roots', async () => {
     const bare = kit({});
     const blobId = await bare.blobs.put({ data: (await quadrants(20, 10)).toString('base64') });
-    const out = await bare.execute<{ output_blob_id: string; processed_size: { width: number } }>('process_image', {
-      image_blob_id: blobId,
-      operations: [{ type: 'resize', parameters: { width: 10 } }],
-      output_format: 'png',
-    });
+    const out = await bare.execute<{ output_blob_id: string; processed_size: { width: number } }>(
+      'process_image',
+      {
+        image_blob_id: blobId,
+        operations: [{ type: 'resize', parameters: { width: 10 } }],
+        output_format: 'png',
+      },
+    );
     expect(out.processed_size.width).toBe(10);
-    const stored = (await bare.blobs.get(out.output_blob_id)) as { data: string; format: string; width: number };
+    const stored = (await bare.blobs.get(out.output_blob_id)) as {
+      data: string;
+      format: string;
+      width: number;
+    };
     expect(stored.format).toBe('png');
     const image = await decode(Buffer.from(stored.data, 'base64'));
     expect([image.width, image.height]).toEqual([10, 5]);
-    expect(await bare.execute('health_check', {})).toMatchObject({ status: 'healthy', pack: 'image' });
+    expect(await bare.execute('health_check', {})).toMatchObject({
+      status: 'healthy',
+      pack: 'image',
+    });
   });
 
   it('refuses ../ traversal out of the root, naming the path', async () => {
-    const error = await failure(k, 'process_image', { image_path: `${root}/../outside/secret.png` });
+    const error = await failure(k, 'process_image', {
+      image_path: `${root}/../outside/secret.png`,
+    });
     expect(error.code).toBe(-32103);
     expect(error.data.reason).toBe('outside_roots');
     expect(error.message).toContain('secret.png');
@@ -69,7 +84,9 @@ describe('confinement to the configured roots', () => {
 
   it('follows a symlink that stays inside the root', async () => {
     symlinkSync(photo, join(root, 'alias.png'));
-    const meta = await k.execute<{ width: number; path: string }>('image_metadata', { image_path: join(root, 'alias.png') });
+    const meta = await k.execute<{ width: number; path: string }>('image_metadata', {
+      image_path: join(root, 'alias.png'),
+    });
     expect(meta.width).toBe(64);
     expect(meta.path).toBe(photo);
   });
@@ -77,7 +94,11 @@ describe('confinement to the configured roots', () => {
   it('refuses to write through a dangling symlink and creates nothing outside', async () => {
     const target = join(outside, 'created-by-link.png');
     symlinkSync(target, join(root, 'dangling.png'));
-    const error = await failure(k, 'process_image', { image_path: photo, output_path: join(root, 'dangling.png'), output_format: 'png' });
+    const error = await failure(k, 'process_image', {
+      image_path: photo,
+      output_path: join(root, 'dangling.png'),
+      output_format: 'png',
+    });
     expect(error.code).toBe(-32103);
     expect(error.data.reason).toBe('output_is_symlink');
     expect(existsSync(target)).toBe(false);
@@ -93,7 +114,10 @@ describe('confinement to the configured roots', () => {
 
   it('refuses an output directory that is a symlink out of the root', async () => {
     symlinkSync(outside, join(root, 'out-link'));
-    const error = await failure(k, 'process_image', { image_path: photo, output_path: join(root, 'out-link', 'x.png') });
+    const error = await failure(k, 'process_image', {
+      image_path: photo,
+      output_path: join(root, 'out-link', 'x.png'),
+    });
     expect(error.data.reason).toBe('outside_roots');
     expect(existsSync(join(outside, 'x.png'))).toBe(false);
   });
@@ -128,7 +152,10 @@ describe('confinement to the configured roots', () => {
   });
 
   it('refuses an output whose directory does not exist', async () => {
-    const error = await failure(k, 'process_image', { image_path: photo, output_path: join(root, 'missing', 'x.png') });
+    const error = await failure(k, 'process_image', {
+      image_path: photo,
+      output_path: join(root, 'missing', 'x.png'),
+    });
     expect(error.data.reason).toBe('output_directory_missing');
   });
 });
@@ -154,7 +181,11 @@ describe('bounds', () => {
       operations: [{ type: 'resize', parameters: { width: 100_000, height: 100_000 } }],
     });
     expect(error.code).toBe(-32103);
-    expect(error.data).toMatchObject({ reason: 'output_pixel_limit', limit: 100_000_000, actual: 10_000_000_000 });
+    expect(error.data).toMatchObject({
+      reason: 'output_pixel_limit',
+      limit: 100_000_000,
+      actual: 10_000_000_000,
+    });
     const extended = await failure(kit({ roots: [root], maxOutputPixels: 5000 }), 'process_image', {
       image_path: photo,
       operations: [{ type: 'extend', parameters: { top: 100 } }],
@@ -170,45 +201,68 @@ describe('bounds', () => {
       [{ type: 'crop', parameters: { width: 10 } }, 'input.operations[0].parameters.height'],
       [{ type: 'rotate', parameters: { degrees: 720 } }, 'input.operations[0].parameters.degrees'],
       [{ type: 'sharpen', parameters: { sigma: 11 } }, 'input.operations[0].parameters.sigma'],
-      [{ type: 'resize', parameters: { width: 10, colour: 'red' } }, 'input.operations[0].parameters.colour'],
+      [
+        { type: 'resize', parameters: { width: 10, colour: 'red' } },
+        'input.operations[0].parameters.colour',
+      ],
       [{ type: 'explode' }, 'input.operations[0].type'],
     ];
     for (const [op, path] of cases) {
       const error = await failure(k, 'process_image', { image_path: photo, operations: [op] });
       expect(error.code, JSON.stringify(op)).toBe(-32003);
-      expect(error.message.startsWith(path), `${error.message} should start with ${path}`).toBe(true);
+      expect(error.message.startsWith(path), `${error.message} should start with ${path}`).toBe(
+        true,
+      );
     }
     const quality = await failure(k, 'process_image', { image_path: photo, quality: 101 });
     expect(quality.message).toContain('input.quality');
-    const limit = await failure(k, 'batch_process_images', { image_directory: root, output_directory: root, parallel_limit: 11 });
+    const limit = await failure(k, 'batch_process_images', {
+      image_directory: root,
+      output_directory: root,
+      parallel_limit: 11,
+    });
     expect(limit.message).toContain('input.parallel_limit');
   });
 
   it('refuses SVG by default without running its loader, and accepts it when configured', async () => {
     const svg = join(root, 'drawing.svg');
-    writeFileSync(svg, '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><rect width="20" height="10" fill="red"/></svg>');
+    writeFileSync(
+      svg,
+      '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><rect width="20" height="10" fill="red"/></svg>',
+    );
     const error = await failure(k, 'process_image', { image_path: svg });
     expect(error.code).toBe(-32103);
     expect(error.data.reason).toBe('format_not_allowed');
     const withSvg = kit({ roots: [root], allowedInputFormats: ['png', 'svg'] });
-    const out = await withSvg.execute<{ output_path: string }>('process_image', { image_path: svg, output_format: 'png' });
+    const out = await withSvg.execute<{ output_path: string }>('process_image', {
+      image_path: svg,
+      output_format: 'png',
+    });
     const image = await decode(readFileSync(out.output_path));
     expect([image.width, image.height]).toEqual([20, 10]);
     expect(image.pixel(5, 5).slice(0, 3)).toEqual(RED);
     // the default configuration blocks the loader again for the next request
-    expect((await failure(k, 'image_metadata', { image_path: svg })).data.reason).toBe('format_not_allowed');
+    expect((await failure(k, 'image_metadata', { image_path: svg })).data.reason).toBe(
+      'format_not_allowed',
+    );
   });
 
   it('refuses data that is not an image, and truncated images with -32101 (failOn warning)', async () => {
     writeFileSync(join(root, 'text.png'), 'this is not a picture at all');
-    expect((await failure(k, 'process_image', { image_path: join(root, 'text.png') })).data.reason).toBe('unsupported_format');
+    expect(
+      (await failure(k, 'process_image', { image_path: join(root, 'text.png') })).data.reason,
+    ).toBe('unsupported_format');
     const sharp = (await import('sharp')).default;
     const noise = Buffer.alloc(256 * 256 * 3);
     for (let i = 0; i < noise.length; i++) noise[i] = (i * 7) % 251;
-    const jpeg = await sharp(noise, { raw: { width: 256, height: 256, channels: 3 } }).jpeg().toBuffer();
+    const jpeg = await sharp(noise, { raw: { width: 256, height: 256, channels: 3 } })
+      .jpeg()
+      .toBuffer();
     // the header is intact (metadata works), the entropy-coded data is cut short: libvips warns
     writeFileSync(join(root, 'truncated.jpg'), jpeg.subarray(0, jpeg.length - 500));
-    expect(await k.execute('image_metadata', { image_path: join(root, 'truncated.jpg') })).toMatchObject({ width: 256 });
+    expect(
+      await k.execute('image_metadata', { image_path: join(root, 'truncated.jpg') }),
+    ).toMatchObject({ width: 256 });
     const error = await failure(k, 'process_image', { image_path: join(root, 'truncated.jpg') });
     expect(error.code).toBe(-32101);
     expect(error.data.reason).toBe('processing_failed');
@@ -217,7 +271,11 @@ describe('bounds', () => {
 
 describe('blob I/O', () => {
   it('reads a blob and writes a file, and reads a file and writes a blob', async () => {
-    const blobId = await k.blobs.put({ type: 'image', encoding: 'base64', data: (await quadrants(40, 20)).toString('base64') });
+    const blobId = await k.blobs.put({
+      type: 'image',
+      encoding: 'base64',
+      data: (await quadrants(40, 20)).toString('base64'),
+    });
     const toFile = await k.execute<{ output_path: string }>('process_image', {
       image_blob_id: blobId,
       output_path: join(root, 'from-blob.png'),
@@ -227,30 +285,51 @@ describe('blob I/O', () => {
     const image = await decode(readFileSync(toFile.output_path));
     expect(image.width).toBe(40);
     expect(image.pixel(35, 2)).toEqual(RED);
-    const toBlob = await k.execute<{ output_blob_id: string; output_path?: string }>('process_image', {
-      image_path: photo,
-      output_blob: true,
-      output_format: 'webp',
-    });
+    const toBlob = await k.execute<{ output_blob_id: string; output_path?: string }>(
+      'process_image',
+      {
+        image_path: photo,
+        output_blob: true,
+        output_format: 'webp',
+      },
+    );
     expect(toBlob.output_path).toBeUndefined();
     const stored = (await k.blobs.get(toBlob.output_blob_id)) as Record<string, unknown>;
-    expect(stored).toMatchObject({ type: 'image', format: 'webp', content_type: 'image/webp', width: 64, height: 32, encoding: 'base64' });
+    expect(stored).toMatchObject({
+      type: 'image',
+      format: 'webp',
+      content_type: 'image/webp',
+      width: 64,
+      height: 32,
+      encoding: 'base64',
+    });
     expect((await decode(Buffer.from(stored.data as string, 'base64'))).format).toBe('webp');
   });
 
   it('accepts a bare base64 string or a data: URL blob', async () => {
     const png = await quadrants(10, 10);
-    for (const value of [png.toString('base64'), `data:image/png;base64,${png.toString('base64')}`]) {
+    for (const value of [
+      png.toString('base64'),
+      `data:image/png;base64,${png.toString('base64')}`,
+    ]) {
       const id = await k.blobs.put(value);
-      expect(await k.execute('image_metadata', { image_blob_id: id })).toMatchObject({ width: 10, format: 'png', blob_id: id });
+      expect(await k.execute('image_metadata', { image_blob_id: id })).toMatchObject({
+        width: 10,
+        format: 'png',
+        blob_id: id,
+      });
     }
   });
 
   it('refuses blobs that hold no image, and unknown blob ids', async () => {
     const id = await k.blobs.put({ hello: 'world' });
-    expect((await failure(k, 'process_image', { image_blob_id: id })).data.reason).toBe('invalid_image_blob');
+    expect((await failure(k, 'process_image', { image_blob_id: id })).data.reason).toBe(
+      'invalid_image_blob',
+    );
     const bad64 = await k.blobs.put({ data: '!!!notbase64!!!' });
-    expect((await failure(k, 'process_image', { image_blob_id: bad64 })).data.reason).toBe('invalid_image_blob');
+    expect((await failure(k, 'process_image', { image_blob_id: bad64 })).data.reason).toBe(
+      'invalid_image_blob',
+    );
     const missing = await failure(k, 'process_image', { image_blob_id: 'a'.repeat(64) });
     expect(missing.code).toBe(-32103);
     expect(missing.data.reason).toBe('blob_not_found');
@@ -259,7 +338,10 @@ describe('blob I/O', () => {
   it('refuses blobs over maxInputBytes before decoding the base64', async () => {
     const small = kit({ maxInputBytes: 50 });
     const id = await small.blobs.put({ data: (await quadrants(40, 40)).toString('base64') });
-    expect((await failure(small, 'process_image', { image_blob_id: id })).data).toMatchObject({ reason: 'input_too_large', limit: 50 });
+    expect((await failure(small, 'process_image', { image_blob_id: id })).data).toMatchObject({
+      reason: 'input_too_large',
+      limit: 50,
+    });
   });
 });
 
@@ -267,7 +349,13 @@ describe('image_metadata', () => {
   it('reports dimensions, format, channels, EXIF orientation and file size', async () => {
     const sharp = (await import('sharp')).default;
     const path = join(root, 'exif.jpg');
-    writeFileSync(path, await sharp(await quadrants(30, 20)).jpeg().withMetadata({ orientation: 6 }).toBuffer());
+    writeFileSync(
+      path,
+      await sharp(await quadrants(30, 20))
+        .jpeg()
+        .withMetadata({ orientation: 6 })
+        .toBuffer(),
+    );
     const meta = await k.execute<Record<string, unknown>>('image_metadata', { image_path: path });
     expect(meta).toMatchObject({
       format: 'jpeg',
@@ -283,6 +371,12 @@ describe('image_metadata', () => {
       path,
     });
     const png = await k.execute<Record<string, unknown>>('image_metadata', { image_path: photo });
-    expect(png).toMatchObject({ format: 'png', width: 64, height: 32, orientation: 1, has_exif: false });
+    expect(png).toMatchObject({
+      format: 'png',
+      width: 64,
+      height: 32,
+      orientation: 1,
+      has_exif: false,
+    });
   });
 });

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect } from 'vitest';
-import { MemoryBlobStore, startWorker, type WorkerClient, type WorkerSpec } from '@stepflow-packs/core/client';
+import {
+  MemoryBlobStore,
+  startWorker,
+  type WorkerClient,
+  type WorkerSpec,
+} from '@stepflow-packs/core/client';
 
 export const IMAGE_BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
@@ -22,10 +27,12 @@ function checkFrame(frame: string): void {
     return;
   }
   if (m.jsonrpc !== '2.0') violations.push('jsonrpc != 2.0');
-  if ('id' in m && !(typeof m.id === 'string' || Number.isSafeInteger(m.id))) violations.push(`bad id ${JSON.stringify(m.id)}`);
+  if ('id' in m && !(typeof m.id === 'string' || Number.isSafeInteger(m.id)))
+    violations.push(`bad id ${JSON.stringify(m.id)}`);
   if (!('method' in m)) {
     if ('result' in m === 'error' in m) violations.push('needs exactly one of result/error');
-    if ('error' in m && !Number.isInteger((m.error as { code?: unknown }).code)) violations.push('non-integer error code');
+    if ('error' in m && !Number.isInteger((m.error as { code?: unknown }).code))
+      violations.push('non-integer error code');
   }
 }
 
@@ -39,7 +46,11 @@ export async function start(
   const spec: WorkerSpec = {
     transport: mode,
     command: process.execPath,
-    args: [IMAGE_BIN, ...(mode === 'stdio' ? ['--transport', 'stdio'] : ['--transport', 'http', '--port', '0']), ...(options.args ?? [])],
+    args: [
+      IMAGE_BIN,
+      ...(mode === 'stdio' ? ['--transport', 'stdio'] : ['--transport', 'http', '--port', '0']),
+      ...(options.args ?? []),
+    ],
     env: { PATH: process.env.PATH ?? '', STEPFLOW_LOG_LEVEL: 'warn', ...options.env },
   };
   const worker = await startWorker(spec, {
@@ -63,6 +74,7 @@ export function assertCleanFrames(): void {
 /** Resident set size and its high-water mark of a process, in bytes (Linux /proc). */
 export function memoryOf(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  const kb = (key: string) =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 }

@@ -1,5 +1,11 @@
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { defineComponent, oneSentence, RpcError, z, type ComponentContext } from '@stepflow-packs/core';
+import {
+  defineComponent,
+  oneSentence,
+  RpcError,
+  z,
+  type ComponentContext,
+} from '@stepflow-packs/core';
 import { refused } from '../errors.js';
 import { jailFor, loadImage, processedName } from '../io.js';
 import { operations, type Operation } from '../operations.js';
@@ -23,8 +29,15 @@ const result = z.object({
   output_path: z.string().optional().describe('Written file (when successful)'),
   success: z.boolean(),
   error_message: z.string().optional().describe('Why this file failed'),
-  error_code: z.number().int().optional().describe('JSON-RPC error code the failure would have as a single call'),
-  error_reason: z.string().optional().describe('Machine-readable reason (e.g. crop_out_of_bounds, output_exists)'),
+  error_code: z
+    .number()
+    .int()
+    .optional()
+    .describe('JSON-RPC error code the failure would have as a single call'),
+  error_reason: z
+    .string()
+    .optional()
+    .describe('Machine-readable reason (e.g. crop_out_of_bounds, output_exists)'),
   width: z.number().int().optional().describe('Output width'),
   height: z.number().int().optional().describe('Output height'),
   fileSize: z.number().int().optional().describe('Output size in bytes'),
@@ -48,12 +61,23 @@ function failure(input: string, err: unknown): FileResult {
     };
   }
   const message = err instanceof Error ? oneSentence(err.message) : 'unexpected failure';
-  return { input_path: input, success: false, error_message: `Unexpected error: ${message}`, error_code: -32100 };
+  return {
+    input_path: input,
+    success: false,
+    error_message: `Unexpected error: ${message}`,
+    error_code: -32100,
+  };
 }
 
 async function processOne(
   job: Job,
-  request: { operations: Operation[]; format: OutputFormat; quality: number; autoOrient: boolean; overwrite: boolean },
+  request: {
+    operations: Operation[];
+    format: OutputFormat;
+    quality: number;
+    autoOrient: boolean;
+    overwrite: boolean;
+  },
   watermarks: ReadonlyMap<number, Watermark>,
   outputRoot: string,
   ctx: ComponentContext<ImageSettings>,
@@ -63,7 +87,10 @@ async function processOne(
     const outDir = dirname(job.output);
     if (outDir !== outputRoot) await jail.ensureDirectory(outDir, 'output_directory');
     const target = await jail.prepareOutput(job.output, 'output file', request.overwrite);
-    const image = await loadImage({ image_path: job.input }, ctx, { path: 'input file', blob: 'input blob' });
+    const image = await loadImage({ image_path: job.input }, ctx, {
+      path: 'input file',
+      blob: 'input blob',
+    });
     let out;
     try {
       out = await transform(image, request, watermarks, ctx.config);
@@ -90,14 +117,34 @@ export const batchProcessImages = defineComponent({
   description:
     'Apply the same operations and output format to every image in a directory, parallel_limit at a time; one failure never stops the batch.',
   input: z.strictObject({
-    image_directory: z.string().min(1).max(4096).describe('Directory of input images (inside the roots)'),
+    image_directory: z
+      .string()
+      .min(1)
+      .max(4096)
+      .describe('Directory of input images (inside the roots)'),
     operations,
-    output_directory: z.string().min(1).max(4096).describe('Directory for the outputs (created if missing, inside the roots)'),
+    output_directory: z
+      .string()
+      .min(1)
+      .max(4096)
+      .describe('Directory for the outputs (created if missing, inside the roots)'),
     output_format: outputFormat,
     quality,
-    parallel_limit: z.number().int().min(1).max(10).default(3).describe('Images processed at once by this call (1–10)'),
-    overwrite: z.boolean().default(false).describe('Replace existing outputs (default false: such files fail)'),
-    recursive: z.boolean().default(false).describe('Include subdirectories (links to directories are never followed)'),
+    parallel_limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(3)
+      .describe('Images processed at once by this call (1–10)'),
+    overwrite: z
+      .boolean()
+      .default(false)
+      .describe('Replace existing outputs (default false: such files fail)'),
+    recursive: z
+      .boolean()
+      .default(false)
+      .describe('Include subdirectories (links to directories are never followed)'),
     auto_orient: autoOrient,
   }),
   output: z.object({
@@ -122,7 +169,8 @@ export const batchProcessImages = defineComponent({
       maxFiles: config.maxFiles,
       field: 'image_directory',
       skip: outputDir.startsWith(inputDir + sep) ? outputDir : undefined,
-      accept: (name) => !name.startsWith('.') && extensions.has(name.slice(name.lastIndexOf('.')).toLowerCase()),
+      accept: (name) =>
+        !name.startsWith('.') && extensions.has(name.slice(name.lastIndexOf('.')).toLowerCase()),
     });
     const watermarks = await prepareWatermarks(params.operations, ctx);
 
@@ -133,11 +181,24 @@ export const batchProcessImages = defineComponent({
     const jobs: { index: number; job: Job }[] = [];
     files.forEach((input, index) => {
       const rel = relative(inputDir, input);
-      const output = join(outputDir, dirname(rel), basename(processedName(rel, params.output_format)));
+      const output = join(
+        outputDir,
+        dirname(rel),
+        basename(processedName(rel, params.output_format)),
+      );
       if (inputs.has(output)) {
-        results[index] = failure(input, refused('output_would_replace_input', `the output for ${JSON.stringify(input)} would replace another input`));
+        results[index] = failure(
+          input,
+          refused(
+            'output_would_replace_input',
+            `the output for ${JSON.stringify(input)} would replace another input`,
+          ),
+        );
       } else if (claimed.has(output)) {
-        results[index] = failure(input, refused('duplicate_output', `another input already writes ${JSON.stringify(output)}`));
+        results[index] = failure(
+          input,
+          refused('duplicate_output', `another input already writes ${JSON.stringify(output)}`),
+        );
       } else {
         claimed.add(output);
         jobs.push({ index, job: { input, output } });
@@ -156,7 +217,10 @@ export const batchProcessImages = defineComponent({
       while (next < jobs.length) {
         const { index, job } = jobs[next++]!;
         results[index] = ctx.signal.aborted
-          ? failure(job.input, refused('cancelled', 'the request was cancelled before this file was processed'))
+          ? failure(
+              job.input,
+              refused('cancelled', 'the request was cancelled before this file was processed'),
+            )
           : await processOne(job, request, watermarks, outputDir, ctx);
       }
     };

@@ -6,11 +6,22 @@ import { settings } from '../settings.js';
 /** Header facts of an image, without decoding its pixels. */
 export const imageMetadata = defineComponent({
   name: 'image_metadata',
-  description: 'Read an image header: dimensions, format, channels, EXIF orientation and file size (pixels are not decoded).',
+  description:
+    'Read an image header: dimensions, format, channels, EXIF orientation and file size (pixels are not decoded).',
   input: z
     .strictObject({
-      image_path: z.string().min(1).max(4096).optional().describe('Image file (absolute, or relative to the first root)'),
-      image_blob_id: z.string().min(1).max(128).optional().describe('Image blob: JSON {"data": "<base64>"} or a base64 string'),
+      image_path: z
+        .string()
+        .min(1)
+        .max(4096)
+        .optional()
+        .describe('Image file (absolute, or relative to the first root)'),
+      image_blob_id: z
+        .string()
+        .min(1)
+        .max(128)
+        .optional()
+        .describe('Image blob: JSON {"data": "<base64>"} or a base64 string'),
     })
     .refine((v) => (v.image_path === undefined) !== (v.image_blob_id === undefined), {
       message: 'give exactly one of image_path or image_blob_id',
@@ -40,10 +51,15 @@ export const imageMetadata = defineComponent({
   idempotent: true,
   async execute(params, ctx) {
     // Only the header is read, so images over the decode pixel limit are still described.
-    const image = await loadImage(params, ctx, { path: 'image_path', blob: 'image_blob_id' }, {
-      enforcePixelLimit: false,
-      fullHeader: true,
-    });
+    const image = await loadImage(
+      params,
+      ctx,
+      { path: 'image_path', blob: 'image_blob_id' },
+      {
+        enforcePixelLimit: false,
+        fullHeader: true,
+      },
+    );
     image.close(); // the header has been read
     const m: Partial<Metadata> = image.header.metadata ?? {};
     return {

@@ -2,12 +2,29 @@ import { defineComponent, z } from '@stepflow-packs/core';
 import { jailFor, loadImage, processedName, putImageBlob } from '../io.js';
 import { describeOperation, operations } from '../operations.js';
 import { settings } from '../settings.js';
-import { autoOrient, outputFormat, prepareWatermarks, quality, size, transform } from '../transform.js';
+import {
+  autoOrient,
+  outputFormat,
+  prepareWatermarks,
+  quality,
+  size,
+  transform,
+} from '../transform.js';
 
 const input = z
   .strictObject({
-    image_path: z.string().min(1).max(4096).optional().describe('Input image file (absolute, or relative to the first root)'),
-    image_blob_id: z.string().min(1).max(128).optional().describe('Input image blob: JSON {"data": "<base64>"} or a base64 string'),
+    image_path: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe('Input image file (absolute, or relative to the first root)'),
+    image_blob_id: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe('Input image blob: JSON {"data": "<base64>"} or a base64 string'),
     operations,
     output_format: outputFormat,
     quality,
@@ -16,12 +33,19 @@ const input = z
       .min(1)
       .max(4096)
       .optional()
-      .describe('Output file (default: the input path with its extension replaced by _processed.<format>)'),
+      .describe(
+        'Output file (default: the input path with its extension replaced by _processed.<format>)',
+      ),
     output_blob: z
       .boolean()
       .optional()
-      .describe('Store the output as a blob instead of a file (default: true for blob input without output_path)'),
-    overwrite: z.boolean().default(false).describe('Replace an existing output file (default false: refused with -32103)'),
+      .describe(
+        'Store the output as a blob instead of a file (default: true for blob input without output_path)',
+      ),
+    overwrite: z
+      .boolean()
+      .default(false)
+      .describe('Replace an existing output file (default false: refused with -32103)'),
     auto_orient: autoOrient,
   })
   .refine((v) => (v.image_path === undefined) !== (v.image_blob_id === undefined), {
@@ -42,21 +66,34 @@ export const processImage = defineComponent({
   output: z.object({
     success: z.boolean().describe('True when the image was written (failures are JSON-RPC errors)'),
     output_path: z.string().optional().describe('Absolute path of the written file'),
-    output_blob_id: z.string().optional().describe('Blob holding the output ({format, width, height, size, data: base64})'),
+    output_blob_id: z
+      .string()
+      .optional()
+      .describe('Blob holding the output ({format, width, height, size, data: base64})'),
     output_format: z.string().describe('Format of the output'),
-    original_size: size.optional().describe('Input dimensions (after EXIF orientation when auto_orient) and byte size'),
+    original_size: size
+      .optional()
+      .describe('Input dimensions (after EXIF orientation when auto_orient) and byte size'),
     processed_size: size.optional().describe('Output dimensions and byte size'),
-    operations_applied: z.array(z.string()).describe('e.g. resize(640x480), crop(100x100), rotate(90°), blur(2), sharpen'),
+    operations_applied: z
+      .array(z.string())
+      .describe('e.g. resize(640x480), crop(100x100), rotate(90°), blur(2), sharpen'),
     processing_time_ms: z.number().describe('Wall time of the call in milliseconds'),
-    error_message: z.string().optional().describe('Never set: failures are reported as JSON-RPC errors'),
+    error_message: z
+      .string()
+      .optional()
+      .describe('Never set: failures are reported as JSON-RPC errors'),
   }),
   settings,
   idempotent: false,
   async execute(params, ctx) {
     const started = performance.now();
     const jail = jailFor(ctx.config);
-    const toBlob = params.output_blob ?? (params.image_path === undefined && params.output_path === undefined);
-    const outputUserPath = toBlob ? undefined : (params.output_path ?? processedName(params.image_path!, params.output_format));
+    const toBlob =
+      params.output_blob ?? (params.image_path === undefined && params.output_path === undefined);
+    const outputUserPath = toBlob
+      ? undefined
+      : (params.output_path ?? processedName(params.image_path!, params.output_format));
     // Input (read + header only) and output location are checked before any pixel is decoded.
     const image = await loadImage(params, ctx, { path: 'image_path', blob: 'image_blob_id' });
     let target;
@@ -65,11 +102,20 @@ export const processImage = defineComponent({
       target =
         outputUserPath === undefined
           ? undefined
-          : await jail.prepareOutput(outputUserPath, params.output_path ? 'output_path' : 'image_path', params.overwrite);
+          : await jail.prepareOutput(
+              outputUserPath,
+              params.output_path ? 'output_path' : 'image_path',
+              params.overwrite,
+            );
       const watermarks = await prepareWatermarks(params.operations, ctx);
       result = await transform(
         image,
-        { operations: params.operations, format: params.output_format, quality: params.quality, autoOrient: params.auto_orient },
+        {
+          operations: params.operations,
+          format: params.output_format,
+          quality: params.quality,
+          autoOrient: params.auto_orient,
+        },
         watermarks,
         ctx.config,
       );
@@ -79,7 +125,12 @@ export const processImage = defineComponent({
     let outputPath: string | undefined;
     let outputBlobId: string | undefined;
     if (target) {
-      await jail.write(target, result.data, params.output_path ? 'output_path' : 'image_path', outputUserPath!);
+      await jail.write(
+        target,
+        result.data,
+        params.output_path ? 'output_path' : 'image_path',
+        outputUserPath!,
+      );
       outputPath = target.path;
     } else {
       outputBlobId = await putImageBlob(ctx, { ...result, format: params.output_format });
