@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { Logger } from '@stepflow-packs/core';
 import { RpcError, startWorker, TransportError, type WorkerClient, type WorkerSpec } from '@stepflow-packs/core/client';
 import type { RunnerBlobStore } from '../blobs/store.js';
 import type { StepflowPluginConfig } from '../config/types.js';
@@ -23,6 +24,7 @@ export interface WorkerPluginOptions {
   warn(message: string): void;
 }
 
+const QUIET = new Set(['ignored a line that is not a valid protocol message', 'worker stdout line before the port announcement']);
 const STDIO_LIFELINE = fileURLToPath(new URL('./stdio-lifeline.js', import.meta.url));
 const TRANSPORT_MIN = -32399;
 const TRANSPORT_MAX = -32300;
@@ -88,6 +90,7 @@ export class WorkerPlugin implements Plugin {
     }
     const client = await startWorker(spec, {
       dialect: this.options.version,
+      log: this.#log,
       blobStore: this.options.blobStore,
       ...(this.options.version === 'v0.11' ? (this.options.blobApiUrl ? { blobApiUrl: this.options.blobApiUrl } : {}) : {}),
       requestTimeoutMs: this.options.requestTimeoutMs,
@@ -102,6 +105,25 @@ export class WorkerPlugin implements Plugin {
     }
     return client;
   }
+
+  /** Client-side warnings (unknown-id or duplicate responses, …) reach the runner's warnings. */
+  readonly #log: Logger = (() => {
+    const warn = (msg: string, fields?: Record<string, unknown>) => {
+      if (QUIET.has(msg)) return; // junk lines are counted and reported once
+      this.options.warn(`worker "${this.options.name}": ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+    };
+    const logger: Logger = {
+      level: 'warn',
+      trace: () => {},
+      debug: () => {},
+      info: () => {},
+      warn,
+      error: warn,
+      child: () => logger,
+      isEnabled: (level) => level === 'warn' || level === 'error',
+    };
+    return logger;
+  })();
 
   async execute(component: string, input: Json, ctx: CallContext): Promise<StepResult> {
     const current = this.#current ?? (this.#current = { client: this.#launch() });
