@@ -77,6 +77,23 @@ describe('test.servers', () => {
   });
 });
 
+describe('test outcome accounting', () => {
+  it('counts an unreadable flow file as a failure, naming file, line and field, while non-flow files are only skipped', async () => {
+    const w = workspace('accounting');
+    w.write('broken.yaml', 'steps: [\noutput: 1\n');
+    w.write('badtest.yaml', 'output: 1\ntest:\n  cases:\n    - {input: 1}\n');
+    w.write('data.yaml', 'just: data\n');
+    w.write('notests.yaml', 'output: 1\n');
+    const { stdout, code } = await runRunner(['test', '.'], w.dir);
+    expect(stdout).toMatch(/! broken\.yaml:2:1: Flow sequence/);
+    expect(stdout).toMatch(/! badtest\.yaml: test\.cases\[0\]\.name: a non-empty name is required/);
+    expect(stdout).toMatch(/- data\.yaml: skipped \(not a flow file\)/);
+    expect(stdout).toMatch(/- notests\.yaml: no tests/);
+    expect(stdout).toMatch(/0 passed, 2 failed \(2 unreadable flow files, 1 file without tests, 1 skipped file\)/);
+    expect(code).toBe(2);
+  });
+});
+
 describe('reporters', () => {
   const flow = `output: {$input: $}\ntest:\n  config:\n    plugins: {builtin: {type: builtin}}\n    routes: {}\n  cases:\n    - {name: same, input: {a: 1}, output: {outcome: success, result: {a: 1}}}\n    - {name: differs, input: {a: [1, {b: 2}]}, output: {outcome: success, result: {a: [1, {b: 3}]}}}\n    - {name: unexpected <&>, input: 1}\n`;
 

@@ -49,7 +49,7 @@ export function parseYamlDocument(text: string, file = '<input>'): Document.Pars
   lineCounters.set(doc, lineCounter);
   const error = doc.errors[0];
   if (error) {
-    const pos = error.linePos?.[0];
+    const pos = error.linePos?.[0] ?? lineCounter.linePos(error.pos[0]);
     throw new SourceError(pos ? `${file}:${pos.line}:${pos.col}` : file, error.message.split('\n')[0] ?? error.message);
   }
   return doc;

@@ -97,7 +97,7 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
   return { file, display, report: { ...base, status: 'ran', version }, flow, test, cases: selected };
 }
 
-/** Run every selected case of every flow file; returns the number of failed + errored cases. */
+/** Run every selected case of every flow file; `failed` counts failed and errored cases and unreadable files. */
 export async function runTests(options: TestOptions): Promise<Summary> {
   const started = performance.now();
   const cwd = options.cwd ?? process.cwd();
@@ -122,10 +122,12 @@ export async function runTests(options: TestOptions): Promise<Summary> {
     }
     await runFile(p, p.flow, version, options, cwd, record, (w) => reporter.warning(`${p.display}: ${w}`));
   }
-  const failed = cases.filter((c) => c.status !== 'passed').length;
+  const failedCases = cases.filter((c) => c.status !== 'passed').length;
+  const fileErrors = prepared.filter((p) => p.report.status === 'error' && p.cases.length === 0).length;
   const summary: Summary = {
-    passed: cases.length - failed,
-    failed,
+    passed: cases.length - failedCases,
+    failed: failedCases + fileErrors,
+    fileErrors,
     errors: cases.filter((c) => c.status === 'error').length,
     files: files.length,
     skippedFiles: files.filter((f) => f.status === 'skipped').length,

@@ -20,7 +20,7 @@ export class HumanReporter implements Reporter {
     for (const warning of report.warnings) this.err(`warning: ${warning}\n`);
     if (report.status === 'no-tests') this.out(`- ${report.file}: no tests\n`);
     else if (report.status === 'skipped') this.out(`- ${report.file}: skipped (${report.message ?? 'invalid or non-flow file'})\n`);
-    else if (report.status === 'error') this.out(`! ${report.file}: ${report.message}\n`);
+    else if (report.status === 'error') this.out(`! ${report.message?.startsWith(report.file) ? report.message : `${report.file}: ${report.message}`}\n`);
   }
 
   caseDone(report: CaseReport, { done, total }: { done: number; total: number }): void {
@@ -46,6 +46,7 @@ export class HumanReporter implements Reporter {
   end(summary: Summary): void {
     const extras = [
       summary.errors ? `${summary.errors} of them execution errors` : '',
+      summary.fileErrors ? `${summary.fileErrors} unreadable flow file${summary.fileErrors === 1 ? '' : 's'}` : '',
       summary.noTestFiles ? `${summary.noTestFiles} file${summary.noTestFiles === 1 ? '' : 's'} without tests` : '',
       summary.skippedFiles ? `${summary.skippedFiles} skipped file${summary.skippedFiles === 1 ? '' : 's'}` : '',
     ].filter(Boolean);

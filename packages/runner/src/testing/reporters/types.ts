@@ -32,6 +32,8 @@ export interface Summary {
   errors: number;
   files: number;
   skippedFiles: number;
+  /** Flow files that could not be read (YAML syntax, invalid test section); each counts as failed. */
+  fileErrors: number;
   noTestFiles: number;
   durationMs: number;
 }
