@@ -17,6 +17,7 @@ async function startCache(
   transport: Transport,
   dialect: 'v0.8' | 'v0.11',
   blobStore?: MemoryBlobStore,
+  blobApiUrl?: string,
 ): Promise<WorkerClient> {
   if (!existsSync(BIN))
     throw new Error(`${BIN} is missing: build the pack first (npx tsc -p tsconfig.build.json)`);
@@ -27,7 +28,12 @@ async function startCache(
       args: [BIN, '--transport', transport === 'stdio' ? 'stdio' : 'http'],
       env: { PATH: process.env.PATH ?? '', STEPFLOW_LOG_LEVEL: 'warn' },
     },
-    { dialect, requestTimeoutMs: 15_000, ...(blobStore ? { blobStore } : {}) },
+    {
+      dialect,
+      requestTimeoutMs: 15_000,
+      ...(blobStore ? { blobStore } : {}),
+      ...(blobApiUrl ? { blobApiUrl } : {}),
+    },
   );
 }
 
@@ -140,5 +146,32 @@ describe('built stepflow-pack-cache without a blob store (v0.11, no blobApiUrl)'
     expect(error).toBeInstanceOf(RpcError);
     expect((error as RpcError).code).toBe(-32008);
     expect((error as RpcError).message).toContain('blobApiUrl');
+  });
+});
+
+describe('built stepflow-pack-cache with an unreachable Blob HTTP API (v0.11)', () => {
+  let worker: WorkerClient;
+
+  beforeAll(async () => {
+    // Port 1 on loopback: nothing listens there, so every blob call is refused.
+    worker = await startCache('stdio', 'v0.11', undefined, 'http://127.0.0.1:1/api/v1/blobs');
+  }, 20_000);
+
+  afterAll(async () => {
+    await worker?.close();
+  });
+
+  it('answers -32102 (retryable) for cache_data and retrieve_cache', async () => {
+    for (const [component, input] of [
+      ['/cache_data', { key: 'k', data: {} }],
+      ['/retrieve_cache', { blob_id: MISSING_ID }],
+    ] as const) {
+      const error = await worker.execute(component, input).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RpcError);
+      expect(error).toMatchObject({
+        code: -32102,
+        data: { retryable: true, reason: 'blob_store_unreachable' },
+      });
+    }
   });
 });
