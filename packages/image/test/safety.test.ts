@@ -269,6 +269,71 @@ describe('bounds', () => {
   });
 });
 
+describe('pages and time', () => {
+  it('decodes only maxPages pages of a multi-page image, counting every decoded page against the pixel limit', async () => {
+    const sharp = (await import('sharp')).default;
+    const frame = (colour: string) =>
+      sharp({ create: { width: 20, height: 10, channels: 3, background: colour } })
+        .png()
+        .toBuffer();
+    const frames = await Promise.all(['#ff0000', '#00ff00', '#0000ff'].map(frame));
+    const gif = join(root, 'animated.gif');
+    writeFileSync(
+      gif,
+      await sharp(frames, { join: { animated: true } })
+        .gif()
+        .toBuffer(),
+    );
+    const first = await k.execute<{ output_path: string }>('process_image', {
+      image_path: gif,
+      output_format: 'png',
+      output_path: join(root, 'gif-1.png'),
+    });
+    const one = await decode(readFileSync(first.output_path));
+    expect([one.width, one.height]).toEqual([20, 10]);
+    expect(one.pixel(5, 5).slice(0, 3)).toEqual(RED);
+    const three = kit({ roots: [root], maxPages: 3 });
+    const all = await three.execute<{ output_path: string }>('process_image', {
+      image_path: gif,
+      output_format: 'png',
+      output_path: join(root, 'gif-3.png'),
+    });
+    const strip = await decode(readFileSync(all.output_path));
+    expect([strip.width, strip.height]).toEqual([20, 30]);
+    expect(strip.pixel(5, 25).slice(0, 3)).toEqual([0, 0, 255]);
+    const limited = await failure(
+      kit({ roots: [root], maxPages: 3, maxInputPixels: 400 }),
+      'process_image',
+      { image_path: gif },
+    );
+    expect(limited.data).toMatchObject({ reason: 'pixel_limit', limit: 400, actual: 600 });
+    await kit({ roots: [root], maxPages: 1, maxInputPixels: 400 }).execute('process_image', {
+      image_path: gif,
+      output_blob: true,
+    });
+  });
+
+  it('stops a job that exceeds timeoutSeconds with -32103 processing_timeout', async () => {
+    const sharp = (await import('sharp')).default;
+    const big = join(root, 'big.png');
+    writeFileSync(
+      big,
+      await sharp({ create: { width: 6000, height: 6000, channels: 3, background: '#808080' } })
+        .png({ compressionLevel: 1 })
+        .toBuffer(),
+    );
+    const started = Date.now();
+    const error = await failure(kit({ roots: [root], timeoutSeconds: 1 }), 'process_image', {
+      image_path: big,
+      output_blob: true,
+      operations: [{ type: 'blur', parameters: { sigma: 300 } }],
+    });
+    expect(error.code).toBe(-32103);
+    expect(error.data).toMatchObject({ reason: 'processing_timeout', limit: 1 });
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
+
 describe('blob I/O', () => {
   it('reads a blob and writes a file, and reads a file and writes a blob', async () => {
     const blobId = await k.blobs.put({
