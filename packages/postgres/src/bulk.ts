@@ -4,6 +4,13 @@ import { BadRequestError, type ComponentContext, z } from '@stepflow-packs/core'
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { resolveTarget, withClient } from './connection.js';
+import {
+  BINARY_HEADER,
+  BINARY_TRAILER,
+  BinaryChunk,
+  binaryColumns,
+  type BinaryColumn,
+} from './binary.js';
 import { encoderFor, NULL_TEXT, type Encoder } from './copy-format.js';
 import {
   classify,
@@ -186,8 +193,10 @@ interface CopyPlan {
   indexes: readonly number[] | Int32Array | undefined;
   /** Text per column for a key missing from a record: NULL, or the DEFAULT marker. */
   missing: readonly string[];
-  /** Extra last field per record (the shape index of an upsert stage). */
-  extra?: (index: number) => string;
+  /** Extra last field per record: the shape index of an upsert stage (an int4). */
+  extra?: (index: number) => number;
+  /** Binary forms of the columns when every value fits them (see binary.ts). */
+  binary?: BinaryColumn[] | undefined;
   /** Filled while streaming: how many chunks were produced. */
   batches: number;
 }
@@ -217,7 +226,7 @@ function* copyChunks(plan: CopyPlan): Generator<string> {
       const text = value === undefined ? missing[c]! : encoders[c]!(value);
       line = c === 0 ? text : line + '\t' + text;
     }
-    if (extra) line += '\t' + extra(i);
+    if (extra) line += '\t' + String(extra(i));
     chunk += line + '\n';
     if (++inChunk === batchSize) {
       plan.batches++;
@@ -232,14 +241,83 @@ function* copyChunks(plan: CopyPlan): Generator<string> {
   }
 }
 
+function* binaryChunks(plan: CopyPlan, binary: readonly BinaryColumn[]): Generator<Buffer> {
+  const { records, columns, batchSize, indexes, extra } = plan;
+  const width = columns.length;
+  const fields = width + (extra ? 1 : 0);
+  const read = readers(columns);
+  const total = indexes ? indexes.length : records.length;
+  let out = new BinaryChunk(64 * 1024);
+  out.ensure(BINARY_HEADER.length);
+  out.off += BINARY_HEADER.copy(out.buf, out.off);
+  let inChunk = 0;
+  for (let n = 0; n < total; n++) {
+    const i = indexes ? indexes[n]! : n;
+    const record = records[i]!;
+    out.int16(fields);
+    for (let c = 0; c < width; c++) {
+      const value = read[c]!(record);
+      if (value === undefined || value === null) out.int32(-1);
+      else binary[c]!.write(value, out);
+    }
+    if (extra) {
+      out.int32(4);
+      out.int32(extra(i));
+    }
+    if (++inChunk === batchSize) {
+      plan.batches++;
+      const size = out.buf.length;
+      yield out.take();
+      out = new BinaryChunk(size);
+      inChunk = 0;
+    }
+  }
+  if (inChunk > 0) plan.batches++;
+  out.ensure(BINARY_TRAILER.length);
+  out.off += BINARY_TRAILER.copy(out.buf, out.off);
+  yield out.take();
+}
+
+/** Whether every value of the written records fits the columns' binary forms. */
+function fitsBinary(plan: CopyPlan, binary: readonly BinaryColumn[]): boolean {
+  const { records, columns, indexes } = plan;
+  const read = readers(columns);
+  const total = indexes ? indexes.length : records.length;
+  for (let c = 0; c < columns.length; c++) {
+    const get = read[c]!;
+    const column = binary[c]!;
+    for (let n = 0; n < total; n++) {
+      const value = get(records[indexes ? indexes[n]! : n]!);
+      if (value !== undefined && value !== null && !column.accepts(value)) return false;
+    }
+  }
+  return true;
+}
+
+/** Plans whose missing keys mean NULL can go binary when every column and value allows it. */
+function withBinary(plan: CopyPlan, columns: readonly ColumnInfo[]): CopyPlan {
+  if (plan.missing.some((m) => m !== NULL_TEXT)) return plan;
+  const binary = binaryColumns(columns);
+  if (binary && fitsBinary(plan, binary)) plan.binary = binary;
+  return plan;
+}
+
+/** COPY `target` (a quoted table and column list) FROM STDIN, binary or text as planned. */
 async function copyInto(
   client: pg.PoolClient,
-  sql: string,
+  target: string,
   plan: CopyPlan,
   signal: AbortSignal,
 ): Promise<number> {
-  const stream = client.query(copyFrom(sql));
-  await pipeline(Readable.from(copyChunks(plan), { objectMode: false, highWaterMark: 1 }), stream, {
+  const binary = plan.binary;
+  const options = binary
+    ? ' WITH (FORMAT binary)'
+    : plan.missing.includes(DEFAULT_TEXT)
+      ? ` WITH (DEFAULT '\\D')`
+      : '';
+  const stream = client.query(copyFrom(`COPY ${target} FROM STDIN${options}`));
+  const source = binary ? binaryChunks(plan, binary) : copyChunks(plan);
+  await pipeline(Readable.from(source, { objectMode: false, highWaterMark: 1 }), stream, {
     signal,
   });
   return stream.rowCount;
@@ -407,16 +485,20 @@ async function insert(
     cols: readonly ColumnInfo[],
     indexes: CopyPlan['indexes'],
     useDefaults: boolean,
-  ): CopyPlan => ({
-    records,
-    columns: cols.map((c) => c.name),
-    encoders: cols.map(encoderFor),
-    batchSize: input.batch_size,
-    indexes,
-    // The DEFAULT marker is an error for a column without a default: NULL is its default.
-    missing: cols.map((c) => (useDefaults && c.hasDefault ? DEFAULT_TEXT : NULL_TEXT)),
-    batches: progress.batches,
-  });
+  ): CopyPlan =>
+    withBinary(
+      {
+        records,
+        columns: cols.map((c) => c.name),
+        encoders: cols.map(encoderFor),
+        batchSize: input.batch_size,
+        indexes,
+        // The DEFAULT marker is an error for a column without a default: NULL is its default.
+        missing: cols.map((c) => (useDefaults && c.hasDefault ? DEFAULT_TEXT : NULL_TEXT)),
+        batches: progress.batches,
+      },
+      cols,
+    );
   const run = async (copy: CopyPlan, sql: string) => {
     try {
       return await copyInto(client, sql, copy, signal);
@@ -428,7 +510,7 @@ async function insert(
     progress.lineToRecord = identity(records.length);
     const rows = await run(
       plan(columns, undefined, false),
-      `COPY ${table.quoted} (${columnList(columns)}) FROM STDIN`,
+      `${table.quoted} (${columnList(columns)})`,
     );
     return { written: rows, inserted: rows, updated: 0, duplicates: 0 };
   }
@@ -436,7 +518,7 @@ async function insert(
     progress.lineToRecord = identity(records.length);
     const rows = await run(
       plan(columns, undefined, true),
-      `COPY ${table.quoted} (${columnList(columns)}) FROM STDIN WITH (DEFAULT '\\D')`,
+      `${table.quoted} (${columnList(columns)})`,
     );
     return { written: rows, inserted: rows, updated: 0, duplicates: 0 };
   }
@@ -448,10 +530,7 @@ async function insert(
     const cols = shapes.shapes[shapeOf[start]!]!.map((name) => byName.get(name)!);
     const indexes = Array.from({ length: end - start }, (_, k) => start + k);
     progress.lineToRecord = (line) => indexes[line - 1];
-    rows += await run(
-      plan(cols, indexes, false),
-      `COPY ${table.quoted} (${columnList(cols)}) FROM STDIN`,
-    );
+    rows += await run(plan(cols, indexes, false), `${table.quoted} (${columnList(cols)})`);
     start = end;
   }
   return { written: rows, inserted: rows, updated: 0, duplicates: 0 };
@@ -485,16 +564,19 @@ async function upsert(
   const kept = indexes;
   progress.lineToRecord = kept ? (line) => kept[line - 1] : identity(records.length);
   const shapeOf = shapes.shapeOf;
-  const copy: CopyPlan = {
-    records,
-    columns: columns.map((c) => c.name),
-    encoders: columns.map(encoderFor),
-    batchSize: input.batch_size,
-    indexes,
-    missing: columns.map(() => NULL_TEXT),
-    ...(shapeOf ? { extra: (i: number) => String(shapeOf[i]) } : {}),
-    batches: 0,
-  };
+  const copy: CopyPlan = withBinary(
+    {
+      records,
+      columns: columns.map((c) => c.name),
+      encoders: columns.map(encoderFor),
+      batchSize: input.batch_size,
+      indexes,
+      missing: columns.map(() => NULL_TEXT),
+      ...(shapeOf ? { extra: (i: number) => shapeOf[i]! } : {}),
+      batches: 0,
+    },
+    columns,
+  );
   const list = columnList(columns);
   await client.query(
     `CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${list}${shapeOf ? `, 0::int AS ${SHAPE}` : ''} FROM ${table.quoted} WITH NO DATA`,
@@ -502,7 +584,7 @@ async function upsert(
   try {
     await copyInto(
       client,
-      `COPY pg_temp.${STAGE} (${list}${shapeOf ? `, ${SHAPE}` : ''}) FROM STDIN`,
+      `pg_temp.${STAGE} (${list}${shapeOf ? `, ${SHAPE}` : ''})`,
       copy,
       signal,
     );

@@ -122,6 +122,8 @@ export type ColumnKind = 'json' | 'array' | 'bool' | 'scalar';
 export interface ColumnInfo {
   readonly name: string;
   readonly type: string;
+  /** Type oid (the base type for domains). */
+  readonly baseOid: number;
   readonly kind: ColumnKind;
   /** Element kind for arrays. */
   readonly elementKind: ColumnKind;
@@ -220,6 +222,7 @@ export async function lookupTable(
     columns.set(row.column, {
       name: row.column,
       type: row.type,
+      baseOid: row.base_oid,
       kind: kindOf(row.base_oid, row.category),
       elementKind: row.elem_oid === null ? 'scalar' : kindOf(row.elem_oid, row.elem_category ?? ''),
       notNull: row.not_null,

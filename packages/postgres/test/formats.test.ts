@@ -12,6 +12,7 @@ const column = (
 ): ColumnInfo => ({
   name: 'c',
   type: 't',
+  baseOid: 25,
   kind,
   elementKind,
   notNull: false,
@@ -81,6 +82,14 @@ describe('record shapes', () => {
       'c',
     ]);
     expect(columnUnion([])).toEqual([]);
+  });
+
+  it('groups records by key set (order-insensitive) only when there are several', () => {
+    expect(analyseShapes([{ a: 1 }, { a: 2 }]).shapeOf).toBeUndefined();
+    const mixed = analyseShapes([{ a: 1, b: 1 }, { b: 2, a: 2 }, { a: 3 }, { c: 1, a: 1 }]);
+    expect(mixed.columns).toEqual(['a', 'b', 'c']);
+    expect(mixed.shapes).toEqual([['a', 'b'], ['a'], ['a', 'c']]);
+    expect([...mixed.shapeOf!]).toEqual([0, 0, 1, 2]);
   });
 
   it('keeps __proto__ keys as ordinary column names', () => {
