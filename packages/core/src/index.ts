@@ -62,6 +62,7 @@ export {
   type SettingsDefinition,
   type SettingsOf,
 } from './settings.js';
+export { jsonObject, jsonValue } from './schemas.js';
 export { describeIssues, formatPath, invalidInput, type InputIssue } from './validation.js';
 export {
   serveStdio,

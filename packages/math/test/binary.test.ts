@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installFromTarballs } from '@stepflow-packs/core/testing';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -31,30 +31,13 @@ describe('built stepflow-pack-math', () => {
     expect(r.status).toBe(0);
   });
 
-  it('installs alone from its packed tarball (with core) into an empty folder and serves over stdio', () => {
-    const work = mkdtempSync(join(tmpdir(), 'math-install-'));
+  it('installs alone from its packed tarball (with core) into an empty folder and serves over stdio', async () => {
+    const installed = await installFromTarballs([
+      join(root, 'packages/core'),
+      join(root, 'packages/math'),
+    ]);
     try {
-      const pnpm = (cwd: string) =>
-        execFileSync('npx', ['-y', 'pnpm@10', 'pack', '--pack-destination', work], {
-          cwd,
-          stdio: 'pipe',
-          timeout: 60_000,
-        });
-      pnpm(join(root, 'packages/core'));
-      pnpm(join(root, 'packages/math'));
-      const tarballs = readdirSync(work)
-        .filter((f) => f.endsWith('.tgz'))
-        .map((f) => join(work, f));
-      expect(tarballs).toHaveLength(2);
-      const app = join(work, 'app');
-      execFileSync('mkdir', ['-p', app]);
-      writeFileSync(join(app, 'package.json'), '{"name":"app","private":true}');
-      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
-        cwd: app,
-        stdio: 'pipe',
-        timeout: 120_000,
-      });
-      const cli = join(app, 'node_modules/.bin/stepflow-pack-math');
+      const cli = installed.bin('stepflow-pack-math');
       expect(execFileSync(cli, ['--version'], { encoding: 'utf8' }).trim()).toMatch(
         /^\d+\.\d+\.\d+$/,
       );
@@ -67,7 +50,7 @@ describe('built stepflow-pack-math', () => {
       });
       expect(JSON.parse(out)).toEqual({ jsonrpc: '2.0', id: 1, result: { output: { sum: 42 } } });
     } finally {
-      rmSync(work, { recursive: true, force: true });
+      rmSync(dirname(installed.dir), { recursive: true, force: true });
     }
   }, 180_000);
 });

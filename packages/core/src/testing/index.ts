@@ -11,6 +11,8 @@ import { silentLogger, type Logger } from '../logger.js';
 import type { Dialect, Observability, RpcErrorObject } from '../protocol.js';
 import { settingsFromValues, type SettingsDefinition, type SettingsOf } from '../settings.js';
 
+export { installFromTarballs, type InstalledPackages } from './install.js';
+
 export interface TestKitOptions<S extends SettingsDefinition> {
   /** Dialect announced in `initialize` (default v0.11). */
   dialect?: Dialect;
