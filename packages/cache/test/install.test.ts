@@ -1,75 +1,30 @@
-import { execFile } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBlobStore, startWorker } from '@stepflow-packs/core/client';
+import { installFromTarballs, type InstalledPackages } from '@stepflow-packs/core/testing';
 
-const run = promisify(execFile);
-const PACKAGES = fileURLToPath(new URL('../../', import.meta.url));
-const versionOf = (pkg: string) =>
-  (JSON.parse(readFileSync(join(PACKAGES, pkg, 'package.json'), 'utf8')) as { version: string })
-    .version;
-const version = versionOf('cache');
+const packageDir = (name: string) => fileURLToPath(new URL(`../../${name}`, import.meta.url));
+const { version } = JSON.parse(readFileSync(`${packageDir('cache')}/package.json`, 'utf8')) as {
+  version: string;
+};
 
-/**
- * The pack installs alone from its `pnpm pack` tarball (with the core tarball it depends on)
- * into an empty folder, outside the workspace, and runs from there.
- */
+/** The pack installs alone from its `pnpm pack` tarball (with core) into an empty folder. */
 describe('installing @stepflow-packs/cache from its tarball', () => {
-  const root = mkdtempSync(join(tmpdir(), 'stepflow-cache-install-'));
-  const app = join(root, 'app');
-  const bin = join(app, 'node_modules/.bin/stepflow-pack-cache');
-  const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
-
+  let installed: InstalledPackages;
   beforeAll(async () => {
-    for (const pkg of ['core', 'cache']) {
-      if (!existsSync(join(PACKAGES, pkg, 'dist/index.js')))
-        throw new Error(`build packages/${pkg} first`);
-      await run('npx', ['-y', 'pnpm@10', 'pack', '--pack-destination', root], {
-        cwd: join(PACKAGES, pkg),
-        env,
-      });
-    }
-    const tarballs = readdirSync(root).filter((name) => name.endsWith('.tgz'));
-    expect(tarballs.sort()).toEqual(
-      [
-        `stepflow-packs-core-${versionOf('core')}.tgz`,
-        `stepflow-packs-cache-${version}.tgz`,
-      ].sort(),
-    );
-    mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }));
-    await run(
-      'npm',
-      [
-        'install',
-        '--no-audit',
-        '--no-fund',
-        '--loglevel=error',
-        ...tarballs.map((t) => join(root, t)),
-      ],
-      { cwd: app, env },
-    );
-  }, 90_000);
+    installed = await installFromTarballs([packageDir('core'), packageDir('cache')]);
+  }, 120_000);
+  afterAll(() => rmSync(dirname(installed.dir), { recursive: true, force: true }));
 
-  afterAll(() => {
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  it('prints its version', async () => {
-    const { stdout } = await run(bin, ['--version'], { cwd: app, env });
-    expect(stdout.trim()).toBe(version);
+  it('prints its version', () => {
+    expect(
+      execFileSync(installed.bin('stepflow-pack-cache'), ['--version'], {
+        encoding: 'utf8',
+      }).trim(),
+    ).toBe(version);
   });
 
   it('stores and reads a cache entry over stdio from the installed binary (v0.8 blob callbacks)', async () => {
@@ -77,10 +32,10 @@ describe('installing @stepflow-packs/cache from its tarball', () => {
     const worker = await startWorker(
       {
         transport: 'stdio',
-        command: bin,
+        command: installed.bin('stepflow-pack-cache'),
         args: ['--transport', 'stdio'],
-        env: { PATH: env.PATH },
-        cwd: app,
+        env: { PATH: process.env.PATH ?? '' },
+        cwd: installed.dir,
       },
       { dialect: 'v0.8', blobStore, requestTimeoutMs: 10_000 },
     );
