@@ -14,15 +14,32 @@ const ROUNDS = 15;
 const config = parseConfig(
   {
     plugins: {
-      math: { type: 'stepflow', transport: 'stdio', command: process.execPath, args: [MATH, '--transport', 'stdio'], env: { STEPFLOW_LOG_LEVEL: 'warn' } },
-      tracker: { type: 'stepflow', transport: 'stdio', command: process.execPath, args: [TRACKER, '--transport', 'stdio'], env: { STEPFLOW_LOG_LEVEL: 'warn' } },
+      math: {
+        type: 'stepflow',
+        transport: 'stdio',
+        command: process.execPath,
+        args: [MATH, '--transport', 'stdio'],
+        env: { STEPFLOW_LOG_LEVEL: 'warn' },
+      },
+      tracker: {
+        type: 'stepflow',
+        transport: 'stdio',
+        command: process.execPath,
+        args: [TRACKER, '--transport', 'stdio'],
+        env: { STEPFLOW_LOG_LEVEL: 'warn' },
+      },
     },
-    routes: { '/math/{component}': [{ plugin: 'math' }], '/tracker/{component}': [{ plugin: 'tracker' }] },
+    routes: {
+      '/math/{component}': [{ plugin: 'math' }],
+      '/tracker/{component}': [{ plugin: 'tracker' }],
+    },
   },
   { source: 'bench', file: undefined, baseDir: root },
 );
 
-const flow = (doc) => parseFlow({ schema: 'https://stepflow.org/schemas/v1/flow.json', ...doc }, { version: 'v0.8' }).flow;
+const flow = (doc) =>
+  parseFlow({ schema: 'https://stepflow.org/schemas/v1/flow.json', ...doc }, { version: 'v0.8' })
+    .flow;
 const chain = flow({
   steps: Array.from({ length: 100 }, (_, i) => ({
     id: `s${i}`,
@@ -32,16 +49,32 @@ const chain = flow({
   output: { $step: 's99', path: 'sum' },
 });
 const independent = flow({
-  steps: Array.from({ length: 100 }, (_, i) => ({ id: `s${i}`, component: '/math/add', input: { a: i, b: { $input: 'start' } } })),
+  steps: Array.from({ length: 100 }, (_, i) => ({
+    id: `s${i}`,
+    component: '/math/add',
+    input: { a: i, b: { $input: 'start' } },
+  })),
   output: Array.from({ length: 100 }, (_, i) => ({ $step: `s${i}`, path: 'sum' })),
 });
 const sleepers = flow({
-  steps: Array.from({ length: 100 }, (_, i) => ({ id: `s${i}`, component: '/tracker/record', input: { file: '/dev/null', step: `s${i}`, sleepMs: 20 } })),
+  steps: Array.from({ length: 100 }, (_, i) => ({
+    id: `s${i}`,
+    component: '/tracker/record',
+    input: { file: '/dev/null', step: `s${i}`, sleepMs: 20 },
+  })),
   output: Array.from({ length: 100 }, (_, i) => ({ $step: `s${i}`, path: 'step' })),
 });
 
 const env = await Environment.start({ version: 'v0.8', config });
-const direct = await startWorker({ transport: 'stdio', command: process.execPath, args: [MATH, '--transport', 'stdio'], env: { STEPFLOW_LOG_LEVEL: 'warn' } }, { dialect: 'v0.8' });
+const direct = await startWorker(
+  {
+    transport: 'stdio',
+    command: process.execPath,
+    args: [MATH, '--transport', 'stdio'],
+    env: { STEPFLOW_LOG_LEVEL: 'warn' },
+  },
+  { dialect: 'v0.8' },
+);
 
 async function timed(fn) {
   const t0 = performance.now();
@@ -66,12 +99,18 @@ const independentMs = [];
 const directConcurrentMs = [];
 const sleepersMs = [];
 for (let round = 0; round < ROUNDS; round++) {
-  directSequentialMs.push(await timed(async () => {
-    let sum = 1;
-    for (let i = 0; i < 100; i++) sum = (await direct.execute('/add', { a: sum, b: 1 })).sum;
-  }));
+  directSequentialMs.push(
+    await timed(async () => {
+      let sum = 1;
+      for (let i = 0; i < 100; i++) sum = (await direct.execute('/add', { a: sum, b: 1 })).sum;
+    }),
+  );
   chainMs.push(await timed(() => runFlow(chain)));
-  directConcurrentMs.push(await timed(() => Promise.all(Array.from({ length: 100 }, (_, i) => direct.execute('/add', { a: i, b: 1 })))));
+  directConcurrentMs.push(
+    await timed(() =>
+      Promise.all(Array.from({ length: 100 }, (_, i) => direct.execute('/add', { a: i, b: 1 }))),
+    ),
+  );
   independentMs.push(await timed(() => runFlow(independent)));
   if (round < 5) sleepersMs.push(await timed(() => runFlow(sleepers)));
 }
@@ -92,7 +131,13 @@ report('runner: 100-step flows against the math worker (stdio, v0.8 semantics)',
     targetText: 'overhead ≤ 1 ms',
     pass: overhead <= 1,
   },
-  { name: '→ runner overhead per step (median)', subject: overhead * 1000, unit: 'µs', targetText: '≤ 1000 µs', pass: overhead <= 1 },
+  {
+    name: '→ runner overhead per step (median)',
+    subject: overhead * 1000,
+    unit: 'µs',
+    targetText: '≤ 1000 µs',
+    pass: overhead <= 1,
+  },
   {
     name: '100 independent steps, wall (runner vs 100 concurrent client calls)',
     subject: median(independentMs),

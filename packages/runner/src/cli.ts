@@ -25,7 +25,9 @@ export interface Io {
   cwd: string;
 }
 
-const { version: VERSION } = createRequire(import.meta.url)('../package.json') as { version: string };
+const { version: VERSION } = createRequire(import.meta.url)('../package.json') as {
+  version: string;
+};
 
 /** Exit codes (documented in the README). */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -92,13 +94,20 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'V' },
 } satisfies ParseArgsConfig['options'];
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>
+>['values'];
 
-function positiveInt(values: Values, name: 'request-timeout-ms' | 'max-concurrency' | 'backoff-ms' | 'transport-max-retries', min = 1): number | undefined {
+function positiveInt(
+  values: Values,
+  name: 'request-timeout-ms' | 'max-concurrency' | 'backoff-ms' | 'transport-max-retries',
+  min = 1,
+): number | undefined {
   const text = values[name];
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new UsageError(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(text)}`);
   return n;
 }
 
@@ -114,7 +123,9 @@ function workerTransport(values: Values): { workerTransport?: 'stdio' | 'http' }
   const v = values['worker-transport'];
   if (v === undefined || v === 'auto') return {};
   if (v === 'stdio' || v === 'http') return { workerTransport: v };
-  throw new UsageError(`--worker-transport: expected auto, stdio or http, got ${JSON.stringify(v)}`);
+  throw new UsageError(
+    `--worker-transport: expected auto, stdio or http, got ${JSON.stringify(v)}`,
+  );
 }
 
 function retryOverride(values: Values): Partial<RetryConfig> | undefined {
@@ -157,10 +168,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'validate':
         return await validateCommand(values, rest, io);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)} (expected run, test, list-components or validate)`);
+        throw new UsageError(
+          `unknown command ${JSON.stringify(command)} (expected run, test, list-components or validate)`,
+        );
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof FlowParseError || err instanceof SourceError) {
+    if (
+      err instanceof UsageError ||
+      err instanceof ConfigError ||
+      err instanceof FlowParseError ||
+      err instanceof SourceError
+    ) {
       io.stderr(`error: ${err.message}\n`);
       return EXIT.usage;
     }
@@ -175,7 +193,9 @@ function loadFlow(file: string, version: Version | undefined, io: Io): Flow {
   try {
     text = readFileSync(full, 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read flow ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UsageError(
+      `cannot read flow ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const doc = parseYaml(text, file);
   const emulated = version ?? (isObject(doc) ? inferVersion(doc) : 'v0.11');
@@ -185,8 +205,11 @@ function loadFlow(file: string, version: Version | undefined, io: Io): Flow {
 }
 
 function readInput(values: Values, io: Io): Json {
-  const given = [values.input, values['input-json'], values['input-yaml']].filter((v) => v !== undefined);
-  if (given.length > 1) throw new UsageError('give only one of --input, --input-json, --input-yaml');
+  const given = [values.input, values['input-json'], values['input-yaml']].filter(
+    (v) => v !== undefined,
+  );
+  if (given.length > 1)
+    throw new UsageError('give only one of --input, --input-json, --input-yaml');
   if (values['input-json'] !== undefined) return parseYaml(values['input-json'], '--input-json');
   if (values['input-yaml'] !== undefined) return parseYaml(values['input-yaml'], '--input-yaml');
   if (values.input !== undefined) {
@@ -195,7 +218,9 @@ function readInput(values: Values, io: Io): Json {
     try {
       text = readFileSync(full, 'utf8');
     } catch (err) {
-      throw new UsageError(`cannot read input ${values.input}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new UsageError(
+        `cannot read input ${values.input}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
     return parseYaml(text, values.input);
   }
@@ -229,8 +254,12 @@ async function runCommand(values: Values, rest: string[], io: Io): Promise<numbe
   try {
     const { result } = await env.run(flow, input, variables);
     for (const stats of env.workerStats()) {
-      if (stats.junkLines > 0) io.stderr(`warning: worker "${stats.name}" wrote ${stats.junkLines} non-protocol stdout line(s); they were skipped\n`);
-      if (stats.restarts > 0) io.stderr(`warning: worker "${stats.name}" was restarted ${stats.restarts} time(s)\n`);
+      if (stats.junkLines > 0)
+        io.stderr(
+          `warning: worker "${stats.name}" wrote ${stats.junkLines} non-protocol stdout line(s); they were skipped\n`,
+        );
+      if (stats.restarts > 0)
+        io.stderr(`warning: worker "${stats.name}" was restarted ${stats.restarts} time(s)\n`);
     }
     const text = canonicalJson(toFlowResult(result), { indent: 2 }) + '\n';
     io.stdout(text);
@@ -248,7 +277,8 @@ async function testCommand(values: Values, paths: string[], io: Io): Promise<num
   if (kind === 'human') reporter = new HumanReporter(io.stdout, io.stderr);
   else if (kind === 'json') reporter = new JsonReporter(io.stdout);
   else if (kind === 'junit') reporter = new JunitReporter(io.stdout);
-  else throw new UsageError(`--reporter: expected human, json or junit, got ${JSON.stringify(kind)}`);
+  else
+    throw new UsageError(`--reporter: expected human, json or junit, got ${JSON.stringify(kind)}`);
   const emulate = emulation(values);
   const retry = retryOverride(values);
   const requestTimeoutMs = positiveInt(values, 'request-timeout-ms');
@@ -271,7 +301,8 @@ async function testCommand(values: Values, paths: string[], io: Io): Promise<num
 
 /** Flow path of a listed component under a route pattern (spec protocol.md §8.4). */
 function flowPath(pattern: string, name: string): string {
-  if (/\{\*component\}/.test(pattern)) return pattern.replace('{*component}', name.replace(/^\//, ''));
+  if (/\{\*component\}/.test(pattern))
+    return pattern.replace('{*component}', name.replace(/^\//, ''));
   return pattern.replace('{component}', name).replace(/\/\/+/g, '/');
 }
 
@@ -279,20 +310,34 @@ async function listCommand(values: Values, io: Io): Promise<number> {
   const config = discoverConfig({ explicit: values.config, cwd: io.cwd });
   for (const w of config.warnings) io.stderr(`warning: ${w}\n`);
   const version = emulation(values) ?? 'v0.11';
-  const env = await Environment.start({ version, config, warn: (w) => io.stderr(`warning: ${w}\n`), ...workerTransport(values) });
+  const env = await Environment.start({
+    version,
+    config,
+    warn: (w) => io.stderr(`warning: ${w}\n`),
+    ...workerTransport(values),
+  });
   const untrack = track(() => env.close());
   try {
     const rows: { path: string; plugin: string; component: string; description?: string }[] = [];
     for (const [name, plugin] of env.plugins) {
-      const patterns = config.routes.patterns.filter((r) => r.rules.some((rule) => rule.plugin === name)).map((r) => r.pattern);
+      const patterns = config.routes.patterns
+        .filter((r) => r.rules.some((rule) => rule.plugin === name))
+        .map((r) => r.pattern);
       for (const info of await plugin.list()) {
         for (const pattern of patterns.length ? patterns : ['(unrouted)']) {
-          rows.push({ path: patterns.length ? flowPath(pattern, info.component) : '(unrouted)', plugin: name, component: info.component, ...(info.description ? { description: info.description } : {}) });
+          rows.push({
+            path: patterns.length ? flowPath(pattern, info.component) : '(unrouted)',
+            plugin: name,
+            component: info.component,
+            ...(info.description ? { description: info.description } : {}),
+          });
         }
       }
     }
     if (values.format === 'json') io.stdout(JSON.stringify(rows, null, 2) + '\n');
-    else for (const row of rows) io.stdout(`${row.path.padEnd(32)} ${row.plugin.padEnd(12)} ${row.description ?? ''}\n`);
+    else
+      for (const row of rows)
+        io.stdout(`${row.path.padEnd(32)} ${row.plugin.padEnd(12)} ${row.description ?? ''}\n`);
     return EXIT.ok;
   } finally {
     await env.close();
@@ -320,13 +365,18 @@ async function validateCommand(values: Values, rest: string[], io: Io): Promise<
     try {
       config.routes.resolve(step.component, null);
     } catch (err) {
-      if (!/condition path/.test((err as Error).message)) problems.push(`${flowFile}: step "${step.id}": component ${step.component}: ${(err as Error).message}`);
+      if (!/condition path/.test((err as Error).message))
+        problems.push(
+          `${flowFile}: step "${step.id}": component ${step.component}: ${(err as Error).message}`,
+        );
     }
   }
   if (problems.length) {
     io.stderr(problems.join('\n') + '\n');
     return EXIT.failed;
   }
-  io.stdout(`${flowFile}: valid (${flow.version}, ${flow.steps.length} step${flow.steps.length === 1 ? '' : 's'}, config ${config.source})\n`);
+  io.stdout(
+    `${flowFile}: valid (${flow.version}, ${flow.steps.length} step${flow.steps.length === 1 ? '' : 's'}, config ${config.source})\n`,
+  );
   return EXIT.ok;
 }

@@ -14,7 +14,10 @@ export function track(closer: Closer): () => void {
 export async function closeAll(timeoutMs = 4500): Promise<void> {
   const all = [...closers];
   closers.clear();
-  await Promise.race([Promise.allSettled(all.map((c) => c())), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  await Promise.race([
+    Promise.allSettled(all.map((c) => c())),
+    new Promise((r) => setTimeout(r, timeoutMs).unref()),
+  ]);
 }
 
 let installed = false;

@@ -8,14 +8,22 @@ const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 describe('blob ids match the Rust runtime (protocol.md §7)', () => {
   it('reproduces the id verified against the real fixtures, keeping the timestamp a string', () => {
-    const value = parseYaml('message: Hello, blobs!\nnumber: 42\ntimestamp: 2024-01-01T00:00:00Z\n');
-    expect(new RunnerBlobStore().putSync(value)).toBe('2b566ff16f11d28c29521759abde29e5762fb10b7a1c4dec05c09d9057b41d7c');
+    const value = parseYaml(
+      'message: Hello, blobs!\nnumber: 42\ntimestamp: 2024-01-01T00:00:00Z\n',
+    );
+    expect(new RunnerBlobStore().putSync(value)).toBe(
+      '2b566ff16f11d28c29521759abde29e5762fb10b7a1c4dec05c09d9057b41d7c',
+    );
   });
 
   it('reproduces the ids pinned in the upstream blob_test fixture', () => {
     const store = new RunnerBlobStore();
-    const complex = parseYaml('message: Hello, blobs!\nnumber: 42\nnested:\n  array: [1, 2, 3]\n  boolean: true\n');
-    expect(store.putSync(complex)).toBe('868591347a854ba1d0f4875b2dd44e1e8335052af03725a9819f89e0142318b0');
+    const complex = parseYaml(
+      'message: Hello, blobs!\nnumber: 42\nnested:\n  array: [1, 2, 3]\n  boolean: true\n',
+    );
+    expect(store.putSync(complex)).toBe(
+      '868591347a854ba1d0f4875b2dd44e1e8335052af03725a9819f89e0142318b0',
+    );
   });
 
   it('keeps integer-like keys in source order instead of moving them first', () => {
@@ -35,7 +43,15 @@ describe('blob ids match the Rust runtime (protocol.md §7)', () => {
 
   it('lays out floats like ryu', () => {
     expect([1, 0.1, 1e-7, 1e16, 1.5e22, 123456.75, -2, 1e15, 0.00001].map(formatFloat)).toEqual([
-      '1.0', '0.1', '1e-7', '1e16', '1.5e22', '123456.75', '-2.0', '1000000000000000.0', '0.00001',
+      '1.0',
+      '0.1',
+      '1e-7',
+      '1e16',
+      '1.5e22',
+      '123456.75',
+      '-2.0',
+      '1000000000000000.0',
+      '0.00001',
     ]);
   });
 

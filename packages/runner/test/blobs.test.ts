@@ -25,7 +25,10 @@ const EXPECTED = {
     builtin_read: { message: 'Hello, blobs!', number: 42, timestamp: '2024-01-01T00:00:00Z' },
   },
 };
-const BUILTIN = { extraPlugins: '  builtin: {type: builtin}\n', extraRoutes: '  "/builtin/{component}": [{plugin: builtin}]\n' };
+const BUILTIN = {
+  extraPlugins: '  builtin: {type: builtin}\n',
+  extraRoutes: '  "/builtin/{component}": [{plugin: builtin}]\n',
+};
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -48,9 +51,15 @@ describe('one blob store shared by workers and builtins', () => {
   }
 
   it('stores through v0.8 callbacks inside an SSE response of a remote HTTP worker', async () => {
-    const worker = spawn(process.execPath, [TRACKER, '--transport', 'http', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const worker = spawn(process.execPath, [TRACKER, '--transport', 'http', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     cleanups.push(() => worker.kill('SIGKILL'));
-    const port = await new Promise<number>((resolve) => worker.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port)));
+    const port = await new Promise<number>((resolve) =>
+      worker.stdout.once('data', (d: Buffer) =>
+        resolve((JSON.parse(d.toString().split('\n')[0]!) as { port: number }).port),
+      ),
+    );
     const w = tempDir('blobs-sse');
     cleanups.push(w.cleanup);
     w.write(

@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, readTracker, runRunner, startRunner, tempDir, TRACKER, trackerConfig, waitFor } from './helpers.js';
+import {
+  alive,
+  readTracker,
+  runRunner,
+  startRunner,
+  tempDir,
+  TRACKER,
+  trackerConfig,
+  waitFor,
+} from './helpers.js';
 
 // The built CLI end to end: test servers, reporters, worker environment, signals, validate.
 const HELLO = fileURLToPath(new URL('./fixtures/servers/hello-server.mjs', import.meta.url));
@@ -59,7 +68,11 @@ describe('test.servers', () => {
       const pidFile = join(w.dir, 'server.pid');
       w.write('flow.yaml', serversFlow(emulate).replace('PIDFILE', JSON.stringify(pidFile)));
       const result = await runRunner(['test', 'flow.yaml', '--emulate', emulate], w.dir);
-      expect(result.stdout).toMatch(new RegExp(`✓ \\[1/1\\] flow\\.yaml › reaches the fixture server \\(${emulate.replace('.', '\\.')}\\)`));
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `✓ \\[1/1\\] flow\\.yaml › reaches the fixture server \\(${emulate.replace('.', '\\.')}\\)`,
+        ),
+      );
       expect(result.stdout).toMatch(/1 passed, 0 failed/);
       expect(result.code).toBe(0);
       expect(alive(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
@@ -68,9 +81,14 @@ describe('test.servers', () => {
 
   it('reports every case as an execution error when a server never becomes ready', async () => {
     const w = workspace('servers-bad');
-    w.write('flow.yaml', `${SCHEMA}output: 1\ntest:\n  servers:\n    dead:\n      command: node\n      args: [-e, "process.exit(3)"]\n  cases:\n    - {name: one, input: 1, output: {outcome: success, result: 1}}\n    - {name: two, input: 2, output: {outcome: success, result: 1}}\n`);
+    w.write(
+      'flow.yaml',
+      `${SCHEMA}output: 1\ntest:\n  servers:\n    dead:\n      command: node\n      args: [-e, "process.exit(3)"]\n  cases:\n    - {name: one, input: 1, output: {outcome: success, result: 1}}\n    - {name: two, input: 2, output: {outcome: success, result: 1}}\n`,
+    );
     const result = await runRunner(['test', '.'], w.dir);
-    expect(result.stdout).toMatch(/! \[1\/2\] flow\.yaml › one .*execution error\n {4}test servers failed to start: test server "dead" exited before it was ready/);
+    expect(result.stdout).toMatch(
+      /! \[1\/2\] flow\.yaml › one .*execution error\n {4}test servers failed to start: test server "dead" exited before it was ready/,
+    );
     expect(result.stdout).toMatch(/! \[2\/2\] flow\.yaml › two/);
     expect(result.stdout).toMatch(/0 passed, 2 failed \(2 of them execution errors\)/);
     expect(result.code).toBe(2);
@@ -89,7 +107,9 @@ describe('test outcome accounting', () => {
     expect(stdout).toMatch(/! badtest\.yaml: test\.cases\[0\]\.name: a non-empty name is required/);
     expect(stdout).toMatch(/- data\.yaml: skipped \(not a flow file\)/);
     expect(stdout).toMatch(/- notests\.yaml: no tests/);
-    expect(stdout).toMatch(/0 passed, 2 failed \(2 unreadable flow files, 1 file without tests, 1 skipped file\)/);
+    expect(stdout).toMatch(
+      /0 passed, 2 failed \(2 unreadable flow files, 1 file without tests, 1 skipped file\)/,
+    );
     expect(code).toBe(2);
   });
 });
@@ -103,8 +123,12 @@ describe('reporters', () => {
     const { stdout, code } = await runRunner(['test', '.', '--max-concurrency', '1'], w.dir);
     expect(stdout).toContain('Running 3 test cases');
     expect(stdout).toMatch(/✓ \[1\/3\] flow\.yaml › same \(\d+ ms\)/);
-    expect(stdout).toMatch(/✗ \[2\/3\] flow\.yaml › differs \(\d+ ms\)\n {4}\$\.result\.a\[1\]\.b: values differ\n {6}expected: 3\n {6}actual: {3}2/);
-    expect(stdout).toMatch(/✗ \[3\/3\] flow\.yaml › unexpected <&> \(\d+ ms\)\n {4}the case has no expected output\n {4}actual result: \{"outcome":"success","result":1\}/);
+    expect(stdout).toMatch(
+      /✗ \[2\/3\] flow\.yaml › differs \(\d+ ms\)\n {4}\$\.result\.a\[1\]\.b: values differ\n {6}expected: 3\n {6}actual: {3}2/,
+    );
+    expect(stdout).toMatch(
+      /✗ \[3\/3\] flow\.yaml › unexpected <&> \(\d+ ms\)\n {4}the case has no expected output\n {4}actual result: \{"outcome":"success","result":1\}/,
+    );
     expect(stdout).toMatch(/\n1 passed, 2 failed in \d+\.\d s\n$/);
     expect(code).toBe(2);
   });
@@ -113,16 +137,23 @@ describe('reporters', () => {
     const w = workspace('json');
     w.write('flow.yaml', flow);
     const { stdout } = await runRunner(['test', '.', '--reporter', 'json'], w.dir);
-    const report = JSON.parse(stdout) as { summary: object; cases: { name: string; status: string; differences?: { path: string }[] }[] };
+    const report = JSON.parse(stdout) as {
+      summary: object;
+      cases: { name: string; status: string; differences?: { path: string }[] }[];
+    };
     expect(report.summary).toMatchObject({ passed: 1, failed: 2, errors: 0 });
-    expect(report.cases.find((c) => c.name === 'differs')?.differences?.[0]?.path).toBe('$.result.a[1].b');
+    expect(report.cases.find((c) => c.name === 'differs')?.differences?.[0]?.path).toBe(
+      '$.result.a[1].b',
+    );
   });
 
   it('junit: one testsuite per file, failures with escaped messages', async () => {
     const w = workspace('junit');
     w.write('flow.yaml', flow);
     const { stdout } = await runRunner(['test', '.', '--reporter', 'junit'], w.dir);
-    expect(stdout).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="stepflow-packs" tests="3" failures="2" errors="0"/);
+    expect(stdout).toMatch(
+      /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="stepflow-packs" tests="3" failures="2" errors="0"/,
+    );
     expect(stdout).toContain('<testsuite name="flow.yaml" tests="3" failures="2" errors="0"');
     expect(stdout).toMatch(/<testcase classname="flow\.yaml" name="same" time="[\d.]+"\/>/);
     expect(stdout).toContain('name="unexpected &lt;&amp;&gt;"');
@@ -131,10 +162,18 @@ describe('reporters', () => {
 });
 
 describe('worker environment', () => {
-  it('gives workers only their configured env (substituted), never the runner\'s secrets', async () => {
+  it("gives workers only their configured env (substituted), never the runner's secrets", async () => {
     const w = workspace('env');
-    w.write('stepflow-config.yml', trackerConfig({ pluginExtra: '    env:\n      VISIBLE: "${RUNNER_VISIBLE:fallback}-${HOME_DIR:x}"\n' }));
-    w.write('flow.yaml', `${SCHEMA}steps:\n  - {id: e, component: /tracker/environment, input: {name: VISIBLE}}\noutput: {$step: e}\n`);
+    w.write(
+      'stepflow-config.yml',
+      trackerConfig({
+        pluginExtra: '    env:\n      VISIBLE: "${RUNNER_VISIBLE:fallback}-${HOME_DIR:x}"\n',
+      }),
+    );
+    w.write(
+      'flow.yaml',
+      `${SCHEMA}steps:\n  - {id: e, component: /tracker/environment, input: {name: VISIBLE}}\noutput: {$step: e}\n`,
+    );
     const result = await runRunner(['run', '--flow', 'flow.yaml'], w.dir);
     const output = JSON.parse(result.stdout) as { result: { names: string[]; value: string } };
     expect(output.result.value).toBe('fallback-x');
@@ -143,10 +182,18 @@ describe('worker environment', () => {
 
   it('fails the plugin launch, naming the variable, when ${VAR} is unset without default', async () => {
     const w = workspace('env-missing');
-    w.write('stepflow-config.yml', trackerConfig({ pluginExtra: '    env:\n      TOKEN: "${SURELY_UNSET_TOKEN}"\n' }));
-    w.write('flow.yaml', `${SCHEMA}steps:\n  - {id: e, component: /tracker/environment, input: {name: TOKEN}}\noutput: {$step: e}\n`);
+    w.write(
+      'stepflow-config.yml',
+      trackerConfig({ pluginExtra: '    env:\n      TOKEN: "${SURELY_UNSET_TOKEN}"\n' }),
+    );
+    w.write(
+      'flow.yaml',
+      `${SCHEMA}steps:\n  - {id: e, component: /tracker/environment, input: {name: TOKEN}}\noutput: {$step: e}\n`,
+    );
     const result = await runRunner(['run', '--flow', 'flow.yaml'], w.dir);
-    expect(result.stderr).toMatch(/plugin "tracker" failed to start: .*env\.TOKEN: environment variable SURELY_UNSET_TOKEN is not set/);
+    expect(result.stderr).toMatch(
+      /plugin "tracker" failed to start: .*env\.TOKEN: environment variable SURELY_UNSET_TOKEN is not set/,
+    );
     expect(result.code).toBe(2);
   });
 });
@@ -155,8 +202,14 @@ describe('signals', () => {
   it('stops every worker within 5 s of SIGTERM and exits 143', async () => {
     const w = workspace('sigterm');
     w.write('stepflow-config.yml', trackerConfig());
-    w.write('flow.yaml', `${SCHEMA}steps:\n  - {id: held, component: /tracker/record, input: {file: ${JSON.stringify(join(w.dir, 't.jsonl'))}, step: held, holdUntil: /nonexistent}}\noutput: {$step: held}\n`);
-    const runner = startRunner(['run', '--flow', 'flow.yaml', '--emulate', 'v0.11', '--worker-transport', 'stdio'], w.dir);
+    w.write(
+      'flow.yaml',
+      `${SCHEMA}steps:\n  - {id: held, component: /tracker/record, input: {file: ${JSON.stringify(join(w.dir, 't.jsonl'))}, step: held, holdUntil: /nonexistent}}\noutput: {$step: held}\n`,
+    );
+    const runner = startRunner(
+      ['run', '--flow', 'flow.yaml', '--emulate', 'v0.11', '--worker-transport', 'stdio'],
+      w.dir,
+    );
     const record = await waitFor('the held step', () => readTracker(join(w.dir, 't.jsonl'))[0]);
     const t0 = performance.now();
     runner.child.kill('SIGTERM');
@@ -171,8 +224,14 @@ describe('validate and list-components', () => {
   it('validate names file, step and field of every problem and exits 1', async () => {
     const w = workspace('validate');
     w.write('stepflow-config.yml', trackerConfig());
-    w.write('bad.yaml', 'steps:\n  - {id: a, component: /tracker/record, input: {$step: b}}\n  - {id: b, component: /nowhere/x}\noutput: {$step: zz}\n');
-    w.write('good.yaml', 'steps:\n  - {id: a, component: /tracker/record, input: {}}\noutput: {$step: a}\n');
+    w.write(
+      'bad.yaml',
+      'steps:\n  - {id: a, component: /tracker/record, input: {$step: b}}\n  - {id: b, component: /nowhere/x}\noutput: {$step: zz}\n',
+    );
+    w.write(
+      'good.yaml',
+      'steps:\n  - {id: a, component: /tracker/record, input: {}}\noutput: {$step: a}\n',
+    );
     const bad = await runRunner(['validate', 'bad.yaml'], w.dir);
     expect(bad.stderr).toMatch(/bad\.yaml: step "a" references step "b", which is defined later/);
     expect(bad.stderr).toMatch(/bad\.yaml: output references unknown step "zz"/);
@@ -187,7 +246,9 @@ describe('validate and list-components', () => {
     w.write('stepflow-config.yml', trackerConfig());
     const result = await runRunner(['list-components', '--format', 'json'], w.dir);
     const rows = JSON.parse(result.stdout) as { path: string }[];
-    expect(rows.map((r) => r.path)).toEqual(expect.arrayContaining(['/tracker/record', '/tracker/die', '/tracker/health_check']));
+    expect(rows.map((r) => r.path)).toEqual(
+      expect.arrayContaining(['/tracker/record', '/tracker/die', '/tracker/health_check']),
+    );
   });
 
   it('prints usage on --help and the version on --version', async () => {

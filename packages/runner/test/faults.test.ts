@@ -1,7 +1,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, groupAlive, readTracker, runRunner, startRunner, tempDir, TRACKER, trackerConfig, waitFor } from './helpers.js';
+import {
+  alive,
+  groupAlive,
+  readTracker,
+  runRunner,
+  startRunner,
+  tempDir,
+  TRACKER,
+  trackerConfig,
+  waitFor,
+} from './helpers.js';
 
 // Fault tests F1–F4 and F12 (RELIABILITY.md §2) against the built runner and real worker
 // subprocesses (test/fixtures/tracker). Build first: npx tsc -p tsconfig.build.json.
@@ -18,11 +28,18 @@ function workspace(prefix: string, config: string, flow: string) {
   const release = join(t.dir, 'release');
   t.write('stepflow-config.yml', config);
   const schema = 'schema: https://stepflow.org/schemas/v1/flow.json\n';
-  t.write('flow.yaml', schema + flow.replaceAll('TRACK', JSON.stringify(tracker)).replaceAll('RELEASE', JSON.stringify(release)));
+  t.write(
+    'flow.yaml',
+    schema +
+      flow
+        .replaceAll('TRACK', JSON.stringify(tracker))
+        .replaceAll('RELEASE', JSON.stringify(release)),
+  );
   return { ...t, tracker, release };
 }
 
-const attemptsOf = (records: { step: string; attempt: number }[], step: string) => records.filter((r) => r.step === step).map((r) => r.attempt);
+const attemptsOf = (records: { step: string; attempt: number }[], step: string) =>
+  records.filter((r) => r.step === step).map((r) => r.attempt);
 
 const THREE_STEPS = `steps:
   - id: step1
@@ -47,15 +64,22 @@ describe('F1: a worker SIGKILLed mid-execute is restarted and only the interrupt
     it(`succeeds over ${transport} (${emulate}): step1 ×1, step2 attempts [1, 2] on a new pid, step3 ×1, overhead ≤ backoff (100 ms) + 3 s`, async () => {
       const w = workspace('f1', trackerConfig(), THREE_STEPS);
       const runner = startRunner(['run', '--flow', 'flow.yaml', '--emulate', emulate], w.dir);
-      const held = await waitFor('step2 attempt 1', () => readTracker(w.tracker).find((r) => r.step === 'step2'));
+      const held = await waitFor('step2 attempt 1', () =>
+        readTracker(w.tracker).find((r) => r.step === 'step2'),
+      );
       process.kill(held.pid, 'SIGKILL');
       const killedAt = performance.now();
-      await waitFor('the restarted step2', () => (attemptsOf(readTracker(w.tracker), 'step2').length === 2 ? true : undefined));
+      await waitFor('the restarted step2', () =>
+        attemptsOf(readTracker(w.tracker), 'step2').length === 2 ? true : undefined,
+      );
       w.write('release', '');
       const result = await runner.done;
       const overheadMs = performance.now() - killedAt;
 
-      expect(JSON.parse(result.stdout)).toEqual({ outcome: 'success', result: { step2_attempt: 2, step3_value: 'step2' } });
+      expect(JSON.parse(result.stdout)).toEqual({
+        outcome: 'success',
+        result: { step2_attempt: 2, step3_value: 'step2' },
+      });
       expect(result.code).toBe(0);
       const records = readTracker(w.tracker);
       expect(attemptsOf(records, 'step1')).toEqual([1]);
@@ -73,11 +97,20 @@ describe('F2: retry exhaustion', () => {
   it('fails with a -323xx code after exactly transportMaxRetries + 1 = 4 attempts within 10 s, reporting the signal and the worker stderr', async () => {
     const w = workspace(
       'f2',
-      trackerConfig({ retry: 'retry:\n  transportMaxRetries: 3\n  backoff: {type: fibonacci, minDelayMs: 50, maxDelayMs: 1000}\n' }),
+      trackerConfig({
+        retry:
+          'retry:\n  transportMaxRetries: 3\n  backoff: {type: fibonacci, minDelayMs: 50, maxDelayMs: 1000}\n',
+      }),
       'steps:\n  - id: doomed\n    component: /tracker/die\n    input: {file: TRACK, step: doomed}\noutput: {$step: doomed}\n',
     );
-    const result = await runRunner(['run', '--flow', 'flow.yaml', '--emulate', 'v0.11', '--worker-transport', 'stdio'], w.dir);
-    const flowResult = JSON.parse(result.stdout) as { outcome: string; error: { code: number; message: string; data: { signal?: string; stderr?: string[] } } };
+    const result = await runRunner(
+      ['run', '--flow', 'flow.yaml', '--emulate', 'v0.11', '--worker-transport', 'stdio'],
+      w.dir,
+    );
+    const flowResult = JSON.parse(result.stdout) as {
+      outcome: string;
+      error: { code: number; message: string; data: { signal?: string; stderr?: string[] } };
+    };
 
     expect(flowResult.outcome).toBe('failed');
     expect(flowResult.error.code).toBeGreaterThanOrEqual(-32399);
@@ -87,7 +120,11 @@ describe('F2: retry exhaustion', () => {
     expect(result.elapsedMs).toBeLessThanOrEqual(10_000);
     expect(flowResult.error.data.signal).toBe('SIGKILL');
     expect(result.stdout).toMatch(/killed by SIGKILL/);
-    expect(flowResult.error.data.stderr!.some((line) => line.includes('is about to be killed on attempt 4'))).toBe(true);
+    expect(
+      flowResult.error.data.stderr!.some((line) =>
+        line.includes('is about to be killed on attempt 4'),
+      ),
+    ).toBe(true);
     expect(result.code).toBe(1);
   });
 });
@@ -98,8 +135,15 @@ describe('F3: a hung worker is killed at the request timeout and the step retrie
     ['HTTP subprocess', ['--emulate', 'v0.11']],
   ] as const) {
     it(`succeeds over ${transport} with attempts [1, 2] within 6 s (timeout 1 s) and the old process group gone`, async () => {
-      const w = workspace('f3', trackerConfig(), 'steps:\n  - id: sleepy\n    component: /tracker/record\n    input: {file: TRACK, step: sleepy, hangOnAttempt: 1}\noutput: {$step: sleepy, path: attempt}\n');
-      const result = await runRunner(['run', '--flow', 'flow.yaml', ...args, '--request-timeout-ms', '1000'], w.dir);
+      const w = workspace(
+        'f3',
+        trackerConfig(),
+        'steps:\n  - id: sleepy\n    component: /tracker/record\n    input: {file: TRACK, step: sleepy, hangOnAttempt: 1}\noutput: {$step: sleepy, path: attempt}\n',
+      );
+      const result = await runRunner(
+        ['run', '--flow', 'flow.yaml', ...args, '--request-timeout-ms', '1000'],
+        w.dir,
+      );
 
       expect(JSON.parse(result.stdout)).toEqual({ outcome: 'success', result: 2 });
       const records = readTracker(w.tracker);
@@ -113,12 +157,21 @@ describe('F3: a hung worker is killed at the request timeout and the step retrie
 
 describe('F4: stdout pollution', () => {
   it('skips 1,000 junk lines interleaved with answers: success, 0 restarts, 0 lost responses, a warning count', async () => {
-    const steps = Array.from({ length: 10 }, (_, i) => `  - id: s${i}\n    component: /tracker/record\n    input: {file: TRACK, step: s${i}, junkLines: 100, value: ${i}}\n`).join('');
-    const output = Array.from({ length: 10 }, (_, i) => `  - {$step: s${i}, path: value}\n`).join('');
+    const steps = Array.from(
+      { length: 10 },
+      (_, i) =>
+        `  - id: s${i}\n    component: /tracker/record\n    input: {file: TRACK, step: s${i}, junkLines: 100, value: ${i}}\n`,
+    ).join('');
+    const output = Array.from({ length: 10 }, (_, i) => `  - {$step: s${i}, path: value}\n`).join(
+      '',
+    );
     const w = workspace('f4', trackerConfig(), `steps:\n${steps}output:\n${output}`);
     const result = await runRunner(['run', '--flow', 'flow.yaml', '--emulate', 'v0.8'], w.dir);
 
-    expect(JSON.parse(result.stdout)).toEqual({ outcome: 'success', result: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] });
+    expect(JSON.parse(result.stdout)).toEqual({
+      outcome: 'success',
+      result: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    });
     const records = readTracker(w.tracker);
     expect(records).toHaveLength(10);
     expect(records.every((r) => r.attempt === 1)).toBe(true);
@@ -156,7 +209,8 @@ output: [{$step: on_stdio}, {$step: on_http}]
     await runner.done;
     const killedAt = Date.now();
     const survivors = () => records.filter((r) => alive(r.pid) || groupAlive(r.pgid));
-    while (survivors().length > 0 && Date.now() - killedAt < 5000) await new Promise((r) => setTimeout(r, 50));
+    while (survivors().length > 0 && Date.now() - killedAt < 5000)
+      await new Promise((r) => setTimeout(r, 50));
     expect(survivors()).toEqual([]);
     expect(existsSync(w.release)).toBe(false);
   });

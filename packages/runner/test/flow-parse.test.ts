@@ -8,8 +8,18 @@ const doc = (text: string) => parseYaml(text) as JsonObject;
 
 describe('flow parsing (flows.md §1–§5)', () => {
   it('parses both syntaxes into the same expression model', () => {
-    const legacy = parseFlow(doc(`${SCHEMA}steps:\n- id: a\n  component: /x/y\n  input: {v: {$from: {workflow: input}, path: $.n}}\noutput: {$from: {step: a}, path: r}\n`), { version: 'v0.8' }).flow;
-    const modern = parseFlow(doc(`steps:\n- id: a\n  component: /x/y\n  input: {v: {$input: $.n}}\noutput: {$step: a, path: r}\n`), { version: 'v0.11' }).flow;
+    const legacy = parseFlow(
+      doc(
+        `${SCHEMA}steps:\n- id: a\n  component: /x/y\n  input: {v: {$from: {workflow: input}, path: $.n}}\noutput: {$from: {step: a}, path: r}\n`,
+      ),
+      { version: 'v0.8' },
+    ).flow;
+    const modern = parseFlow(
+      doc(
+        `steps:\n- id: a\n  component: /x/y\n  input: {v: {$input: $.n}}\noutput: {$step: a, path: r}\n`,
+      ),
+      { version: 'v0.11' },
+    ).flow;
     expect(modern.steps[0]!.input).toEqual(legacy.steps[0]!.input);
     expect(modern.output).toEqual(legacy.output);
   });
@@ -20,20 +30,37 @@ describe('flow parsing (flows.md §1–§5)', () => {
   });
 
   it('treats markers of the other syntax as literal objects within one document (with a warning)', () => {
-    const { flow, warnings } = parseFlow(doc('output: {a: {$input: x}, b: {$from: {workflow: input}}}'), { version: 'v0.11' });
-    expect(flow.output).toMatchObject({ kind: 'object', entries: [['a', { kind: 'input' }], ['b', { kind: 'object' }]] });
+    const { flow, warnings } = parseFlow(
+      doc('output: {a: {$input: x}, b: {$from: {workflow: input}}}'),
+      { version: 'v0.11' },
+    );
+    expect(flow.output).toMatchObject({
+      kind: 'object',
+      entries: [
+        ['a', { kind: 'input' }],
+        ['b', { kind: 'object' }],
+      ],
+    });
     expect(warnings.join('\n')).toMatch(/"\$from" belongs to the other syntax/);
   });
 
   it('parses a document in its own syntax when --emulate picks the other release', () => {
-    const { flow, warnings } = parseFlow(doc(`${SCHEMA}output: {$from: {workflow: input}, path: x}`), { version: 'v0.11' });
+    const { flow, warnings } = parseFlow(
+      doc(`${SCHEMA}output: {$from: {workflow: input}, path: x}`),
+      { version: 'v0.11' },
+    );
     expect(flow.output).toMatchObject({ kind: 'input', pathText: 'x' });
     expect(flow.version).toBe('v0.11');
     expect(warnings.join('\n')).toMatch(/written in v0\.8 syntax, run with v0\.11 semantics/);
   });
 
   it('warns about snake_case keys Stepflow silently ignores, naming the camelCase key', () => {
-    const { warnings } = parseFlow(doc(`${SCHEMA}steps:\n- id: a\n  component: /x/y\n  skip_if: true\n  on_error: {action: skip}\n  input_schema: null\n`), { version: 'v0.8' });
+    const { warnings } = parseFlow(
+      doc(
+        `${SCHEMA}steps:\n- id: a\n  component: /x/y\n  skip_if: true\n  on_error: {action: skip}\n  input_schema: null\n`,
+      ),
+      { version: 'v0.8' },
+    );
     expect(warnings).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/step "a": "skip_if".*"skipIf"/),
@@ -58,13 +85,17 @@ describe('flow parsing (flows.md §1–§5)', () => {
         expect.stringMatching(/f\.yaml: step "b" references itself/),
         expect.stringMatching(/f\.yaml: steps\[2\]: duplicate step id "a"/),
         expect.stringMatching(/f\.yaml: step "c": input\.\$input: invalid path/),
-        expect.stringMatching(/f\.yaml: step "c": onError\.action: "skip" does not exist in v0\.11/),
+        expect.stringMatching(
+          /f\.yaml: step "c": onError\.action: "skip" does not exist in v0\.11/,
+        ),
       ]),
     );
   });
 
   it('requires the schema tag in v0.8 and rejects the flat schemas form in v0.11', () => {
     expect(() => parseFlow(doc('steps: []'), { version: 'v0.8' })).toThrow(/schema/);
-    expect(() => parseFlow(doc('schemas: {input: {type: object}}'), { version: 'v0.11' })).toThrow(/flat form/);
+    expect(() => parseFlow(doc('schemas: {input: {type: object}}'), { version: 'v0.11' })).toThrow(
+      /flat form/,
+    );
   });
 });

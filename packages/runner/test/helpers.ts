@@ -10,19 +10,35 @@ export const MATH_BIN = fileURLToPath(new URL('../../math/dist/bin.js', import.m
 
 export interface RunnerProcess {
   child: ChildProcess;
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; elapsedMs: number }>;
+  done: Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+    elapsedMs: number;
+  }>;
 }
 
 /** Start the built runner CLI; every wait is bounded by `timeoutMs`. */
 export function startRunner(args: string[], cwd: string, timeoutMs = 30_000): RunnerProcess {
   const started = performance.now();
-  const child = spawn(process.execPath, [RUNNER_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
+  const child = spawn(process.execPath, [RUNNER_BIN, ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '' },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; elapsedMs: number }>((resolve) => {
+  const done = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+    elapsedMs: number;
+  }>((resolve) => {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, elapsedMs: performance.now() - started });
@@ -35,7 +51,11 @@ export function runRunner(args: string[], cwd: string, timeoutMs = 30_000) {
   return startRunner(args, cwd, timeoutMs).done;
 }
 
-export function tempDir(prefix: string): { dir: string; cleanup(): void; write(name: string, text: string): string } {
+export function tempDir(prefix: string): {
+  dir: string;
+  cleanup(): void;
+  write(name: string, text: string): string;
+} {
   const dir = mkdtempSync(join(tmpdir(), `runner-${prefix}-`));
   return {
     dir,
@@ -63,12 +83,17 @@ export function readTracker(file: string): TrackRecord[] {
     .map((line) => JSON.parse(line) as TrackRecord);
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -99,7 +124,14 @@ export function groupAlive(pgid: number): boolean {
 }
 
 /** A config routing /tracker/{component} to the fixture worker. */
-export function trackerConfig(options: { retry?: string; extraPlugins?: string; extraRoutes?: string; pluginExtra?: string } = {}): string {
+export function trackerConfig(
+  options: {
+    retry?: string;
+    extraPlugins?: string;
+    extraRoutes?: string;
+    pluginExtra?: string;
+  } = {},
+): string {
   return `plugins:
   tracker:
     type: stepflow

@@ -8,7 +8,12 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
 interface Report {
   summary: { passed: number; failed: number; skippedFiles: number };
-  files: { file: string; status: string; version?: string; workers?: { name: string; transport: string; restarts: number }[] }[];
+  files: {
+    file: string;
+    status: string;
+    version?: string;
+    workers?: { name: string; transport: string; restarts: number }[];
+  }[];
 }
 
 describe('workflows/math', () => {
@@ -19,7 +24,20 @@ describe('workflows/math', () => {
     ['v0.11', 'stdio', 'stdio'],
   ] as const) {
     it(`passes with --emulate ${emulate} and the worker over ${expected}`, async () => {
-      const result = await runRunner(['test', 'workflows/math', '--emulate', emulate, '--worker-transport', transport, '--reporter', 'json'], repo, 60_000);
+      const result = await runRunner(
+        [
+          'test',
+          'workflows/math',
+          '--emulate',
+          emulate,
+          '--worker-transport',
+          transport,
+          '--reporter',
+          'json',
+        ],
+        repo,
+        60_000,
+      );
       const report = JSON.parse(result.stdout) as Report;
       expect(report.summary.failed, result.stdout).toBe(0);
       expect(report.summary.passed).toBeGreaterThan(0);
@@ -27,14 +45,22 @@ describe('workflows/math', () => {
       expect(ran.length).toBeGreaterThan(0);
       for (const file of ran) {
         expect(file.version).toBe(emulate);
-        expect(file.workers).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'math', transport: expected, restarts: 0 })]));
+        expect(file.workers).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ name: 'math', transport: expected, restarts: 0 }),
+          ]),
+        );
       }
       expect(result.code).toBe(0);
     });
   }
 
   it('runs every flow file when the emulated release is inferred from each file', async () => {
-    const result = await runRunner(['test', 'workflows/', '--case', 'small integers', '--reporter', 'json'], repo, 60_000);
+    const result = await runRunner(
+      ['test', 'workflows/', '--case', 'small integers', '--reporter', 'json'],
+      repo,
+      60_000,
+    );
     const report = JSON.parse(result.stdout) as Report;
     expect(report.summary).toMatchObject({ failed: 0 });
     expect(report.summary.passed).toBeGreaterThanOrEqual(1);

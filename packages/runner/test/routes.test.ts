@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { conditionOf, RouteTable, type RouteRule } from '../src/config/routes.js';
 
-const rule = (plugin: string, extra: Partial<RouteRule> = {}): RouteRule => ({ plugin, conditions: [], ...extra });
+const rule = (plugin: string, extra: Partial<RouteRule> = {}): RouteRule => ({
+  plugin,
+  conditions: [],
+  ...extra,
+});
 
 describe('routing with matchit 0.8 semantics (config.md §4)', () => {
   it('sends "/" + the captured {component}', () => {
@@ -24,7 +28,10 @@ describe('routing with matchit 0.8 semantics (config.md §4)', () => {
     t.add('/math/special', [rule('static', { component: '/special' })]);
     expect(t.resolve('/math/special', null).plugin).toBe('static');
     expect(t.resolve('/math/add', null).plugin).toBe('param');
-    expect(t.resolve('/other/add', null)).toMatchObject({ plugin: 'catchall', component: '/other/add' });
+    expect(t.resolve('/other/add', null)).toMatchObject({
+      plugin: 'catchall',
+      component: '/other/add',
+    });
   });
 
   it('applies component templates', () => {
@@ -44,7 +51,10 @@ describe('routing with matchit 0.8 semantics (config.md §4)', () => {
     t.add('/math/{component}', [
       rule('precise', { conditions: [conditionOf('$.precision', 'high')] }),
       rule('fast', { conditions: [conditionOf('$.precision', 'low')], componentDeny: ['/div'] }),
-      rule('fallback', { conditions: [conditionOf('$.precision', 'low')], componentAllow: ['/div'] }),
+      rule('fallback', {
+        conditions: [conditionOf('$.precision', 'low')],
+        componentAllow: ['/div'],
+      }),
     ]);
     expect(t.resolve('/math/add', { precision: 'high' }).plugin).toBe('precise');
     expect(t.resolve('/math/add', { precision: 'low' }).plugin).toBe('fast');

@@ -7,14 +7,21 @@ const root = fileURLToPath(new URL('./fixtures/upstream/', import.meta.url));
 async function runCli(args: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd: root });
+  const code = await main(args, {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    cwd: root,
+  });
   return { code, stdout, stderr };
 }
 
 describe('upstream Stepflow fixtures (vendored, unmodified)', () => {
   it('pass under v0.8 semantics: 17 cases, exact comparison, stack-insensitive', async () => {
     const { code, stdout } = await runCli(['test', 'v0.8', '--reporter', 'json']);
-    const report = JSON.parse(stdout) as { summary: { passed: number; failed: number; noTestFiles: number }; cases: { version: string }[] };
+    const report = JSON.parse(stdout) as {
+      summary: { passed: number; failed: number; noTestFiles: number };
+      cases: { version: string }[];
+    };
     expect(report.summary).toMatchObject({ passed: 17, failed: 0, noTestFiles: 1 });
     expect(report.cases.every((c) => c.version === 'v0.8')).toBe(true);
     expect(code).toBe(0);
@@ -22,7 +29,10 @@ describe('upstream Stepflow fixtures (vendored, unmodified)', () => {
 
   it('pass under v0.11 semantics: 15 cases, subset comparison', async () => {
     const { code, stdout } = await runCli(['test', 'v0.11', '--reporter', 'json']);
-    const report = JSON.parse(stdout) as { summary: { passed: number; failed: number; noTestFiles: number }; cases: { version: string }[] };
+    const report = JSON.parse(stdout) as {
+      summary: { passed: number; failed: number; noTestFiles: number };
+      cases: { version: string }[];
+    };
     expect(report.summary).toMatchObject({ passed: 15, failed: 0, noTestFiles: 1 });
     expect(report.cases.every((c) => c.version === 'v0.11')).toBe(true);
     expect(code).toBe(0);
@@ -41,13 +51,28 @@ describe('upstream Stepflow fixtures (vendored, unmodified)', () => {
   });
 
   it('runs the mock flow with run and prints the v0.8 run-level error for an unknown input', async () => {
-    const { code, stdout } = await runCli(['run', '--flow', 'v0.8/mock/basic.yaml', '--input-json', '{"name":"world"}']);
-    expect(JSON.parse(stdout)).toMatchObject({ outcome: 'failed', error: { code: 500, message: 'step "step1" failed' } });
+    const { code, stdout } = await runCli([
+      'run',
+      '--flow',
+      'v0.8/mock/basic.yaml',
+      '--input-json',
+      '{"name":"world"}',
+    ]);
+    expect(JSON.parse(stdout)).toMatchObject({
+      outcome: 'failed',
+      error: { code: 500, message: 'step "step1" failed' },
+    });
     expect(code).toBe(1);
   });
 
   it('reads the mock input file with --input', async () => {
-    const { code, stdout } = await runCli(['run', '--flow', 'v0.11/mock/basic.yaml', '--input', 'v0.11/mock/input.json']);
+    const { code, stdout } = await runCli([
+      'run',
+      '--flow',
+      'v0.11/mock/basic.yaml',
+      '--input',
+      'v0.11/mock/input.json',
+    ]);
     expect(JSON.parse(stdout)).toEqual({ outcome: 'success', result: { name: 'b', x: 1, y: 2 } });
     expect(code).toBe(0);
   });

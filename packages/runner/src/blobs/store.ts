@@ -1,4 +1,9 @@
-import { blobIdOf, BlobNotFoundError, MemoryBlobStore, type StoredBlob } from '@stepflow-packs/core/client';
+import {
+  blobIdOf,
+  BlobNotFoundError,
+  MemoryBlobStore,
+  type StoredBlob,
+} from '@stepflow-packs/core/client';
 import { canonicalJson } from '../json/canonical.js';
 import type { Json } from '../json/value.js';
 
@@ -30,7 +35,8 @@ export class RunnerBlobStore extends MemoryBlobStore {
 
   override putBinary(bytes: Buffer): string {
     const id = blobIdOf(bytes);
-    if (!this.#blobs.has(id)) this.#blobs.set(id, { data: null, type: 'binary', bytes: Buffer.from(bytes) });
+    if (!this.#blobs.has(id))
+      this.#blobs.set(id, { data: null, type: 'binary', bytes: Buffer.from(bytes) });
     return id;
   }
 

@@ -5,18 +5,35 @@ import type { RunnerConfig } from './types.js';
 import type { Json } from '../json/value.js';
 import type { Version } from '../flow/model.js';
 
-export const CONFIG_NAMES = ['stepflow-config.yml', 'stepflow-config.yaml', 'stepflow_config.yml', 'stepflow_config.yaml'];
-export const TEST_CONFIG_NAMES = ['stepflow-config.test.yml', 'stepflow-config.test.yaml', 'stepflow_config.test.yml', 'stepflow_config.test.yaml'];
+export const CONFIG_NAMES = [
+  'stepflow-config.yml',
+  'stepflow-config.yaml',
+  'stepflow_config.yml',
+  'stepflow_config.yaml',
+];
+export const TEST_CONFIG_NAMES = [
+  'stepflow-config.test.yml',
+  'stepflow-config.test.yaml',
+  'stepflow_config.test.yml',
+  'stepflow_config.test.yaml',
+];
 
 /** The config file in `dir`, if any; more than one candidate is an error (spec config.md §1.1). */
 export function configFileIn(dir: string): string | undefined {
   const found = CONFIG_NAMES.map((name) => join(dir, name)).filter((path) => existsSync(path));
-  if (found.length > 1) throw new ConfigError(`${dir}: more than one config file (${found.map((f) => f.slice(dir.length + 1)).join(', ')}); keep one`);
+  if (found.length > 1)
+    throw new ConfigError(
+      `${dir}: more than one config file (${found.map((f) => f.slice(dir.length + 1)).join(', ')}); keep one`,
+    );
   return found[0];
 }
 
 /** Config for `run`/`validate`/`list-components`: --config, the flow's dir, the cwd, default. */
-export function discoverConfig(options: { explicit?: string | undefined; flowFile?: string | undefined; cwd?: string }): RunnerConfig {
+export function discoverConfig(options: {
+  explicit?: string | undefined;
+  flowFile?: string | undefined;
+  cwd?: string;
+}): RunnerConfig {
   const cwd = options.cwd ?? process.cwd();
   if (options.explicit) return readConfigFile(resolve(cwd, options.explicit));
   if (options.flowFile) {
@@ -47,15 +64,26 @@ export function resolveTestConfig(options: {
   const test = options.test;
   if (test?.configFile !== undefined) {
     if (options.version === 'v0.11') {
-      if (test.config !== undefined) throw new ConfigError(`${options.flowFile}: test.configFile and test.config are mutually exclusive`);
+      if (test.config !== undefined)
+        throw new ConfigError(
+          `${options.flowFile}: test.configFile and test.config are mutually exclusive`,
+        );
       return readConfigFile(resolve(flowDir, test.configFile));
     }
-    options.warn?.(`${options.flowFile}: test.configFile is a v0.11 key and is ignored in v0.8 mode`);
+    options.warn?.(
+      `${options.flowFile}: test.configFile is a v0.11 key and is ignored in v0.8 mode`,
+    );
   }
   if (test?.config !== undefined) {
-    return parseConfig(test.config, { source: `${options.flowFile} (test.config)`, file: undefined, baseDir: flowDir });
+    return parseConfig(test.config, {
+      source: `${options.flowFile} (test.config)`,
+      file: undefined,
+      baseDir: flowDir,
+    });
   }
-  const testFile = TEST_CONFIG_NAMES.map((name) => join(flowDir, name)).find((path) => existsSync(path));
+  const testFile = TEST_CONFIG_NAMES.map((name) => join(flowDir, name)).find((path) =>
+    existsSync(path),
+  );
   if (testFile) return readConfigFile(testFile);
   return discoverConfig({ flowFile: options.flowFile, cwd });
 }

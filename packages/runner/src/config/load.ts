@@ -24,7 +24,17 @@ export class ConfigError extends Error {
   }
 }
 
-const TOP_KEYS = new Set(['workingDirectory', 'plugins', 'routes', 'stateStore', 'storageConfig', 'blobApi', 'retry', 'recovery', 'leaseManager']);
+const TOP_KEYS = new Set([
+  'workingDirectory',
+  'plugins',
+  'routes',
+  'stateStore',
+  'storageConfig',
+  'blobApi',
+  'retry',
+  'recovery',
+  'leaseManager',
+]);
 const SNAKE_HINTS: Record<string, string> = {
   working_directory: 'workingDirectory',
   state_store: 'stateStore',
@@ -48,7 +58,10 @@ export function readConfigFile(file: string): RunnerConfig {
  * Interpret a config document (spec config.md §2–§5). Unknown keys are ignored like the
  * runtime does, but reported as warnings. `baseDir` is the default working directory.
  */
-export function parseConfig(root: Json, where: { source: string; file: string | undefined; baseDir: string }): RunnerConfig {
+export function parseConfig(
+  root: Json,
+  where: { source: string; file: string | undefined; baseDir: string },
+): RunnerConfig {
   const warnings: string[] = [];
   const fail = (key: string, message: string): never => {
     throw new ConfigError(`${where.source}: ${key}: ${message}`);
@@ -58,11 +71,17 @@ export function parseConfig(root: Json, where: { source: string; file: string | 
   for (const key of Object.keys(doc)) {
     if (!TOP_KEYS.has(key)) {
       const hint = SNAKE_HINTS[key];
-      warnings.push(`${where.source}: unknown key "${key}" is ignored${hint ? ` (did you mean "${hint}"?)` : ''}`);
+      warnings.push(
+        `${where.source}: unknown key "${key}" is ignored${hint ? ` (did you mean "${hint}"?)` : ''}`,
+      );
     }
   }
   const workingDirectory =
-    typeof doc.workingDirectory === 'string' ? resolve(doc.workingDirectory) : doc.workingDirectory === undefined ? where.baseDir : fail('workingDirectory', 'expected a string');
+    typeof doc.workingDirectory === 'string'
+      ? resolve(doc.workingDirectory)
+      : doc.workingDirectory === undefined
+        ? where.baseDir
+        : fail('workingDirectory', 'expected a string');
 
   if (!isObject(doc.plugins)) fail('plugins', 'is required and must be a mapping');
   const plugins = new Map<string, PluginConfig>();
@@ -74,7 +93,9 @@ export function parseConfig(root: Json, where: { source: string; file: string | 
   const routes = new RouteTable();
   for (const [pattern, value] of entriesOf(doc.routes as JsonObject)) {
     if (!Array.isArray(value)) fail(`routes["${pattern}"]`, 'expected a list of rules');
-    const rules = (value as Json[]).map((rule, i) => parseRule(rule, `routes["${pattern}"][${i}]`, where.source, plugins, warnings));
+    const rules = (value as Json[]).map((rule, i) =>
+      parseRule(rule, `routes["${pattern}"][${i}]`, where.source, plugins, warnings),
+    );
     try {
       routes.add(pattern, rules);
     } catch (err) {
@@ -86,7 +107,9 @@ export function parseConfig(root: Json, where: { source: string; file: string | 
   for (const key of ['stateStore', 'storageConfig']) {
     const store = doc[key];
     if (isObject(store) && JSON.stringify(store).match(/"type":"(sqlite|filesystem)"/)) {
-      warnings.push(`${where.source}: ${key} with a persistent store is accepted but ignored; the runner keeps everything in memory`);
+      warnings.push(
+        `${where.source}: ${key} with a persistent store is accepted but ignored; the runner keeps everything in memory`,
+      );
     }
   }
 
@@ -120,16 +143,24 @@ export function defaultConfig(baseDir: string): RunnerConfig {
 
 function stringList(value: Json | undefined, key: string, source: string): string[] | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new ConfigError(`${source}: ${key}: expected a list of strings`);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+    throw new ConfigError(`${source}: ${key}: expected a list of strings`);
   return value as string[];
 }
 
-function stringMap(value: Json | undefined, key: string, source: string): Record<string, string> | undefined {
+function stringMap(
+  value: Json | undefined,
+  key: string,
+  source: string,
+): Record<string, string> | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isObject(value)) throw new ConfigError(`${source}: ${key}: expected a mapping of strings`);
   const out: Record<string, string> = {};
   for (const [name, member] of entriesOf(value)) {
-    if (typeof member !== 'string') throw new ConfigError(`${source}: ${key}.${name}: expected a string, got ${typeName(member)}`);
+    if (typeof member !== 'string')
+      throw new ConfigError(
+        `${source}: ${key}.${name}: expected a string, got ${typeName(member)}`,
+      );
     out[name] = member;
   }
   return out;
@@ -137,13 +168,23 @@ function stringMap(value: Json | undefined, key: string, source: string): Record
 
 function uint(value: Json | undefined, key: string, source: string, fallback: number): number {
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new ConfigError(`${source}: ${key}: expected a non-negative integer`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+    throw new ConfigError(`${source}: ${key}: expected a non-negative integer`);
   return value;
 }
 
 const PLUGIN_KEYS: Record<string, Set<string>> = {
   builtin: new Set(['type']),
-  stepflow: new Set(['type', 'transport', 'command', 'args', 'env', 'url', 'healthCheck', 'requestTimeoutMs']),
+  stepflow: new Set([
+    'type',
+    'transport',
+    'command',
+    'args',
+    'env',
+    'url',
+    'healthCheck',
+    'requestTimeoutMs',
+  ]),
   mock: new Set(['type', 'components']),
   mcp: new Set(['type', 'command', 'args', 'env']),
 };
@@ -153,10 +194,13 @@ function parsePlugin(name: string, value: Json, source: string, warnings: string
   if (!isObject(value)) throw new ConfigError(`${source}: ${key}: expected a mapping`);
   const type = value.type;
   if (typeof type !== 'string' || !PLUGIN_KEYS[type]) {
-    throw new ConfigError(`${source}: ${key}.type: expected one of builtin, stepflow, mock, mcp; got ${JSON.stringify(type ?? null)}`);
+    throw new ConfigError(
+      `${source}: ${key}.type: expected one of builtin, stepflow, mock, mcp; got ${JSON.stringify(type ?? null)}`,
+    );
   }
   for (const member of Object.keys(value)) {
-    if (!PLUGIN_KEYS[type]!.has(member)) warnings.push(`${source}: unknown key "${key}.${member}" is ignored`);
+    if (!PLUGIN_KEYS[type]!.has(member))
+      warnings.push(`${source}: unknown key "${key}.${member}" is ignored`);
   }
   if (type === 'builtin') return { type: 'builtin' };
   if (type === 'mcp') return { type: 'mcp' };
@@ -164,7 +208,8 @@ function parsePlugin(name: string, value: Json, source: string, warnings: string
   const str = (member: string): string | undefined => {
     const v = value[member];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'string') throw new ConfigError(`${source}: ${key}.${member}: expected a string`);
+    if (typeof v !== 'string')
+      throw new ConfigError(`${source}: ${key}.${member}: expected a string`);
     return v;
   };
   let healthCheck: HealthCheckConfig | undefined;
@@ -177,8 +222,14 @@ function parsePlugin(name: string, value: Json, source: string, warnings: string
       retryDelayMs: uint(hc.retryDelayMs, `${key}.healthCheck.retryDelayMs`, source, 100),
     };
   }
-  const requestTimeoutMs = value.requestTimeoutMs === undefined ? undefined : uint(value.requestTimeoutMs, `${key}.requestTimeoutMs`, source, 0);
-  if (requestTimeoutMs === 0) throw new ConfigError(`${source}: ${key}.requestTimeoutMs: must be positive (timeouts are never infinite)`);
+  const requestTimeoutMs =
+    value.requestTimeoutMs === undefined
+      ? undefined
+      : uint(value.requestTimeoutMs, `${key}.requestTimeoutMs`, source, 0);
+  if (requestTimeoutMs === 0)
+    throw new ConfigError(
+      `${source}: ${key}.requestTimeoutMs: must be positive (timeouts are never infinite)`,
+    );
   const config = {
     type: 'stepflow' as const,
     transport: str('transport'),
@@ -190,53 +241,86 @@ function parsePlugin(name: string, value: Json, source: string, warnings: string
     requestTimeoutMs,
   };
   if (config.command === undefined && config.url === undefined) {
-    throw new ConfigError(`${source}: ${key}: a stepflow plugin needs "command" (subprocess) or "url" (remote worker)`);
+    throw new ConfigError(
+      `${source}: ${key}: a stepflow plugin needs "command" (subprocess) or "url" (remote worker)`,
+    );
   }
   return config;
 }
 
 function parseMock(value: JsonObject, key: string, source: string): PluginConfig {
   const components = new Map<string, MockComponentConfig>();
-  if (!isObject(value.components)) throw new ConfigError(`${source}: ${key}.components: expected a mapping`);
+  if (!isObject(value.components))
+    throw new ConfigError(`${source}: ${key}.components: expected a mapping`);
   for (const [component, spec] of entriesOf(value.components)) {
     const at = `${key}.components["${component}"]`;
     if (!isObject(spec)) throw new ConfigError(`${source}: ${at}: expected a mapping`);
-    if (spec.input_schema === undefined) throw new ConfigError(`${source}: ${at}.input_schema: is required`);
-    if (spec.output_schema === undefined) throw new ConfigError(`${source}: ${at}.output_schema: is required`);
+    if (spec.input_schema === undefined)
+      throw new ConfigError(`${source}: ${at}.input_schema: is required`);
+    if (spec.output_schema === undefined)
+      throw new ConfigError(`${source}: ${at}.output_schema: is required`);
     const behaviors: MockComponentConfig['behaviors'] = [];
     if (spec.behaviors !== undefined && spec.behaviors !== null) {
-      if (!isObject(spec.behaviors)) throw new ConfigError(`${source}: ${at}.behaviors: expected a mapping from inputs to results`);
+      if (!isObject(spec.behaviors))
+        throw new ConfigError(
+          `${source}: ${at}.behaviors: expected a mapping from inputs to results`,
+        );
       for (const [inputKey, result] of entriesOf(spec.behaviors)) {
         const input = decodeComplexKey(inputKey);
         if (isObject(result) && typeof result.error === 'string' && result.outcome === undefined) {
           behaviors.push({ input, behavior: { kind: 'error', message: result.error } });
-        } else if (isObject(result) && ['success', 'failed', 'skipped'].includes(result.outcome as string)) {
+        } else if (
+          isObject(result) &&
+          ['success', 'failed', 'skipped'].includes(result.outcome as string)
+        ) {
           behaviors.push({ input, behavior: { kind: 'result', result } });
         } else {
-          throw new ConfigError(`${source}: ${at}.behaviors[${canonicalJson(input)}]: expected a FlowResult (outcome: success|failed|skipped) or {error: "<text>"}`);
+          throw new ConfigError(
+            `${source}: ${at}.behaviors[${canonicalJson(input)}]: expected a FlowResult (outcome: success|failed|skipped) or {error: "<text>"}`,
+          );
         }
       }
     }
-    components.set(component, { inputSchema: spec.input_schema, outputSchema: spec.output_schema, behaviors });
+    components.set(component, {
+      inputSchema: spec.input_schema,
+      outputSchema: spec.output_schema,
+      behaviors,
+    });
   }
   return { type: 'mock', components };
 }
 
-function parseRule(value: Json, key: string, source: string, plugins: Map<string, PluginConfig>, warnings: string[]): RouteRule {
-  if (!isObject(value)) throw new ConfigError(`${source}: ${key}: expected a mapping with "plugin"`);
+function parseRule(
+  value: Json,
+  key: string,
+  source: string,
+  plugins: Map<string, PluginConfig>,
+  warnings: string[],
+): RouteRule {
+  if (!isObject(value))
+    throw new ConfigError(`${source}: ${key}: expected a mapping with "plugin"`);
   for (const member of Object.keys(value)) {
-    if (!['plugin', 'conditions', 'componentAllow', 'componentDeny', 'component'].includes(member)) {
+    if (
+      !['plugin', 'conditions', 'componentAllow', 'componentDeny', 'component'].includes(member)
+    ) {
       warnings.push(`${source}: unknown key "${key}.${member}" is ignored`);
     }
   }
-  if (typeof value.plugin !== 'string') throw new ConfigError(`${source}: ${key}.plugin: is required`);
-  if (!plugins.has(value.plugin)) throw new ConfigError(`${source}: ${key}.plugin: no plugin named "${value.plugin}" is configured`);
+  if (typeof value.plugin !== 'string')
+    throw new ConfigError(`${source}: ${key}.plugin: is required`);
+  if (!plugins.has(value.plugin))
+    throw new ConfigError(
+      `${source}: ${key}.plugin: no plugin named "${value.plugin}" is configured`,
+    );
   const conditions = [];
   if (value.conditions !== undefined && value.conditions !== null) {
-    if (!Array.isArray(value.conditions)) throw new ConfigError(`${source}: ${key}.conditions: expected a list`);
+    if (!Array.isArray(value.conditions))
+      throw new ConfigError(`${source}: ${key}.conditions: expected a list`);
     for (const [i, c] of value.conditions.entries()) {
       if (!isObject(c) || typeof c.path !== 'string' || !('value' in c)) {
-        throw new ConfigError(`${source}: ${key}.conditions[${i}]: expected {path: "<JSONPath>", value: <json>}`);
+        throw new ConfigError(
+          `${source}: ${key}.conditions[${i}]: expected {path: "<JSONPath>", value: <json>}`,
+        );
       }
       try {
         conditions.push(conditionOf(c.path, c.value!));
@@ -281,13 +365,17 @@ function parseBackoff(value: Json | undefined, source: string): Backoff {
   const min = uint(value.minDelayMs, 'retry.backoff.minDelayMs', source, 1000);
   const max = uint(value.maxDelayMs, 'retry.backoff.maxDelayMs', source, 10_000);
   if (type === 'fibonacci') return { type, minDelayMs: min, maxDelayMs: max };
-  if (type === 'constant') return { type, delayMs: uint(value.delayMs, 'retry.backoff.delayMs', source, 1000) };
+  if (type === 'constant')
+    return { type, delayMs: uint(value.delayMs, 'retry.backoff.delayMs', source, 1000) };
   if (type === 'exponential') {
     const factor = value.factor ?? 2;
-    if (typeof factor !== 'number' || factor < 1) throw new ConfigError(`${source}: retry.backoff.factor: expected a number >= 1`);
+    if (typeof factor !== 'number' || factor < 1)
+      throw new ConfigError(`${source}: retry.backoff.factor: expected a number >= 1`);
     return { type, minDelayMs: min, maxDelayMs: max, factor };
   }
-  throw new ConfigError(`${source}: retry.backoff.type: expected fibonacci, constant or exponential; got ${JSON.stringify(type)}`);
+  throw new ConfigError(
+    `${source}: retry.backoff.type: expected fibonacci, constant or exponential; got ${JSON.stringify(type)}`,
+  );
 }
 
 /** Delay before retry number `n` (1-based) of a budget. */

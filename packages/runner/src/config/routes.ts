@@ -44,7 +44,8 @@ export interface Resolution {
 }
 
 export function parsePattern(pattern: string): Token[] {
-  if (!pattern.startsWith('/')) throw new RouteError(`route pattern ${JSON.stringify(pattern)} must start with "/"`);
+  if (!pattern.startsWith('/'))
+    throw new RouteError(`route pattern ${JSON.stringify(pattern)} must start with "/"`);
   const tokens: Token[] = [];
   let i = 0;
   let text = '';
@@ -52,20 +53,33 @@ export function parsePattern(pattern: string): Token[] {
     const ch = pattern[i]!;
     if (ch === '{') {
       const close = pattern.indexOf('}', i);
-      if (close < 0) throw new RouteError(`route pattern ${JSON.stringify(pattern)} has an unclosed "{"`);
+      if (close < 0)
+        throw new RouteError(`route pattern ${JSON.stringify(pattern)} has an unclosed "{"`);
       let name = pattern.slice(i + 1, close);
       const catchAll = name.startsWith('*');
       if (catchAll) name = name.slice(1);
-      if (!/^[A-Za-z0-9_]+$/.test(name)) throw new RouteError(`route pattern ${JSON.stringify(pattern)} has an invalid parameter name ${JSON.stringify(name)}`);
+      if (!/^[A-Za-z0-9_]+$/.test(name))
+        throw new RouteError(
+          `route pattern ${JSON.stringify(pattern)} has an invalid parameter name ${JSON.stringify(name)}`,
+        );
       if (text) tokens.push({ kind: 'static', text });
       text = '';
       if (catchAll) {
-        if (close !== pattern.length - 1) throw new RouteError(`route pattern ${JSON.stringify(pattern)}: a catch-all {*${name}} must be last`);
-        if (pattern[i - 1] !== '/') throw new RouteError(`route pattern ${JSON.stringify(pattern)}: a catch-all must follow "/"`);
+        if (close !== pattern.length - 1)
+          throw new RouteError(
+            `route pattern ${JSON.stringify(pattern)}: a catch-all {*${name}} must be last`,
+          );
+        if (pattern[i - 1] !== '/')
+          throw new RouteError(
+            `route pattern ${JSON.stringify(pattern)}: a catch-all must follow "/"`,
+          );
         tokens.push({ kind: 'catchAll', name });
       } else {
         const previous = tokens[tokens.length - 1];
-        if (previous && previous.kind !== 'static') throw new RouteError(`route pattern ${JSON.stringify(pattern)} has two parameters in a row`);
+        if (previous && previous.kind !== 'static')
+          throw new RouteError(
+            `route pattern ${JSON.stringify(pattern)} has two parameters in a row`,
+          );
         tokens.push({ kind: 'param', name });
       }
       i = close + 1;
@@ -81,7 +95,10 @@ export function parsePattern(pattern: string): Token[] {
 }
 
 /** Per-character kinds (0 static, 1 param, 2 catch-all) used to rank matches, plus captures. */
-function match(tokens: Token[], path: string): { rank: number[]; params: Record<string, string> } | undefined {
+function match(
+  tokens: Token[],
+  path: string,
+): { rank: number[]; params: Record<string, string> } | undefined {
   const rank: number[] = [];
   const params: Record<string, string> = {};
   const go = (t: number, pos: number): boolean => {
@@ -125,13 +142,18 @@ function compareRank(a: number[], b: number[]): number {
 
 /** Shape with parameter names erased, e.g. `/math/{}`; used to detect conflicts. */
 function shape(tokens: Token[]): string {
-  return tokens.map((t) => (t.kind === 'static' ? t.text.replace(/[{}]/g, '\\$&') : t.kind === 'param' ? '{}' : '{*}')).join('');
+  return tokens
+    .map((t) =>
+      t.kind === 'static' ? t.text.replace(/[{}]/g, '\\$&') : t.kind === 'param' ? '{}' : '{*}',
+    )
+    .join('');
 }
 
 function conflict(a: Route, b: Route): string | undefined {
   const sa = shape(a.tokens);
   const sb = shape(b.tokens);
-  if (sa === sb) return `route patterns ${JSON.stringify(a.pattern)} and ${JSON.stringify(b.pattern)} match the same paths`;
+  if (sa === sb)
+    return `route patterns ${JSON.stringify(a.pattern)} and ${JSON.stringify(b.pattern)} match the same paths`;
   // matchit requires parameters at the same position of a shared prefix to have the same name.
   const n = Math.min(a.tokens.length, b.tokens.length);
   for (let i = 0; i < n; i++) {
@@ -175,8 +197,15 @@ export class RouteTable {
     if (!best) throw new RouteError(`no route matches component ${JSON.stringify(path)}`);
     const { route, params } = best;
     const nameFor = (rule: RouteRule): string => {
-      if (rule.component !== undefined) return rule.component.replace(/\{\*?([A-Za-z0-9_]+)\}/g, (whole, name: string) => params[name] ?? whole);
-      if (params.component === undefined) throw new RouteError(`route ${JSON.stringify(route.pattern)} has no {component} parameter and its rule sets no component template`);
+      if (rule.component !== undefined)
+        return rule.component.replace(
+          /\{\*?([A-Za-z0-9_]+)\}/g,
+          (whole, name: string) => params[name] ?? whole,
+        );
+      if (params.component === undefined)
+        throw new RouteError(
+          `route ${JSON.stringify(route.pattern)} has no {component} parameter and its rule sets no component template`,
+        );
       return `/${params.component}`;
     };
     const only = route.rules[0];
@@ -187,7 +216,9 @@ export class RouteTable {
       const applies = rule.conditions.every((condition) => {
         const found = lookup(input, condition.path);
         if (!found.found) {
-          throw new RouteError(`route ${JSON.stringify(route.pattern)}: condition path ${condition.pathText} is not present in the step input`);
+          throw new RouteError(
+            `route ${JSON.stringify(route.pattern)}: condition path ${condition.pathText} is not present in the step input`,
+          );
         }
         return jsonEqual(found.value, condition.value);
       });
@@ -197,7 +228,9 @@ export class RouteTable {
       if (rule.componentAllow && !rule.componentAllow.includes(name)) continue;
       return { plugin: rule.plugin, component: name, pattern: route.pattern, params };
     }
-    throw new RouteError(`no rule of route ${JSON.stringify(route.pattern)} applies to component ${JSON.stringify(path)}`);
+    throw new RouteError(
+      `no rule of route ${JSON.stringify(route.pattern)} applies to component ${JSON.stringify(path)}`,
+    );
   }
 }
 

@@ -49,7 +49,8 @@ export interface MockPluginConfig {
   components: Map<string, MockComponentConfig>;
 }
 
-export type PluginConfig = { type: 'builtin' } | StepflowPluginConfig | MockPluginConfig | { type: 'mcp' };
+export type PluginConfig =
+  { type: 'builtin' } | StepflowPluginConfig | MockPluginConfig | { type: 'mcp' };
 
 export interface BlobApiConfig {
   enabled: boolean;

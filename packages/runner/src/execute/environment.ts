@@ -69,7 +69,11 @@ export class Environment implements RunHost {
 
   async #startPlugins(options: EnvironmentOptions): Promise<void> {
     const { config, version } = options;
-    const needsApi = version === 'v0.11' && config.blobApi.enabled && !config.blobApi.url && [...config.plugins.values()].some((p) => p.type === 'stepflow');
+    const needsApi =
+      version === 'v0.11' &&
+      config.blobApi.enabled &&
+      !config.blobApi.url &&
+      [...config.plugins.values()].some((p) => p.type === 'stepflow');
     if (needsApi) this.#blobApi = await serveBlobApi(this.blobStore);
     const blobApiUrl = config.blobApi.url ?? this.#blobApi?.url;
     for (const [name, plugin] of config.plugins) {
@@ -91,7 +95,8 @@ export class Environment implements RunHost {
               blobStore: this.blobStore,
               blobApiUrl,
               processEnv: options.processEnv ?? process.env,
-              requestTimeoutMs: plugin.requestTimeoutMs ?? options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+              requestTimeoutMs:
+                plugin.requestTimeoutMs ?? options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
               transportOverride: options.workerTransport,
               warn: this.#warn,
             }),
@@ -101,13 +106,15 @@ export class Environment implements RunHost {
           throw new Error(`plugin "${name}": unsupported plugin type "mcp"`);
       }
     }
-    const started = await Promise.allSettled([...this.plugins].map(async ([name, p]) => {
-      try {
-        await p.start();
-      } catch (err) {
-        throw new Error(`plugin "${name}" failed to start: ${(err as Error).message}`);
-      }
-    }));
+    const started = await Promise.allSettled(
+      [...this.plugins].map(async ([name, p]) => {
+        try {
+          await p.start();
+        } catch (err) {
+          throw new Error(`plugin "${name}" failed to start: ${(err as Error).message}`);
+        }
+      }),
+    );
     const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
   }
@@ -131,7 +138,10 @@ export class Environment implements RunHost {
         try {
           flow = parseFlow(doc, { version: env.version, file: '<nested flow>' }).flow;
         } catch (err) {
-          return { result: failed(env.version === 'v0.8' ? 500 : -32202, (err as Error).message), runId: '' };
+          return {
+            result: failed(env.version === 'v0.8' ? 500 : -32202, (err as Error).message),
+            runId: '',
+          };
         }
         const run = new FlowRun(env, flow, input, {}, inputFloat);
         return { result: await run.run(), runId: run.runId };
@@ -140,7 +150,11 @@ export class Environment implements RunHost {
   }
 
   /** Run a parsed flow once. */
-  async run(flow: Flow, input: Json, variables?: JsonObject): Promise<{ result: StepResult; run: FlowRun }> {
+  async run(
+    flow: Flow,
+    input: Json,
+    variables?: JsonObject,
+  ): Promise<{ result: StepResult; run: FlowRun }> {
     const run = new FlowRun(this, flow, input, variables);
     return { result: await run.run(), run };
   }
@@ -155,10 +169,23 @@ export class Environment implements RunHost {
   }
 
   /** Worker statistics for reports. */
-  workerStats(): { name: string; transport: string; restarts: number; junkLines: number; pids: number[] }[] {
+  workerStats(): {
+    name: string;
+    transport: string;
+    restarts: number;
+    junkLines: number;
+    pids: number[];
+  }[] {
     const out = [];
     for (const [name, p] of this.plugins) {
-      if (p instanceof WorkerPlugin) out.push({ name, transport: p.mode, restarts: p.restarts, junkLines: p.junkLines, pids: [...p.pids] });
+      if (p instanceof WorkerPlugin)
+        out.push({
+          name,
+          transport: p.mode,
+          restarts: p.restarts,
+          junkLines: p.junkLines,
+          pids: [...p.pids],
+        });
     }
     return out;
   }

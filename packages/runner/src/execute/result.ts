@@ -13,7 +13,8 @@ export type StepResult =
   | { outcome: 'skipped'; reason?: string }
   | { outcome: 'failed'; error: FlowError };
 
-export const success = (value: Json, float = false): StepResult => (float ? { outcome: 'success', value, float } : { outcome: 'success', value });
+export const success = (value: Json, float = false): StepResult =>
+  float ? { outcome: 'success', value, float } : { outcome: 'success', value };
 export const skipped = (): StepResult => ({ outcome: 'skipped' });
 export const failed = (code: number, message: string, data?: Json): StepResult => ({
   outcome: 'failed',

@@ -3,11 +3,25 @@ import { backoffDelay } from '../config/load.js';
 import { RouteError } from '../config/routes.js';
 import type { RetryConfig } from '../config/types.js';
 import { formatPath, lookup } from '../json/path.js';
-import { ArrayBuilder, isObject, ObjectBuilder, type Json, type JsonObject } from '../json/value.js';
+import {
+  ArrayBuilder,
+  isObject,
+  ObjectBuilder,
+  type Json,
+  type JsonObject,
+} from '../json/value.js';
 import type { Expr, Flow, Step } from '../flow/model.js';
 import { StepCallError, type Plugin } from '../plugins/types.js';
 import type { RouteTable } from '../config/routes.js';
-import { failed, RunAbort, skipped, stackData, success, type FlowError, type StepResult } from './result.js';
+import {
+  failed,
+  RunAbort,
+  skipped,
+  stackData,
+  success,
+  type FlowError,
+  type StepResult,
+} from './result.js';
 
 /** What a run needs from its environment. */
 export interface RunHost {
@@ -20,10 +34,21 @@ export interface RunHost {
 
 export type StepEvent =
   | { type: 'attempt'; runId: string; stepId: string; attempt: number }
-  | { type: 'retry'; runId: string; stepId: string; attempt: number; reason: 'transport' | 'component'; delayMs: number; code: number }
+  | {
+      type: 'retry';
+      runId: string;
+      stepId: string;
+      attempt: number;
+      reason: 'transport' | 'component';
+      delayMs: number;
+      code: number;
+    }
   | { type: 'done'; runId: string; stepId: string; outcome: StepResult['outcome'] };
 
-type Eval = { kind: 'ok'; value: Json; float: boolean } | { kind: 'skipped' } | { kind: 'failed'; error: FlowError };
+type Eval =
+  | { kind: 'ok'; value: Json; float: boolean }
+  | { kind: 'skipped' }
+  | { kind: 'failed'; error: FlowError };
 
 const OK_NULL: Eval = { kind: 'ok', value: null, float: false };
 const TRANSPORT_MIN = -32399;
@@ -192,8 +217,14 @@ export class FlowRun {
       case 'input': {
         const found = lookup(this.input, expr.path, this.inputFloat);
         if (found.found) return { kind: 'ok', value: found.value, float: found.float };
-        if (this.#v08) this.#abort(this.#resolveFailure(resolveError, `path ${expr.pathText} not found in the flow input`));
-        return { kind: 'failed', error: { code: -32200, message: `Input path ${formatPath(expr.path)} not found` } };
+        if (this.#v08)
+          this.#abort(
+            this.#resolveFailure(resolveError, `path ${expr.pathText} not found in the flow input`),
+          );
+        return {
+          kind: 'failed',
+          error: { code: -32200, message: `Input path ${formatPath(expr.path)} not found` },
+        };
       }
       case 'step':
         return this.#evaluateStepRef(expr, resolveError);
@@ -216,24 +247,43 @@ export class FlowRun {
     }
   }
 
-  async #evaluateStepRef(expr: Extract<Expr, { kind: 'step' }>, resolveError: string): Promise<Eval> {
+  async #evaluateStepRef(
+    expr: Extract<Expr, { kind: 'step' }>,
+    resolveError: string,
+  ): Promise<Eval> {
     const step = this.flow.stepsById.get(expr.step);
-    if (!step) return { kind: 'failed', error: { code: -32201, message: `Unknown step: ${expr.step}` } };
+    if (!step)
+      return { kind: 'failed', error: { code: -32201, message: `Unknown step: ${expr.step}` } };
     const result = await this.#ensure(step);
     if (result.outcome === 'failed') return { kind: 'failed', error: result.error };
     if (result.outcome === 'skipped') {
-      if (expr.onSkip?.action === 'useDefault') return { kind: 'ok', value: expr.onSkip.defaultValue, float: expr.onSkip.float };
+      if (expr.onSkip?.action === 'useDefault')
+        return { kind: 'ok', value: expr.onSkip.defaultValue, float: expr.onSkip.float };
       return { kind: 'skipped' };
     }
     if (!this.#v08 && result.value === null) return OK_NULL;
     const found = lookup(result.value, expr.path, result.float ?? false);
     if (found.found) return { kind: 'ok', value: found.value, float: found.float };
-    if (this.#v08) this.#abort(this.#resolveFailure(resolveError, `path ${expr.pathText} not found in the output of step "${step.id}"`));
-    return { kind: 'failed', error: { code: -32200, message: `Path ${formatPath(expr.path)} not found` } };
+    if (this.#v08)
+      this.#abort(
+        this.#resolveFailure(
+          resolveError,
+          `path ${expr.pathText} not found in the output of step "${step.id}"`,
+        ),
+      );
+    return {
+      kind: 'failed',
+      error: { code: -32200, message: `Path ${formatPath(expr.path)} not found` },
+    };
   }
 
-  async #evaluateVariable(expr: Extract<Expr, { kind: 'variable' }>, resolveError: string): Promise<Eval> {
-    const supplied = Object.prototype.hasOwnProperty.call(this.variables, expr.name) ? { value: this.variables[expr.name]! } : undefined;
+  async #evaluateVariable(
+    expr: Extract<Expr, { kind: 'variable' }>,
+    resolveError: string,
+  ): Promise<Eval> {
+    const supplied = Object.prototype.hasOwnProperty.call(this.variables, expr.name)
+      ? { value: this.variables[expr.name]! }
+      : undefined;
     const schemaDefault = (): { value: Json } | undefined => {
       const props = this.flow.variables?.properties;
       const prop = isObject(props) ? props[expr.name] : undefined;
@@ -242,15 +292,28 @@ export class FlowRun {
     if (this.#v08) {
       const fallback = expr.fallback?.legacy ? { value: expr.fallback.value } : undefined;
       const source = supplied ?? fallback ?? schemaDefault();
-      if (!source) this.#abort(this.#resolveFailure(resolveError, `variable "${expr.name}" is not defined and has no default`));
+      if (!source)
+        this.#abort(
+          this.#resolveFailure(
+            resolveError,
+            `variable "${expr.name}" is not defined and has no default`,
+          ),
+        );
       const found = lookup(source.value, expr.path);
-      if (!found.found) this.#abort(this.#resolveFailure(resolveError, `path ${expr.pathText} not found in variable "${expr.name}"`));
+      if (!found.found)
+        this.#abort(
+          this.#resolveFailure(
+            resolveError,
+            `path ${expr.pathText} not found in variable "${expr.name}"`,
+          ),
+        );
       return { kind: 'ok', value: found.value, float: found.float };
     }
     const source = supplied ?? schemaDefault();
     const found = source ? lookup(source.value, expr.path) : undefined;
     if (found?.found) return { kind: 'ok', value: found.value, float: found.float };
-    if (expr.fallback && !expr.fallback.legacy) return this.#evaluate(expr.fallback.expr, resolveError);
+    if (expr.fallback && !expr.fallback.legacy)
+      return this.#evaluate(expr.fallback.expr, resolveError);
     return { kind: 'failed', error: { code: -32200, message: `Undefined variable: ${expr.name}` } };
   }
 
@@ -262,7 +325,12 @@ export class FlowRun {
     if (this.#aborted) throw this.#aborted;
     if (this.#finished.signal.aborted) return failed(-32202, 'the run has finished');
     const result = this.#v08 ? await this.#runStepV08(step) : await this.#runStepV011(step);
-    this.host.onStepEvent?.({ type: 'done', runId: this.runId, stepId: step.id, outcome: result.outcome });
+    this.host.onStepEvent?.({
+      type: 'done',
+      runId: this.runId,
+      stepId: step.id,
+      outcome: result.outcome,
+    });
     return result;
   }
 
@@ -280,7 +348,13 @@ export class FlowRun {
         code: 500,
         message: `step "${step.id}" failed`,
         data: stackData([
-          { error: `step "${step.id}" failed`, attachments: [`Input resolution failed: ${input.error.message}`, `Error code: ${input.error.code}`] },
+          {
+            error: `step "${step.id}" failed`,
+            attachments: [
+              `Input resolution failed: ${input.error.message}`,
+              `Error code: ${input.error.code}`,
+            ],
+          },
         ]),
       });
     }
@@ -293,7 +367,11 @@ export class FlowRun {
         result = await this.#call(step, input.value, input.float, attempt);
       } catch (err) {
         if (!(err instanceof StepCallError)) throw err;
-        if (err.kind === 'transport' && transportRetries < this.host.retry.transportMaxRetries && !this.#finished.signal.aborted) {
+        if (
+          err.kind === 'transport' &&
+          transportRetries < this.host.retry.transportMaxRetries &&
+          !this.#finished.signal.aborted
+        ) {
           transportRetries++;
           await this.#waitBeforeRetry(step, attempt, 'transport', transportRetries, err.code);
           if (this.#finished.signal.aborted) this.#abort(this.#v08CallAbort(step, err));
@@ -327,7 +405,10 @@ export class FlowRun {
     return {
       code: 500,
       message: `step "${step.id}" failed`,
-      data: stackData([{ error: `step "${step.id}" failed`, attachments }, { error: 'error executing user-defined function' }]),
+      data: stackData([
+        { error: `step "${step.id}" failed`, attachments },
+        { error: 'error executing user-defined function' },
+      ]),
     };
   }
 
@@ -353,17 +434,29 @@ export class FlowRun {
       if (result.outcome !== 'failed' || this.#finished.signal.aborted) return result;
       if (onError.action === 'useDefault') {
         const value = onError.defaultValue;
-        return value && value.kind === 'literal' ? success(value.value, value.float) : success(null);
+        return value && value.kind === 'literal'
+          ? success(value.value, value.float)
+          : success(null);
       }
       const code = result.error.code;
-      if (retryable && code >= TRANSPORT_MIN && code <= TRANSPORT_MAX && transportRetries < this.host.retry.transportMaxRetries) {
+      if (
+        retryable &&
+        code >= TRANSPORT_MIN &&
+        code <= TRANSPORT_MAX &&
+        transportRetries < this.host.retry.transportMaxRetries
+      ) {
         transportRetries++;
         await this.#waitBeforeRetry(step, attempt, 'transport', transportRetries, code);
         if (this.#finished.signal.aborted) return result;
         await this.#recover(step, retryable);
         continue;
       }
-      if (onError.action === 'retry' && code >= COMPONENT_MIN && code <= COMPONENT_MAX && componentRetries < onError.maxRetries) {
+      if (
+        onError.action === 'retry' &&
+        code >= COMPONENT_MIN &&
+        code <= COMPONENT_MAX &&
+        componentRetries < onError.maxRetries
+      ) {
         componentRetries++;
         await this.#waitBeforeRetry(step, attempt, 'component', componentRetries, code);
         if (this.#finished.signal.aborted) return result;
@@ -377,12 +470,36 @@ export class FlowRun {
     if (err.kind === 'component') return failed(err.code, err.message, err.data);
     const message = `step "${step.id}" failed`;
     const extra: JsonObject = isObject(err.data ?? null) ? (err.data as JsonObject) : {};
-    return failed(err.code, message, stackData([{ error: message, attachments: [...err.details, err.message] }, { error: 'error executing user-defined function' }], extra));
+    return failed(
+      err.code,
+      message,
+      stackData(
+        [
+          { error: message, attachments: [...err.details, err.message] },
+          { error: 'error executing user-defined function' },
+        ],
+        extra,
+      ),
+    );
   }
 
-  async #waitBeforeRetry(step: Step, attempt: number, reason: 'transport' | 'component', n: number, code: number): Promise<void> {
+  async #waitBeforeRetry(
+    step: Step,
+    attempt: number,
+    reason: 'transport' | 'component',
+    n: number,
+    code: number,
+  ): Promise<void> {
     const delayMs = backoffDelay(this.host.retry.backoff, n);
-    this.host.onStepEvent?.({ type: 'retry', runId: this.runId, stepId: step.id, attempt, reason, delayMs, code });
+    this.host.onStepEvent?.({
+      type: 'retry',
+      runId: this.runId,
+      stepId: step.id,
+      attempt,
+      reason,
+      delayMs,
+      code,
+    });
     await sleep(delayMs, this.#finished.signal);
   }
 
@@ -402,22 +519,39 @@ export class FlowRun {
     } catch (err) {
       if (!(err instanceof RouteError)) throw err;
       if (this.#v08) {
-        this.#abort({ code: 500, message: `step "${step.id}" failed`, data: stackData([{ error: `step "${step.id}" failed`, attachments: [err.message] }]) });
+        this.#abort({
+          code: 500,
+          message: `step "${step.id}" failed`,
+          data: stackData([{ error: `step "${step.id}" failed`, attachments: [err.message] }]),
+        });
       }
       return failed(-32202, err.message);
     }
     this.#lastPlugin.set(step.id, plugin);
     this.host.onStepEvent?.({ type: 'attempt', runId: this.runId, stepId: step.id, attempt });
     try {
-      return await plugin.execute(component, input, { stepId: step.id, attempt, runId: this.runId, flowId: this.flow.name, inputFloat });
+      return await plugin.execute(component, input, {
+        stepId: step.id,
+        attempt,
+        runId: this.runId,
+        flowId: this.flow.name,
+        inputFloat,
+      });
     } catch (err) {
       if (!(err instanceof StepCallError)) throw err;
       // The runtime's error report names the component and the step first.
-      throw new StepCallError(err.kind, err.code, err.message, err.data, [
-        `Component: ${component}`,
-        `Component execution failed for step '${step.id}'`,
-        ...err.details,
-      ], err.origin);
+      throw new StepCallError(
+        err.kind,
+        err.code,
+        err.message,
+        err.data,
+        [
+          `Component: ${component}`,
+          `Component execution failed for step '${step.id}'`,
+          ...err.details,
+        ],
+        err.origin,
+      );
     }
   }
 }

@@ -5,7 +5,8 @@ import type { Json, JsonObject } from '../json/value.js';
 export type Version = 'v0.8' | 'v0.11';
 
 /** v0.8 `onSkip` of a reference. */
-export type OnSkip = { action: 'skip' } | { action: 'useDefault'; defaultValue: Json; float: boolean };
+export type OnSkip =
+  { action: 'skip' } | { action: 'useDefault'; defaultValue: Json; float: boolean };
 
 /**
  * One expression model for both syntaxes: v0.8 `$from` references and v0.11 `$step`/`$input`/

@@ -1,5 +1,12 @@
 import { parsePath, PathSyntaxError, type Path } from '../json/path.js';
-import { isFloatMember, isObject, keysOf, typeName, type Json, type JsonObject } from '../json/value.js';
+import {
+  isFloatMember,
+  isObject,
+  keysOf,
+  typeName,
+  type Json,
+  type JsonObject,
+} from '../json/value.js';
 import type { ErrorAction, Expr, Flow, OnSkip, Step, Version } from './model.js';
 
 export const FLOW_SCHEMA_URL = 'https://stepflow.org/schemas/v1/flow.json';
@@ -10,7 +17,11 @@ export class FlowParseError extends Error {
     readonly file: string,
     readonly problems: string[],
   ) {
-    super(problems.length === 1 ? problems[0]! : `${file}: ${problems.length} problems:\n  ${problems.join('\n  ')}`);
+    super(
+      problems.length === 1
+        ? problems[0]!
+        : `${file}: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
+    );
     this.name = 'FlowParseError';
   }
 }
@@ -35,11 +46,17 @@ export function inferVersion(doc: JsonObject): Version {
       visit(value[key]!, depth + 1);
     }
   };
-  for (const [key, value] of Object.entries(doc)) if (key !== 'test' && key !== 'examples') visit(value, 0);
+  for (const [key, value] of Object.entries(doc))
+    if (key !== 'test' && key !== 'examples') visit(value, 0);
   if (legacy !== modern) return legacy > modern ? 'v0.8' : 'v0.11';
   if (['inputSchema', 'outputSchema', 'variables'].some((k) => k in doc)) return 'v0.8';
   const steps = Array.isArray(doc.steps) ? doc.steps : [];
-  if (steps.some((s) => isObject(s) && ('skipIf' in s || (isObject(s.onError) && s.onError.action === 'skip')))) return 'v0.8';
+  if (
+    steps.some(
+      (s) => isObject(s) && ('skipIf' in s || (isObject(s.onError) && s.onError.action === 'skip')),
+    )
+  )
+    return 'v0.8';
   return 'v0.11';
 }
 
@@ -53,7 +70,17 @@ interface Context {
   warnings: string[];
 }
 
-const STEP_KEYS = new Set(['id', 'component', 'input', 'inputSchema', 'outputSchema', 'skipIf', 'onError', 'mustExecute', 'metadata']);
+const STEP_KEYS = new Set([
+  'id',
+  'component',
+  'input',
+  'inputSchema',
+  'outputSchema',
+  'skipIf',
+  'onError',
+  'mustExecute',
+  'metadata',
+]);
 const STEP_SNAKE: Record<string, string> = {
   input_schema: 'inputSchema',
   output_schema: 'outputSchema',
@@ -61,19 +88,28 @@ const STEP_SNAKE: Record<string, string> = {
   on_error: 'onError',
   must_execute: 'mustExecute',
 };
-const FLOW_SNAKE: Record<string, string> = { input_schema: 'inputSchema', output_schema: 'outputSchema' };
+const FLOW_SNAKE: Record<string, string> = {
+  input_schema: 'inputSchema',
+  output_schema: 'outputSchema',
+};
 
 /**
  * Parse a flow document of the given release. Problems are collected and thrown together;
  * keys the real runtime ignores silently produce warnings instead.
  */
-export function parseFlow(doc: Json, options: { version: Version; syntax?: Version; file?: string }): { flow: Flow; warnings: string[] } {
+export function parseFlow(
+  doc: Json,
+  options: { version: Version; syntax?: Version; file?: string },
+): { flow: Flow; warnings: string[] } {
   const file = options.file ?? '<flow>';
-  if (!isObject(doc)) throw new FlowParseError(file, [`${file}: a flow must be a mapping, got ${typeName(doc)}`]);
+  if (!isObject(doc))
+    throw new FlowParseError(file, [`${file}: a flow must be a mapping, got ${typeName(doc)}`]);
   const syntax = options.syntax ?? inferVersion(doc);
   const ctx: Context = { version: options.version, syntax, file, problems: [], warnings: [] };
   if (syntax !== ctx.version) {
-    ctx.warnings.push(`${file}: written in ${syntax} syntax, run with ${ctx.version} semantics (--emulate)`);
+    ctx.warnings.push(
+      `${file}: written in ${syntax} syntax, run with ${ctx.version} semantics (--emulate)`,
+    );
   }
 
   if (ctx.version === 'v0.8' && doc.schema !== FLOW_SCHEMA_URL) {
@@ -81,23 +117,35 @@ export function parseFlow(doc: Json, options: { version: Version; syntax?: Versi
   }
   for (const [snake, camel] of Object.entries(FLOW_SNAKE)) {
     if (snake in doc) {
-      const target = ctx.syntax === 'v0.8' ? camel : `schemas.properties.${camel === 'inputSchema' ? 'input' : 'output'}`;
+      const target =
+        ctx.syntax === 'v0.8'
+          ? camel
+          : `schemas.properties.${camel === 'inputSchema' ? 'input' : 'output'}`;
       ctx.warnings.push(`${file}: "${snake}" is ignored by Stepflow (did you mean "${target}"?)`);
     }
   }
   let variables: JsonObject | undefined;
   if (ctx.syntax === 'v0.8') {
     if (isObject(doc.variables)) variables = doc.variables;
-    if ('schemas' in doc) ctx.warnings.push(`${file}: "schemas" is a v0.11 key and is ignored in v0.8 mode`);
+    if ('schemas' in doc)
+      ctx.warnings.push(`${file}: "schemas" is a v0.11 key and is ignored in v0.8 mode`);
   } else {
     for (const key of ['inputSchema', 'outputSchema', 'variables']) {
-      if (key in doc) ctx.warnings.push(`${file}: "${key}" is ignored by v0.11 (use schemas.properties.${key === 'inputSchema' ? 'input' : key === 'outputSchema' ? 'output' : 'variables'})`);
+      if (key in doc)
+        ctx.warnings.push(
+          `${file}: "${key}" is ignored by v0.11 (use schemas.properties.${key === 'inputSchema' ? 'input' : key === 'outputSchema' ? 'output' : 'variables'})`,
+        );
     }
     const schemas = doc.schemas;
     if (schemas !== undefined && schemas !== null) {
       if (!isObject(schemas)) ctx.problems.push(`${file}: schemas: expected a mapping`);
-      else if (!('properties' in schemas) && ['input', 'output', 'variables', 'steps'].some((k) => k in schemas)) {
-        ctx.problems.push(`${file}: schemas: the flat form {input: ...} is not accepted; write schemas: {type: object, properties: {input: ...}}`);
+      else if (
+        !('properties' in schemas) &&
+        ['input', 'output', 'variables', 'steps'].some((k) => k in schemas)
+      ) {
+        ctx.problems.push(
+          `${file}: schemas: the flat form {input: ...} is not accepted; write schemas: {type: object, properties: {input: ...}}`,
+        );
       } else if (isObject(schemas.properties) && isObject(schemas.properties.variables)) {
         variables = schemas.properties.variables;
       }
@@ -107,12 +155,14 @@ export function parseFlow(doc: Json, options: { version: Version; syntax?: Versi
   const steps: Step[] = [];
   const stepsById = new Map<string, Step>();
   const rawSteps = doc.steps ?? [];
-  if (!Array.isArray(rawSteps)) ctx.problems.push(`${file}: steps: expected a list, got ${typeName(rawSteps)}`);
+  if (!Array.isArray(rawSteps))
+    ctx.problems.push(`${file}: steps: expected a list, got ${typeName(rawSteps)}`);
   else {
     rawSteps.forEach((raw, index) => {
       const step = parseStep(raw, index, ctx);
       if (!step) return;
-      if (stepsById.has(step.id)) ctx.problems.push(`${file}: steps[${index}]: duplicate step id "${step.id}"`);
+      if (stepsById.has(step.id))
+        ctx.problems.push(`${file}: steps[${index}]: duplicate step id "${step.id}"`);
       else stepsById.set(step.id, step);
       steps.push(step);
     });
@@ -161,8 +211,12 @@ function parseStep(raw: Json, index: number, ctx: Context): Step | undefined {
   }
   let skipIf: Expr | undefined;
   if (raw.skipIf !== undefined) {
-    if (ctx.version === 'v0.8') skipIf = parseExpr(raw.skipIf, isFloatMember(raw, 'skipIf'), ctx, `${where}: skipIf`);
-    else ctx.warnings.push(`${where}: "skipIf" is ignored by v0.11 (no skipping); move the condition into $if at the consumers`);
+    if (ctx.version === 'v0.8')
+      skipIf = parseExpr(raw.skipIf, isFloatMember(raw, 'skipIf'), ctx, `${where}: skipIf`);
+    else
+      ctx.warnings.push(
+        `${where}: "skipIf" is ignored by v0.11 (no skipping); move the condition into $if at the consumers`,
+      );
   }
   if (raw.mustExecute !== undefined && typeof raw.mustExecute !== 'boolean') {
     ctx.problems.push(`${where}: mustExecute: expected true or false`);
@@ -182,7 +236,9 @@ function parseStep(raw: Json, index: number, ctx: Context): Step | undefined {
 function parseErrorAction(raw: Json | undefined, ctx: Context, at: string): ErrorAction {
   if (raw === undefined || raw === null) return { action: 'fail' };
   if (!isObject(raw) || typeof raw.action !== 'string') {
-    ctx.problems.push(`${at}: expected {action: fail|${ctx.version === 'v0.8' ? 'skip|' : ''}useDefault|retry}`);
+    ctx.problems.push(
+      `${at}: expected {action: fail|${ctx.version === 'v0.8' ? 'skip|' : ''}useDefault|retry}`,
+    );
     return { action: 'fail' };
   }
   switch (raw.action) {
@@ -190,7 +246,9 @@ function parseErrorAction(raw: Json | undefined, ctx: Context, at: string): Erro
       return { action: 'fail' };
     case 'skip':
       if (ctx.version === 'v0.11') {
-        ctx.problems.push(`${at}.action: "skip" does not exist in v0.11 (use useDefault, or $if/$coalesce at the consumers)`);
+        ctx.problems.push(
+          `${at}.action: "skip" does not exist in v0.11 (use useDefault, or $if/$coalesce at the consumers)`,
+        );
       }
       return { action: 'skip' };
     case 'useDefault': {
@@ -198,8 +256,17 @@ function parseErrorAction(raw: Json | undefined, ctx: Context, at: string): Erro
       // v0.8 accepts a template (may contain $from); v0.11 only literal JSON.
       const defaultValue =
         ctx.version === 'v0.8'
-          ? parseExpr(raw.defaultValue!, isFloatMember(raw, 'defaultValue'), ctx, `${at}.defaultValue`)
-          : ({ kind: 'literal', value: raw.defaultValue!, float: isFloatMember(raw, 'defaultValue') } as const);
+          ? parseExpr(
+              raw.defaultValue!,
+              isFloatMember(raw, 'defaultValue'),
+              ctx,
+              `${at}.defaultValue`,
+            )
+          : ({
+              kind: 'literal',
+              value: raw.defaultValue!,
+              float: isFloatMember(raw, 'defaultValue'),
+            } as const);
       return { action: 'useDefault', defaultValue };
     }
     case 'retry': {
@@ -208,7 +275,8 @@ function parseErrorAction(raw: Json | undefined, ctx: Context, at: string): Erro
         ctx.problems.push(`${at}.maxRetries: expected a non-negative integer`);
         return { action: 'retry', maxRetries: 3 };
       }
-      if (ctx.version === 'v0.8') ctx.warnings.push(`${at}: "retry" is not implemented by v0.8 and behaves like "fail"`);
+      if (ctx.version === 'v0.8')
+        ctx.warnings.push(`${at}: "retry" is not implemented by v0.8 and behaves like "fail"`);
       return { action: 'retry', maxRetries };
     }
     default:
@@ -234,18 +302,26 @@ function path(text: Json | undefined, ctx: Context, at: string): { path: Path; p
 /** Parse a template / expression in the context's syntax. */
 export function parseExpr(value: Json, float: boolean, ctx: Context, at: string): Expr {
   if (Array.isArray(value)) {
-    return { kind: 'array', items: value.map((item, i) => parseExpr(item, isFloatMember(value, i), ctx, `${at}[${i}]`)) };
+    return {
+      kind: 'array',
+      items: value.map((item, i) => parseExpr(item, isFloatMember(value, i), ctx, `${at}[${i}]`)),
+    };
   }
   if (!isObject(value)) return { kind: 'literal', value, float };
   const special = ctx.syntax === 'v0.8' ? parseLegacy(value, ctx, at) : parseModern(value, ctx, at);
   if (special) return special;
   const foreign = ctx.syntax === 'v0.11' ? ['$from'] : [...V011_KEYS].filter((k) => k in value);
   if (foreign.some((k) => k in value)) {
-    ctx.warnings.push(`${at}: "${foreign.find((k) => k in value)}" belongs to the other syntax; in a ${ctx.syntax}-syntax flow this object is a literal`);
+    ctx.warnings.push(
+      `${at}: "${foreign.find((k) => k in value)}" belongs to the other syntax; in a ${ctx.syntax}-syntax flow this object is a literal`,
+    );
   }
   return {
     kind: 'object',
-    entries: keysOf(value).map((key) => [key, parseExpr(value[key]!, isFloatMember(value, key), ctx, `${at}.${key}`)]),
+    entries: keysOf(value).map((key) => [
+      key,
+      parseExpr(value[key]!, isFloatMember(value, key), ctx, `${at}.${key}`),
+    ]),
   };
 }
 
@@ -256,8 +332,15 @@ function parseOnSkip(raw: Json | undefined, ctx: Context, at: string): OnSkip | 
     return undefined;
   }
   if (raw.action === 'skip') return { action: 'skip' };
-  if (raw.action === 'useDefault') return { action: 'useDefault', defaultValue: raw.defaultValue ?? null, float: isFloatMember(raw, 'defaultValue') };
-  ctx.problems.push(`${at}.action: expected skip or useDefault, got ${JSON.stringify(raw.action ?? null)}`);
+  if (raw.action === 'useDefault')
+    return {
+      action: 'useDefault',
+      defaultValue: raw.defaultValue ?? null,
+      float: isFloatMember(raw, 'defaultValue'),
+    };
+  ctx.problems.push(
+    `${at}.action: expected skip or useDefault, got ${JSON.stringify(raw.action ?? null)}`,
+  );
   return undefined;
 }
 
@@ -268,31 +351,48 @@ function parseLegacy(value: JsonObject, ctx: Context, at: string): Expr | undefi
     const onSkip = parseOnSkip(value.onSkip, ctx, `${at}.onSkip`);
     const extra = onSkip ? { onSkip } : {};
     if (!isObject(from)) {
-      ctx.problems.push(`${at}.$from: expected {step: <id>}, {workflow: input} or {variable: <name>}, got ${typeName(from!)}`);
+      ctx.problems.push(
+        `${at}.$from: expected {step: <id>}, {workflow: input} or {variable: <name>}, got ${typeName(from!)}`,
+      );
       return { kind: 'literal', value: null, float: false };
     }
     if ('step' in from) {
-      if (typeof from.step !== 'string') ctx.problems.push(`${at}.$from.step: expected a step id string`);
+      if (typeof from.step !== 'string')
+        ctx.problems.push(`${at}.$from.step: expected a step id string`);
       return { kind: 'step', step: String(from.step), path: p, pathText, ...extra };
     }
     if ('workflow' in from) {
-      if (from.workflow !== 'input') ctx.problems.push(`${at}.$from.workflow: only "input" is accepted`);
+      if (from.workflow !== 'input')
+        ctx.problems.push(`${at}.$from.workflow: only "input" is accepted`);
       return { kind: 'input', path: p, pathText, ...extra };
     }
     if ('variable' in from) {
-      if (typeof from.variable !== 'string') ctx.problems.push(`${at}.$from.variable: expected a variable name`);
-      const fallback = 'default' in from ? { fallback: { legacy: true as const, value: from.default! } } : {};
-      return { kind: 'variable', name: String(from.variable), path: p, pathText, ...fallback, ...extra };
+      if (typeof from.variable !== 'string')
+        ctx.problems.push(`${at}.$from.variable: expected a variable name`);
+      const fallback =
+        'default' in from ? { fallback: { legacy: true as const, value: from.default! } } : {};
+      return {
+        kind: 'variable',
+        name: String(from.variable),
+        path: p,
+        pathText,
+        ...fallback,
+        ...extra,
+      };
     }
-    ctx.problems.push(`${at}.$from: expected {step: <id>}, {workflow: input} or {variable: <name>}`);
+    ctx.problems.push(
+      `${at}.$from: expected {step: <id>}, {workflow: input} or {variable: <name>}`,
+    );
     return { kind: 'literal', value: null, float: false };
   }
-  if ('$literal' in value) return { kind: 'literal', value: value.$literal!, float: isFloatMember(value, '$literal') };
+  if ('$literal' in value)
+    return { kind: 'literal', value: value.$literal!, float: isFloatMember(value, '$literal') };
   return undefined;
 }
 
 function parseModern(value: JsonObject, ctx: Context, at: string): Expr | undefined {
-  if ('$literal' in value) return { kind: 'literal', value: value.$literal!, float: isFloatMember(value, '$literal') };
+  if ('$literal' in value)
+    return { kind: 'literal', value: value.$literal!, float: isFloatMember(value, '$literal') };
   if ('$if' in value) {
     if (!('then' in value)) ctx.problems.push(`${at}: $if needs a "then" branch`);
     const expr: Expr = {
@@ -300,7 +400,8 @@ function parseModern(value: JsonObject, ctx: Context, at: string): Expr | undefi
       condition: parseExpr(value.$if!, isFloatMember(value, '$if'), ctx, `${at}.$if`),
       then: parseExpr(value.then ?? null, isFloatMember(value, 'then'), ctx, `${at}.then`),
     };
-    if ('else' in value) expr.else = parseExpr(value.else!, isFloatMember(value, 'else'), ctx, `${at}.else`);
+    if ('else' in value)
+      expr.else = parseExpr(value.else!, isFloatMember(value, 'else'), ctx, `${at}.else`);
     return expr;
   }
   if ('$coalesce' in value) {
@@ -309,17 +410,25 @@ function parseModern(value: JsonObject, ctx: Context, at: string): Expr | undefi
       ctx.problems.push(`${at}.$coalesce: expected a list of expressions`);
       return { kind: 'coalesce', items: [] };
     }
-    return { kind: 'coalesce', items: items.map((item, i) => parseExpr(item, isFloatMember(items, i), ctx, `${at}.$coalesce[${i}]`)) };
+    return {
+      kind: 'coalesce',
+      items: items.map((item, i) =>
+        parseExpr(item, isFloatMember(items, i), ctx, `${at}.$coalesce[${i}]`),
+      ),
+    };
   }
   if ('$step' in value) {
-    if (typeof value.$step !== 'string') ctx.problems.push(`${at}.$step: expected a step id string, got ${typeName(value.$step!)}`);
+    if (typeof value.$step !== 'string')
+      ctx.problems.push(`${at}.$step: expected a step id string, got ${typeName(value.$step!)}`);
     return { kind: 'step', step: String(value.$step), ...path(value.path, ctx, `${at}.path`) };
   }
   if ('$input' in value) return { kind: 'input', ...path(value.$input, ctx, `${at}.$input`) };
   if ('$variable' in value) {
     const text = value.$variable;
     if (typeof text !== 'string' || text === '' || text === '$') {
-      ctx.problems.push(`${at}.$variable: expected a variable name or a path such as "$.name.field"`);
+      ctx.problems.push(
+        `${at}.$variable: expected a variable name or a path such as "$.name.field"`,
+      );
       return { kind: 'literal', value: null, float: false };
     }
     const parsed = path(text, ctx, `${at}.$variable`);
@@ -328,8 +437,17 @@ function parseModern(value: JsonObject, ctx: Context, at: string): Expr | undefi
       ctx.problems.push(`${at}.$variable: the first path segment must be the variable name`);
       return { kind: 'literal', value: null, float: false };
     }
-    const expr: Expr = { kind: 'variable', name: first.field, path: rest, pathText: parsed.pathText };
-    if ('default' in value) expr.fallback = { legacy: false, expr: parseExpr(value.default!, isFloatMember(value, 'default'), ctx, `${at}.default`) };
+    const expr: Expr = {
+      kind: 'variable',
+      name: first.field,
+      path: rest,
+      pathText: parsed.pathText,
+    };
+    if ('default' in value)
+      expr.fallback = {
+        legacy: false,
+        expr: parseExpr(value.default!, isFloatMember(value, 'default'), ctx, `${at}.default`),
+      };
     return expr;
   }
   return undefined;
@@ -367,7 +485,8 @@ export function referencedSteps(expr: Expr, out: Set<string> = new Set()): Set<s
 export function stepExpressions(step: Step): Expr[] {
   const exprs = [step.input];
   if (step.skipIf) exprs.push(step.skipIf);
-  if (step.onError.action === 'useDefault' && step.onError.defaultValue) exprs.push(step.onError.defaultValue);
+  if (step.onError.action === 'useDefault' && step.onError.defaultValue)
+    exprs.push(step.onError.defaultValue);
   return exprs;
 }
 
@@ -377,14 +496,18 @@ function validateReferences(flow: Flow, ctx: Context): void {
       for (const ref of referencedSteps(expr)) {
         const target = flow.stepsById.get(ref);
         if (ref === step.id) ctx.problems.push(`${ctx.file}: step "${step.id}" references itself`);
-        else if (!target) ctx.problems.push(`${ctx.file}: step "${step.id}" references unknown step "${ref}"`);
+        else if (!target)
+          ctx.problems.push(`${ctx.file}: step "${step.id}" references unknown step "${ref}"`);
         else if (target.index > step.index) {
-          ctx.problems.push(`${ctx.file}: step "${step.id}" references step "${ref}", which is defined later (references must point to earlier steps)`);
+          ctx.problems.push(
+            `${ctx.file}: step "${step.id}" references step "${ref}", which is defined later (references must point to earlier steps)`,
+          );
         }
       }
     }
   }
   for (const ref of referencedSteps(flow.output)) {
-    if (!flow.stepsById.has(ref)) ctx.problems.push(`${ctx.file}: output references unknown step "${ref}"`);
+    if (!flow.stepsById.has(ref))
+      ctx.problems.push(`${ctx.file}: output references unknown step "${ref}"`);
   }
 }

@@ -6,7 +6,10 @@ import { isFloatMember, isObject, keysOf, type Json } from './value.js';
  * always keeps a fraction or an exponent (ryu layout: `1.0`, `0.001`, `1e-7`, `1.5e22`).
  * With `indent`, the layout of serde_json's pretty printer (two spaces by default).
  */
-export function canonicalJson(value: Json, options: { float?: boolean; indent?: number } = {}): string {
+export function canonicalJson(
+  value: Json,
+  options: { float?: boolean; indent?: number } = {},
+): string {
   const parts: string[] = [];
   write(value, options.float ?? false, parts, options.indent ?? 0, 0);
   return parts.join('');

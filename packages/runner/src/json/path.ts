@@ -40,14 +40,18 @@ export function parsePath(text: string | null | undefined): Path {
         segments.push({ field: inner.slice(1, -1) });
       } else if (/^\d+$/.test(inner)) {
         const index = Number(inner);
-        if (!Number.isSafeInteger(index)) throw new PathSyntaxError(text, `index ${inner} is too large`);
+        if (!Number.isSafeInteger(index))
+          throw new PathSyntaxError(text, `index ${inner} is too large`);
         segments.push({ index });
       } else {
         throw new PathSyntaxError(text, `expected [N], ["name"] or ['name'] at offset ${i}`);
       }
       i = close + 1;
     } else {
-      throw new PathSyntaxError(text, `unexpected ${JSON.stringify(ch)} at offset ${i} (only .name, ["name"] and [N] are supported)`);
+      throw new PathSyntaxError(
+        text,
+        `unexpected ${JSON.stringify(ch)} at offset ${i} (only .name, ["name"] and [N] are supported)`,
+      );
     }
   }
   return segments;
@@ -60,7 +64,10 @@ export function formatPath(path: Path): string {
   let text = '$';
   for (const segment of path) {
     if ('index' in segment) text += `[${segment.index}]`;
-    else text += IDENTIFIER.test(segment.field) ? `.${segment.field}` : `[${JSON.stringify(segment.field)}]`;
+    else
+      text += IDENTIFIER.test(segment.field)
+        ? `.${segment.field}`
+        : `[${JSON.stringify(segment.field)}]`;
   }
   return text;
 }
@@ -77,7 +84,8 @@ export function lookup(root: Json, path: Path, rootFloat = false): Lookup {
       float = isFloatMember(current, segment.index);
       current = current[segment.index]!;
     } else {
-      if (!isObject(current) || !Object.prototype.hasOwnProperty.call(current, segment.field)) return { found: false };
+      if (!isObject(current) || !Object.prototype.hasOwnProperty.call(current, segment.field))
+        return { found: false };
       float = isFloatMember(current, segment.field);
       current = current[segment.field]!;
     }

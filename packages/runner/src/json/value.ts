@@ -43,9 +43,14 @@ export function isFloatMember(container: JsonObject | Json[], key: string | numb
   return (container as Annotated)[FLOATS]?.has(String(key)) ?? false;
 }
 
-function annotate(target: object, order: string[] | undefined, floats: Set<string> | undefined): void {
+function annotate(
+  target: object,
+  order: string[] | undefined,
+  floats: Set<string> | undefined,
+): void {
   if (order) Object.defineProperty(target, KEY_ORDER, { value: order, enumerable: false });
-  if (floats && floats.size > 0) Object.defineProperty(target, FLOATS, { value: floats, enumerable: false });
+  if (floats && floats.size > 0)
+    Object.defineProperty(target, FLOATS, { value: floats, enumerable: false });
 }
 
 /** Builds an object member by member, keeping source order and float markers. */
@@ -60,8 +65,14 @@ export class ObjectBuilder {
       this.#order.push(key);
       if (isIntegerLikeKey(key)) this.#integerLike = true;
     }
-    Object.defineProperty(this.#obj, key, { value, enumerable: true, writable: true, configurable: true });
-    if (float && typeof value === 'number' && Number.isInteger(value)) (this.#floats ??= new Set()).add(key);
+    Object.defineProperty(this.#obj, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    if (float && typeof value === 'number' && Number.isInteger(value))
+      (this.#floats ??= new Set()).add(key);
     else this.#floats?.delete(key);
     return this;
   }
@@ -78,7 +89,8 @@ export class ArrayBuilder {
   #floats: Set<string> | undefined;
 
   push(value: Json, float = false): this {
-    if (float && typeof value === 'number' && Number.isInteger(value)) (this.#floats ??= new Set()).add(String(this.#items.length));
+    if (float && typeof value === 'number' && Number.isInteger(value))
+      (this.#floats ??= new Set()).add(String(this.#items.length));
     this.#items.push(value);
     return this;
   }
@@ -99,12 +111,17 @@ export function objectOf(entries: Iterable<[string, Json]>): JsonObject {
 /** JSON equality (object key order irrelevant; numbers by value). */
 export function jsonEqual(a: Json, b: Json): boolean {
   if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => jsonEqual(item, b[i]!));
+  if (Array.isArray(a))
+    return (
+      Array.isArray(b) && a.length === b.length && a.every((item, i) => jsonEqual(item, b[i]!))
+    );
   if (isObject(a)) {
     if (!isObject(b)) return false;
     const keys = Object.keys(a);
     if (keys.length !== Object.keys(b).length) return false;
-    return keys.every((key) => Object.prototype.hasOwnProperty.call(b, key) && jsonEqual(a[key]!, b[key]!));
+    return keys.every(
+      (key) => Object.prototype.hasOwnProperty.call(b, key) && jsonEqual(a[key]!, b[key]!),
+    );
   }
   return false;
 }

@@ -1,4 +1,13 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+} from 'yaml';
 import { canonicalJson } from './canonical.js';
 import { ArrayBuilder, ObjectBuilder, type Json } from './value.js';
 
@@ -10,7 +19,9 @@ export const COMPLEX_KEY_PREFIX = '\u0000yaml-key:';
 
 /** The value of a complex key, or the key string itself. */
 export function decodeComplexKey(key: string): Json {
-  return key.startsWith(COMPLEX_KEY_PREFIX) ? (JSON.parse(key.slice(COMPLEX_KEY_PREFIX.length)) as Json) : key;
+  return key.startsWith(COMPLEX_KEY_PREFIX)
+    ? (JSON.parse(key.slice(COMPLEX_KEY_PREFIX.length)) as Json)
+    : key;
 }
 
 /** A YAML/JSON source that could not be read; `where` is `file:line:column` when known. */
@@ -39,18 +50,37 @@ const lineCounters = new WeakMap<Document.Parsed, LineCounter>();
 
 export function parseYamlDocument(text: string, file = '<input>'): Document.Parsed {
   let lineCounter = new LineCounter();
-  let doc = parseDocument(text, { version: '1.2', schema: 'core', prettyErrors: false, uniqueKeys: true, lineCounter });
-  if (doc.errors.some((e) => e.code === 'IMPOSSIBLE' && e.message.startsWith('Map comment with trailing content'))) {
+  let doc = parseDocument(text, {
+    version: '1.2',
+    schema: 'core',
+    prettyErrors: false,
+    uniqueKeys: true,
+    lineCounter,
+  });
+  if (
+    doc.errors.some(
+      (e) => e.code === 'IMPOSSIBLE' && e.message.startsWith('Map comment with trailing content'),
+    )
+  ) {
     // The yaml package rejects a flow-collection implicit key (`{ input: "a" }:`) that is not the
     // first key of a nested block map; the explicit-key form `? {…}` / `:` means the same.
     lineCounter = new LineCounter();
-    doc = parseDocument(explicitFlowKeys(text), { version: '1.2', schema: 'core', prettyErrors: false, uniqueKeys: true, lineCounter });
+    doc = parseDocument(explicitFlowKeys(text), {
+      version: '1.2',
+      schema: 'core',
+      prettyErrors: false,
+      uniqueKeys: true,
+      lineCounter,
+    });
   }
   lineCounters.set(doc, lineCounter);
   const error = doc.errors[0];
   if (error) {
     const pos = error.linePos?.[0] ?? lineCounter.linePos(error.pos[0]);
-    throw new SourceError(pos ? `${file}:${pos.line}:${pos.col}` : file, error.message.split('\n')[0] ?? error.message);
+    throw new SourceError(
+      pos ? `${file}:${pos.line}:${pos.col}` : file,
+      error.message.split('\n')[0] ?? error.message,
+    );
   }
   return doc;
 }
@@ -67,7 +97,12 @@ export function where(doc: Document.Parsed, file: string, node: Node): string {
   return pos ? `${file}:${pos.line}:${pos.col}` : file;
 }
 
-function convert(node: unknown, doc: Document.Parsed, file: string, depth: number): { value: Json; float: boolean } {
+function convert(
+  node: unknown,
+  doc: Document.Parsed,
+  file: string,
+  depth: number,
+): { value: Json; float: boolean } {
   if (depth > 1000) throw new SourceError(file, 'document is nested too deeply');
   if (node === null || node === undefined) return { value: null, float: false };
   if (isAlias(node)) return convert(node.resolve(doc), doc, file, depth + 1);
@@ -75,7 +110,11 @@ function convert(node: unknown, doc: Document.Parsed, file: string, depth: numbe
     const value = node.value;
     if (value === null || value === undefined) return { value: null, float: false };
     if (typeof value === 'number') {
-      const float = Number.isInteger(value) && typeof node.source === 'string' && FLOAT_SOURCE.test(node.source) && !/^[-+]?0x/i.test(node.source);
+      const float =
+        Number.isInteger(value) &&
+        typeof node.source === 'string' &&
+        FLOAT_SOURCE.test(node.source) &&
+        !/^[-+]?0x/i.test(node.source);
       return { value: Number.isFinite(value) ? value : null, float };
     }
     if (typeof value === 'boolean' || typeof value === 'string') return { value, float: false };

@@ -6,10 +6,15 @@ import { substitute } from '../config/env-subst.js';
  * Resolve a plugin `command` like the runtime (spec protocol.md §10.1): a bare name is looked
  * up on the runner's own PATH; a name containing a slash is relative to the working directory.
  */
-export function resolveCommand(command: string, workingDirectory: string, path = process.env.PATH ?? ''): string {
+export function resolveCommand(
+  command: string,
+  workingDirectory: string,
+  path = process.env.PATH ?? '',
+): string {
   if (command.includes('/')) {
     const full = isAbsolute(command) ? command : resolve(workingDirectory, command);
-    if (!isExecutableFile(full)) throw new Error(`command ${JSON.stringify(command)} does not exist (resolved to ${full})`);
+    if (!isExecutableFile(full))
+      throw new Error(`command ${JSON.stringify(command)} does not exist (resolved to ${full})`);
     return full;
   }
   for (const dir of path.split(delimiter)) {

@@ -18,15 +18,30 @@ export class MockPlugin implements Plugin {
 
   async execute(component: string, input: Json): Promise<StepResult> {
     const spec = this.config.components.get(component);
-    if (!spec) throw new StepCallError('infrastructure', -32300, `Mock component ${component} is not defined`);
+    if (!spec)
+      throw new StepCallError(
+        'infrastructure',
+        -32300,
+        `Mock component ${component} is not defined`,
+      );
     const match = spec.behaviors.find((b) => jsonEqual(b.input, input));
-    if (!match) throw new StepCallError('infrastructure', -32300, `No behavior defined for ${component} on ${canonicalJson(input)}`);
-    if (match.behavior.kind === 'error') throw new StepCallError('infrastructure', -32300, match.behavior.message);
+    if (!match)
+      throw new StepCallError(
+        'infrastructure',
+        -32300,
+        `No behavior defined for ${component} on ${canonicalJson(input)}`,
+      );
+    if (match.behavior.kind === 'error')
+      throw new StepCallError('infrastructure', -32300, match.behavior.message);
     return toStepResult(match.behavior.result);
   }
 
   async list(): Promise<ListedComponent[]> {
-    return [...this.config.components].map(([component, spec]) => ({ component, input_schema: spec.inputSchema, output_schema: spec.outputSchema }));
+    return [...this.config.components].map(([component, spec]) => ({
+      component,
+      input_schema: spec.inputSchema,
+      output_schema: spec.outputSchema,
+    }));
   }
 
   async close(): Promise<void> {}
@@ -37,7 +52,11 @@ function toStepResult(result: Json): StepResult {
   if (result.outcome === 'skipped') return skipped();
   if (result.outcome === 'failed') {
     const error = isObject(result.error) ? result.error : {};
-    return failed(typeof error.code === 'number' ? error.code : 0, typeof error.message === 'string' ? error.message : '', error.data);
+    return failed(
+      typeof error.code === 'number' ? error.code : 0,
+      typeof error.message === 'string' ? error.message : '',
+      error.data,
+    );
   }
   return success(result.result ?? null);
 }

@@ -1,6 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '@stepflow-packs/core';
-import { RpcError, startWorker, TransportError, type WorkerClient, type WorkerSpec } from '@stepflow-packs/core/client';
+import {
+  RpcError,
+  startWorker,
+  TransportError,
+  type WorkerClient,
+  type WorkerSpec,
+} from '@stepflow-packs/core/client';
 import type { RunnerBlobStore } from '../blobs/store.js';
 import type { StepflowPluginConfig } from '../config/types.js';
 import { success, type StepResult } from '../execute/result.js';
@@ -24,14 +30,22 @@ export interface WorkerPluginOptions {
   warn(message: string): void;
 }
 
-const QUIET = new Set(['ignored a line that is not a valid protocol message', 'worker stdout line before the port announcement']);
+const QUIET = new Set([
+  'ignored a line that is not a valid protocol message',
+  'worker stdout line before the port announcement',
+]);
 const STDIO_LIFELINE = fileURLToPath(new URL('./stdio-lifeline.js', import.meta.url));
 const TRANSPORT_MIN = -32399;
 const TRANSPORT_MAX = -32300;
 
 /** How a worker is reached, per emulated release (spec config.md §3.2–§3.3). */
-export function workerMode(config: StepflowPluginConfig, version: Version, override?: 'stdio' | 'http'): 'stdio' | 'http-subprocess' | 'http' {
-  if (override && config.command !== undefined) return override === 'stdio' ? 'stdio' : 'http-subprocess';
+export function workerMode(
+  config: StepflowPluginConfig,
+  version: Version,
+  override?: 'stdio' | 'http',
+): 'stdio' | 'http-subprocess' | 'http' {
+  if (override && config.command !== undefined)
+    return override === 'stdio' ? 'stdio' : 'http-subprocess';
   if (version === 'v0.11') return config.command !== undefined ? 'http-subprocess' : 'http';
   if (config.transport === 'http') return config.url !== undefined ? 'http' : 'http-subprocess';
   return config.command !== undefined ? 'stdio' : 'http';
@@ -68,7 +82,13 @@ export class WorkerPlugin implements Plugin {
     const command = resolveCommand(config.command!, workingDirectory, processEnv.PATH ?? '');
     const { args, env } = launchSettings(config.args, config.env, processEnv);
     if (this.mode === 'stdio') {
-      return { transport: 'stdio', command: process.execPath, args: [STDIO_LIFELINE, command, ...args], env, cwd: workingDirectory };
+      return {
+        transport: 'stdio',
+        command: process.execPath,
+        args: [STDIO_LIFELINE, command, ...args],
+        env,
+        cwd: workingDirectory,
+      };
     }
     const hc = config.healthCheck;
     return {
@@ -77,7 +97,9 @@ export class WorkerPlugin implements Plugin {
       args,
       env,
       cwd: workingDirectory,
-      ...(hc ? { healthCheck: { path: hc.path, timeoutMs: hc.timeoutMs, retryDelayMs: hc.retryDelayMs } } : {}),
+      ...(hc
+        ? { healthCheck: { path: hc.path, timeoutMs: hc.timeoutMs, retryDelayMs: hc.retryDelayMs } }
+        : {}),
     };
   }
 
@@ -86,16 +108,27 @@ export class WorkerPlugin implements Plugin {
     try {
       spec = this.#spec();
     } catch (err) {
-      throw new TransportError(`plugin "${this.options.name}" cannot be launched: ${(err as Error).message}`, undefined, -32301);
+      throw new TransportError(
+        `plugin "${this.options.name}" cannot be launched: ${(err as Error).message}`,
+        undefined,
+        -32301,
+      );
     }
     const client = await startWorker(spec, {
       dialect: this.options.version,
       log: this.#log,
       blobStore: this.options.blobStore,
-      ...(this.options.version === 'v0.11' ? (this.options.blobApiUrl ? { blobApiUrl: this.options.blobApiUrl } : {}) : {}),
+      ...(this.options.version === 'v0.11'
+        ? this.options.blobApiUrl
+          ? { blobApiUrl: this.options.blobApiUrl }
+          : {}
+        : {}),
       requestTimeoutMs: this.options.requestTimeoutMs,
       onJunk: () => {
-        if (this.junkLines++ === 0) this.options.warn(`worker "${this.options.name}" wrote a stdout line that is not a protocol message; skipping such lines`);
+        if (this.junkLines++ === 0)
+          this.options.warn(
+            `worker "${this.options.name}" wrote a stdout line that is not a protocol message; skipping such lines`,
+          );
       },
     });
     if (client.pid !== undefined) this.pids.push(client.pid);
@@ -110,7 +143,9 @@ export class WorkerPlugin implements Plugin {
   readonly #log: Logger = (() => {
     const warn = (msg: string, fields?: Record<string, unknown>) => {
       if (QUIET.has(msg)) return; // junk lines are counted and reported once
-      this.options.warn(`worker "${this.options.name}": ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+      this.options.warn(
+        `worker "${this.options.name}": ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}`,
+      );
     };
     const logger: Logger = {
       level: 'warn',
@@ -136,16 +171,32 @@ export class WorkerPlugin implements Plugin {
     try {
       const output = await client.execute(component, input, {
         attempt: ctx.attempt,
-        observability: { run_id: ctx.runId, step_id: ctx.stepId, ...(ctx.flowId ? { flow_id: ctx.flowId } : {}) },
+        observability: {
+          run_id: ctx.runId,
+          step_id: ctx.stepId,
+          ...(ctx.flowId ? { flow_id: ctx.flowId } : {}),
+        },
       });
       return success(output as Json);
     } catch (err) {
-      if (err instanceof RpcError && !(err instanceof TransportError) && !(err.code >= TRANSPORT_MIN && err.code <= TRANSPORT_MAX)) {
-        return Promise.reject(new StepCallError('component', err.code, err.message, (err.data ?? undefined) as Json | undefined));
+      if (
+        err instanceof RpcError &&
+        !(err instanceof TransportError) &&
+        !(err.code >= TRANSPORT_MIN && err.code <= TRANSPORT_MAX)
+      ) {
+        return Promise.reject(
+          new StepCallError(
+            'component',
+            err.code,
+            err.message,
+            (err.data ?? undefined) as Json | undefined,
+          ),
+        );
       }
       if (err instanceof RpcError && err.code === -32302) client.kill('SIGKILL'); // a hung worker: kill its process group
       // A dying worker: give its exit status a moment to arrive so the report can name it.
-      if (client.process && !client.process.exitInfo) await Promise.race([client.exited, new Promise((r) => setTimeout(r, 300))]);
+      if (client.process && !client.process.exitInfo)
+        await Promise.race([client.exited, new Promise((r) => setTimeout(r, 300))]);
       throw this.#transportFailure(err, current, client);
     }
   }
@@ -154,14 +205,22 @@ export class WorkerPlugin implements Plugin {
     const rpc = err instanceof RpcError ? err : undefined;
     const code = rpc && rpc.code >= TRANSPORT_MIN && rpc.code <= TRANSPORT_MAX ? rpc.code : -32300;
     const message = err instanceof Error ? err.message : String(err);
-    const info = (rpc?.data ?? {}) as { signal?: string | null; exit_code?: number | null; stderr?: string[] };
+    const info = (rpc?.data ?? {}) as {
+      signal?: string | null;
+      exit_code?: number | null;
+      stderr?: string[];
+    };
     const exit = client?.process?.exitInfo;
     if (exit && info.signal === undefined && info.exit_code === undefined) {
       info.signal = exit.signal;
       info.exit_code = exit.code;
     }
     const stderr = client?.stderrTail(20) ?? info.stderr ?? [];
-    const how = info.signal ? `; the worker was killed by ${info.signal}` : info.exit_code !== undefined && info.exit_code !== null ? `; the worker exited with code ${info.exit_code}` : '';
+    const how = info.signal
+      ? `; the worker was killed by ${info.signal}`
+      : info.exit_code !== undefined && info.exit_code !== null
+        ? `; the worker exited with code ${info.exit_code}`
+        : '';
     const details = [
       `worker "${this.options.name}"${client?.pid ? ` (pid ${client.pid})` : ''}: ${message}${message.includes('killed by') || message.includes('exited with') ? '' : how}`,
       ...stderr.map((line) => `stderr: ${line}`),
@@ -181,7 +240,10 @@ export class WorkerPlugin implements Plugin {
     this.restarts++;
     this.#current = {
       client: (async () => {
-        await old.client.then((c) => this.#discard(c), () => undefined);
+        await old.client.then(
+          (c) => this.#discard(c),
+          () => undefined,
+        );
         return this.#launch();
       })(),
     };
@@ -204,6 +266,9 @@ export class WorkerPlugin implements Plugin {
     this.#closed = true;
     const current = this.#current;
     if (!current) return;
-    await current.client.then((c) => c.close(500), () => undefined);
+    await current.client.then(
+      (c) => c.close(500),
+      () => undefined,
+    );
   }
 }

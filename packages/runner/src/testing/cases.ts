@@ -39,7 +39,11 @@ const SERVER_SNAKE: Record<string, string> = {
  * Read a flow's `test:` section (spec flows.md §9.1). `servers` (camelCase keys) is accepted in
  * both emulation modes (a runner extension for v0.11). Problems name the file and the key.
  */
-export function parseTestSection(raw: Json | undefined, file: string, warn: (message: string) => void): TestSection | undefined {
+export function parseTestSection(
+  raw: Json | undefined,
+  file: string,
+  warn: (message: string) => void,
+): TestSection | undefined {
   if (raw === undefined || raw === null) return undefined;
   const fail = (key: string, message: string): never => {
     throw new Error(`${file}: test.${key}: ${message}`);
@@ -53,10 +57,12 @@ export function parseTestSection(raw: Json | undefined, file: string, warn: (mes
     if (typeof test.configFile !== 'string') fail('configFile', 'expected a path string');
     section.configFile = test.configFile as string;
   }
-  if (test.config_file !== undefined) warn(`${file}: test.config_file is ignored; the key is "configFile"`);
+  if (test.config_file !== undefined)
+    warn(`${file}: test.config_file is ignored; the key is "configFile"`);
   if (test.servers !== undefined && test.servers !== null) {
     if (!isObject(test.servers)) fail('servers', 'expected a mapping of name → server');
-    for (const [name, spec] of entriesOf(test.servers as JsonObject)) section.servers.push(parseServer(name, spec, file, warn));
+    for (const [name, spec] of entriesOf(test.servers as JsonObject))
+      section.servers.push(parseServer(name, spec, file, warn));
   }
   const cases = test.cases ?? [];
   if (!Array.isArray(cases)) fail('cases', 'expected a list');
@@ -64,7 +70,8 @@ export function parseTestSection(raw: Json | undefined, file: string, warn: (mes
   (cases as Json[]).forEach((c, i) => {
     if (!isObject(c)) fail(`cases[${i}]`, 'expected a mapping');
     const item = c as JsonObject;
-    if (typeof item.name !== 'string' || item.name === '') fail(`cases[${i}].name`, 'a non-empty name is required');
+    if (typeof item.name !== 'string' || item.name === '')
+      fail(`cases[${i}].name`, 'a non-empty name is required');
     const name = item.name as string;
     if (names.has(name)) fail(`cases[${i}].name`, `duplicate case name "${name}"`);
     names.add(name);
@@ -73,8 +80,14 @@ export function parseTestSection(raw: Json | undefined, file: string, warn: (mes
     if (typeof item.description === 'string') testCase.description = item.description;
     if (item.output !== undefined && item.output !== null) {
       const output = item.output;
-      if (!isObject(output) || !['success', 'failed', 'skipped'].includes(output.outcome as string)) {
-        fail(`cases[${i}] ("${name}").output`, 'expected a FlowResult with outcome success, failed or skipped');
+      if (
+        !isObject(output) ||
+        !['success', 'failed', 'skipped'].includes(output.outcome as string)
+      ) {
+        fail(
+          `cases[${i}] ("${name}").output`,
+          'expected a FlowResult with outcome success, failed or skipped',
+        );
       }
       testCase.output = output;
     }
@@ -83,19 +96,31 @@ export function parseTestSection(raw: Json | undefined, file: string, warn: (mes
   return section;
 }
 
-function parseServer(name: string, raw: Json, file: string, warn: (message: string) => void): ServerSpec {
+function parseServer(
+  name: string,
+  raw: Json,
+  file: string,
+  warn: (message: string) => void,
+): ServerSpec {
   const at = `${file}: test.servers.${name}`;
   if (!isObject(raw)) throw new Error(`${at}: expected a mapping`);
   for (const [snake, camel] of Object.entries(SERVER_SNAKE)) {
-    if (snake in raw) warn(`${at}.${snake} is ignored by Stepflow (the key is "${camel}"); defaults apply`);
+    if (snake in raw)
+      warn(`${at}.${snake} is ignored by Stepflow (the key is "${camel}"); defaults apply`);
   }
   if (typeof raw.command !== 'string') throw new Error(`${at}.command: is required`);
   const args = raw.args ?? [];
-  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new Error(`${at}.args: expected a list of strings`);
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string'))
+    throw new Error(`${at}.args: expected a list of strings`);
   const env: Record<string, string> = {};
-  if (isObject(raw.env)) for (const [k, v] of entriesOf(raw.env)) env[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  if (isObject(raw.env))
+    for (const [k, v] of entriesOf(raw.env)) env[k] = typeof v === 'string' ? v : JSON.stringify(v);
   let portRange: [number, number] = [18000, 18999];
-  if (Array.isArray(raw.portRange) && raw.portRange.length === 2 && raw.portRange.every((p) => typeof p === 'number')) {
+  if (
+    Array.isArray(raw.portRange) &&
+    raw.portRange.length === 2 &&
+    raw.portRange.every((p) => typeof p === 'number')
+  ) {
     portRange = raw.portRange as [number, number];
   }
   const spec: ServerSpec = {

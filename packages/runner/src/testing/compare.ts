@@ -13,8 +13,14 @@ export function normalize(value: Json): Json {
   for (const key of Object.keys(value).sort()) {
     if (key === 'backtrace') continue;
     const member = value[key]!;
-    const normalized = key === 'run_id' && typeof member === 'string' ? NIL_RUN_ID : normalize(member);
-    Object.defineProperty(out, key, { value: normalized, enumerable: true, writable: true, configurable: true });
+    const normalized =
+      key === 'run_id' && typeof member === 'string' ? NIL_RUN_ID : normalize(member);
+    Object.defineProperty(out, key, {
+      value: normalized,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
@@ -36,7 +42,11 @@ export interface CompareOptions {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const child = (path: string, key: string | number) =>
-  typeof key === 'number' ? `${path}[${key}]` : IDENT.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+  typeof key === 'number'
+    ? `${path}[${key}]`
+    : IDENT.test(key)
+      ? `${path}.${key}`
+      : `${path}[${JSON.stringify(key)}]`;
 
 function kind(value: Json | undefined): string {
   if (value === undefined) return 'absent';
@@ -46,35 +56,77 @@ function kind(value: Json | undefined): string {
 }
 
 /** Compare two values; differences are collected with their paths (at most `limit`). */
-function compareValues(expected: Json, actual: Json | undefined, path: string, mode: 'exact' | 'subset', out: Difference[], limit = 20): void {
+function compareValues(
+  expected: Json,
+  actual: Json | undefined,
+  path: string,
+  mode: 'exact' | 'subset',
+  out: Difference[],
+  limit = 20,
+): void {
   if (out.length >= limit) return;
   if (actual === undefined) {
     out.push({ path, problem: 'missing in the actual result', expected });
     return;
   }
   if (Array.isArray(expected)) {
-    if (!Array.isArray(actual)) return void out.push({ path, problem: `expected an array, got ${kind(actual)}`, expected, actual });
+    if (!Array.isArray(actual))
+      return void out.push({
+        path,
+        problem: `expected an array, got ${kind(actual)}`,
+        expected,
+        actual,
+      });
     if (expected.length !== actual.length) {
-      out.push({ path, problem: `expected ${expected.length} items, got ${actual.length}`, expected, actual });
+      out.push({
+        path,
+        problem: `expected ${expected.length} items, got ${actual.length}`,
+        expected,
+        actual,
+      });
       if (mode === 'exact') return;
     }
     const n = Math.min(expected.length, actual.length);
-    for (let i = 0; i < n; i++) compareValues(expected[i]!, actual[i]!, child(path, i), mode, out, limit);
+    for (let i = 0; i < n; i++)
+      compareValues(expected[i]!, actual[i]!, child(path, i), mode, out, limit);
     return;
   }
   if (isObject(expected)) {
-    if (!isObject(actual)) return void out.push({ path, problem: `expected an object, got ${kind(actual)}`, expected, actual });
+    if (!isObject(actual))
+      return void out.push({
+        path,
+        problem: `expected an object, got ${kind(actual)}`,
+        expected,
+        actual,
+      });
     for (const key of Object.keys(expected)) {
-      compareValues(expected[key]!, Object.prototype.hasOwnProperty.call(actual, key) ? actual[key]! : undefined, child(path, key), mode, out, limit);
+      compareValues(
+        expected[key]!,
+        Object.prototype.hasOwnProperty.call(actual, key) ? actual[key]! : undefined,
+        child(path, key),
+        mode,
+        out,
+        limit,
+      );
     }
     if (mode === 'exact') {
       for (const key of Object.keys(actual)) {
-        if (!Object.prototype.hasOwnProperty.call(expected, key)) out.push({ path: child(path, key), problem: 'unexpected member', actual: actual[key]! });
+        if (!Object.prototype.hasOwnProperty.call(expected, key))
+          out.push({ path: child(path, key), problem: 'unexpected member', actual: actual[key]! });
       }
     }
     return;
   }
-  if (expected !== actual) out.push({ path, problem: kind(expected) === kind(actual) ? 'values differ' : `expected ${kind(expected)}, got ${kind(actual)}`, expected, actual });
+  if (expected !== actual)
+    out.push({
+      path,
+      problem:
+        kind(expected) === kind(actual)
+          ? 'values differ'
+          : `expected ${kind(expected)}, got ${kind(actual)}`,
+      expected,
+      actual,
+    });
 }
 
 function withoutStack(error: Json | undefined): Json | undefined {
@@ -92,7 +144,11 @@ function withoutStack(error: Json | undefined): Json | undefined {
  * need equal code and message (a missing expected message is "don't care", flows.md §13.9)
  * and expected `data` partially matched.
  */
-export function compareResults(expectedRaw: Json, actualRaw: Json, options: CompareOptions): Difference[] {
+export function compareResults(
+  expectedRaw: Json,
+  actualRaw: Json,
+  options: CompareOptions,
+): Difference[] {
   const expected = normalize(expectedRaw);
   const actual = normalize(actualRaw);
   const out: Difference[] = [];
@@ -101,11 +157,22 @@ export function compareResults(expectedRaw: Json, actualRaw: Json, options: Comp
     return out;
   }
   if (expected.outcome !== actual.outcome) {
-    out.push({ path: '$.outcome', problem: 'outcome differs', expected: expected.outcome ?? null, actual: actual.outcome ?? null });
+    out.push({
+      path: '$.outcome',
+      problem: 'outcome differs',
+      expected: expected.outcome ?? null,
+      actual: actual.outcome ?? null,
+    });
     return out;
   }
   if (expected.outcome === 'success') {
-    compareValues(expected.result ?? null, 'result' in actual ? actual.result! : undefined, '$.result', options.mode, out);
+    compareValues(
+      expected.result ?? null,
+      'result' in actual ? actual.result! : undefined,
+      '$.result',
+      options.mode,
+      out,
+    );
     return out;
   }
   if (expected.outcome === 'failed') {
@@ -119,12 +186,26 @@ export function compareResults(expectedRaw: Json, actualRaw: Json, options: Comp
       compareValues(e ?? null, a, '$.error', 'exact', out);
       return out;
     }
-    if (e.code !== a.code) out.push({ path: '$.error.code', problem: 'values differ', expected: e.code ?? null, actual: a.code ?? null });
+    if (e.code !== a.code)
+      out.push({
+        path: '$.error.code',
+        problem: 'values differ',
+        expected: e.code ?? null,
+        actual: a.code ?? null,
+      });
     const messageOptional = options.mode === 'subset' && e.message === undefined;
-    if (!messageOptional && e.message !== a.message) out.push({ path: '$.error.message', problem: 'values differ', ...(e.message !== undefined ? { expected: e.message } : {}), ...(a.message !== undefined ? { actual: a.message } : {}) });
+    if (!messageOptional && e.message !== a.message)
+      out.push({
+        path: '$.error.message',
+        problem: 'values differ',
+        ...(e.message !== undefined ? { expected: e.message } : {}),
+        ...(a.message !== undefined ? { actual: a.message } : {}),
+      });
     if (options.mode === 'exact') {
-      if ('data' in e) compareValues(e.data!, 'data' in a ? a.data! : undefined, '$.error.data', 'exact', out);
-      else if ('data' in a) out.push({ path: '$.error.data', problem: 'unexpected member', actual: a.data! });
+      if ('data' in e)
+        compareValues(e.data!, 'data' in a ? a.data! : undefined, '$.error.data', 'exact', out);
+      else if ('data' in a)
+        out.push({ path: '$.error.data', problem: 'unexpected member', actual: a.data! });
     } else if ('data' in e) {
       compareValues(e.data!, 'data' in a ? a.data! : undefined, '$.error.data', 'subset', out);
     }

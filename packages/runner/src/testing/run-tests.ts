@@ -35,7 +35,9 @@ const FLOW_KEYS = ['steps', 'output', 'test', 'schema'];
 export function collectFiles(paths: string[], cwd: string): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
       if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
       const full = join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
@@ -65,18 +67,28 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
   const display = relative(cwd, file) || basename(file);
   const warnings: string[] = [];
   const base = { file: display, warnings };
-  const done = (report: Omit<FileReport, 'file' | 'warnings'>): Prepared => ({ file, display, report: { ...base, ...report }, cases: [] });
+  const done = (report: Omit<FileReport, 'file' | 'warnings'>): Prepared => ({
+    file,
+    display,
+    report: { ...base, ...report },
+    cases: [],
+  });
   let doc: Json;
   try {
     doc = parseYaml(readFileSync(file, 'utf8'), display);
   } catch (err) {
     return done({ status: 'error', message: (err as Error).message });
   }
-  if (!isObject(doc) || !FLOW_KEYS.some((k) => k in doc)) return done({ status: 'skipped', message: 'not a flow file' });
+  if (!isObject(doc) || !FLOW_KEYS.some((k) => k in doc))
+    return done({ status: 'skipped', message: 'not a flow file' });
   const syntax = inferVersion(doc);
   const version = options.emulate ?? syntax;
   if (version === 'v0.8' && doc.schema !== FLOW_SCHEMA_URL) {
-    return done({ status: 'skipped', version, message: `v0.8 ignores YAML files without "schema: ${FLOW_SCHEMA_URL}"` });
+    return done({
+      status: 'skipped',
+      version,
+      message: `v0.8 ignores YAML files without "schema: ${FLOW_SCHEMA_URL}"`,
+    });
   }
   let test: TestSection | undefined;
   try {
@@ -84,7 +96,9 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
   } catch (err) {
     return done({ status: 'error', version, message: (err as Error).message });
   }
-  const selected = (test?.cases ?? []).filter((c) => !options.cases?.length || options.cases.includes(c.name));
+  const selected = (test?.cases ?? []).filter(
+    (c) => !options.cases?.length || options.cases.includes(c.name),
+  );
   if (!test || selected.length === 0) return done({ status: 'no-tests', version });
   let flow: Flow;
   try {
@@ -92,9 +106,22 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
     warnings.push(...parsed.warnings);
     flow = parsed.flow;
   } catch (err) {
-    return { file, display, report: { ...base, status: 'error', version, message: (err as Error).message }, test, cases: selected };
+    return {
+      file,
+      display,
+      report: { ...base, status: 'error', version, message: (err as Error).message },
+      test,
+      cases: selected,
+    };
   }
-  return { file, display, report: { ...base, status: 'ran', version }, flow, test, cases: selected };
+  return {
+    file,
+    display,
+    report: { ...base, status: 'ran', version },
+    flow,
+    test,
+    cases: selected,
+  };
 }
 
 /** Run every selected case of every flow file; `failed` counts failed and errored cases and unreadable files. */
@@ -102,7 +129,9 @@ export async function runTests(options: TestOptions): Promise<Summary> {
   const started = performance.now();
   const cwd = options.cwd ?? process.cwd();
   const reporter = options.reporter;
-  const prepared = collectFiles(options.paths.length ? options.paths : ['.'], cwd).map((f) => prepare(f, options, cwd));
+  const prepared = collectFiles(options.paths.length ? options.paths : ['.'], cwd).map((f) =>
+    prepare(f, options, cwd),
+  );
   const total = prepared.reduce((n, p) => n + p.cases.length, 0);
   const cases: CaseReport[] = [];
   const files: FileReport[] = [];
@@ -117,13 +146,25 @@ export async function runTests(options: TestOptions): Promise<Summary> {
     if (p.cases.length === 0) continue;
     const version = p.report.version ?? 'v0.11';
     if (!p.flow) {
-      for (const c of p.cases) record({ file: p.display, name: c.name, status: 'error', durationMs: 0, version, message: p.report.message ?? 'the flow could not be parsed' });
+      for (const c of p.cases)
+        record({
+          file: p.display,
+          name: c.name,
+          status: 'error',
+          durationMs: 0,
+          version,
+          message: p.report.message ?? 'the flow could not be parsed',
+        });
       continue;
     }
-    await runFile(p, p.flow, version, options, cwd, record, (w) => reporter.warning(`${p.display}: ${w}`));
+    await runFile(p, p.flow, version, options, cwd, record, (w) =>
+      reporter.warning(`${p.display}: ${w}`),
+    );
   }
   const failedCases = cases.filter((c) => c.status !== 'passed').length;
-  const fileErrors = prepared.filter((p) => p.report.status === 'error' && p.cases.length === 0).length;
+  const fileErrors = prepared.filter(
+    (p) => p.report.status === 'error' && p.cases.length === 0,
+  ).length;
   const summary: Summary = {
     passed: cases.length - failedCases,
     failed: failedCases + fileErrors,
@@ -149,7 +190,8 @@ async function runFile(
 ): Promise<void> {
   const test = p.test!;
   const errorAll = (message: string) => {
-    for (const c of p.cases) record({ file: p.display, name: c.name, status: 'error', durationMs: 0, version, message });
+    for (const c of p.cases)
+      record({ file: p.display, name: c.name, status: 'error', durationMs: 0, version, message });
   };
   let placeholders: Placeholders = new Map();
   let servers: Awaited<ReturnType<typeof startServers>>['servers'] = [];
@@ -170,7 +212,13 @@ async function runFile(
         explicit: options.config,
         flowFile: p.file,
         version,
-        test: test.config !== undefined ? { config: substituteInJson(test.config, placeholders), ...(test.configFile ? { configFile: test.configFile } : {}) } : test,
+        test:
+          test.config !== undefined
+            ? {
+                config: substituteInJson(test.config, placeholders),
+                ...(test.configFile ? { configFile: test.configFile } : {}),
+              }
+            : test,
         cwd,
         warn,
       });
@@ -195,18 +243,35 @@ async function runFile(
     const runCase = async (c: TestCase) => {
       const t0 = performance.now();
       const input = substituteInJson(c.input, placeholders);
-      const expected = c.output === undefined ? undefined : substituteInJson(c.output, placeholders);
+      const expected =
+        c.output === undefined ? undefined : substituteInJson(c.output, placeholders);
       let actual: JsonObject;
       try {
         actual = toFlowResult((await live.run(flow, input)).result);
       } catch (err) {
-        return record({ file: p.display, name: c.name, status: 'error', durationMs: performance.now() - t0, version, message: (err as Error).message });
+        return record({
+          file: p.display,
+          name: c.name,
+          status: 'error',
+          durationMs: performance.now() - t0,
+          version,
+          message: (err as Error).message,
+        });
       }
       const durationMs = performance.now() - t0;
       const base = { file: p.display, name: c.name, durationMs, version, actual };
-      if (expected === undefined) return record({ ...base, status: 'failed', message: 'the case has no expected output' });
-      const differences = compareResults(expected, actual, { mode: version === 'v0.8' ? 'exact' : 'subset', stackSensitive: options.stackSensitive ?? false });
-      record({ ...base, expected, status: differences.length ? 'failed' : 'passed', ...(differences.length ? { differences } : {}) });
+      if (expected === undefined)
+        return record({ ...base, status: 'failed', message: 'the case has no expected output' });
+      const differences = compareResults(expected, actual, {
+        mode: version === 'v0.8' ? 'exact' : 'subset',
+        stackSensitive: options.stackSensitive ?? false,
+      });
+      record({
+        ...base,
+        expected,
+        status: differences.length ? 'failed' : 'passed',
+        ...(differences.length ? { differences } : {}),
+      });
     };
     if (version === 'v0.8') {
       for (const c of p.cases) await runCase(c);
@@ -216,12 +281,25 @@ async function runFile(
       const lane = async () => {
         while (next < p.cases.length) await runCase(p.cases[next++]!);
       };
-      await Promise.all(Array.from({ length: Math.min(options.maxConcurrency ?? 10, p.cases.length) }, lane));
+      await Promise.all(
+        Array.from({ length: Math.min(options.maxConcurrency ?? 10, p.cases.length) }, lane),
+      );
     }
-    p.report.workers = env.workerStats().map(({ name, transport, restarts, junkLines }) => ({ name, transport, restarts, junkLines }));
+    p.report.workers = env
+      .workerStats()
+      .map(({ name, transport, restarts, junkLines }) => ({
+        name,
+        transport,
+        restarts,
+        junkLines,
+      }));
     for (const stats of env.workerStats()) {
-      if (stats.junkLines > 0) warn(`worker "${stats.name}" wrote ${stats.junkLines} non-protocol stdout line(s); they were skipped`);
-      if (stats.restarts > 0) warn(`worker "${stats.name}" was restarted ${stats.restarts} time(s)`);
+      if (stats.junkLines > 0)
+        warn(
+          `worker "${stats.name}" wrote ${stats.junkLines} non-protocol stdout line(s); they were skipped`,
+        );
+      if (stats.restarts > 0)
+        warn(`worker "${stats.name}" was restarted ${stats.restarts} time(s)`);
     }
   } finally {
     await env?.close();

@@ -21,7 +21,10 @@ export interface RunningServer {
 export type Placeholders = Map<string, string>;
 
 export function substitutePlaceholders(text: string, values: Placeholders): string {
-  return text.replace(/\{([A-Za-z0-9_-]+(?:\.(?:port|url))?)\}/g, (whole, key: string) => values.get(key) ?? whole);
+  return text.replace(
+    /\{([A-Za-z0-9_-]+(?:\.(?:port|url))?)\}/g,
+    (whole, key: string) => values.get(key) ?? whole,
+  );
 }
 
 /** Substitute placeholders in every string (and key) of a JSON value, keeping annotations. */
@@ -31,7 +34,8 @@ export function substituteInJson(value: Json, values: Placeholders): Json {
   if (Array.isArray(value)) return value.map((v) => substituteInJson(v, values));
   if (isObject(value)) {
     const builder = new ObjectBuilder();
-    for (const key of Object.keys(value)) builder.set(substitutePlaceholders(key, values), substituteInJson(value[key]!, values));
+    for (const key of Object.keys(value))
+      builder.set(substitutePlaceholders(key, values), substituteInJson(value[key]!, values));
     return builder.build();
   }
   return value;
@@ -82,7 +86,11 @@ function accepts(port: number): Promise<boolean> {
  * server can reference every other one; each runs in its own process group behind a lifeline
  * and must pass its health check (or accept connections) within `startupTimeoutMs`.
  */
-export async function startServers(specs: ServerSpec[], flowDir: string, processEnv: NodeJS.ProcessEnv = process.env): Promise<{ servers: RunningServer[]; placeholders: Placeholders }> {
+export async function startServers(
+  specs: ServerSpec[],
+  flowDir: string,
+  processEnv: NodeJS.ProcessEnv = process.env,
+): Promise<{ servers: RunningServer[]; placeholders: Placeholders }> {
   const placeholders: Placeholders = new Map();
   const taken = new Set<number>();
   const ports = new Map<string, number>();
@@ -103,8 +111,19 @@ export async function startServers(specs: ServerSpec[], flowDir: string, process
       const args = spec.args.map((a) => substitutePlaceholders(a, own));
       const env: NodeJS.ProcessEnv = { ...processEnv };
       for (const [k, v] of Object.entries(spec.env)) env[k] = substitutePlaceholders(v, own);
-      const child = spawn(process.execPath, [LIFELINE, command, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      const server: RunningServer = { name: spec.name, port, url: `http://127.0.0.1:${port}`, child, output: [] };
+      const child = spawn(process.execPath, [LIFELINE, command, ...args], {
+        cwd,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      const server: RunningServer = {
+        name: spec.name,
+        port,
+        url: `http://127.0.0.1:${port}`,
+        child,
+        output: [],
+      };
       const keep = (chunk: Buffer) => {
         server.output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
         if (server.output.length > 50) server.output.splice(0, server.output.length - 50);
@@ -127,10 +146,16 @@ async function waitReady(server: RunningServer, spec: ServerSpec): Promise<void>
   const delay = spec.healthCheck?.retryDelayMs ?? 100;
   for (;;) {
     if (server.child.exitCode !== null || server.child.signalCode !== null) {
-      throw new Error(`test server "${server.name}" exited before it was ready; output:\n    ${server.output.slice(-10).join('\n    ')}`);
+      throw new Error(
+        `test server "${server.name}" exited before it was ready; output:\n    ${server.output.slice(-10).join('\n    ')}`,
+      );
     }
     const ready = spec.healthCheck
-      ? await httpOk(server.port, spec.healthCheck.path, Math.min(spec.healthCheck.timeoutMs, Math.max(100, deadline - Date.now())))
+      ? await httpOk(
+          server.port,
+          spec.healthCheck.path,
+          Math.min(spec.healthCheck.timeoutMs, Math.max(100, deadline - Date.now())),
+        )
       : await accepts(server.port);
     if (ready) return;
     if (Date.now() + delay > deadline) {

@@ -6,7 +6,8 @@ export const iterate: Builtin = {
   name: 'iterate',
   description: 'Run a flow repeatedly: {next: y} continues with y, {result: x} stops with x',
   async execute(input, host) {
-    if (input.flow === undefined || input.flow === null) throw builtinError('iterate', 'input.flow: an inline flow is required');
+    if (input.flow === undefined || input.flow === null)
+      throw builtinError('iterate', 'input.flow: an inline flow is required');
     try {
       host.checkFlow(input.flow);
     } catch (err) {
@@ -18,11 +19,18 @@ export const iterate: Builtin = {
     for (let iteration = 0; iteration < maxIterations; iteration++) {
       const { result } = await host.runFlow(input.flow, current, currentFloat);
       if (result.outcome !== 'success') {
-        if (host.version === 'v0.8') throw builtinError('iterate', `iteration ${iteration + 1} did not succeed (${result.outcome})`);
-        return result.outcome === 'failed' ? result : failed(-32103, `iterate: iteration ${iteration + 1} was skipped`);
+        if (host.version === 'v0.8')
+          throw builtinError(
+            'iterate',
+            `iteration ${iteration + 1} did not succeed (${result.outcome})`,
+          );
+        return result.outcome === 'failed'
+          ? result
+          : failed(-32103, `iterate: iteration ${iteration + 1} was skipped`);
       }
       const value = result.value;
-      if (isObject(value) && 'result' in value) return success({ result: value.result!, iterations: iteration + 1, terminated: false });
+      if (isObject(value) && 'result' in value)
+        return success({ result: value.result!, iterations: iteration + 1, terminated: false });
       if (isObject(value) && 'next' in value) {
         current = value.next!;
         currentFloat = isFloatMember(value, 'next');

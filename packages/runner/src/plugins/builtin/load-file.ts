@@ -11,7 +11,8 @@ export const loadFile: Builtin = {
   async execute(input, host) {
     const path = requireString('load_file', input, 'path');
     const format = input.format ?? inferFormat(path);
-    if (format !== 'json' && format !== 'yaml' && format !== 'text') throw builtinError('load_file', 'input.format: expected json, yaml or text');
+    if (format !== 'json' && format !== 'yaml' && format !== 'text')
+      throw builtinError('load_file', 'input.format: expected json, yaml or text');
     const resolved = resolve(host.workingDirectory, path);
     let text: string;
     let size: number;
@@ -19,13 +20,24 @@ export const loadFile: Builtin = {
       size = (await stat(resolved)).size;
       text = await readFile(resolved, 'utf8');
     } catch (err) {
-      throw builtinError('load_file', `cannot read ${resolved}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw builtinError(
+        'load_file',
+        `cannot read ${resolved}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
     let data: Json;
     try {
-      data = format === 'text' ? text : format === 'json' ? (JSON.parse(text) as Json) : parseYaml(text, resolved);
+      data =
+        format === 'text'
+          ? text
+          : format === 'json'
+            ? (JSON.parse(text) as Json)
+            : parseYaml(text, resolved);
     } catch (err) {
-      throw builtinError('load_file', `cannot parse ${resolved} as ${format}: ${(err as Error).message}`);
+      throw builtinError(
+        'load_file',
+        `cannot parse ${resolved} as ${format}: ${(err as Error).message}`,
+      );
     }
     return success({ data, metadata: { resolved_path: resolved, size_bytes: size, format } });
   },

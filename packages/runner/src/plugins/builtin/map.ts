@@ -8,7 +8,11 @@ export const map: Builtin = {
   async execute(input, host) {
     const items = input.items;
     if (!Array.isArray(items)) throw builtinError('map', 'input.items: expected a list');
-    if (input.workflow === undefined || input.workflow === null) throw builtinError('map', 'input.workflow: an inline flow is required (write it under $literal)');
+    if (input.workflow === undefined || input.workflow === null)
+      throw builtinError(
+        'map',
+        'input.workflow: an inline flow is required (write it under $literal)',
+      );
     try {
       host.checkFlow(input.workflow);
     } catch (err) {
@@ -23,7 +27,11 @@ export const map: Builtin = {
     const worker = async () => {
       while (next < items.length) {
         const index = next++;
-        const { result } = await host.runFlow(input.workflow!, items[index]!, isFloatMember(items, index));
+        const { result } = await host.runFlow(
+          input.workflow!,
+          items[index]!,
+          isFloatMember(items, index),
+        );
         if (result.outcome === 'success') successful++;
         else if (result.outcome === 'failed') failedCount++;
         else skippedCount++;

@@ -10,7 +10,11 @@ export interface BuiltinHost {
   readonly blobStore: RunnerBlobStore;
   readonly workingDirectory: string;
   /** Parse and run a flow document of the emulated version (nested runs share this environment). */
-  runFlow(flow: Json, input: Json, inputFloat?: boolean): Promise<{ result: StepResult; runId: string }>;
+  runFlow(
+    flow: Json,
+    input: Json,
+    inputFloat?: boolean,
+  ): Promise<{ result: StepResult; runId: string }>;
   /** Check that a document is a flow of the emulated version; throws with the problems. */
   checkFlow(flow: Json): void;
 }
@@ -28,17 +32,26 @@ export function builtinError(component: string, message: string): StepCallError 
 
 /** Builtin inputs are objects; a missing serde `Value` member reads as null. */
 export function objectInput(component: string, input: Json): JsonObject {
-  if (!isObject(input)) throw builtinError(component, `input must be an object, got ${typeName(input)}`);
+  if (!isObject(input))
+    throw builtinError(component, `input must be an object, got ${typeName(input)}`);
   return input;
 }
 
 export function requireString(component: string, input: JsonObject, key: string): string {
   const value = input[key];
-  if (typeof value !== 'string') throw builtinError(component, `input.${key}: expected a string, got ${value === undefined ? 'nothing' : typeName(value)}`);
+  if (typeof value !== 'string')
+    throw builtinError(
+      component,
+      `input.${key}: expected a string, got ${value === undefined ? 'nothing' : typeName(value)}`,
+    );
   return value;
 }
 
-export function optionalUint(component: string, input: JsonObject, key: string): number | undefined {
+export function optionalUint(
+  component: string,
+  input: JsonObject,
+  key: string,
+): number | undefined {
   const value = input[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {

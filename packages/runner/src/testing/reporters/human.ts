@@ -2,8 +2,10 @@ import { canonicalJson } from '../../json/canonical.js';
 import type { Json } from '../../json/value.js';
 import type { CaseReport, FileReport, Reporter, Summary } from './types.js';
 
-const show = (value: Json | undefined): string => (value === undefined ? '(absent)' : canonicalJson(value));
-const clip = (text: string, max = 400) => (text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text);
+const show = (value: Json | undefined): string =>
+  value === undefined ? '(absent)' : canonicalJson(value);
+const clip = (text: string, max = 400) =>
+  text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
 
 /** One line per case as it finishes with a progress count, JSON-path diffs, a summary line. */
 export class HumanReporter implements Reporter {
@@ -19,18 +21,27 @@ export class HumanReporter implements Reporter {
   file(report: FileReport): void {
     for (const warning of report.warnings) this.err(`warning: ${warning}\n`);
     if (report.status === 'no-tests') this.out(`- ${report.file}: no tests\n`);
-    else if (report.status === 'skipped') this.out(`- ${report.file}: skipped (${report.message ?? 'invalid or non-flow file'})\n`);
-    else if (report.status === 'error') this.out(`! ${report.message?.startsWith(report.file) ? report.message : `${report.file}: ${report.message}`}\n`);
+    else if (report.status === 'skipped')
+      this.out(`- ${report.file}: skipped (${report.message ?? 'invalid or non-flow file'})\n`);
+    else if (report.status === 'error')
+      this.out(
+        `! ${report.message?.startsWith(report.file) ? report.message : `${report.file}: ${report.message}`}\n`,
+      );
   }
 
   caseDone(report: CaseReport, { done, total }: { done: number; total: number }): void {
     const mark = report.status === 'passed' ? '✓' : report.status === 'failed' ? '✗' : '!';
-    const lines = [`${mark} [${done}/${total}] ${report.file} › ${report.name} (${Math.round(report.durationMs)} ms)${report.status === 'error' ? ' — execution error' : ''}`];
+    const lines = [
+      `${mark} [${done}/${total}] ${report.file} › ${report.name} (${Math.round(report.durationMs)} ms)${report.status === 'error' ? ' — execution error' : ''}`,
+    ];
     if (report.message) lines.push(`    ${report.message}`);
     for (const d of report.differences ?? []) {
       lines.push(`    ${d.path}: ${d.problem}`);
       if (d.expected !== undefined || d.actual !== undefined) {
-        lines.push(`      expected: ${clip(show(d.expected))}`, `      actual:   ${clip(show(d.actual))}`);
+        lines.push(
+          `      expected: ${clip(show(d.expected))}`,
+          `      actual:   ${clip(show(d.actual))}`,
+        );
       }
     }
     if (report.status !== 'passed' && !report.differences?.length && report.actual !== undefined) {
@@ -46,11 +57,19 @@ export class HumanReporter implements Reporter {
   end(summary: Summary): void {
     const extras = [
       summary.errors ? `${summary.errors} of them execution errors` : '',
-      summary.fileErrors ? `${summary.fileErrors} unreadable flow file${summary.fileErrors === 1 ? '' : 's'}` : '',
-      summary.noTestFiles ? `${summary.noTestFiles} file${summary.noTestFiles === 1 ? '' : 's'} without tests` : '',
-      summary.skippedFiles ? `${summary.skippedFiles} skipped file${summary.skippedFiles === 1 ? '' : 's'}` : '',
+      summary.fileErrors
+        ? `${summary.fileErrors} unreadable flow file${summary.fileErrors === 1 ? '' : 's'}`
+        : '',
+      summary.noTestFiles
+        ? `${summary.noTestFiles} file${summary.noTestFiles === 1 ? '' : 's'} without tests`
+        : '',
+      summary.skippedFiles
+        ? `${summary.skippedFiles} skipped file${summary.skippedFiles === 1 ? '' : 's'}`
+        : '',
     ].filter(Boolean);
-    this.out(`\n${summary.passed} passed, ${summary.failed} failed${extras.length ? ` (${extras.join(', ')})` : ''} in ${(summary.durationMs / 1000).toFixed(1)} s\n`);
+    this.out(
+      `\n${summary.passed} passed, ${summary.failed} failed${extras.length ? ` (${extras.join(', ')})` : ''} in ${(summary.durationMs / 1000).toFixed(1)} s\n`,
+    );
   }
 }
 
