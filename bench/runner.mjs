@@ -99,19 +99,40 @@ const independentMs = [];
 const directConcurrentMs = [];
 const sleepersMs = [];
 for (let round = 0; round < ROUNDS; round++) {
-  directSequentialMs.push(
-    await timed(async () => {
-      let sum = 1;
-      for (let i = 0; i < 100; i++) sum = (await direct.execute('/add', { a: sum, b: 1 })).sum;
-    }),
-  );
-  chainMs.push(await timed(() => runFlow(chain)));
-  directConcurrentMs.push(
-    await timed(() =>
-      Promise.all(Array.from({ length: 100 }, (_, i) => direct.execute('/add', { a: i, b: 1 }))),
-    ),
-  );
-  independentMs.push(await timed(() => runFlow(independent)));
+  // Alternate which side goes first so neither always runs on a warmer or colder machine.
+  const pairs = [
+    [
+      async () =>
+        directSequentialMs.push(
+          await timed(async () => {
+            let sum = 1;
+            for (let i = 0; i < 100; i++)
+              sum = (await direct.execute('/add', { a: sum, b: 1 })).sum;
+          }),
+        ),
+      async () => chainMs.push(await timed(() => runFlow(chain))),
+    ],
+    [
+      async () =>
+        directConcurrentMs.push(
+          await timed(() =>
+            Promise.all(
+              Array.from({ length: 100 }, (_, i) => direct.execute('/add', { a: i, b: 1 })),
+            ),
+          ),
+        ),
+      async () => independentMs.push(await timed(() => runFlow(independent))),
+    ],
+  ];
+  for (const [directSide, runnerSide] of pairs) {
+    if (round % 2 === 0) {
+      await directSide();
+      await runnerSide();
+    } else {
+      await runnerSide();
+      await directSide();
+    }
+  }
   if (round < 5) sleepersMs.push(await timed(() => runFlow(sleepers)));
 }
 await direct.close();
