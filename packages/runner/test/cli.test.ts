@@ -114,6 +114,26 @@ describe('test outcome accounting', () => {
   });
 });
 
+describe('crashing workers', () => {
+  it('still reports every case, with its failure, when the worker dies on every call', async () => {
+    const w = workspace('crash');
+    w.write('stepflow-config.yml', trackerConfig());
+    const tracker = JSON.stringify(join(w.dir, 't.jsonl'));
+    w.write(
+      'flow.yaml',
+      `steps:\n  - {id: d, component: /tracker/die, input: {file: ${tracker}, step: d}}\noutput: {$step: d}\ntest:\n  cases:\n    - {name: first, input: 1, output: {outcome: success, result: {}}}\n    - {name: second, input: 2, output: {outcome: failed, error: {code: -32300, message: 'step "d" failed'}}}\n`,
+    );
+    const { stdout, code } = await runRunner(
+      ['test', '.', '--backoff-ms', '10', '--transport-max-retries', '1'],
+      w.dir,
+    );
+    expect(stdout).toMatch(/✗ \[\d\/2\] flow\.yaml › first/);
+    expect(stdout).toMatch(/✓ \[\d\/2\] flow\.yaml › second/);
+    expect(stdout).toMatch(/1 passed, 1 failed/);
+    expect(code).toBe(1);
+  });
+});
+
 describe('reporters', () => {
   const flow = `output: {$input: $}\ntest:\n  config:\n    plugins: {builtin: {type: builtin}}\n    routes: {}\n  cases:\n    - {name: same, input: {a: 1}, output: {outcome: success, result: {a: 1}}}\n    - {name: differs, input: {a: [1, {b: 2}]}, output: {outcome: success, result: {a: [1, {b: 3}]}}}\n    - {name: unexpected <&>, input: 1}\n`;
 
