@@ -155,6 +155,21 @@ describe('F3: a hung worker is killed at the request timeout and the step retrie
   }
 });
 
+describe('retry budgets', () => {
+  it('shares one monotonic attempt counter between onError: retry and transport retries, with separate budgets', async () => {
+    const w = workspace(
+      'budgets',
+      trackerConfig({
+        retry: 'retry:\n  transportMaxRetries: 1\n  backoff: {type: constant, delayMs: 20}\n',
+      }),
+      'steps:\n  - id: s\n    component: /tracker/record\n    onError: {action: retry, maxRetries: 2}\n    input: {file: TRACK, step: s, failOnAttempts: [1, 3], dieOnAttempts: [2]}\noutput: {$step: s, path: attempt}\n',
+    );
+    const result = await runRunner(['run', '--flow', 'flow.yaml', '--emulate', 'v0.11'], w.dir);
+    expect(JSON.parse(result.stdout)).toEqual({ outcome: 'success', result: 4 });
+    expect(attemptsOf(readTracker(w.tracker), 's')).toEqual([1, 2, 3, 4]);
+  });
+});
+
 describe('F4: stdout pollution', () => {
   it('skips 1,000 junk lines interleaved with answers: success, 0 restarts, 0 lost responses, a warning count', async () => {
     const steps = Array.from(
