@@ -63,6 +63,16 @@ export interface OpenedFile {
 
 export const CAN_OPEN_BY_FD = HAS_PROC_FD;
 
+/** A temporary output file, created and checked, waiting for its bytes. */
+export interface PendingWrite {
+  /** Where the file will be once committed. */
+  readonly path: string;
+  /** Write the bytes, then rename (overwrite) or hard-link (no overwrite) into place. */
+  commit(data: Uint8Array): Promise<void>;
+  /** Remove the temporary file (idempotent; no-op after a successful commit). */
+  discard(): void;
+}
+
 export interface ReadResult {
   /** The real (symlink-free) path that was read. */
   readonly path: string;
@@ -364,6 +374,90 @@ export class Jail {
     }
   }
 
+  /**
+   * Create the exclusive, no-follow temporary file for `target` now (synchronously, so callers
+   * can do it while sharp works in the thread pool); `commit` writes it and moves it into place.
+   */
+  prepareWrite(target: OutputTarget, field: string, userPath: string): PendingWrite {
+    const stem = basename(target.path).slice(0, 180);
+    const temp = join(target.parent, `.${stem}.${randomBytes(6).toString('hex')}.tmp`);
+    let fd: number | undefined = openSync(
+      temp,
+      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+      0o644,
+    );
+    let settled = false;
+    const discard = () => {
+      if (settled) return;
+      settled = true;
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+      try {
+        unlinkSync(temp);
+      } catch {
+        // already gone
+      }
+    };
+    try {
+      this.#checkOpened(fd, userPath, field);
+    } catch (err) {
+      discard();
+      throw err;
+    }
+    const place = () => {
+      if (target.overwrite) {
+        renameSync(temp, target.path);
+        return;
+      }
+      try {
+        linkSync(temp, target.path); // fails with EEXIST instead of replacing
+      } catch (err) {
+        const code = errnoOf(err);
+        if (code === 'EEXIST') {
+          throw refused(
+            'output_exists',
+            `${field} ${showPath(userPath)} already exists (set overwrite: true to replace it)`,
+            {
+              field,
+              path: userPath,
+            },
+          );
+        }
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV')
+          throw err;
+        // File systems without hard links: re-check, then rename.
+        this.#checkTarget(target.path, userPath, field, false);
+        renameSync(temp, target.path);
+        return;
+      }
+      unlinkSync(temp);
+    };
+    return {
+      path: target.path,
+      discard,
+      async commit(data) {
+        if (settled || fd === undefined) throw new Error('write already settled');
+        try {
+          let written = 0;
+          while (written < data.length) {
+            const length = data.length - written;
+            written +=
+              length <= SYNC_IO_BYTES
+                ? writeSync(fd, data, written, length)
+                : (await writeAsync(fd, data, written, length)).bytesWritten;
+          }
+          closeSync(fd);
+          fd = undefined;
+          place();
+          settled = true;
+        } catch (err) {
+          discard();
+          throw err;
+        }
+      },
+    };
+  }
+
   /** Write atomically: exclusive no-follow temp file in the real parent, then rename or link. */
   async write(
     target: OutputTarget,
@@ -371,59 +465,7 @@ export class Jail {
     field: string,
     userPath: string,
   ): Promise<void> {
-    const stem = basename(target.path).slice(0, 180);
-    const temp = join(target.parent, `.${stem}.${randomBytes(6).toString('hex')}.tmp`);
-    let fd: number | undefined;
-    let placed = false;
-    try {
-      fd = openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644);
-      this.#checkOpened(fd, userPath, field);
-      let written = 0;
-      while (written < data.length) {
-        const length = data.length - written;
-        written +=
-          length <= SYNC_IO_BYTES
-            ? writeSync(fd, data, written, length)
-            : (await writeAsync(fd, data, written, length)).bytesWritten;
-      }
-      closeSync(fd);
-      fd = undefined;
-      if (target.overwrite) {
-        renameSync(temp, target.path);
-        placed = true;
-      } else {
-        try {
-          linkSync(temp, target.path); // fails with EEXIST instead of replacing
-        } catch (err) {
-          const code = errnoOf(err);
-          if (code === 'EEXIST') {
-            throw refused(
-              'output_exists',
-              `${field} ${showPath(userPath)} already exists (set overwrite: true to replace it)`,
-              {
-                field,
-                path: userPath,
-              },
-            );
-          }
-          if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV')
-            throw err;
-          // File systems without hard links: re-check, then rename.
-          this.#checkTarget(target.path, userPath, field, false);
-          renameSync(temp, target.path);
-          placed = true;
-        }
-      }
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-      if (!placed) {
-        try {
-          unlinkSync(temp);
-        } catch {
-          // never created, or already gone
-        }
-      }
-    }
+    await this.prepareWrite(target, field, userPath).commit(data);
   }
 
   /** Realpath of an existing directory inside the roots. */

@@ -8,6 +8,7 @@ import {
 } from '@stepflow-packs/core';
 import { refused } from '../errors.js';
 import { jailFor, loadImage, processedName } from '../io.js';
+import type { PendingWrite } from '../jail.js';
 import { operations, type Operation } from '../operations.js';
 import type { OutputFormat, Watermark } from '../pipeline.js';
 import { settings, type ImageSettings, type InputFormat } from '../settings.js';
@@ -91,13 +92,25 @@ async function processOne(
       path: 'input file',
       blob: 'input blob',
     });
+    let pending: PendingWrite | undefined;
     let out;
     try {
-      out = await transform(image, request, watermarks, ctx.config);
+      const running = transform(image, request, watermarks, ctx.config);
+      // The temporary output file is created while sharp works in the thread pool.
+      try {
+        pending = jail.prepareWrite(target, 'output file', job.output);
+      } catch (err) {
+        await running.catch(() => {});
+        throw err;
+      }
+      out = await running;
+    } catch (err) {
+      pending?.discard();
+      throw err;
     } finally {
       image.close();
     }
-    await jail.write(target, out.data, 'output file', job.output);
+    await pending.commit(out.data);
     return {
       input_path: job.input,
       output_path: target.path,

@@ -1,5 +1,6 @@
 import { defineComponent, z } from '@stepflow-packs/core';
 import { jailFor, loadImage, processedName, putImageBlob } from '../io.js';
+import type { PendingWrite } from '../jail.js';
 import { describeOperation, operations } from '../operations.js';
 import { settings } from '../settings.js';
 import {
@@ -96,19 +97,16 @@ export const processImage = defineComponent({
       : (params.output_path ?? processedName(params.image_path!, params.output_format));
     // Input (read + header only) and output location are checked before any pixel is decoded.
     const image = await loadImage(params, ctx, { path: 'image_path', blob: 'image_blob_id' });
-    let target;
+    const field = params.output_path ? 'output_path' : 'image_path';
+    let pending: PendingWrite | undefined;
     let result;
     try {
-      target =
+      const target =
         outputUserPath === undefined
           ? undefined
-          : await jail.prepareOutput(
-              outputUserPath,
-              params.output_path ? 'output_path' : 'image_path',
-              params.overwrite,
-            );
+          : await jail.prepareOutput(outputUserPath, field, params.overwrite);
       const watermarks = await prepareWatermarks(params.operations, ctx);
-      result = await transform(
+      const running = transform(
         image,
         {
           operations: params.operations,
@@ -119,19 +117,25 @@ export const processImage = defineComponent({
         watermarks,
         ctx.config,
       );
+      // The temporary output file is created while sharp works in the thread pool.
+      try {
+        pending = target ? jail.prepareWrite(target, field, outputUserPath!) : undefined;
+      } catch (err) {
+        await running.catch(() => {});
+        throw err;
+      }
+      result = await running;
+    } catch (err) {
+      pending?.discard();
+      throw err;
     } finally {
       image.close();
     }
     let outputPath: string | undefined;
     let outputBlobId: string | undefined;
-    if (target) {
-      await jail.write(
-        target,
-        result.data,
-        params.output_path ? 'output_path' : 'image_path',
-        outputUserPath!,
-      );
-      outputPath = target.path;
+    if (pending) {
+      await pending.commit(result.data);
+      outputPath = pending.path;
     } else {
       outputBlobId = await putImageBlob(ctx, { ...result, format: params.output_format });
     }
