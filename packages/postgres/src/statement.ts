@@ -14,6 +14,9 @@ export const parametersSchema = z
 
 export type FetchMode = z.output<typeof fetchModeSchema>;
 
+/** How long after statement_timeout the client stops waiting for the server's answer. */
+export const CLIENT_GRACE_MS = 3000;
+
 export interface StatementResult {
   rows?: Record<string, unknown>[];
   row_count: number;
@@ -30,11 +33,17 @@ export async function runStatement(
   parameters: readonly unknown[] | undefined,
   fetchMode: FetchMode,
   maxRows: number,
+  statementTimeoutMs?: number,
 ): Promise<StatementResult> {
   const result = await client.query({
     text: query,
     values: (parameters ?? []).map(parameterValue),
     queryMode: 'extended',
+    // Backstop when the server cannot even answer the cancel (network gone): the client gives up
+    // a little after the server-side statement_timeout and the connection is destroyed.
+    ...(statementTimeoutMs !== undefined
+      ? { query_timeout: statementTimeoutMs + CLIENT_GRACE_MS }
+      : {}),
   } as pg.QueryConfig);
   const command = result.command ?? '';
   const returned = Array.isArray(result.rows) ? result.rows.length : 0;

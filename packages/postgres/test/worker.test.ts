@@ -102,3 +102,26 @@ describe('the built binary over stdio', () => {
     await expect(startPackWorker({ DATABASE_URL: 'mysql://x' })).rejects.toThrow();
   });
 });
+
+describe('connection defaults', () => {
+  it('uses the libpq PG* variables when DATABASE_URL is unset', async () => {
+    const url = new URL(db.url);
+    const w = await startPackWorker({
+      PGHOST: url.hostname,
+      PGPORT: url.port,
+      PGUSER: decodeURIComponent(url.username),
+      PGPASSWORD: decodeURIComponent(url.password),
+      PGDATABASE: url.pathname.slice(1),
+    });
+    workers.push(w);
+    const out = await run(w.worker, '/database_query', {
+      query: 'SELECT current_database() AS db',
+    });
+    expect(out.output).toMatchObject({ success: true, rows: [{ db: db.name }] });
+    const failing = await run(w.worker, '/database_query', {
+      query: 'SELECT 1/0',
+      raise_on_failure: true,
+    });
+    expect(JSON.stringify(failing)).not.toContain(decodeURIComponent(url.password));
+  });
+});

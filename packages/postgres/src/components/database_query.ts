@@ -59,18 +59,15 @@ export const databaseQuery = defineComponent({
         ctx.config,
         ctx.log,
         async (client) => {
-          await setTimeouts(
-            client,
-            timeoutMs(input.timeout, ctx.config.statementTimeoutMs),
-            ctx.config.lockTimeoutMs,
-            false,
-          );
+          const statementMs = timeoutMs(input.timeout, ctx.config.statementTimeoutMs);
+          await setTimeouts(client, statementMs, ctx.config.lockTimeoutMs, false);
           return runStatement(
             client,
             input.query,
             input.parameters,
             input.fetch_mode,
             ctx.config.maxRows,
+            statementMs,
           );
         },
         ctx.signal,

@@ -141,12 +141,8 @@ export const transaction = defineComponent({
             `BEGIN ISOLATION LEVEL ${ISOLATION[input.isolation_level]}${input.read_only ? ' READ ONLY' : ''}`,
           );
           commitState = 'rolled_back';
-          await setTimeouts(
-            client,
-            timeoutMs(input.timeout, ctx.config.statementTimeoutMs),
-            ctx.config.lockTimeoutMs,
-            true,
-          );
+          const statementMs = timeoutMs(input.timeout, ctx.config.statementTimeoutMs);
+          await setTimeouts(client, statementMs, ctx.config.lockTimeoutMs, true);
           const out: StatementResult[] = [];
           for (let i = 0; i < input.statements.length; i++) {
             const statement = input.statements[i]!;
@@ -158,6 +154,7 @@ export const transaction = defineComponent({
                 statement.parameters,
                 statement.fetch_mode,
                 ctx.config.maxRows,
+                statementMs,
               ),
             );
             executed = i + 1;
