@@ -21,6 +21,7 @@ import {
   fstatSync,
   mkdtempSync,
   openSync,
+  readFileSync,
   realpathSync,
   rmSync,
   writeFileSync,
@@ -221,6 +222,13 @@ export async function startCluster(options = {}) {
     await waitReady(url, options.startTimeoutMs ?? 30_000, () => exited);
   } catch (err) {
     if (child && !exited) child.kill('SIGKILL');
+    // Say why: the server's own last words are in its log.
+    try {
+      const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n  ');
+      if (tail && err instanceof Error) err.message += `\n  ${tail}`;
+    } catch {
+      /* no log */
+    }
     if (mode === 'pg_ctl') {
       try {
         pgCtlRun(['-m', 'immediate', 'stop']);
