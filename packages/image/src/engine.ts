@@ -21,7 +21,9 @@ let appliedKey: string | undefined;
 /**
  * Process-wide sharp configuration: every libvips loader is blocked except the allowed
  * formats' (so SVG, PDF, ImageMagick, … never run unless listed), and the operation cache is
- * off (a server processes each image once). Idempotent; re-applied when the allowed set changes.
+ * off: a server processes each image once, and inputs are read through `/proc/self/fd/<n>`
+ * paths whose numbers are reused, which a cache keyed by file name must never see.
+ * Idempotent; re-applied when the allowed set changes.
  */
 export function configureSharp(allowed: readonly InputFormat[], threadsPerJob: number): void {
   const key = `${[...allowed].sort().join(',')}/${threadsPerJob}`;

@@ -1,7 +1,7 @@
 import type { ComponentContext, JsonValue } from '@stepflow-packs/core';
 import { refused } from './errors.js';
 import { checkFormat, configureSharp, readHeader, type Header } from './engine.js';
-import { CAN_OPEN_BY_FD, Jail } from './jail.js';
+import { canOpenByFd, Jail } from './jail.js';
 import type { OutputFormat } from './pipeline.js';
 import type { ImageSettings, InputFormat } from './settings.js';
 
@@ -124,7 +124,7 @@ export async function loadImage(
   if (ref.image_path !== undefined) {
     const jail = jailFor(config);
     what = `${field.path} ${JSON.stringify(ref.image_path)}`;
-    if (CAN_OPEN_BY_FD) {
+    if (canOpenByFd()) {
       const file = await jail.openFile(ref.image_path, field.path, config.maxInputBytes);
       ({ source, head, size, close } = {
         source: file.source,

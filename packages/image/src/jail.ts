@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
+  existsSync,
   fstatSync,
   linkSync,
   lstatSync,
@@ -25,7 +26,11 @@ import { refused, showPath } from './errors.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
 const O_CLOEXEC = (constants as Record<string, number>).O_CLOEXEC ?? 0;
-const HAS_PROC_FD = process.platform === 'linux';
+let procFd: boolean | undefined;
+/** Linux with /proc mounted: descriptors can be re-checked and handed to libvips by path. */
+function hasProcFd(): boolean {
+  return (procFd ??= process.platform === 'linux' && existsSync('/proc/self/fd'));
+}
 /**
  * Metadata system calls (open, fstat, realpath, rename, …) are made synchronously: on local
  * file systems they take microseconds, far less than a round trip through libuv's thread pool,
@@ -61,7 +66,9 @@ export interface OpenedFile {
   close(): void;
 }
 
-export const CAN_OPEN_BY_FD = HAS_PROC_FD;
+export function canOpenByFd(): boolean {
+  return hasProcFd();
+}
 
 /** A temporary output file, created and checked, waiting for its bytes. */
 export interface PendingWrite {
@@ -174,7 +181,7 @@ export class Jail {
 
   /** On Linux, the path the kernel actually opened must still be inside a root (TOCTOU guard). */
   #checkOpened(fd: number, userPath: string, field: string): void {
-    if (!HAS_PROC_FD) return;
+    if (!hasProcFd()) return;
     let opened: string;
     try {
       opened = readlinkSync(`/proc/self/fd/${fd}`);
