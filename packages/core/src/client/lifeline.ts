@@ -22,5 +22,13 @@ process.stdin.on('error', stop);
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 child.on('error', (err) => { process.stderr.write('lifeline: cannot start ' + command + ': ' + err.message + '\\n'); process.exit(127); });
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 143 : 1)));
+child.on('exit', (code, signal) => {
+  if (signal) {
+    // Die the way the worker died, so the parent can report the signal.
+    process.removeAllListeners('SIGTERM');
+    process.removeAllListeners('SIGINT');
+    process.kill(process.pid, signal);
+  }
+  process.exit(code ?? 1);
+});
 `;
