@@ -89,6 +89,19 @@ function listFrom(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/** Run the pack's close hook, bounded so a stuck pool cannot keep the process alive. */
+async function closePack(pack: Pack, log: Logger): Promise<void> {
+  if (!pack.close) return;
+  try {
+    await Promise.race([
+      Promise.resolve(pack.close()),
+      new Promise((resolve) => setTimeout(resolve, 5000).unref()),
+    ]);
+  } catch (err) {
+    log.warn('pack close hook failed', { error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
 /**
  * The whole binary of a pack: parse flags, validate settings, serve over the chosen transport,
  * shut down gracefully on SIGTERM/SIGINT or stdin EOF. Exits the process when done.
@@ -233,7 +246,9 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     log.debug('serving over stdio');
-    return process.exit(await server.done);
+    const code = await server.done;
+    await closePack(pack, log);
+    return process.exit(code);
   }
 
   const stopRequested = new Promise<void>((resolve) => {
@@ -264,5 +279,6 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
   log.debug('serving over HTTP', { port: server.port });
   await stopRequested;
   await server.close(numbers.graceMs!);
+  await closePack(pack, log);
   return process.exit(0);
 }

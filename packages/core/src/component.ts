@@ -107,6 +107,8 @@ export interface PackDefinition<S extends SettingsDefinition = Record<string, ne
   description?: string;
   settings?: S;
   components: readonly Component[];
+  /** Release resources (pools, agents) when the server stops; awaited before exit. */
+  close?: () => Promise<void> | void;
 }
 
 export interface Pack<S extends SettingsDefinition = SettingsDefinition> {
@@ -115,6 +117,7 @@ export interface Pack<S extends SettingsDefinition = SettingsDefinition> {
   readonly description: string;
   readonly settings: S;
   readonly components: ReadonlyMap<string, Component>;
+  readonly close?: () => Promise<void> | void;
 }
 
 export function definePack<S extends SettingsDefinition = Record<string, never>>(
@@ -133,6 +136,7 @@ export function definePack<S extends SettingsDefinition = Record<string, never>>
     description: definition.description ?? '',
     settings: (definition.settings ?? {}) as S,
     components,
+    ...(definition.close ? { close: definition.close } : {}),
   };
 }
 

@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { byId, execute, spawnRaw } from '../helpers/raw.js';
+import { byId, execute, spawnRaw, type RawWorker } from '../helpers/raw.js';
 import { strictFrameViolation } from '../helpers/protocol-validator.js';
 import { FIXTURE_BIN, MATH_BIN } from '../helpers/workers.js';
 
@@ -59,6 +62,29 @@ describe('runCli', () => {
     const line = await w.waitFor(byId(1));
     expect(JSON.parse(line).result.output).toEqual({ marker: 'from-flag', limit: 7 });
     w.child.stdin!.end();
+  });
+});
+
+describe('pack close hook', () => {
+  it.each([
+    ['stdio at stdin EOF', ['--stdio'], (w: RawWorker) => w.child.stdin!.end()],
+    ['HTTP on SIGTERM', ['--http'], (w: RawWorker) => w.child.kill('SIGTERM')],
+  ])('runs once before exit (%s)', async (_name, args, stop) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'close-')), 'closed');
+    const w = spawnRaw(
+      args,
+      { FIXTURE_CLOSE_FILE: file },
+      undefined,
+      args[0] === '--http' ? { stdio: ['ignore', 'pipe', 'pipe'] } : {},
+    );
+    if (args[0] === '--http') await w.waitFor((l) => l.startsWith('{"port"'));
+    else {
+      w.send(execute(1, '/count', null));
+      await w.waitFor(byId(1));
+    }
+    stop(w);
+    expect((await w.exit).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe('closed\n');
   });
 });
 
