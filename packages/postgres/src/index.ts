@@ -5,6 +5,7 @@ import { bulkUpsert } from './components/bulk_upsert.js';
 import { copyOut } from './components/copy_out.js';
 import { databaseQuery } from './components/database_query.js';
 import { transaction } from './components/transaction.js';
+import { closePools } from './connection.js';
 import { settings } from './settings.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -15,10 +16,11 @@ export const postgresPack = definePack({
   description: 'PostgreSQL queries and COPY-speed bulk operations',
   settings,
   components: [databaseQuery, bulkInsert, bulkUpsert, copyOut, transaction],
+  close: closePools,
 });
 
 export { bulkInsert, bulkUpsert, copyOut, databaseQuery, settings, transaction };
-export { closePools } from './connection.js';
+export { closePools };
 export { parseQualifiedName, quoteIdent, MAX_IDENTIFIER_BYTES } from './identifiers.js';
 export { redact } from './redact.js';
 export type { PostgresSettings } from './settings.js';
