@@ -11,6 +11,7 @@
  * reported with ratios against raw undici (target: worker ≥ 0.7×) and against the fetch worker.
  *
  *   node bench/http.mjs [--requests 4000] [--rounds 3] [--concurrency 64]
+ * (The same file also runs the server and the fetch worker as child processes, by BENCH_HTTP_ROLE.)
  * Needs packages/core and packages/http built.
  */
 import { spawn } from 'node:child_process';
@@ -21,18 +22,11 @@ import { parseArgs } from 'node:util';
 const SELF = fileURLToPath(import.meta.url);
 const HTTP_BIN = fileURLToPath(new URL('../packages/http/dist/bin.js', import.meta.url));
 
-const { values } = parseArgs({
-  options: {
-    requests: { type: 'string', default: '4000' },
-    rounds: { type: 'string', default: '3' },
-    concurrency: { type: 'string', default: '64' },
-    serve: { type: 'boolean', default: false },
-    'fetch-worker': { type: 'boolean', default: false },
-  },
-});
+// Child roles are chosen by environment so their own flags (runCli's) stay untouched.
+const ROLE = process.env.BENCH_HTTP_ROLE ?? 'driver';
 
 // ---- role: the local JSON server (own process) --------------------------------------------
-if (values.serve) {
+if (ROLE === 'serve') {
   const items = [];
   for (let i = 0; JSON.stringify({ items }).length < 1024 - 40; i++) items.push({ id: i, name: `item-${i}`, ok: true });
   const body = JSON.stringify({ items, pad: 'x'.repeat(Math.max(0, 1024 - JSON.stringify({ items, pad: '' }).length)) });
@@ -43,10 +37,12 @@ if (values.serve) {
   server.keepAliveTimeout = 30_000;
   server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port, bytes: Buffer.byteLength(body) })}\n`));
   process.on('SIGTERM', () => process.exit(0));
+  // Exit with the driver, however it ends.
+  process.stdin.on('end', () => process.exit(0)).resume();
 }
 
 // ---- role: a fetch-based worker with the same component shape (baseline) ------------------
-else if (values['fetch-worker']) {
+else if (ROLE === 'fetch-worker') {
   const { defineComponent, definePack, runCli, z } = await import('@stepflow-packs/core');
   const httpRequest = defineComponent({
     name: 'http_request',
@@ -72,13 +68,21 @@ else if (values['fetch-worker']) {
 
 // ---- role: the benchmark driver -----------------------------------------------------------
 else {
+  const { values } = parseArgs({
+    options: {
+      requests: { type: 'string', default: '4000' },
+      rounds: { type: 'string', default: '3' },
+      concurrency: { type: 'string', default: '64' },
+    },
+  });
   const { Agent, request } = await import('undici');
   const { startWorker } = await import('@stepflow-packs/core/client');
   const total = Number(values.requests);
   const rounds = Number(values.rounds);
   const concurrency = Number(values.concurrency);
 
-  const server = spawn(process.execPath, [SELF, '--serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, [SELF], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BENCH_HTTP_ROLE: 'serve' } });
+  process.on('exit', () => server.kill('SIGTERM'));
   const { port, bytes } = await new Promise((resolve, reject) => {
     server.stdout.once('data', (chunk) => resolve(JSON.parse(String(chunk))));
     server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
@@ -116,7 +120,7 @@ else {
     { dialect: 'v0.11', requestTimeoutMs: 60_000 },
   );
   const fetchWorker = await startWorker(
-    { transport: 'stdio', command: process.execPath, args: [SELF, '--fetch-worker', '--transport', 'stdio'], env },
+    { transport: 'stdio', command: process.execPath, args: [SELF, '--transport', 'stdio'], env: { ...env, BENCH_HTTP_ROLE: 'fetch-worker' } },
     { dialect: 'v0.11', requestTimeoutMs: 60_000 },
   );
   const viaWorker = (w) => async () => {
@@ -132,7 +136,10 @@ else {
   ];
   const results = new Map(variants.map(([name]) => [name, []]));
   try {
-    for (const [, one] of variants) await drive(one, Math.min(1000, total)); // warm-up
+    for (const [name, one] of variants) {
+      process.stderr.write(`warm-up: ${name}\n`);
+      await drive(one, Math.min(1000, total));
+    }
     for (let round = 0; round < rounds; round++) {
       for (const [name, one] of variants) results.get(name).push(await drive(one));
     }

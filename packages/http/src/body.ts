@@ -60,12 +60,40 @@ export async function readBody(
   const chunks: Buffer[] = [];
   let total = 0;
   try {
-    for await (const chunk of source) {
-      const buf = chunk as Buffer;
-      total += buf.length;
-      if (total > options.limit) throw new ResponseTooLargeError(options.limit, total, false);
-      chunks.push(buf);
-    }
+    // Plain listeners rather than an async iterator: this runs once per response.
+    await new Promise<void>((resolve, reject) => {
+      const cleanup = () => {
+        source.off('data', onData);
+        source.off('end', onEnd);
+        source.off('error', onError);
+        source.off('close', onClose);
+      };
+      const onData = (chunk: Buffer) => {
+        total += chunk.length;
+        if (total > options.limit) {
+          cleanup();
+          reject(new ResponseTooLargeError(options.limit, total, false));
+          return;
+        }
+        chunks.push(chunk);
+      };
+      const onEnd = () => {
+        cleanup();
+        resolve();
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        reject(err);
+      };
+      const onClose = () => {
+        cleanup();
+        reject(Object.assign(new Error('the response body ended prematurely'), { code: 'UND_ERR_SOCKET' }));
+      };
+      source.on('data', onData);
+      source.once('end', onEnd);
+      source.once('error', onError);
+      source.once('close', onClose);
+    });
   } finally {
     if (!body.readableEnded) body.destroy();
     if (source !== body && !source.destroyed) source.destroy();

@@ -11,7 +11,9 @@ export function isJsonContentType(contentType: string | undefined): boolean {
 
 export function parseJson(bytes: Buffer): { ok: true; value: JsonValue } | { ok: false } {
   try {
-    return { ok: true, value: JSON.parse(utf8.decode(bytes)) as JsonValue };
+    // Buffer#toString is the fast UTF-8 path; invalid sequences become U+FFFD, which JSON
+    // tolerates inside strings and rejects elsewhere.
+    return { ok: true, value: JSON.parse(bytes.toString('utf8')) as JsonValue };
   } catch {
     return { ok: false };
   }

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { BadRequestError, ComponentError, type Logger } from '@stepflow-packs/core';
 import { request, type Agent, type Dispatcher } from 'undici';
 import { discardBody, readBody } from './body.js';
+import { Deadline, linkSignal } from './deadline.js';
 import { CREDENTIAL_HEADERS, headerValue } from './headers.js';
 import { createSafeAgent, type Resolver } from './net/agent.js';
 import { BlockedError, UrlPolicy } from './net/policy.js';
@@ -86,18 +87,18 @@ function networkMessage(url: URL, err: unknown): string {
   return `Request to ${describeUrl(url)} failed: ${text}${code ? ` (${code})` : ''}`;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, deadline: Deadline): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
+    if (deadline.aborted) return reject(deadline.reason as Error);
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
+      deadline.removeListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal.reason as Error);
+      reject(deadline.reason as Error);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    deadline.once('abort', onAbort);
   });
 }
 
@@ -139,11 +140,9 @@ export class HttpEngine {
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
     const deadlineAt = started + call.timeoutMs;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DeadlineExceeded()), call.timeoutMs);
-    const onCancel = () => controller.abort(call.signal?.reason ?? new Error('cancelled'));
-    if (call.signal?.aborted) onCancel();
-    call.signal?.addEventListener('abort', onCancel, { once: true });
+    const deadline = new Deadline();
+    const timer = setTimeout(() => deadline.abort(new DeadlineExceeded()), call.timeoutMs);
+    const unlink = linkSignal(call.signal, deadline);
     const retryable = IDEMPOTENT_METHODS.has(call.method) || call.retryNonIdempotent;
     let attempts = 0;
     let lastResponse: HttpResponse | undefined;
@@ -153,7 +152,7 @@ export class HttpEngine {
         let delayHint: number | undefined;
         let failure: Extract<Outcome, { ok: false }> | undefined;
         try {
-          const response = await this.#attempt(call, controller.signal);
+          const response = await this.#attempt(call, deadline);
           lastResponse = response;
           if (!RETRY_STATUSES.has(response.status) || !retryable || attempts > call.retries) {
             return { ok: true, response, attempts, elapsedMs: elapsed() };
@@ -168,8 +167,8 @@ export class HttpEngine {
           }
         } catch (err) {
           if (err instanceof BadRequestError) throw err;
-          if (controller.signal.aborted) {
-            if (!(controller.signal.reason instanceof DeadlineExceeded)) {
+          if (deadline.aborted) {
+            if (!(deadline.reason instanceof DeadlineExceeded)) {
               throw new ComponentError('The HTTP call was cancelled because the request was abandoned', { reason: 'cancelled' });
             }
             return {
@@ -194,9 +193,9 @@ export class HttpEngine {
         }
         call.log?.debug('retrying HTTP request', { attempt: attempts + 1, delay_ms: delay, origin: call.url.origin });
         try {
-          await sleep(delay, controller.signal);
+          await sleep(delay, deadline);
         } catch {
-          if (!(controller.signal.reason instanceof DeadlineExceeded)) {
+          if (!(deadline.reason instanceof DeadlineExceeded)) {
             throw new ComponentError('The HTTP call was cancelled because the request was abandoned', { reason: 'cancelled' });
           }
           if (failure) return { ...failure, elapsedMs: elapsed() };
@@ -205,12 +204,12 @@ export class HttpEngine {
       }
     } finally {
       clearTimeout(timer);
-      call.signal?.removeEventListener('abort', onCancel);
+      unlink();
     }
   }
 
   /** One attempt: the request and its redirect chain, ending with a fully read body. */
-  async #attempt(call: HttpCall, signal: AbortSignal): Promise<HttpResponse> {
+  async #attempt(call: HttpCall, signal: Deadline): Promise<HttpResponse> {
     let url = call.url;
     let method: Method = call.method;
     let body = call.body;

@@ -24,8 +24,8 @@ export const FORBIDDEN_REQUEST_HEADERS = new Set([
 /** Dropped on a redirect to another origin, plus the server's configured sensitive headers. */
 export const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
-/** Response headers never put in outputs (they carry session secrets). */
-const SECRET_RESPONSE_HEADERS = new Set(['set-cookie', 'set-cookie2']);
+/** Response headers never put in outputs: session secrets, and hop-by-hop connection details. */
+const OMITTED_RESPONSE_HEADERS = new Set(['set-cookie', 'set-cookie2', 'connection', 'keep-alive', 'transfer-encoding', 'proxy-connection']);
 
 function shown(name: string): string {
   return JSON.stringify(name.length > 64 ? `${name.slice(0, 63)}…` : name);
@@ -67,12 +67,12 @@ export function checkRequestHeaders(headers: Record<string, string> | undefined)
   return out;
 }
 
-/** Response headers as a plain object with lowercase names; cookies removed. */
+/** Response headers as a plain object with lowercase names; cookies and hop-by-hop headers removed. */
 export function publicResponseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const key = name.toLowerCase();
-    if (value === undefined || SECRET_RESPONSE_HEADERS.has(key) || key === '__proto__') continue;
+    if (value === undefined || OMITTED_RESPONSE_HEADERS.has(key) || key === '__proto__') continue;
     out[key] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;

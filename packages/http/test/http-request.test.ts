@@ -303,3 +303,20 @@ describe('http_request: response types and limits', () => {
     expect(await small.call('http_request', { url: `${a.url}/big?bytes=1000` })).toMatchObject({ ok: true });
   });
 });
+
+describe('http_request: cancellation', () => {
+  it('stops in-flight calls sharing one request signal within 200 ms of its abort, and closes their sockets', async () => {
+    const controller = new AbortController();
+    const open = a.openSockets;
+    const calls = [1, 2, 3].map(() => kit.call('http_request', { url: `${a.url}/hang`, timeout: 10 }, { signal: controller.signal }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const abortedAt = performance.now();
+    controller.abort();
+    const outcomes = await Promise.all(calls);
+    expect(performance.now() - abortedAt).toBeLessThan(200);
+    for (const outcome of outcomes) expect(outcome).toMatchObject({ ok: false, error: { code: -32100, data: { reason: 'cancelled' } } });
+    const deadline = performance.now() + 1000;
+    while (a.openSockets > open && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(a.openSockets).toBeLessThanOrEqual(open);
+  });
+});
