@@ -273,7 +273,7 @@ export class HttpEngine {
   }
 }
 
-const engines = new WeakMap<object, HttpEngine>();
+const engines = new Map<object, HttpEngine>();
 
 /** The engine (and shared keep-alive Agent) for a pack configuration, created once. */
 export function engineFor(settings: HttpSettings, version: string): HttpEngine {
@@ -283,4 +283,11 @@ export function engineFor(settings: HttpSettings, version: string): HttpEngine {
     engines.set(settings, engine);
   }
   return engine;
+}
+
+/** Close every engine's Agent (keep-alive sockets); the pack's close hook. */
+export async function closeEngines(): Promise<void> {
+  const all = [...engines.values()];
+  engines.clear();
+  await Promise.all(all.map((engine) => engine.close().catch(() => {})));
 }

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { definePack } from '@stepflow-packs/core';
 import { fetchJson } from './components/fetch_json.js';
 import { httpRequest } from './components/http_request.js';
+import { closeEngines } from './engine.js';
 import { settings } from './settings.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -12,6 +13,7 @@ export const httpPack = definePack({
   description: 'Outbound HTTP requests (undici), SSRF-safe by default',
   settings,
   components: [httpRequest, fetchJson],
+  close: closeEngines,
 });
 
 export { fetchJson, httpRequest, settings };

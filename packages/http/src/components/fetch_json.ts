@@ -32,7 +32,7 @@ export const fetchJson = defineComponent({
   input,
   output,
   settings,
-  idempotent: true,
+  idempotent: false,
   async execute(request, ctx) {
     const engine = engineFor(ctx.config, ctx.pack.version);
     const call = prepareCall(request, ctx, { followRedirects: true, accept: 'application/json' });
