@@ -28,14 +28,25 @@ const ROLE = process.env.BENCH_HTTP_ROLE ?? 'driver';
 // ---- role: the local JSON server (own process) --------------------------------------------
 if (ROLE === 'serve') {
   const items = [];
-  for (let i = 0; JSON.stringify({ items }).length < 1024 - 40; i++) items.push({ id: i, name: `item-${i}`, ok: true });
-  const body = JSON.stringify({ items, pad: 'x'.repeat(Math.max(0, 1024 - JSON.stringify({ items, pad: '' }).length)) });
+  for (let i = 0; JSON.stringify({ items }).length < 1024 - 40; i++)
+    items.push({ id: i, name: `item-${i}`, ok: true });
+  const body = JSON.stringify({
+    items,
+    pad: 'x'.repeat(Math.max(0, 1024 - JSON.stringify({ items, pad: '' }).length)),
+  });
   const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
   });
   server.keepAliveTimeout = 30_000;
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port, bytes: Buffer.byteLength(body) })}\n`));
+  server.listen(0, '127.0.0.1', () =>
+    process.stdout.write(
+      `${JSON.stringify({ port: server.address().port, bytes: Buffer.byteLength(body) })}\n`,
+    ),
+  );
   process.on('SIGTERM', () => process.exit(0));
   // Exit with the driver, however it ends.
   process.stdin.on('end', () => process.exit(0)).resume();
@@ -81,7 +92,10 @@ else {
   const rounds = Number(values.rounds);
   const concurrency = Number(values.concurrency);
 
-  const server = spawn(process.execPath, [SELF], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BENCH_HTTP_ROLE: 'serve' } });
+  const server = spawn(process.execPath, [SELF], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_HTTP_ROLE: 'serve' },
+  });
   process.on('exit', () => server.kill('SIGTERM'));
   const { port, bytes } = await new Promise((resolve, reject) => {
     server.stdout.once('data', (chunk) => resolve(JSON.parse(String(chunk))));
@@ -114,18 +128,33 @@ else {
     const data = await res.json();
     if (res.status !== 200 || !data.items) throw new Error('bad response');
   };
-  const env = { PATH: process.env.PATH ?? '', STEPFLOW_LOG_LEVEL: 'warn', STEPFLOW_HTTP_ALLOW_HOSTS: '127.0.0.1' };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    STEPFLOW_LOG_LEVEL: 'warn',
+    STEPFLOW_HTTP_ALLOW_HOSTS: '127.0.0.1',
+  };
   const worker = await startWorker(
-    { transport: 'stdio', command: process.execPath, args: [HTTP_BIN, '--transport', 'stdio'], env },
+    {
+      transport: 'stdio',
+      command: process.execPath,
+      args: [HTTP_BIN, '--transport', 'stdio'],
+      env,
+    },
     { dialect: 'v0.11', requestTimeoutMs: 60_000 },
   );
   const fetchWorker = await startWorker(
-    { transport: 'stdio', command: process.execPath, args: [SELF, '--transport', 'stdio'], env: { ...env, BENCH_HTTP_ROLE: 'fetch-worker' } },
+    {
+      transport: 'stdio',
+      command: process.execPath,
+      args: [SELF, '--transport', 'stdio'],
+      env: { ...env, BENCH_HTTP_ROLE: 'fetch-worker' },
+    },
     { dialect: 'v0.11', requestTimeoutMs: 60_000 },
   );
   const viaWorker = (w) => async () => {
     const out = await w.execute('/http_request', { url });
-    if (out.status_code !== 200 || !out.data?.items) throw new Error(`bad output ${JSON.stringify(out).slice(0, 200)}`);
+    if (out.status_code !== 200 || !out.data?.items)
+      throw new Error(`bad output ${JSON.stringify(out).slice(0, 200)}`);
   };
 
   const variants = [
@@ -154,9 +183,13 @@ else {
   const rate = new Map([...results].map(([name, xs]) => [name, median(xs)]));
   const raw = rate.get('raw undici');
   const fetchWorkerRate = rate.get('fetch worker (same shape, fetch)');
-  console.log(`http pack benchmark: GET ${bytes}-byte JSON, ${concurrency} in flight, ${total} requests × ${rounds} rounds (median)`);
+  console.log(
+    `http pack benchmark: GET ${bytes}-byte JSON, ${concurrency} in flight, ${total} requests × ${rounds} rounds (median)`,
+  );
   console.log('');
-  console.log(`${'variant'.padEnd(36)} ${'req/s'.padStart(9)}  ${'× raw undici'.padStart(12)}  ${'× fetch worker'.padStart(14)}`);
+  console.log(
+    `${'variant'.padEnd(36)} ${'req/s'.padStart(9)}  ${'× raw undici'.padStart(12)}  ${'× fetch worker'.padStart(14)}`,
+  );
   for (const [name, value] of rate) {
     console.log(
       `${name.padEnd(36)} ${value.toFixed(0).padStart(9)}  ${(value / raw).toFixed(2).padStart(12)}  ${(value / fetchWorkerRate).toFixed(2).padStart(14)}`,
@@ -164,5 +197,7 @@ else {
   }
   const ratio = rate.get('worker (http_request, undici)') / raw;
   console.log('');
-  console.log(`worker / raw undici = ${ratio.toFixed(2)} (target ≥ 0.70): ${ratio >= 0.7 ? 'PASS' : 'BELOW TARGET'}`);
+  console.log(
+    `worker / raw undici = ${ratio.toFixed(2)} (target ≥ 0.70): ${ratio >= 0.7 ? 'PASS' : 'BELOW TARGET'}`,
+  );
 }

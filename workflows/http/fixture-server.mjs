@@ -18,12 +18,21 @@
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } } });
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '0' },
+    host: { type: 'string', default: '127.0.0.1' },
+  },
+});
 const flaky = new Map();
 
 function send(res, status, value, headers = {}) {
   const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 
@@ -31,7 +40,11 @@ function payload(kib) {
   const items = [];
   let size = 0;
   for (let i = 0; size < kib * 1024; i++) {
-    const item = { id: i, name: `item-${String(i).padStart(5, '0')}`, tags: ['fixture', i % 2 === 0 ? 'even' : 'odd'] };
+    const item = {
+      id: i,
+      name: `item-${String(i).padStart(5, '0')}`,
+      tags: ['fixture', i % 2 === 0 ? 'even' : 'odd'],
+    };
     size += JSON.stringify(item).length + 1;
     items.push(item);
   }
@@ -48,7 +61,13 @@ const server = createServer((req, res) => {
       case 'health':
         return send(res, 200, { status: 'ok' });
       case 'json':
-        return send(res, 200, { message: 'hello', items: [{ id: 1, name: 'alpha' }, { id: 2, name: 'beta' }] });
+        return send(res, 200, {
+          message: 'hello',
+          items: [
+            { id: 1, name: 'alpha' },
+            { id: 2, name: 'beta' },
+          ],
+        });
       case 'text':
         res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
         return res.end('hello from the fixture');
@@ -65,7 +84,9 @@ const server = createServer((req, res) => {
         return send(res, status, { status });
       }
       case 'redirect':
-        res.writeHead(Number(url.searchParams.get('code') ?? 302), { location: url.searchParams.get('to') ?? '/json' });
+        res.writeHead(Number(url.searchParams.get('code') ?? 302), {
+          location: url.searchParams.get('to') ?? '/json',
+        });
         return res.end();
       case 'chain': {
         const n = Number(parts[1] ?? 0);
@@ -78,7 +99,8 @@ const server = createServer((req, res) => {
         const attempt = (flaky.get(id) ?? 0) + 1;
         flaky.set(id, attempt);
         const fail = Number(url.searchParams.get('fail') ?? 2);
-        if (attempt <= fail) return send(res, Number(url.searchParams.get('status') ?? 503), { id, attempt });
+        if (attempt <= fail)
+          return send(res, Number(url.searchParams.get('status') ?? 503), { id, attempt });
         return send(res, 200, { id, attempt });
       }
       case 'payload':

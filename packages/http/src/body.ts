@@ -36,14 +36,19 @@ function decoderFor(coding: string): NodeJS.ReadWriteStream | undefined {
  */
 export async function readBody(
   body: Readable,
-  options: { limit: number; contentEncoding?: string | undefined; contentLength?: string | undefined },
+  options: {
+    limit: number;
+    contentEncoding?: string | undefined;
+    contentLength?: string | undefined;
+  },
 ): Promise<Buffer> {
   const codings = (options.contentEncoding ?? '')
     .split(',')
     .map((c) => c.trim().toLowerCase())
     .filter((c) => c && c !== 'identity');
   const decoders = codings.reverse().map(decoderFor);
-  const decodable = decoders.length > 0 && decoders.length <= 3 && decoders.every((d) => d !== undefined);
+  const decodable =
+    decoders.length > 0 && decoders.length <= 3 && decoders.every((d) => d !== undefined);
   // Destroying an unfinished undici body emits an abort error: nobody needs to hear it.
   body.on('error', noop);
   const declared = Number(options.contentLength);
@@ -87,7 +92,11 @@ export async function readBody(
       };
       const onClose = () => {
         cleanup();
-        reject(Object.assign(new Error('the response body ended prematurely'), { code: 'UND_ERR_SOCKET' }));
+        reject(
+          Object.assign(new Error('the response body ended prematurely'), {
+            code: 'UND_ERR_SOCKET',
+          }),
+        );
       };
       source.on('data', onData);
       source.once('end', onEnd);
@@ -102,7 +111,9 @@ export async function readBody(
 }
 
 /** Throw away a body we do not need (redirects): read a little for keep-alive, else close. */
-export async function discardBody(body: Readable & { dump?: (opts?: { limit?: number }) => Promise<void> }): Promise<void> {
+export async function discardBody(
+  body: Readable & { dump?: (opts?: { limit?: number }) => Promise<void> },
+): Promise<void> {
   body.on('error', noop);
   try {
     if (typeof body.dump === 'function') await body.dump({ limit: 64 * 1024 });

@@ -36,6 +36,9 @@ export function decodeAuto(bytes: Buffer, contentType: string | undefined): Json
   try {
     return { text: utf8.decode(bytes) };
   } catch {
-    return { base64: bytes.toString('base64'), content_type: contentType ?? 'application/octet-stream' };
+    return {
+      base64: bytes.toString('base64'),
+      content_type: contentType ?? 'application/octet-stream',
+    };
   }
 }

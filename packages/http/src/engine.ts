@@ -6,7 +6,14 @@ import { Deadline, linkSignal } from './deadline.js';
 import { CREDENTIAL_HEADERS, headerValue } from './headers.js';
 import { createSafeAgent, type Resolver } from './net/agent.js';
 import { BlockedError, UrlPolicy } from './net/policy.js';
-import { backoffDelay, IDEMPOTENT_METHODS, isConnectError, isTransientError, parseRetryAfter, RETRY_STATUSES } from './retry.js';
+import {
+  backoffDelay,
+  IDEMPOTENT_METHODS,
+  isConnectError,
+  isTransientError,
+  parseRetryAfter,
+  RETRY_STATUSES,
+} from './retry.js';
 import type { HttpSettings } from './settings.js';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -63,7 +70,8 @@ export function describeUrl(url: URL): string {
 }
 
 function errorCode(err: unknown): string | undefined {
-  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
+  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string')
+    return err.code;
   return undefined;
 }
 
@@ -125,7 +133,10 @@ export class HttpEngine {
       backstopTimeoutMs: settings.maxTimeoutSeconds * 1000 + 5_000,
     });
     this.userAgent = settings.userAgent ?? `stepflow-pack-http/${options.version ?? '0'}`;
-    this.#sensitive = [...CREDENTIAL_HEADERS, ...settings.sensitiveHeaders.map((h) => h.toLowerCase())];
+    this.#sensitive = [
+      ...CREDENTIAL_HEADERS,
+      ...settings.sensitiveHeaders.map((h) => h.toLowerCase()),
+    ];
   }
 
   async close(): Promise<void> {
@@ -159,7 +170,10 @@ export class HttpEngine {
           }
           const retryAfter = parseRetryAfter(headerValue(response.headers, 'retry-after'));
           if (retryAfter !== undefined) {
-            if (retryAfter > this.settings.maxRetryAfterSeconds * 1000 || performance.now() + retryAfter >= deadlineAt) {
+            if (
+              retryAfter > this.settings.maxRetryAfterSeconds * 1000 ||
+              performance.now() + retryAfter >= deadlineAt
+            ) {
               // The server asks for a wait we cannot honour: answer now instead of hammering it.
               return { ok: true, response, attempts, elapsedMs: elapsed() };
             }
@@ -169,7 +183,10 @@ export class HttpEngine {
           if (err instanceof BadRequestError) throw err;
           if (deadline.aborted) {
             if (!(deadline.reason instanceof DeadlineExceeded)) {
-              throw new ComponentError('The HTTP call was cancelled because the request was abandoned', { reason: 'cancelled' });
+              throw new ComponentError(
+                'The HTTP call was cancelled because the request was abandoned',
+                { reason: 'cancelled' },
+              );
             }
             return {
               ok: false,
@@ -182,21 +199,38 @@ export class HttpEngine {
             };
           }
           const code = errorCode(err);
-          failure = { ok: false, kind: 'network', code, message: networkMessage(call.url, err), attempts, elapsedMs: 0 };
+          failure = {
+            ok: false,
+            kind: 'network',
+            code,
+            message: networkMessage(call.url, err),
+            attempts,
+            elapsedMs: 0,
+          };
           const again = isConnectError(code) || (retryable && isTransientError(code));
           if (!again || attempts > call.retries) return { ...failure, elapsedMs: elapsed() };
         }
-        const delay = Math.max(delayHint ?? 0, backoffDelay(attempts, this.settings.retryBaseDelayMs, this.settings.retryMaxDelayMs));
+        const delay = Math.max(
+          delayHint ?? 0,
+          backoffDelay(attempts, this.settings.retryBaseDelayMs, this.settings.retryMaxDelayMs),
+        );
         if (performance.now() + delay >= deadlineAt) {
           if (failure) return { ...failure, elapsedMs: elapsed() };
           return { ok: true, response: lastResponse!, attempts, elapsedMs: elapsed() };
         }
-        call.log?.debug('retrying HTTP request', { attempt: attempts + 1, delay_ms: delay, origin: call.url.origin });
+        call.log?.debug('retrying HTTP request', {
+          attempt: attempts + 1,
+          delay_ms: delay,
+          origin: call.url.origin,
+        });
         try {
           await sleep(delay, deadline);
         } catch {
           if (!(deadline.reason instanceof DeadlineExceeded)) {
-            throw new ComponentError('The HTTP call was cancelled because the request was abandoned', { reason: 'cancelled' });
+            throw new ComponentError(
+              'The HTTP call was cancelled because the request was abandoned',
+              { reason: 'cancelled' },
+            );
           }
           if (failure) return { ...failure, elapsedMs: elapsed() };
           return { ok: true, response: lastResponse!, attempts, elapsedMs: elapsed() };
@@ -229,35 +263,51 @@ export class HttpEngine {
       if (call.followRedirects && REDIRECTS.has(response.statusCode) && location) {
         await discardBody(response.body as unknown as Readable);
         if (redirects >= this.settings.maxRedirects) {
-          throw new BadRequestError(`Too many redirects: more than ${this.settings.maxRedirects} starting at ${describeUrl(call.url)}`, {
-            reason: 'too_many_redirects',
-            limit: this.settings.maxRedirects,
-          });
+          throw new BadRequestError(
+            `Too many redirects: more than ${this.settings.maxRedirects} starting at ${describeUrl(call.url)}`,
+            {
+              reason: 'too_many_redirects',
+              limit: this.settings.maxRedirects,
+            },
+          );
         }
         let next: URL;
         try {
           next = new URL(location, url);
         } catch {
-          throw new BadRequestError(`The server at ${url.origin} redirected to an invalid URL`, { reason: 'invalid_redirect' });
+          throw new BadRequestError(`The server at ${url.origin} redirected to an invalid URL`, {
+            reason: 'invalid_redirect',
+          });
         }
         if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-          throw new BlockedError(`Redirect from ${url.origin} to a ${next.protocol.replace(/:$/, '')} URL refused: only http and https are allowed`, {
-            reason: 'scheme_not_allowed',
-            scheme: next.protocol.replace(/:$/, ''),
-            redirect: true,
-          });
+          throw new BlockedError(
+            `Redirect from ${url.origin} to a ${next.protocol.replace(/:$/, '')} URL refused: only http and https are allowed`,
+            {
+              reason: 'scheme_not_allowed',
+              scheme: next.protocol.replace(/:$/, ''),
+              redirect: true,
+            },
+          );
         }
         // Credentials never come from a Location header, and never follow to another origin.
         next.username = '';
         next.password = '';
         if (next.origin !== url.origin) {
-          headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !this.#sensitive.includes(name)));
+          headers = Object.fromEntries(
+            Object.entries(headers).filter(([name]) => !this.#sensitive.includes(name)),
+          );
         }
         const status = response.statusCode;
-        if (status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST') {
+        if (
+          status === 303
+            ? method !== 'HEAD'
+            : (status === 301 || status === 302) && method === 'POST'
+        ) {
           method = 'GET';
           body = undefined;
-          headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith('content-')));
+          headers = Object.fromEntries(
+            Object.entries(headers).filter(([name]) => !name.startsWith('content-')),
+          );
         }
         call.log?.debug('following redirect', { status, from: url.origin, to: next.origin });
         url = next;
@@ -268,7 +318,13 @@ export class HttpEngine {
         contentEncoding: headerValue(response.headers, 'content-encoding'),
         contentLength: headerValue(response.headers, 'content-length'),
       });
-      return { status: response.statusCode, headers: response.headers, body: bytes, url, redirects };
+      return {
+        status: response.statusCode,
+        headers: response.headers,
+        body: bytes,
+        url,
+        redirects,
+      };
     }
   }
 }

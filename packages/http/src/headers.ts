@@ -25,7 +25,14 @@ export const FORBIDDEN_REQUEST_HEADERS = new Set([
 export const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
 /** Response headers never put in outputs: session secrets, and hop-by-hop connection details. */
-const OMITTED_RESPONSE_HEADERS = new Set(['set-cookie', 'set-cookie2', 'connection', 'keep-alive', 'transfer-encoding', 'proxy-connection']);
+const OMITTED_RESPONSE_HEADERS = new Set([
+  'set-cookie',
+  'set-cookie2',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'proxy-connection',
+]);
 
 function shown(name: string): string {
   return JSON.stringify(name.length > 64 ? `${name.slice(0, 63)}…` : name);
@@ -35,7 +42,9 @@ function shown(name: string): string {
  * Validate a step's request headers and return them with lowercase names. Values are never
  * echoed in errors (they may be credentials); names are.
  */
-export function checkRequestHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+export function checkRequestHeaders(
+  headers: Record<string, string> | undefined,
+): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   if (!headers) return out;
   let position = 0;
@@ -43,24 +52,33 @@ export function checkRequestHeaders(headers: Record<string, string> | undefined)
     position++;
     if (!TOKEN.test(rawName)) {
       // An invalid name is hostile or broken input: describe it by position, never echo it.
-      throw new BadRequestError(`Header name number ${position} is not a valid HTTP token (letters, digits and !#$%&'*+.^_\`|~-)`, {
-        reason: 'invalid_header_name',
-        field: 'headers',
-        index: position - 1,
-      });
+      throw new BadRequestError(
+        `Header name number ${position} is not a valid HTTP token (letters, digits and !#$%&'*+.^_\`|~-)`,
+        {
+          reason: 'invalid_header_name',
+          field: 'headers',
+          index: position - 1,
+        },
+      );
     }
     const name = rawName.toLowerCase();
     if (BAD_VALUE.test(value)) {
-      throw new BadRequestError(`Header ${shown(rawName)} contains a control character (CR, LF, NUL or similar)`, {
-        reason: 'invalid_header_value',
-        field: `headers.${rawName}`,
-      });
+      throw new BadRequestError(
+        `Header ${shown(rawName)} contains a control character (CR, LF, NUL or similar)`,
+        {
+          reason: 'invalid_header_value',
+          field: `headers.${rawName}`,
+        },
+      );
     }
     if (FORBIDDEN_REQUEST_HEADERS.has(name)) {
-      throw new BadRequestError(`Header ${shown(rawName)} may not be set by a step (hop-by-hop or managed by the client)`, {
-        reason: 'forbidden_header',
-        field: `headers.${rawName}`,
-      });
+      throw new BadRequestError(
+        `Header ${shown(rawName)} may not be set by a step (hop-by-hop or managed by the client)`,
+        {
+          reason: 'forbidden_header',
+          field: `headers.${rawName}`,
+        },
+      );
     }
     out[name] = name in out ? `${out[name]}, ${value}` : value;
   }
@@ -68,7 +86,9 @@ export function checkRequestHeaders(headers: Record<string, string> | undefined)
 }
 
 /** Response headers as a plain object with lowercase names; cookies and hop-by-hop headers removed. */
-export function publicResponseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+export function publicResponseHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const key = name.toLowerCase();
@@ -78,7 +98,10 @@ export function publicResponseHeaders(headers: Record<string, string | string[] 
   return out;
 }
 
-export function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+export function headerValue(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
 }

@@ -6,7 +6,7 @@
 export type Segment = { key: string } | { index: number };
 
 export function parsePath(path: string): Segment[] | undefined {
-  if (path === '' ) return [];
+  if (path === '') return [];
   if (!path.startsWith('$')) return [{ key: path }];
   const segments: Segment[] = [];
   let i = 1;
@@ -35,15 +35,24 @@ export function parsePath(path: string): Segment[] | undefined {
 }
 
 /** Follow a parsed path; `found: false` when a field or index is missing. */
-export function selectPath(value: unknown, segments: Segment[]): { found: true; value: unknown } | { found: false; at: number } {
+export function selectPath(
+  value: unknown,
+  segments: Segment[],
+): { found: true; value: unknown } | { found: false; at: number } {
   let current = value;
   for (let n = 0; n < segments.length; n++) {
     const segment = segments[n]!;
     if ('index' in segment) {
-      if (!Array.isArray(current) || segment.index >= current.length) return { found: false, at: n };
+      if (!Array.isArray(current) || segment.index >= current.length)
+        return { found: false, at: n };
       current = current[segment.index];
     } else {
-      if (current === null || typeof current !== 'object' || Array.isArray(current) || !Object.hasOwn(current, segment.key)) {
+      if (
+        current === null ||
+        typeof current !== 'object' ||
+        Array.isArray(current) ||
+        !Object.hasOwn(current, segment.key)
+      ) {
         return { found: false, at: n };
       }
       current = (current as Record<string, unknown>)[segment.key];

@@ -35,20 +35,26 @@ export function prepareCall(
 ): HttpCall {
   const settings = ctx.config;
   if (input.timeout > settings.maxTimeoutSeconds) {
-    throw new BadRequestError(`timeout ${input.timeout} s exceeds the server limit of ${settings.maxTimeoutSeconds} s`, {
-      reason: 'timeout_too_large',
-      field: 'timeout',
-      limit: settings.maxTimeoutSeconds,
-      actual: input.timeout,
-    });
+    throw new BadRequestError(
+      `timeout ${input.timeout} s exceeds the server limit of ${settings.maxTimeoutSeconds} s`,
+      {
+        reason: 'timeout_too_large',
+        field: 'timeout',
+        limit: settings.maxTimeoutSeconds,
+        actual: input.timeout,
+      },
+    );
   }
   if (input.retries > settings.maxRetries) {
-    throw new BadRequestError(`retries ${input.retries} exceeds the server limit of ${settings.maxRetries}`, {
-      reason: 'retries_too_large',
-      field: 'retries',
-      limit: settings.maxRetries,
-      actual: input.retries,
-    });
+    throw new BadRequestError(
+      `retries ${input.retries} exceeds the server limit of ${settings.maxRetries}`,
+      {
+        reason: 'retries_too_large',
+        field: 'retries',
+        limit: settings.maxRetries,
+        actual: input.retries,
+      },
+    );
   }
   const headers = checkRequestHeaders(input.headers);
   const url = new URL(input.url);
@@ -62,14 +68,17 @@ export function prepareCall(
   }
   url.hash = '';
   for (const [name, value] of Object.entries(input.query ?? {})) {
-    for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(name, String(item));
+    for (const item of Array.isArray(value) ? value : [value])
+      url.searchParams.append(name, String(item));
   }
   let body: string | undefined;
   if (input.json_data !== undefined && input.json_data !== null) {
     body = JSON.stringify(input.json_data);
     headers['content-type'] ??= 'application/json';
   } else if (input.form !== undefined) {
-    body = new URLSearchParams(Object.entries(input.form).map(([k, v]): [string, string] => [k, String(v)])).toString();
+    body = new URLSearchParams(
+      Object.entries(input.form).map(([k, v]): [string, string] => [k, String(v)]),
+    ).toString();
     headers['content-type'] ??= 'application/x-www-form-urlencoded';
   } else if (input.body !== undefined) {
     body = input.body;

@@ -21,7 +21,10 @@ const allowList = z
   .default([]);
 
 const headerList = z
-  .preprocess(splitList, z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be header names')))
+  .preprocess(
+    splitList,
+    z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be header names')),
+  )
   .default([]);
 
 /** Server-side settings of the HTTP pack (flags and environment only, never component input). */
@@ -37,7 +40,8 @@ export const settings = defineSettings({
     schema: fromEnv.integer({ default: 10 * 1024 * 1024, min: 1, max: 1024 * 1024 * 1024 }),
     env: 'STEPFLOW_HTTP_MAX_RESPONSE_BYTES',
     flag: 'max-response-bytes',
-    description: 'Largest response body accepted, counted after decompression (default 10485760 = 10 MiB)',
+    description:
+      'Largest response body accepted, counted after decompression (default 10485760 = 10 MiB)',
   },
   maxRedirects: {
     schema: fromEnv.integer({ default: 5, min: 0, max: 5 }),
@@ -61,7 +65,8 @@ export const settings = defineSettings({
     schema: fromEnv.integer({ default: 200, min: 0, max: 60_000 }),
     env: 'STEPFLOW_HTTP_RETRY_BASE_DELAY_MS',
     flag: 'retry-base-delay-ms',
-    description: 'First retry delay; doubles per retry, each wait randomised between half and all of it (default 200 ms)',
+    description:
+      'First retry delay; doubles per retry, each wait randomised between half and all of it (default 200 ms)',
   },
   retryMaxDelayMs: {
     schema: fromEnv.integer({ default: 10_000, min: 0, max: 600_000 }),

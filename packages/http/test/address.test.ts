@@ -44,12 +44,17 @@ describe('classify', () => {
     expect(category(ip)).toBe(expected);
   });
 
-  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '169.255.0.1', '2606:4700:4700::1111', '2a00:1450:4001:80b::200e'])(
-    'treats %s as public',
-    (ip) => {
-      expect(category(ip)).toBeUndefined();
-    },
-  );
+  it.each([
+    '8.8.8.8',
+    '1.1.1.1',
+    '172.32.0.1',
+    '100.128.0.1',
+    '169.255.0.1',
+    '2606:4700:4700::1111',
+    '2a00:1450:4001:80b::200e',
+  ])('treats %s as public', (ip) => {
+    expect(category(ip)).toBeUndefined();
+  });
 
   it.each([
     ['::ffff:127.0.0.1', 'ipv4-mapped', 'loopback'],
@@ -81,7 +86,15 @@ describe('parseIp', () => {
   });
 
   it('rejects non-canonical IPv4 spellings and host names (the URL parser canonicalises them first)', () => {
-    for (const text of ['0x7f.0.0.1', '0177.0.0.1', '127.1', '2130706433', 'localhost', '1.2.3.4.5', '']) {
+    for (const text of [
+      '0x7f.0.0.1',
+      '0177.0.0.1',
+      '127.1',
+      '2130706433',
+      'localhost',
+      '1.2.3.4.5',
+      '',
+    ]) {
       expect(parseIp(text)).toBeUndefined();
     }
   });
@@ -99,6 +112,7 @@ describe('CIDRs', () => {
   });
 
   it('rejects malformed prefixes', () => {
-    for (const text of ['10.0.0.0/33', '::/129', '10.0.0.0/', '10.0.0.0/x', 'example.com/8']) expect(parseCidr(text)).toBeUndefined();
+    for (const text of ['10.0.0.0/33', '::/129', '10.0.0.0/', '10.0.0.0/x', 'example.com/8'])
+      expect(parseCidr(text)).toBeUndefined();
   });
 });

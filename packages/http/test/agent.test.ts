@@ -11,7 +11,8 @@ function tableResolver(table: Record<string, string[]>): Resolver & { lookups: s
   const resolver = async (hostname: string): Promise<LookupAddress[]> => {
     lookups.push(hostname);
     const addresses = table[hostname];
-    if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    if (!addresses)
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
     return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
   };
   return Object.assign(resolver, { lookups });
@@ -39,7 +40,11 @@ describe('the SSRF-checking connector (checks the address actually connected)', 
     const before = server.connections;
     const err = await outcome(`http://rebind.test:${server.port}/`, agent);
     expect(err).toBeInstanceOf(BlockedError);
-    expect((err as BlockedError).data).toMatchObject({ reason: 'address_blocked', category: 'loopback', host: 'rebind.test' });
+    expect((err as BlockedError).data).toMatchObject({
+      reason: 'address_blocked',
+      category: 'loopback',
+      host: 'rebind.test',
+    });
     expect(resolver.lookups).toEqual(['rebind.test']);
     expect(server.connections - before).toBe(0);
     await agent.close();
@@ -57,7 +62,10 @@ describe('the SSRF-checking connector (checks the address actually connected)', 
   it('refuses address literals itself (net.connect would not call lookup for them)', async () => {
     const agent = createSafeAgent({ policy: new UrlPolicy([]), resolver: tableResolver({}) });
     const before = server.connections;
-    for (const url of [`http://127.0.0.1:${server.port}/`, `http://[::ffff:7f00:1]:${server.port}/`]) {
+    for (const url of [
+      `http://127.0.0.1:${server.port}/`,
+      `http://[::ffff:7f00:1]:${server.port}/`,
+    ]) {
       expect(await outcome(url, agent)).toBeInstanceOf(BlockedError);
     }
     expect(server.connections - before).toBe(0);
@@ -65,14 +73,26 @@ describe('the SSRF-checking connector (checks the address actually connected)', 
   });
 
   it('connects when the resolved address is allowlisted by CIDR', async () => {
-    const agent = createSafeAgent({ policy: new UrlPolicy(['127.0.0.0/8']), resolver: tableResolver({ 'svc.test': ['127.0.0.1'] }) });
-    expect(await outcome(`http://svc.test:${server.port}/`, agent)).toEqual({ status: 200, body: 'ok' });
+    const agent = createSafeAgent({
+      policy: new UrlPolicy(['127.0.0.0/8']),
+      resolver: tableResolver({ 'svc.test': ['127.0.0.1'] }),
+    });
+    expect(await outcome(`http://svc.test:${server.port}/`, agent)).toEqual({
+      status: 200,
+      body: 'ok',
+    });
     await agent.close();
   });
 
   it('connects when the host name itself is allowlisted, whatever it resolves to', async () => {
-    const agent = createSafeAgent({ policy: new UrlPolicy(['*.internal.test']), resolver: tableResolver({ 'api.internal.test': ['127.0.0.1'] }) });
-    expect(await outcome(`http://api.internal.test:${server.port}/`, agent)).toEqual({ status: 200, body: 'ok' });
+    const agent = createSafeAgent({
+      policy: new UrlPolicy(['*.internal.test']),
+      resolver: tableResolver({ 'api.internal.test': ['127.0.0.1'] }),
+    });
+    expect(await outcome(`http://api.internal.test:${server.port}/`, agent)).toEqual({
+      status: 200,
+      body: 'ok',
+    });
     await agent.close();
   });
 

@@ -17,10 +17,14 @@ beforeAll(async () => {
   v6 = await startServer((_req, res) => res.end('reached v6'), '::1');
   origin = await startServer((req, res) => {
     const to = new URL(req.url ?? '/', 'http://x').searchParams.get('to') ?? '/';
-    res.writeHead(Number(new URL(req.url ?? '/', 'http://x').searchParams.get('code') ?? '302'), { location: to });
+    res.writeHead(Number(new URL(req.url ?? '/', 'http://x').searchParams.get('code') ?? '302'), {
+      location: to,
+    });
     res.end();
   }, '127.0.0.2');
-  started = await startHttpWorker('stdio', 'v0.11', { env: { STEPFLOW_HTTP_ALLOW_HOSTS: '127.0.0.2' } });
+  started = await startHttpWorker('stdio', 'v0.11', {
+    env: { STEPFLOW_HTTP_ALLOW_HOSTS: '127.0.0.2' },
+  });
 });
 afterAll(async () => {
   await started.worker.close();
@@ -80,7 +84,8 @@ function hostileUrls(): string[] {
 }
 
 function redirectUrls(): string[] {
-  const to = (target: string, code = 302) => `${origin.url}/?code=${code}&to=${encodeURIComponent(target)}`;
+  const to = (target: string, code = 302) =>
+    `${origin.url}/?code=${code}&to=${encodeURIComponent(target)}`;
   return [
     to(`http://127.0.0.1:${v4.port}/`),
     to(`http://localhost:${v4.port}/`, 301),
@@ -102,8 +107,15 @@ describe('F18 SSRF deny battery (built binary, stdio)', () => {
     const unexpected: string[] = [];
     for (const url of hostileUrls()) {
       for (const component of ['/http_request', '/fetch_json']) {
-        const err = await rpcError(started.worker.execute(component, { url, retries: 0, timeout: 5 }));
-        if (err.code !== -32103 || !['scheme_not_allowed', 'address_blocked', 'host_blocked'].includes(String(err.data.reason))) {
+        const err = await rpcError(
+          started.worker.execute(component, { url, retries: 0, timeout: 5 }),
+        );
+        if (
+          err.code !== -32103 ||
+          !['scheme_not_allowed', 'address_blocked', 'host_blocked'].includes(
+            String(err.data.reason),
+          )
+        ) {
           unexpected.push(`${component} ${url}: ${err.code} ${err.message}`);
         }
       }
@@ -114,7 +126,9 @@ describe('F18 SSRF deny battery (built binary, stdio)', () => {
   it('answers a redirect to loopback from an allowlisted origin with -32103 at the hop', async () => {
     const before = origin.requests.length;
     for (const url of redirectUrls()) {
-      const err = await rpcError(started.worker.execute('/http_request', { url, retries: 0, timeout: 5 }));
+      const err = await rpcError(
+        started.worker.execute('/http_request', { url, retries: 0, timeout: 5 }),
+      );
       expect(err.code, url).toBe(-32103);
       expect(['scheme_not_allowed', 'address_blocked', 'host_blocked']).toContain(err.data.reason);
     }
@@ -132,10 +146,14 @@ describe('F18 SSRF deny battery (built binary, stdio)', () => {
   });
 
   it('control: the same listener counts the connection once 127.0.0.1 is allowlisted', async () => {
-    const control = await startHttpWorker('stdio', 'v0.11', { env: { STEPFLOW_HTTP_ALLOW_HOSTS: '127.0.0.1' } });
+    const control = await startHttpWorker('stdio', 'v0.11', {
+      env: { STEPFLOW_HTTP_ALLOW_HOSTS: '127.0.0.1' },
+    });
     try {
       const counter = await startServer((_req, res) => res.end('reached'), '127.0.0.1');
-      expect(await control.worker.execute('/http_request', { url: `${counter.url}/` })).toMatchObject({ data: { text: 'reached' } });
+      expect(
+        await control.worker.execute('/http_request', { url: `${counter.url}/` }),
+      ).toMatchObject({ data: { text: 'reached' } });
       expect(counter.connections).toBe(1);
       await counter.close();
     } finally {

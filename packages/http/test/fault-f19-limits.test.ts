@@ -17,7 +17,9 @@ const MB = 1024 * 1024;
 
 let started: StartedWorker;
 beforeAll(async () => {
-  started = await startHttpWorker('stdio', 'v0.11', { env: { STEPFLOW_HTTP_ALLOW_HOSTS: '127.0.0.1' } });
+  started = await startHttpWorker('stdio', 'v0.11', {
+    env: { STEPFLOW_HTTP_ALLOW_HOSTS: '127.0.0.1' },
+  });
 });
 afterAll(() => started.worker.close());
 
@@ -39,9 +41,13 @@ function pump(res: ServerResponse, next: () => Buffer, limit = Infinity): void {
 }
 
 /** Time from `errorAt` to the server seeing its last socket close (ms), waiting up to 3 s. */
-async function closeDelay(server: { closes: number[]; openSockets: number }, errorAt: number): Promise<number> {
+async function closeDelay(
+  server: { closes: number[]; openSockets: number },
+  errorAt: number,
+): Promise<number> {
   const deadline = performance.now() + 3000;
-  while (server.openSockets > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  while (server.openSockets > 0 && performance.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
   if (server.openSockets > 0) return Infinity;
   return Math.max(0, (server.closes.at(-1) ?? Infinity) - errorAt);
 }
@@ -66,7 +72,10 @@ describe('F19 resource limits (built binary, stdio)', () => {
     trickle = await startServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.on('error', () => {});
-      const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write('x')), 1000);
+      const timer = setInterval(
+        () => (res.destroyed ? clearInterval(timer) : res.write('x')),
+        1000,
+      );
       res.on('close', () => clearInterval(timer));
     });
   });
@@ -79,10 +88,15 @@ describe('F19 resource limits (built binary, stdio)', () => {
     await started.worker.execute('/http_request', { url: `${bomb.url}/small` });
     const before = await memoryOf(pid);
     const t0 = performance.now();
-    const err = await rpcError(started.worker.execute('/http_request', { url: `${bomb.url}/bomb`, retries: 0 }));
+    const err = await rpcError(
+      started.worker.execute('/http_request', { url: `${bomb.url}/bomb`, retries: 0 }),
+    );
     const errorAt = performance.now();
     const after = await memoryOf(pid);
-    if (process.env.HTTP_FAULT_REPORT) process.stderr.write(`F19 bomb: ${Math.round(errorAt - t0)} ms, RSS growth ${((after.peak - before.rss) / MB).toFixed(1)} MB\n`);
+    if (process.env.HTTP_FAULT_REPORT)
+      process.stderr.write(
+        `F19 bomb: ${Math.round(errorAt - t0)} ms, RSS growth ${((after.peak - before.rss) / MB).toFixed(1)} MB\n`,
+      );
     expect(err).toMatchObject({ code: -32103, data: { reason: 'response_too_large', limit: CAP } });
     expect(errorAt - t0).toBeLessThanOrEqual(2000);
     expect(after.peak - before.rss).toBeLessThanOrEqual(2 * CAP + 50 * MB);
@@ -91,7 +105,9 @@ describe('F19 resource limits (built binary, stdio)', () => {
 
   it('stops an endless chunked body at the 10 MiB cap with -32103; socket closed ≤ 1 s', async () => {
     const t0 = performance.now();
-    const err = await rpcError(started.worker.execute('/http_request', { url: `${endless.url}/`, retries: 0 }));
+    const err = await rpcError(
+      started.worker.execute('/http_request', { url: `${endless.url}/`, retries: 0 }),
+    );
     const errorAt = performance.now();
     expect(err).toMatchObject({ code: -32103, data: { reason: 'response_too_large', limit: CAP } });
     expect(Number(err.data.actual)).toBeGreaterThan(CAP);
@@ -102,7 +118,12 @@ describe('F19 resource limits (built binary, stdio)', () => {
   it('ends a 1 byte/s trickle at the 1.5 s deadline + ≤ 500 ms (-32102 timeout); socket closed ≤ 1 s', async () => {
     const t0 = performance.now();
     const err = await rpcError(
-      started.worker.execute('/http_request', { url: `${trickle.url}/`, timeout: 1.5, retries: 2, raise_on_failure: true }),
+      started.worker.execute('/http_request', {
+        url: `${trickle.url}/`,
+        timeout: 1.5,
+        retries: 2,
+        raise_on_failure: true,
+      }),
     );
     const errorAt = performance.now();
     expect(err).toMatchObject({ code: -32102, data: { reason: 'timeout' } });
@@ -136,7 +157,10 @@ describe('F19 resource limits (built binary, stdio)', () => {
 
     it('ends the call at the 1.5 s deadline + ≤ 500 ms, for http_request (data) and fetch_json (-32102); sockets closed ≤ 1 s', async () => {
       let t0 = performance.now();
-      const out = (await started.worker.execute('/http_request', { url: `http://127.0.0.1:${port}/`, timeout: 1.5 })) as {
+      const out = (await started.worker.execute('/http_request', {
+        url: `http://127.0.0.1:${port}/`,
+        timeout: 1.5,
+      })) as {
         success: boolean;
         status_code: number;
         error_message: string;
@@ -146,18 +170,42 @@ describe('F19 resource limits (built binary, stdio)', () => {
       expect(out.error_message).toMatch(/deadline/);
       expect(errorAt - t0).toBeGreaterThanOrEqual(1500);
       expect(errorAt - t0).toBeLessThanOrEqual(2000);
-      expect(await closeDelay({ closes, get openSockets() { return sockets.size; } }, errorAt)).toBeLessThanOrEqual(1000);
+      expect(
+        await closeDelay(
+          {
+            closes,
+            get openSockets() {
+              return sockets.size;
+            },
+          },
+          errorAt,
+        ),
+      ).toBeLessThanOrEqual(1000);
 
       t0 = performance.now();
-      const err = await rpcError(started.worker.execute('/fetch_json', { url: `http://127.0.0.1:${port}/`, timeout: 1.5 }));
+      const err = await rpcError(
+        started.worker.execute('/fetch_json', { url: `http://127.0.0.1:${port}/`, timeout: 1.5 }),
+      );
       errorAt = performance.now();
       expect(err).toMatchObject({ code: -32102, data: { reason: 'timeout' } });
       expect(errorAt - t0).toBeLessThanOrEqual(2000);
-      expect(await closeDelay({ closes, get openSockets() { return sockets.size; } }, errorAt)).toBeLessThanOrEqual(1000);
+      expect(
+        await closeDelay(
+          {
+            closes,
+            get openSockets() {
+              return sockets.size;
+            },
+          },
+          errorAt,
+        ),
+      ).toBeLessThanOrEqual(1000);
     });
   });
 
   it('keeps serving after all of the above', async () => {
-    expect(await started.worker.execute('/http_request', { url: `${bomb.url}/small` })).toMatchObject({ success: true, data: { text: '{"warm":true}' } });
+    expect(
+      await started.worker.execute('/http_request', { url: `${bomb.url}/small` }),
+    ).toMatchObject({ success: true, data: { text: '{"warm":true}' } });
   });
 });

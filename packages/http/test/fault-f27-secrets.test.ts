@@ -34,20 +34,38 @@ afterAll(async () => {
 
 function failingCalls(): [string, Record<string, unknown>][] {
   const bearer = { Authorization: `Bearer ${CANARY}` };
-  const userinfo = (path: string, host = `127.0.0.1:${api.port}`) => `http://user:${CANARY}@${host}${path}`;
+  const userinfo = (path: string, host = `127.0.0.1:${api.port}`) =>
+    `http://user:${CANARY}@${host}${path}`;
   return [
     ['/http_request', { url: `${api.url}/private`, headers: bearer }],
     ['/http_request', { url: `${api.url}/private`, headers: bearer, raise_on_failure: true }],
-    ['/http_request', { url: `${api.url}/broken`, headers: { Cookie: `session=${CANARY}` }, retries: 0, raise_on_failure: true }],
-    ['/http_request', { url: `${api.url}/hang`, headers: bearer, timeout: 0.3, raise_on_failure: true }],
-    ['/http_request', { url: `${api.url}/away`, headers: { ...bearer, Cookie: CANARY }, raise_on_failure: true }],
+    [
+      '/http_request',
+      {
+        url: `${api.url}/broken`,
+        headers: { Cookie: `session=${CANARY}` },
+        retries: 0,
+        raise_on_failure: true,
+      },
+    ],
+    [
+      '/http_request',
+      { url: `${api.url}/hang`, headers: bearer, timeout: 0.3, raise_on_failure: true },
+    ],
+    [
+      '/http_request',
+      { url: `${api.url}/away`, headers: { ...bearer, Cookie: CANARY }, raise_on_failure: true },
+    ],
     ['/http_request', { url: userinfo('/private'), raise_on_failure: true }],
     ['/http_request', { url: userinfo('/private') }],
     ['/http_request', { url: userinfo('/', '127.0.0.1:9'), retries: 0 }],
     ['/http_request', { url: userinfo('/', '10.0.0.1') }],
     ['/http_request', { url: userinfo('/', 'localhost') }],
     ['/http_request', { url: `${api.url}/private?token=${CANARY}`, raise_on_failure: true }],
-    ['/http_request', { url: `${api.url}/private`, headers: { Authorization: `Bearer ${CANARY}\r\nX-Evil: 1` } }],
+    [
+      '/http_request',
+      { url: `${api.url}/private`, headers: { Authorization: `Bearer ${CANARY}\r\nX-Evil: 1` } },
+    ],
     ['/http_request', { url: `${api.url}/private`, headers: { [`X-${CANARY}\n`]: 'v' } }],
     ['/http_request', { url: `user:${CANARY}@no-scheme` }],
     ['/http_request', { url: `ftp://user:${CANARY}@127.0.0.1/` }],
@@ -66,7 +84,11 @@ const modes: [Mode, Dialect][] = [
 describe.each(modes)('F27 secrets canary over %s (%s), trace logging', (mode, dialect) => {
   it('puts the canary 0 times in stdout, stderr and JSON-RPC responses', async () => {
     const started = await startHttpWorker(mode, dialect, {
-      env: { STEPFLOW_HTTP_ALLOW_HOSTS: '127.0.0.1,127.0.0.2', STEPFLOW_LOG_LEVEL: 'trace', STEPFLOW_HTTP_RETRY_BASE_DELAY_MS: '10' },
+      env: {
+        STEPFLOW_HTTP_ALLOW_HOSTS: '127.0.0.1,127.0.0.2',
+        STEPFLOW_LOG_LEVEL: 'trace',
+        STEPFLOW_HTTP_RETRY_BASE_DELAY_MS: '10',
+      },
     });
     const answers: string[] = [];
     try {
@@ -92,7 +114,10 @@ describe.each(modes)('F27 secrets canary over %s (%s), trace logging', (mode, di
     };
     for (const [where, text] of Object.entries(captured)) {
       const at = text.indexOf(CANARY);
-      expect(text.split(CANARY).length - 1, `${where}: …${text.slice(Math.max(0, at - 300), at + 50)}`).toBe(0);
+      expect(
+        text.split(CANARY).length - 1,
+        `${where}: …${text.slice(Math.max(0, at - 300), at + 50)}`,
+      ).toBe(0);
       expect(text.split(ENCODED).length - 1).toBe(0);
     }
     // The trace log did say something, so silence is not why the canary is absent.

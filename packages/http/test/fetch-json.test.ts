@@ -21,16 +21,29 @@ const failure = async (input: Record<string, unknown>) => {
 
 describe('fetch_json', () => {
   it('returns the response JSON and its status', async () => {
-    expect(await kit.execute('fetch_json', { url: `${server.url}/json` })).toEqual({ data: { hello: 'world', n: 1 }, status_code: 200 });
+    expect(await kit.execute('fetch_json', { url: `${server.url}/json` })).toEqual({
+      data: { hello: 'world', n: 1 },
+      status_code: 200,
+    });
   });
 
   it('returns only the part named by select', async () => {
-    expect(await kit.execute('fetch_json', { url: `${server.url}/json`, select: '$.hello' })).toEqual({ data: 'world', status_code: 200 });
-    expect(await kit.execute('fetch_json', { url: `${server.url}/json`, select: 'n' })).toEqual({ data: 1, status_code: 200 });
+    expect(
+      await kit.execute('fetch_json', { url: `${server.url}/json`, select: '$.hello' }),
+    ).toEqual({ data: 'world', status_code: 200 });
+    expect(await kit.execute('fetch_json', { url: `${server.url}/json`, select: 'n' })).toEqual({
+      data: 1,
+      status_code: 200,
+    });
   });
 
   it('sends Accept: application/json, a method and a JSON body', async () => {
-    const out = (await kit.execute('fetch_json', { url: `${server.url}/echo`, method: 'PATCH', json_data: [1], select: '$.headers.accept' })) as {
+    const out = (await kit.execute('fetch_json', {
+      url: `${server.url}/echo`,
+      method: 'PATCH',
+      json_data: [1],
+      select: '$.headers.accept',
+    })) as {
       data: unknown;
     };
     expect(out.data).toBe('application/json');
@@ -51,11 +64,17 @@ describe('fetch_json', () => {
   });
 
   it('answers -32101 invalid_json for a non-JSON body', async () => {
-    expect(await failure({ url: `${server.url}/text` })).toMatchObject({ code: -32101, data: { reason: 'invalid_json' } });
+    expect(await failure({ url: `${server.url}/text` })).toMatchObject({
+      code: -32101,
+      data: { reason: 'invalid_json' },
+    });
   });
 
   it('answers -32101 for a 4xx and -32102 for a 5xx after its retries', async () => {
-    expect(await failure({ url: `${server.url}/status/404` })).toMatchObject({ code: -32101, data: { status_code: 404 } });
+    expect(await failure({ url: `${server.url}/status/404` })).toMatchObject({
+      code: -32101,
+      data: { status_code: 404 },
+    });
     expect(await failure({ url: `${server.url}/status/502`, retries: 1 })).toMatchObject({
       code: -32102,
       data: { status_code: 502, attempts_made: 2, retryable: true },
@@ -63,8 +82,14 @@ describe('fetch_json', () => {
   });
 
   it('answers -32102 for a timeout and for a refused connection', async () => {
-    expect(await failure({ url: `${server.url}/hang`, timeout: 0.2 })).toMatchObject({ code: -32102, data: { reason: 'timeout' } });
-    expect(await failure({ url: 'http://127.0.0.1:9/', retries: 0 })).toMatchObject({ code: -32102, data: { code: 'ECONNREFUSED' } });
+    expect(await failure({ url: `${server.url}/hang`, timeout: 0.2 })).toMatchObject({
+      code: -32102,
+      data: { reason: 'timeout' },
+    });
+    expect(await failure({ url: 'http://127.0.0.1:9/', retries: 0 })).toMatchObject({
+      code: -32102,
+      data: { code: 'ECONNREFUSED' },
+    });
   });
 
   it('answers -32103 for a blocked URL', async () => {
@@ -76,6 +101,8 @@ describe('fetch_json', () => {
   });
 
   it('retries flaky servers like http_request', async () => {
-    expect(await kit.execute('fetch_json', { url: `${server.url}/flaky/fj-1`, select: '$.attempt' })).toEqual({ data: 3, status_code: 200 });
+    expect(
+      await kit.execute('fetch_json', { url: `${server.url}/flaky/fj-1`, select: '$.attempt' }),
+    ).toEqual({ data: 3, status_code: 200 });
   });
 });

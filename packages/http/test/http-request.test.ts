@@ -12,7 +12,11 @@ beforeAll(async () => {
   a = await startServer(routes(), '127.0.0.1');
   b = await startServer(routes(), '127.0.0.2');
   kit = createTestKit(httpPack, {
-    config: { allowHosts: ['127.0.0.1', '127.0.0.2'], retryBaseDelayMs: 20, sensitiveHeaders: ['x-api-key'] },
+    config: {
+      allowHosts: ['127.0.0.1', '127.0.0.2'],
+      retryBaseDelayMs: 20,
+      sensitiveHeaders: ['x-api-key'],
+    },
   });
 });
 afterAll(async () => {
@@ -42,7 +46,13 @@ const fail = async (input: Record<string, unknown>, component = 'http_request') 
 describe('http_request: the documented contract', () => {
   it('returns parsed JSON with success, status_code, attempts_made, response_time_ms and response headers', async () => {
     const out = await run({ url: `${a.url}/json` });
-    expect(out).toMatchObject({ success: true, status_code: 200, data: { hello: 'world', n: 1 }, error_message: null, attempts_made: 1 });
+    expect(out).toMatchObject({
+      success: true,
+      status_code: 200,
+      data: { hello: 'world', n: 1 },
+      error_message: null,
+      attempts_made: 1,
+    });
     expect(out.response_time_ms).toBeGreaterThan(0);
     expect(out.headers['content-type']).toBe('application/json');
     expect(out.final_url).toBe(`${a.url}/json`);
@@ -50,13 +60,22 @@ describe('http_request: the documented contract', () => {
 
   it('wraps a non-JSON body as {text}, a binary one as {base64}, and an empty one as null', async () => {
     expect((await run({ url: `${a.url}/text` })).data).toEqual({ text: 'plain text é' });
-    expect((await run({ url: `${a.url}/binary` })).data).toEqual({ base64: '/wD+gA==', content_type: 'application/octet-stream' });
+    expect((await run({ url: `${a.url}/binary` })).data).toEqual({
+      base64: '/wD+gA==',
+      content_type: 'application/octet-stream',
+    });
     expect((await run({ url: `${a.url}/empty` })).data).toBeNull();
   });
 
   it('reports an HTTP 404 as data, not as an error', async () => {
     const out = await run({ url: `${a.url}/status/404` });
-    expect(out).toMatchObject({ success: false, status_code: 404, error_message: 'HTTP 404', data: { status: 404 }, attempts_made: 1 });
+    expect(out).toMatchObject({
+      success: false,
+      status_code: 404,
+      error_message: 'HTTP 404',
+      data: { status: 404 },
+      attempts_made: 1,
+    });
   });
 
   it('reports a network failure after all retries as success false, status_code 0 and the reason', async () => {
@@ -67,7 +86,9 @@ describe('http_request: the documented contract', () => {
 
   it('decodes gzip bodies and accepts lowercase methods', async () => {
     expect((await run({ url: `${a.url}/gzip-json` })).data).toEqual({ compressed: true });
-    expect((await run({ url: `${a.url}/echo`, method: 'post', body: 'x' })).data).toMatchObject({ method: 'POST' });
+    expect((await run({ url: `${a.url}/echo`, method: 'post', body: 'x' })).data).toMatchObject({
+      method: 'POST',
+    });
   });
 
   it('never returns Set-Cookie in the response headers', async () => {
@@ -79,8 +100,18 @@ describe('http_request: the documented contract', () => {
 
 describe('http_request: request building', () => {
   it('appends query parameters (arrays repeat) and sends json_data as application/json', async () => {
-    const out = await run({ url: `${a.url}/echo?x=1`, method: 'POST', query: { q: 'a b', n: 2, tag: ['t1', 't2'] }, json_data: { k: [1] } });
-    const echo = out.data as { query: Record<string, string>; headers: Record<string, string>; body: string; path: string };
+    const out = await run({
+      url: `${a.url}/echo?x=1`,
+      method: 'POST',
+      query: { q: 'a b', n: 2, tag: ['t1', 't2'] },
+      json_data: { k: [1] },
+    });
+    const echo = out.data as {
+      query: Record<string, string>;
+      headers: Record<string, string>;
+      body: string;
+      path: string;
+    };
     expect(echo.query).toEqual({ x: '1', q: 'a b', n: '2', tag: 't2' });
     expect(echo.headers['content-type']).toBe('application/json');
     expect(JSON.parse(echo.body)).toEqual({ k: [1] });
@@ -88,10 +119,18 @@ describe('http_request: request building', () => {
   });
 
   it('sends form fields urlencoded and a raw body as text/plain unless a Content-Type is given', async () => {
-    const form = (await run({ url: `${a.url}/echo`, method: 'PUT', form: { a: '1&2', b: true } })).data as { body: string; headers: Record<string, string> };
+    const form = (await run({ url: `${a.url}/echo`, method: 'PUT', form: { a: '1&2', b: true } }))
+      .data as { body: string; headers: Record<string, string> };
     expect(form.body).toBe('a=1%262&b=true');
     expect(form.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    const raw = (await run({ url: `${a.url}/echo`, method: 'POST', body: '<x/>', headers: { 'Content-Type': 'application/xml' } })).data as {
+    const raw = (
+      await run({
+        url: `${a.url}/echo`,
+        method: 'POST',
+        body: '<x/>',
+        headers: { 'Content-Type': 'application/xml' },
+      })
+    ).data as {
       body: string;
       headers: Record<string, string>;
     };
@@ -101,7 +140,9 @@ describe('http_request: request building', () => {
   it('sends URL userinfo as Basic authentication and never echoes it', async () => {
     const out = await run({ url: `http://al%20ice:p%40ss@127.0.0.1:${a.port}/echo` });
     const echo = out.data as { headers: Record<string, string> };
-    expect(echo.headers.authorization).toBe(`Basic ${Buffer.from('al ice:p@ss').toString('base64')}`);
+    expect(echo.headers.authorization).toBe(
+      `Basic ${Buffer.from('al ice:p@ss').toString('base64')}`,
+    );
     expect(out.final_url).toBe(`${a.url}/echo`);
   });
 
@@ -109,7 +150,9 @@ describe('http_request: request building', () => {
     const echo = (await run({ url: `${a.url}/echo` })).data as { headers: Record<string, string> };
     expect(echo.headers['user-agent']).toMatch(/^stepflow-pack-http\//);
     expect(echo.headers['accept-encoding']).toBe('gzip, deflate, br');
-    const custom = (await run({ url: `${a.url}/echo`, headers: { 'User-Agent': 'me' } })).data as { headers: Record<string, string> };
+    const custom = (await run({ url: `${a.url}/echo`, headers: { 'User-Agent': 'me' } })).data as {
+      headers: Record<string, string>;
+    };
     expect(custom.headers['user-agent']).toBe('me');
   });
 
@@ -121,7 +164,9 @@ describe('http_request: request building', () => {
   });
 
   it('refuses hop-by-hop headers with -32103 forbidden_header', async () => {
-    expect(await fail({ url: `${a.url}/echo`, headers: { 'Transfer-Encoding': 'chunked' } })).toMatchObject({
+    expect(
+      await fail({ url: `${a.url}/echo`, headers: { 'Transfer-Encoding': 'chunked' } }),
+    ).toMatchObject({
       code: -32103,
       data: { reason: 'forbidden_header' },
     });
@@ -154,13 +199,25 @@ describe('http_request: input validation (-32003)', () => {
 
 describe('http_request: redirects', () => {
   it('follows a redirect chain of 5 and refuses a 6th with -32103 too_many_redirects', async () => {
-    expect(await run({ url: `${a.url}/chain/5` })).toMatchObject({ success: true, redirects: 5, data: { chain: 'done' } });
-    expect(await fail({ url: `${a.url}/chain/6` })).toMatchObject({ code: -32103, data: { reason: 'too_many_redirects', limit: 5 } });
+    expect(await run({ url: `${a.url}/chain/5` })).toMatchObject({
+      success: true,
+      redirects: 5,
+      data: { chain: 'done' },
+    });
+    expect(await fail({ url: `${a.url}/chain/6` })).toMatchObject({
+      code: -32103,
+      data: { reason: 'too_many_redirects', limit: 5 },
+    });
   });
 
   it('keeps Authorization on a same-origin redirect', async () => {
-    const out = await run({ url: `${a.url}/redirect/302?to=/echo`, headers: { Authorization: 'Bearer same' } });
-    expect((out.data as { headers: Record<string, string> }).headers.authorization).toBe('Bearer same');
+    const out = await run({
+      url: `${a.url}/redirect/302?to=/echo`,
+      headers: { Authorization: 'Bearer same' },
+    });
+    expect((out.data as { headers: Record<string, string> }).headers.authorization).toBe(
+      'Bearer same',
+    );
   });
 
   it('drops Authorization, Cookie and configured sensitive headers on a cross-origin redirect', async () => {
@@ -178,10 +235,14 @@ describe('http_request: redirects', () => {
   });
 
   it('turns POST into GET without a body on 303 and keeps both on 307/308', async () => {
-    const see = (await run({ url: `${a.url}/redirect/303?to=/echo`, method: 'POST', json_data: { a: 1 } })).data as Record<string, unknown>;
+    const see = (
+      await run({ url: `${a.url}/redirect/303?to=/echo`, method: 'POST', json_data: { a: 1 } })
+    ).data as Record<string, unknown>;
     expect(see).toMatchObject({ method: 'GET', body: '' });
     expect((see.headers as Record<string, string>)['content-type']).toBeUndefined();
-    const keep = (await run({ url: `${a.url}/redirect/308?to=/echo`, method: 'POST', json_data: { a: 1 } })).data as Record<string, unknown>;
+    const keep = (
+      await run({ url: `${a.url}/redirect/308?to=/echo`, method: 'POST', json_data: { a: 1 } })
+    ).data as Record<string, unknown>;
     expect(keep).toMatchObject({ method: 'POST', body: '{"a":1}' });
   });
 
@@ -192,7 +253,9 @@ describe('http_request: redirects', () => {
   });
 
   it('refuses a redirect to a non-http scheme with -32103', async () => {
-    expect(await fail({ url: `${a.url}/redirect/302?to=${encodeURIComponent('file:///etc/passwd')}` })).toMatchObject({
+    expect(
+      await fail({ url: `${a.url}/redirect/302?to=${encodeURIComponent('file:///etc/passwd')}` }),
+    ).toMatchObject({
       code: -32103,
       data: { reason: 'scheme_not_allowed' },
     });
@@ -201,31 +264,58 @@ describe('http_request: redirects', () => {
 
 describe('http_request: retries and deadline', () => {
   it('retries 503, 503 then succeeds with attempts_made 3', async () => {
-    expect(await run({ url: `${a.url}/flaky/unit-1` })).toMatchObject({ success: true, attempts_made: 3, data: { attempt: 3, ok: true } });
+    expect(await run({ url: `${a.url}/flaky/unit-1` })).toMatchObject({
+      success: true,
+      attempts_made: 3,
+      data: { attempt: 3, ok: true },
+    });
   });
 
   it('makes one attempt with retries 0 and returns the 503 as data', async () => {
-    expect(await run({ url: `${a.url}/flaky/unit-2`, retries: 0 })).toMatchObject({ success: false, status_code: 503, attempts_made: 1 });
+    expect(await run({ url: `${a.url}/flaky/unit-2`, retries: 0 })).toMatchObject({
+      success: false,
+      status_code: 503,
+      attempts_made: 1,
+    });
   });
 
   it('does not retry a POST by default, and does with retry_non_idempotent', async () => {
     const before = a.requests.filter((r) => r.url.startsWith('/flaky/unit-3')).length;
-    expect(await run({ url: `${a.url}/flaky/unit-3`, method: 'POST', body: 'x' })).toMatchObject({ status_code: 503, attempts_made: 1 });
+    expect(await run({ url: `${a.url}/flaky/unit-3`, method: 'POST', body: 'x' })).toMatchObject({
+      status_code: 503,
+      attempts_made: 1,
+    });
     expect(a.requests.filter((r) => r.url.startsWith('/flaky/unit-3')).length - before).toBe(1);
-    expect(await run({ url: `${a.url}/flaky/unit-4`, method: 'POST', body: 'x', retry_non_idempotent: true })).toMatchObject({
+    expect(
+      await run({
+        url: `${a.url}/flaky/unit-4`,
+        method: 'POST',
+        body: 'x',
+        retry_non_idempotent: true,
+      }),
+    ).toMatchObject({
       success: true,
       attempts_made: 3,
     });
   });
 
   it('does not retry 4xx other than 408/429', async () => {
-    expect(await run({ url: `${a.url}/flaky/unit-5?status=400` })).toMatchObject({ status_code: 400, attempts_made: 1 });
-    expect(await run({ url: `${a.url}/flaky/unit-6?status=429` })).toMatchObject({ status_code: 200, attempts_made: 3 });
+    expect(await run({ url: `${a.url}/flaky/unit-5?status=400` })).toMatchObject({
+      status_code: 400,
+      attempts_made: 1,
+    });
+    expect(await run({ url: `${a.url}/flaky/unit-6?status=429` })).toMatchObject({
+      status_code: 200,
+      attempts_made: 3,
+    });
   });
 
   it('answers at once when Retry-After is longer than the deadline allows', async () => {
     const started = performance.now();
-    expect(await run({ url: `${a.url}/retry-after/3600`, timeout: 2 })).toMatchObject({ status_code: 503, attempts_made: 1 });
+    expect(await run({ url: `${a.url}/retry-after/3600`, timeout: 2 })).toMatchObject({
+      status_code: 503,
+      attempts_made: 1,
+    });
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
@@ -254,18 +344,24 @@ describe('http_request: raise_on_failure', () => {
   });
 
   it('raises -32102 (retryable) for a 5xx after its retries', async () => {
-    expect(await fail({ url: `${a.url}/status/500`, raise_on_failure: true, retries: 1 })).toMatchObject({
+    expect(
+      await fail({ url: `${a.url}/status/500`, raise_on_failure: true, retries: 1 }),
+    ).toMatchObject({
       code: -32102,
       data: { reason: 'http_status', status_code: 500, attempts_made: 2, retryable: true },
     });
   });
 
   it('raises -32102 for a network failure and for a timeout', async () => {
-    expect(await fail({ url: 'http://127.0.0.1:9/', raise_on_failure: true, retries: 0 })).toMatchObject({
+    expect(
+      await fail({ url: 'http://127.0.0.1:9/', raise_on_failure: true, retries: 0 }),
+    ).toMatchObject({
       code: -32102,
       data: { reason: 'network_error', code: 'ECONNREFUSED' },
     });
-    expect(await fail({ url: `${a.url}/hang`, raise_on_failure: true, timeout: 0.2 })).toMatchObject({
+    expect(
+      await fail({ url: `${a.url}/hang`, raise_on_failure: true, timeout: 0.2 }),
+    ).toMatchObject({
       code: -32102,
       data: { reason: 'timeout' },
     });
@@ -279,14 +375,18 @@ describe('http_request: response types and limits', () => {
       status_code: 200,
       error_message: 'The response body is not valid JSON',
     });
-    expect(await fail({ url: `${a.url}/text`, response_type: 'json', raise_on_failure: true })).toMatchObject({
+    expect(
+      await fail({ url: `${a.url}/text`, response_type: 'json', raise_on_failure: true }),
+    ).toMatchObject({
       code: -32101,
       data: { reason: 'invalid_json' },
     });
   });
 
   it('text: returns {text} even for JSON', async () => {
-    expect((await run({ url: `${a.url}/json`, response_type: 'text' })).data).toEqual({ text: '{"hello":"world","n":1}' });
+    expect((await run({ url: `${a.url}/json`, response_type: 'text' })).data).toEqual({
+      text: '{"hello":"world","n":1}',
+    });
   });
 
   it('blob: stores the decoded body with putBlob and returns its id', async () => {
@@ -297,10 +397,17 @@ describe('http_request: response types and limits', () => {
   });
 
   it('refuses a body over maxResponseBytes with -32103 response_too_large (declared and decoded)', async () => {
-    const small = createTestKit(httpPack, { config: { allowHosts: ['127.0.0.1'], maxResponseBytes: 1000 } });
+    const small = createTestKit(httpPack, {
+      config: { allowHosts: ['127.0.0.1'], maxResponseBytes: 1000 },
+    });
     const declared = await small.call('http_request', { url: `${a.url}/big?bytes=1001` });
-    expect(declared).toMatchObject({ ok: false, error: { code: -32103, data: { reason: 'response_too_large', limit: 1000, actual: 1001 } } });
-    expect(await small.call('http_request', { url: `${a.url}/big?bytes=1000` })).toMatchObject({ ok: true });
+    expect(declared).toMatchObject({
+      ok: false,
+      error: { code: -32103, data: { reason: 'response_too_large', limit: 1000, actual: 1001 } },
+    });
+    expect(await small.call('http_request', { url: `${a.url}/big?bytes=1000` })).toMatchObject({
+      ok: true,
+    });
   });
 });
 
@@ -308,15 +415,26 @@ describe('http_request: cancellation', () => {
   it('stops in-flight calls sharing one request signal within 200 ms of its abort, and closes their sockets', async () => {
     const controller = new AbortController();
     const open = a.openSockets;
-    const calls = [1, 2, 3].map(() => kit.call('http_request', { url: `${a.url}/hang`, timeout: 10 }, { signal: controller.signal }));
+    const calls = [1, 2, 3].map(() =>
+      kit.call(
+        'http_request',
+        { url: `${a.url}/hang`, timeout: 10 },
+        { signal: controller.signal },
+      ),
+    );
     await new Promise((resolve) => setTimeout(resolve, 100));
     const abortedAt = performance.now();
     controller.abort();
     const outcomes = await Promise.all(calls);
     expect(performance.now() - abortedAt).toBeLessThan(200);
-    for (const outcome of outcomes) expect(outcome).toMatchObject({ ok: false, error: { code: -32100, data: { reason: 'cancelled' } } });
+    for (const outcome of outcomes)
+      expect(outcome).toMatchObject({
+        ok: false,
+        error: { code: -32100, data: { reason: 'cancelled' } },
+      });
     const deadline = performance.now() + 1000;
-    while (a.openSockets > open && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (a.openSockets > open && performance.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     expect(a.openSockets).toBeLessThanOrEqual(open);
   });
 });

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from './helpers/routes.js';
 import { startServer, type FixtureServer } from './helpers/server.js';
-import { rpcError, startHttpWorker, type Dialect, type Mode, type StartedWorker } from './helpers/worker.js';
+import {
+  rpcError,
+  startHttpWorker,
+  type Dialect,
+  type Mode,
+  type StartedWorker,
+} from './helpers/worker.js';
 
 let server: FixtureServer;
 beforeAll(async () => {
@@ -31,7 +37,9 @@ describe.each(cases)('the built binary over %s speaking %s', (mode, dialect) => 
   });
 
   it('runs http_request against a loopback server allowlisted by STEPFLOW_HTTP_ALLOW_HOSTS', async () => {
-    expect(await started.worker.execute('/http_request', { url: `${server.url}/json` })).toMatchObject({
+    expect(
+      await started.worker.execute('/http_request', { url: `${server.url}/json` }),
+    ).toMatchObject({
       success: true,
       status_code: 200,
       data: { hello: 'world', n: 1 },
@@ -40,29 +48,46 @@ describe.each(cases)('the built binary over %s speaking %s', (mode, dialect) => 
   });
 
   it('retries 503, 503, 200 and reports attempts_made 3', async () => {
-    expect(await started.worker.execute('/http_request', { url: `${server.url}/flaky/int-${mode}-${dialect}` })).toMatchObject({
+    expect(
+      await started.worker.execute('/http_request', {
+        url: `${server.url}/flaky/int-${mode}-${dialect}`,
+      }),
+    ).toMatchObject({
       success: true,
       attempts_made: 3,
     });
   });
 
   it('stores a blob response through the runtime blob store of this dialect', async () => {
-    const out = (await started.worker.execute('/http_request', { url: `${server.url}/json`, response_type: 'blob' })) as {
+    const out = (await started.worker.execute('/http_request', {
+      url: `${server.url}/json`,
+      response_type: 'blob',
+    })) as {
       data: { blob_id: string };
     };
     expect(await started.blobs.get(out.data.blob_id)).toEqual({ hello: 'world', n: 1 });
   });
 
   it('answers -32101 from fetch_json for a 404 and keeps serving', async () => {
-    expect(await rpcError(started.worker.execute('/fetch_json', { url: `${server.url}/status/404` }))).toMatchObject({
+    expect(
+      await rpcError(started.worker.execute('/fetch_json', { url: `${server.url}/status/404` })),
+    ).toMatchObject({
       code: -32101,
       data: { status_code: 404 },
     });
-    expect(await started.worker.execute('/fetch_json', { url: `${server.url}/json`, select: '$.n' })).toEqual({ data: 1, status_code: 200 });
+    expect(
+      await started.worker.execute('/fetch_json', { url: `${server.url}/json`, select: '$.n' }),
+    ).toEqual({ data: 1, status_code: 200 });
   });
 
   it('answers -32103 for a blocked URL', async () => {
-    expect(await rpcError(started.worker.execute('/http_request', { url: 'http://169.254.169.254/latest/meta-data/' }))).toMatchObject({
+    expect(
+      await rpcError(
+        started.worker.execute('/http_request', {
+          url: 'http://169.254.169.254/latest/meta-data/',
+        }),
+      ),
+    ).toMatchObject({
       code: -32103,
       data: { reason: 'address_blocked', category: 'metadata' },
     });
@@ -90,9 +115,13 @@ describe('the built binary settings', () => {
   });
 
   it('takes the allowlist from --allow-host flags too', async () => {
-    const started = await startHttpWorker('stdio', 'v0.11', { args: ['--allow-host', '127.0.0.1'] });
+    const started = await startHttpWorker('stdio', 'v0.11', {
+      args: ['--allow-host', '127.0.0.1'],
+    });
     try {
-      expect(await started.worker.execute('/http_request', { url: `${server.url}/text` })).toMatchObject({ data: { text: 'plain text é' } });
+      expect(
+        await started.worker.execute('/http_request', { url: `${server.url}/text` }),
+      ).toMatchObject({ data: { text: 'plain text é' } });
     } finally {
       await started.worker.close();
     }

@@ -16,14 +16,18 @@ function refusal(policy: UrlPolicy, url: string): BlockedError | undefined {
 describe('UrlPolicy.checkUrl', () => {
   const policy = new UrlPolicy([]);
 
-  it.each(['file:///etc/passwd', 'ftp://example.com/', 'gopher://127.0.0.1:70/', 'data:text/plain,hi', 'javascript:alert(1)', 'ws://example.com/'])(
-    'refuses the scheme of %s with reason scheme_not_allowed',
-    (url) => {
-      const err = refusal(policy, url);
-      expect(err?.code).toBe(-32103);
-      expect((err?.data as { reason: string }).reason).toBe('scheme_not_allowed');
-    },
-  );
+  it.each([
+    'file:///etc/passwd',
+    'ftp://example.com/',
+    'gopher://127.0.0.1:70/',
+    'data:text/plain,hi',
+    'javascript:alert(1)',
+    'ws://example.com/',
+  ])('refuses the scheme of %s with reason scheme_not_allowed', (url) => {
+    const err = refusal(policy, url);
+    expect(err?.code).toBe(-32103);
+    expect((err?.data as { reason: string }).reason).toBe('scheme_not_allowed');
+  });
 
   it.each([
     ['http://2130706433/', 'loopback'],
@@ -43,12 +47,15 @@ describe('UrlPolicy.checkUrl', () => {
     expect(err?.data).toMatchObject({ reason: 'address_blocked', category });
   });
 
-  it.each(['http://localhost/', 'http://LOCALHOST./', 'http://app.localhost/', 'http://metadata.google.internal/', 'http://ip6-localhost/'])(
-    'refuses the host name %s without resolving it',
-    (url) => {
-      expect(refusal(policy, url)?.data).toMatchObject({ reason: 'host_blocked' });
-    },
-  );
+  it.each([
+    'http://localhost/',
+    'http://LOCALHOST./',
+    'http://app.localhost/',
+    'http://metadata.google.internal/',
+    'http://ip6-localhost/',
+  ])('refuses the host name %s without resolving it', (url) => {
+    expect(refusal(policy, url)?.data).toMatchObject({ reason: 'host_blocked' });
+  });
 
   it('passes public addresses and ordinary names (names are checked again at connect time)', () => {
     expect(refusal(policy, 'https://93.184.215.14/')).toBeUndefined();
@@ -85,21 +92,36 @@ describe('allowlist', () => {
     expect(parseAllowEntry('10.0.0.0/8')?.kind).toBe('cidr');
     expect(parseAllowEntry('API.Example.com.')).toEqual({ kind: 'host', host: 'api.example.com' });
     expect(parseAllowEntry('*.example.com')).toEqual({ kind: 'suffix', host: 'example.com' });
-    for (const junk of ['http://x', '10.0.0.0/40', 'a b', '*', '1.2.3', '']) expect(parseAllowEntry(junk)).toBeUndefined();
+    for (const junk of ['http://x', '10.0.0.0/40', 'a b', '*', '1.2.3', ''])
+      expect(parseAllowEntry(junk)).toBeUndefined();
   });
 
   it('comes only from server settings: flags and STEPFLOW_HTTP_ALLOW_HOSTS, validated at start-up', () => {
-    const fromEnv = resolveSettings(settings, { env: { STEPFLOW_HTTP_ALLOW_HOSTS: '127.0.0.1, *.internal' } });
+    const fromEnv = resolveSettings(settings, {
+      env: { STEPFLOW_HTTP_ALLOW_HOSTS: '127.0.0.1, *.internal' },
+    });
     expect(fromEnv.allowHosts).toEqual(['127.0.0.1', '*.internal']);
-    const fromFlag = resolveSettings(settings, { env: { STEPFLOW_HTTP_ALLOW_HOSTS: '10.0.0.1' }, flags: { 'allow-host': '::1' } });
+    const fromFlag = resolveSettings(settings, {
+      env: { STEPFLOW_HTTP_ALLOW_HOSTS: '10.0.0.1' },
+      flags: { 'allow-host': '::1' },
+    });
     expect(fromFlag.allowHosts).toEqual(['::1']);
-    expect(() => resolveSettings(settings, { env: { STEPFLOW_HTTP_ALLOW_HOSTS: 'http://bad/' } })).toThrow(SettingsError);
+    expect(() =>
+      resolveSettings(settings, { env: { STEPFLOW_HTTP_ALLOW_HOSTS: 'http://bad/' } }),
+    ).toThrow(SettingsError);
     expect(resolveSettings(settings, {}).allowHosts).toEqual([]);
   });
 
   it('has the documented defaults', () => {
     const values = resolveSettings(settings, {});
-    expect(values).toMatchObject({ maxResponseBytes: 10 * 1024 * 1024, maxRedirects: 5, maxTimeoutSeconds: 300, maxRetryAfterSeconds: 60 });
-    expect(() => resolveSettings(settings, { env: { STEPFLOW_HTTP_MAX_REDIRECTS: '6' } })).toThrow(SettingsError);
+    expect(values).toMatchObject({
+      maxResponseBytes: 10 * 1024 * 1024,
+      maxRedirects: 5,
+      maxTimeoutSeconds: 300,
+      maxRetryAfterSeconds: 60,
+    });
+    expect(() => resolveSettings(settings, { env: { STEPFLOW_HTTP_MAX_REDIRECTS: '6' } })).toThrow(
+      SettingsError,
+    );
   });
 });

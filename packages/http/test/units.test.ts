@@ -3,7 +3,9 @@ import { checkRequestHeaders, publicResponseHeaders } from '../src/headers.js';
 import { parsePath, selectPath } from '../src/jsonpath.js';
 import { backoffDelay, parseRetryAfter } from '../src/retry.js';
 
-function headerRefusal(headers: Record<string, string>): { code: number; message: string; data: { reason: string } } | undefined {
+function headerRefusal(
+  headers: Record<string, string>,
+): { code: number; message: string; data: { reason: string } } | undefined {
   try {
     checkRequestHeaders(headers);
     return undefined;
@@ -19,30 +21,49 @@ describe('request headers', () => {
     ['CRLF', 'v\r\nX-Injected: 1'],
     ['NUL', 'a\u0000b'],
     ['DEL', 'a\u007fb'],
-  ])('refuses a value containing %s with -32103 invalid_header_value, without echoing it', (_name, value) => {
-    const err = headerRefusal({ 'X-Test': value });
-    expect(err?.code).toBe(-32103);
-    expect(err?.data.reason).toBe('invalid_header_value');
-    expect(err?.message).not.toContain(value);
-  });
+  ])(
+    'refuses a value containing %s with -32103 invalid_header_value, without echoing it',
+    (_name, value) => {
+      const err = headerRefusal({ 'X-Test': value });
+      expect(err?.code).toBe(-32103);
+      expect(err?.data.reason).toBe('invalid_header_value');
+      expect(err?.message).not.toContain(value);
+    },
+  );
 
   it.each(['Bad Name', 'X-A\r\nB', 'x:y', ''])('refuses the header name %j', (name) => {
     expect(headerRefusal({ [name]: 'v' })?.data.reason).toBe('invalid_header_name');
   });
 
-  it.each(['Connection', 'keep-alive', 'Transfer-Encoding', 'TE', 'Trailer', 'Upgrade', 'Proxy-Authorization', 'Host', 'Content-Length'])(
-    'refuses the hop-by-hop or client-managed header %s',
-    (name) => {
-      expect(headerRefusal({ [name]: 'x' })?.data.reason).toBe('forbidden_header');
-    },
-  );
+  it.each([
+    'Connection',
+    'keep-alive',
+    'Transfer-Encoding',
+    'TE',
+    'Trailer',
+    'Upgrade',
+    'Proxy-Authorization',
+    'Host',
+    'Content-Length',
+  ])('refuses the hop-by-hop or client-managed header %s', (name) => {
+    expect(headerRefusal({ [name]: 'x' })?.data.reason).toBe('forbidden_header');
+  });
 
   it('lowercases names, keeps tabs and UTF-8 in values, and merges case-duplicates', () => {
-    expect(checkRequestHeaders({ 'X-A': 'a\tb', 'x-a': 'c', Accept: 'é' })).toEqual({ 'x-a': 'a\tb, c', accept: 'é' });
+    expect(checkRequestHeaders({ 'X-A': 'a\tb', 'x-a': 'c', Accept: 'é' })).toEqual({
+      'x-a': 'a\tb, c',
+      accept: 'é',
+    });
   });
 
   it('drops Set-Cookie from the response headers put in outputs', () => {
-    expect(publicResponseHeaders({ 'set-cookie': ['a=1'], 'content-type': 'text/plain', vary: ['a', 'b'] })).toEqual({
+    expect(
+      publicResponseHeaders({
+        'set-cookie': ['a=1'],
+        'content-type': 'text/plain',
+        vary: ['a', 'b'],
+      }),
+    ).toEqual({
       'content-type': 'text/plain',
       vary: 'a, b',
     });
@@ -85,6 +106,7 @@ describe('select paths', () => {
     expect(selectPath(doc, parsePath('$.items[5]')!)).toEqual({ found: false, at: 1 });
     expect(selectPath(doc, parsePath('$.items.name')!)).toEqual({ found: false, at: 1 });
     expect(selectPath({}, parsePath('$.constructor')!)).toEqual({ found: false, at: 0 });
-    for (const bad of ['$..a', '$.items[*]', '$[-1]', '$.a[', '$x', '$.']) expect(parsePath(bad)).toBeUndefined();
+    for (const bad of ['$..a', '$.items[*]', '$[-1]', '$.a[', '$x', '$.'])
+      expect(parsePath(bad)).toBeUndefined();
   });
 });

@@ -1,4 +1,9 @@
-import { ComponentValueError, defineComponent, ResourceUnavailableError, z } from '@stepflow-packs/core';
+import {
+  ComponentValueError,
+  defineComponent,
+  ResourceUnavailableError,
+  z,
+} from '@stepflow-packs/core';
 import { parseJson } from '../decode.js';
 import { describeUrl, engineFor } from '../engine.js';
 import { parsePath, selectPath } from '../jsonpath.js';
@@ -15,7 +20,9 @@ const input = z
         message: 'must be a field name or a path like $.items[0].name ($, .name, ["name"], [N])',
       })
       .optional()
-      .describe('Part of the JSON to return: a field name or $.a.b[0] / $["key"] (Stepflow path syntax)'),
+      .describe(
+        'Part of the JSON to return: a field name or $.a.b[0] / $["key"] (Stepflow path syntax)',
+      ),
   })
   .superRefine(checkBody);
 
@@ -48,7 +55,8 @@ export const fetchJson = defineComponent({
     const status = response.status;
     const where = describeUrl(response.url);
     const details = { reason: 'http_status', status_code: status, attempts_made: outcome.attempts };
-    if (status >= 500 || status === 408 || status === 429) throw new ResourceUnavailableError(`HTTP ${status} from ${where}`, details);
+    if (status >= 500 || status === 408 || status === 429)
+      throw new ResourceUnavailableError(`HTTP ${status} from ${where}`, details);
     if (status >= 400) throw new ComponentValueError(`HTTP ${status} from ${where}`, details);
     const parsed = parseJson(response.body);
     if (!parsed.ok) {
@@ -62,12 +70,15 @@ export const fetchJson = defineComponent({
     const segments = parsePath(request.select)!;
     const selected = selectPath(parsed.value, segments);
     if (!selected.found) {
-      throw new ComponentValueError(`select path ${request.select} was not found in the response from ${where}`, {
-        reason: 'select_not_found',
-        field: 'select',
-        path: request.select,
-        missing_segment: selected.at,
-      });
+      throw new ComponentValueError(
+        `select path ${request.select} was not found in the response from ${where}`,
+        {
+          reason: 'select_not_found',
+          field: 'select',
+          path: request.select,
+          missing_segment: selected.at,
+        },
+      );
     }
     return { data: selected.value as z.infer<ReturnType<typeof z.json>>, status_code: status };
   },

@@ -20,24 +20,47 @@ const input = z
     raise_on_failure: z
       .boolean()
       .default(false)
-      .describe('Turn failures into errors so onError applies: -32101 for 4xx, -32102 for network errors, timeouts and 5xx'),
+      .describe(
+        'Turn failures into errors so onError applies: -32101 for 4xx, -32102 for network errors, timeouts and 5xx',
+      ),
     response_type: z
       .enum(['auto', 'json', 'text', 'blob'])
       .default('auto')
-      .describe('auto: JSON if the Content-Type says so, else {text}; json: must parse; text: {text}; blob: store the decoded body with putBlob and return {blob_id, content_type, size_bytes}'),
-    follow_redirects: z.boolean().default(true).describe('Follow up to the server limit of redirects (5 by default)'),
+      .describe(
+        'auto: JSON if the Content-Type says so, else {text}; json: must parse; text: {text}; blob: store the decoded body with putBlob and return {blob_id, content_type, size_bytes}',
+      ),
+    follow_redirects: z
+      .boolean()
+      .default(true)
+      .describe('Follow up to the server limit of redirects (5 by default)'),
   })
   .superRefine(checkBody);
 
 const output = z.object({
   success: z.boolean().describe('True when a response arrived with status < 400'),
-  status_code: z.number().int().describe('HTTP status of the final response; 0 when no response arrived'),
-  data: z.json().nullable().describe('Parsed JSON, {text}, {base64, content_type} or {blob_id, …}; null when empty or failed'),
-  error_message: z.string().nullable().describe('"HTTP 404", or why no response arrived; null on success'),
+  status_code: z
+    .number()
+    .int()
+    .describe('HTTP status of the final response; 0 when no response arrived'),
+  data: z
+    .json()
+    .nullable()
+    .describe(
+      'Parsed JSON, {text}, {base64, content_type} or {blob_id, …}; null when empty or failed',
+    ),
+  error_message: z
+    .string()
+    .nullable()
+    .describe('"HTTP 404", or why no response arrived; null on success'),
   response_time_ms: z.number().describe('Wall time of the whole call, retries included'),
   attempts_made: z.number().int().describe('Attempts made (1 + retries used)'),
-  headers: z.record(z.string(), z.string()).describe('Response headers, lowercase names (Set-Cookie removed)'),
-  final_url: z.string().nullable().describe('Origin and path of the final URL after redirects (no query, no userinfo)'),
+  headers: z
+    .record(z.string(), z.string())
+    .describe('Response headers, lowercase names (Set-Cookie removed)'),
+  final_url: z
+    .string()
+    .nullable()
+    .describe('Origin and path of the final URL after redirects (no query, no userinfo)'),
   redirects: z.number().int().describe('Redirects followed'),
 });
 
@@ -71,11 +94,19 @@ async function decodeResponse(
       return { data: asText(response.body) };
     case 'json': {
       const parsed = parseJson(response.body);
-      return parsed.ok ? { data: parsed.value } : { data: null, decodeError: 'The response body is not valid JSON' };
+      return parsed.ok
+        ? { data: parsed.value }
+        : { data: null, decodeError: 'The response body is not valid JSON' };
     }
     case 'blob': {
       const blobId = await ctx.putBlob(decodeAuto(response.body, contentType));
-      return { data: { blob_id: blobId, content_type: contentType ?? null, size_bytes: response.body.length } };
+      return {
+        data: {
+          blob_id: blobId,
+          content_type: contentType ?? null,
+          size_bytes: response.body.length,
+        },
+      };
     }
     default:
       return { data: decodeAuto(response.body, contentType) };
@@ -115,11 +146,18 @@ export const httpRequest = defineComponent({
     const success = status < 400 && decodeError === undefined;
     if (!success && request.raise_on_failure) {
       if (decodeError) {
-        throw new ComponentValueError(`${decodeError} (${describeUrl(response.url)})`, { reason: 'invalid_json', status_code: status });
+        throw new ComponentValueError(`${decodeError} (${describeUrl(response.url)})`, {
+          reason: 'invalid_json',
+          status_code: status,
+        });
       }
       throw failureError(outcome, status);
     }
-    ctx.log.debug('HTTP request done', { status, attempts: outcome.attempts, origin: response.url.origin });
+    ctx.log.debug('HTTP request done', {
+      status,
+      attempts: outcome.attempts,
+      origin: response.url.origin,
+    });
     return {
       success,
       status_code: status,

@@ -60,7 +60,10 @@ function parseIpv6(address: string): bigint {
   const headGroups = head === '' ? [] : head.split(':');
   const restGroups = rest === undefined || rest === '' ? [] : rest.split(':');
   const missing = 8 - headGroups.length - restGroups.length;
-  const groups = rest === undefined ? headGroups : [...headGroups, ...Array<string>(missing).fill('0'), ...restGroups];
+  const groups =
+    rest === undefined
+      ? headGroups
+      : [...headGroups, ...Array<string>(missing).fill('0'), ...restGroups];
   return groups.reduce((acc, group) => (acc << 16n) | BigInt(parseInt(group, 16)), 0n);
 }
 
@@ -129,11 +132,27 @@ const IPV6_RANGES: Range6[] = [
 
 /** IPv6 prefixes whose low or middle bits carry an IPv4 address that the packet reaches. */
 const EMBEDDING: { range: Range6; form: string; extract: (v: bigint) => number }[] = [
-  { range: r6('::ffff:0:0/96', 'reserved'), form: 'ipv4-mapped', extract: (v) => Number(v & 0xffffffffn) },
-  { range: r6('::ffff:0:0:0/96', 'reserved'), form: 'ipv4-translated', extract: (v) => Number(v & 0xffffffffn) },
+  {
+    range: r6('::ffff:0:0/96', 'reserved'),
+    form: 'ipv4-mapped',
+    extract: (v) => Number(v & 0xffffffffn),
+  },
+  {
+    range: r6('::ffff:0:0:0/96', 'reserved'),
+    form: 'ipv4-translated',
+    extract: (v) => Number(v & 0xffffffffn),
+  },
   { range: r6('64:ff9b::/96', 'reserved'), form: 'nat64', extract: (v) => Number(v & 0xffffffffn) },
-  { range: r6('::/96', 'reserved'), form: 'ipv4-compatible', extract: (v) => Number(v & 0xffffffffn) },
-  { range: r6('2002::/16', 'reserved'), form: '6to4', extract: (v) => Number((v >> 80n) & 0xffffffffn) },
+  {
+    range: r6('::/96', 'reserved'),
+    form: 'ipv4-compatible',
+    extract: (v) => Number(v & 0xffffffffn),
+  },
+  {
+    range: r6('2002::/16', 'reserved'),
+    form: '6to4',
+    extract: (v) => Number((v >> 80n) & 0xffffffffn),
+  },
 ];
 
 function in4(value: number, range: Range4): boolean {

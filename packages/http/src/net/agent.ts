@@ -8,7 +8,9 @@ export type Resolver = (hostname: string, family: 0 | 4 | 6) => Promise<LookupAd
 
 export const systemResolver: Resolver = (hostname, family) =>
   new Promise((resolve, reject) => {
-    dnsLookup(hostname, { all: true, family, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses)));
+    dnsLookup(hostname, { all: true, family, verbatim: true }, (err, addresses) =>
+      err ? reject(err) : resolve(addresses),
+    );
   });
 
 export interface SafeAgentOptions {
@@ -33,9 +35,11 @@ export function safeLookup(policy: UrlPolicy, resolver: Resolver): LookupFunctio
     resolver(hostname, family).then(
       (addresses) => {
         try {
-          if (addresses.length === 0) throw Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' });
+          if (addresses.length === 0)
+            throw Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' });
           if (!policy.hostAllowed(hostname)) {
-            for (const { address } of addresses) policy.checkAddress(address, undefined, normalizeHost(hostname));
+            for (const { address } of addresses)
+              policy.checkAddress(address, undefined, normalizeHost(hostname));
           }
         } catch (err) {
           callback(err as NodeJS.ErrnoException, '', 0);

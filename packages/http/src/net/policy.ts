@@ -1,5 +1,13 @@
 import { BadRequestError } from '@stepflow-packs/core';
-import { cidrContains, classify, parseCidr, parseIp, type Category, type Cidr, type ParsedIp } from './address.js';
+import {
+  cidrContains,
+  classify,
+  parseCidr,
+  parseIp,
+  type Category,
+  type Cidr,
+  type ParsedIp,
+} from './address.js';
 
 /**
  * The SSRF policy: which URLs and which connected addresses are allowed. Built from server
@@ -12,7 +20,8 @@ import { cidrContains, classify, parseCidr, parseIp, type Category, type Cidr, t
  *   requests whose URL names that host, whatever it resolves to.
  */
 
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
 
 /** Host names refused without a lookup (they name the machine itself or a metadata service). */
 const BLOCKED_NAMES = new Set([
@@ -101,10 +110,13 @@ export class UrlPolicy {
    */
   checkUrl(url: URL): void {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new BlockedError(`Only http and https URLs are allowed, not ${url.protocol.replace(/:$/, '')}`, {
-        reason: 'scheme_not_allowed',
-        scheme: url.protocol.replace(/:$/, ''),
-      });
+      throw new BlockedError(
+        `Only http and https URLs are allowed, not ${url.protocol.replace(/:$/, '')}`,
+        {
+          reason: 'scheme_not_allowed',
+          scheme: url.protocol.replace(/:$/, ''),
+        },
+      );
     }
     const host = normalizeHost(url.hostname);
     if (this.hostAllowed(host)) return;
@@ -114,33 +126,42 @@ export class UrlPolicy {
       return;
     }
     if (BLOCKED_NAMES.has(host) || BLOCKED_SUFFIXES.some((suffix) => host.endsWith(suffix))) {
-      throw new BlockedError(`Requests to host ${host} are blocked: it names this machine or a metadata service (${ALLOW_HINT})`, {
-        reason: 'host_blocked',
-        host,
-      });
+      throw new BlockedError(
+        `Requests to host ${host} are blocked: it names this machine or a metadata service (${ALLOW_HINT})`,
+        {
+          reason: 'host_blocked',
+          host,
+        },
+      );
     }
   }
 
   /** Check an address about to be connected to; throws BlockedError when it is not allowed. */
   checkAddress(address: string, ip: ParsedIp | undefined = parseIp(address), host?: string): void {
     if (!ip) {
-      throw new BlockedError(`Refusing to connect to ${host ?? 'the host'}: the resolved address is not an IP address`, {
-        reason: 'address_blocked',
-        category: 'invalid',
-      });
+      throw new BlockedError(
+        `Refusing to connect to ${host ?? 'the host'}: the resolved address is not an IP address`,
+        {
+          reason: 'address_blocked',
+          category: 'invalid',
+        },
+      );
     }
     if (this.#cidrs.some((cidr) => cidrContains(cidr, ip))) return;
     const { category, embedded } = classify(ip);
     if (category === undefined) return;
     const via = embedded ? ` (${embedded.form} form of ${embedded.ipv4})` : '';
     const target = host && host !== address ? `${host} (${address})` : address;
-    throw new BlockedError(`Request to ${target} blocked: ${CATEGORY_TEXT[category]} address${via}; ${ALLOW_HINT}`, {
-      reason: 'address_blocked',
-      category,
-      address,
-      ...(host && host !== address ? { host } : {}),
-      ...(embedded ? { embedded_form: embedded.form, embedded_ipv4: embedded.ipv4 } : {}),
-    });
+    throw new BlockedError(
+      `Request to ${target} blocked: ${CATEGORY_TEXT[category]} address${via}; ${ALLOW_HINT}`,
+      {
+        reason: 'address_blocked',
+        category,
+        address,
+        ...(host && host !== address ? { host } : {}),
+        ...(embedded ? { embedded_form: embedded.form, embedded_ipv4: embedded.ipv4 } : {}),
+      },
+    );
   }
 }
 

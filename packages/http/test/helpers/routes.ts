@@ -26,12 +26,22 @@ export function routes(): (req: IncomingMessage, res: ServerResponse, body: stri
         res.writeHead(204);
         return res.end();
       case 'echo':
-        return json(res, { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body });
+        return json(res, {
+          method: req.method,
+          path: url.pathname,
+          query: Object.fromEntries(url.searchParams),
+          headers: req.headers,
+          body,
+        });
       case 'cookie':
         return json(res, { ok: true }, 200, { 'set-cookie': 'session=s3cr3t; HttpOnly' });
       case 'gzip-json': {
         const payload = gzipSync(JSON.stringify({ compressed: true }));
-        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': payload.length });
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          'content-length': payload.length,
+        });
         return res.end(payload);
       }
       case 'big': {
@@ -58,7 +68,8 @@ export function routes(): (req: IncomingMessage, res: ServerResponse, body: stri
         const seen = (flaky.get(id) ?? 0) + 1;
         flaky.set(id, seen);
         const fail = Number(url.searchParams.get('fail') ?? '2');
-        if (seen <= fail) return json(res, { attempt: seen }, Number(url.searchParams.get('status') ?? '503'));
+        if (seen <= fail)
+          return json(res, { attempt: seen }, Number(url.searchParams.get('status') ?? '503'));
         return json(res, { attempt: seen, ok: true });
       }
       case 'retry-after':

@@ -77,8 +77,17 @@ export async function startServer(handler: Handler, host = '127.0.0.1'): Promise
   };
 }
 
-export function json(res: ServerResponse, value: unknown, status = 200, headers: Record<string, string> = {}): void {
+export function json(
+  res: ServerResponse,
+  value: unknown,
+  status = 200,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }

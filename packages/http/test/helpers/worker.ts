@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MemoryBlobStore, startWorker, type WorkerClient, type WorkerSpec } from '@stepflow-packs/core/client';
+import {
+  MemoryBlobStore,
+  startWorker,
+  type WorkerClient,
+  type WorkerSpec,
+} from '@stepflow-packs/core/client';
 
 export const BIN = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
 
@@ -25,14 +30,19 @@ export async function startHttpWorker(
   dialect: Dialect,
   options: { args?: string[]; env?: Record<string, string>; requestTimeoutMs?: number } = {},
 ): Promise<StartedWorker> {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the package first (npx tsc -p tsconfig.build.json)`);
+  if (!existsSync(BIN))
+    throw new Error(`${BIN} is missing: build the package first (npx tsc -p tsconfig.build.json)`);
   const blobs = new MemoryBlobStore();
   const received: string[] = [];
   const junk: string[] = [];
   const spec: WorkerSpec = {
     transport: mode,
     command: process.execPath,
-    args: [BIN, ...(mode === 'stdio' ? ['--transport', 'stdio'] : ['--transport', 'http', '--port', '0']), ...(options.args ?? [])],
+    args: [
+      BIN,
+      ...(mode === 'stdio' ? ['--transport', 'stdio'] : ['--transport', 'http', '--port', '0']),
+      ...(options.args ?? []),
+    ],
     env: { PATH: process.env.PATH ?? '', STEPFLOW_LOG_LEVEL: 'warn', ...options.env },
   };
   const worker = await startWorker(spec, {
@@ -46,8 +56,14 @@ export async function startHttpWorker(
   });
   let stdout = '';
   let stderr = '';
-  worker.process?.child.stdout?.on('data', (chunk: Buffer | string) => (stdout += chunk.toString()));
-  worker.process?.child.stderr?.on('data', (chunk: Buffer | string) => (stderr += chunk.toString()));
+  worker.process?.child.stdout?.on(
+    'data',
+    (chunk: Buffer | string) => (stdout += chunk.toString()),
+  );
+  worker.process?.child.stderr?.on(
+    'data',
+    (chunk: Buffer | string) => (stderr += chunk.toString()),
+  );
   return { worker, blobs, received, junk, stdout: () => stdout, stderr: () => stderr };
 }
 
@@ -55,11 +71,14 @@ export async function startHttpWorker(
 export async function memoryOf(pid: number): Promise<{ rss: number; peak: number }> {
   const { readFile } = await import('node:fs/promises');
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  const kb = (key: string) =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 }
 
-export async function rpcError(promise: Promise<unknown>): Promise<{ code: number; message: string; data: Record<string, unknown> }> {
+export async function rpcError(
+  promise: Promise<unknown>,
+): Promise<{ code: number; message: string; data: Record<string, unknown> }> {
   try {
     const value = await promise;
     throw new Error(`expected an error, got ${JSON.stringify(value)}`);
