@@ -236,7 +236,9 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
       component: component.name,
       attempt,
       observability,
-      signal: session.signal,
+      get signal() {
+        return session.signal;
+      },
       get log() {
         return (log ??= makeLog());
       },
