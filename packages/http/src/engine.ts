@@ -30,7 +30,8 @@ export interface HttpCall {
   retryNonIdempotent: boolean;
   followRedirects: boolean;
   signal?: AbortSignal | undefined;
-  log?: Logger | undefined;
+  /** The step's logger, fetched only when something is logged (creating it has a cost). */
+  log?: (() => Logger) | undefined;
 }
 
 export interface HttpResponse {
@@ -218,7 +219,7 @@ export class HttpEngine {
           if (failure) return { ...failure, elapsedMs: elapsed() };
           return { ok: true, response: lastResponse!, attempts, elapsedMs: elapsed() };
         }
-        call.log?.debug('retrying HTTP request', {
+        call.log?.().debug('retrying HTTP request', {
           attempt: attempts + 1,
           delay_ms: delay,
           origin: call.url.origin,
@@ -309,7 +310,7 @@ export class HttpEngine {
             Object.entries(headers).filter(([name]) => !name.startsWith('content-')),
           );
         }
-        call.log?.debug('following redirect', { status, from: url.origin, to: next.origin });
+        call.log?.().debug('following redirect', { status, from: url.origin, to: next.origin });
         url = next;
         continue;
       }

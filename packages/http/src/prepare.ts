@@ -95,6 +95,6 @@ export function prepareCall(
     retryNonIdempotent: input.retry_non_idempotent,
     followRedirects: options.followRedirects,
     signal: ctx.signal,
-    log: ctx.log,
+    log: () => ctx.log,
   };
 }

@@ -153,11 +153,6 @@ export const httpRequest = defineComponent({
       }
       throw failureError(outcome, status);
     }
-    ctx.log.debug('HTTP request done', {
-      status,
-      attempts: outcome.attempts,
-      origin: response.url.origin,
-    });
     return {
       success,
       status_code: status,
