@@ -15,6 +15,7 @@
  * Needs packages/core and packages/http built.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -163,14 +164,33 @@ else {
     ['worker (http_request, undici)', viaWorker(worker)],
     ['fetch worker (same shape, fetch)', viaWorker(fetchWorker)],
   ];
+  /** CPU time (µs) used so far by this process and the child processes (Linux /proc). */
+  const pids = [server.pid, worker.pid, fetchWorker.pid];
+  const childCpu = (pid) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10_000; // clock ticks of 10 ms
+    } catch {
+      return NaN;
+    }
+  };
+  const cpuNow = () => {
+    const own = process.cpuUsage();
+    return own.user + own.system + pids.reduce((sum, pid) => sum + childCpu(pid), 0);
+  };
   const results = new Map(variants.map(([name]) => [name, []]));
+  const cpu = new Map(variants.map(([name]) => [name, []]));
   try {
     for (const [name, one] of variants) {
       process.stderr.write(`warm-up: ${name}\n`);
       await drive(one, Math.min(1000, total));
     }
     for (let round = 0; round < rounds; round++) {
-      for (const [name, one] of variants) results.get(name).push(await drive(one));
+      for (const [name, one] of variants) {
+        const before = cpuNow();
+        results.get(name).push(await drive(one));
+        cpu.get(name).push((cpuNow() - before) / total);
+      }
     }
   } finally {
     await worker.close();
@@ -181,18 +201,22 @@ else {
 
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const rate = new Map([...results].map(([name, xs]) => [name, median(xs)]));
+  const cpuPer = new Map([...cpu].map(([name, xs]) => [name, median(xs)]));
   const raw = rate.get('raw undici');
   const fetchWorkerRate = rate.get('fetch worker (same shape, fetch)');
   console.log(
     `http pack benchmark: GET ${bytes}-byte JSON, ${concurrency} in flight, ${total} requests × ${rounds} rounds (median)`,
   );
+  console.log(
+    'CPU µs/req counts every process of the variant: driver, server and worker (load-independent).',
+  );
   console.log('');
   console.log(
-    `${'variant'.padEnd(36)} ${'req/s'.padStart(9)}  ${'× raw undici'.padStart(12)}  ${'× fetch worker'.padStart(14)}`,
+    `${'variant'.padEnd(36)} ${'req/s'.padStart(9)}  ${'× raw undici'.padStart(12)}  ${'× fetch worker'.padStart(14)}  ${'CPU µs/req'.padStart(10)}`,
   );
   for (const [name, value] of rate) {
     console.log(
-      `${name.padEnd(36)} ${value.toFixed(0).padStart(9)}  ${(value / raw).toFixed(2).padStart(12)}  ${(value / fetchWorkerRate).toFixed(2).padStart(14)}`,
+      `${name.padEnd(36)} ${value.toFixed(0).padStart(9)}  ${(value / raw).toFixed(2).padStart(12)}  ${(value / fetchWorkerRate).toFixed(2).padStart(14)}  ${cpuPer.get(name).toFixed(0).padStart(10)}`,
     );
   }
   const ratio = rate.get('worker (http_request, undici)') / raw;
