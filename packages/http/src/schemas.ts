@@ -19,9 +19,8 @@ export const requestFields = {
   method: z
     .preprocess(
       (value) => (typeof value === 'string' ? value.toUpperCase() : value),
-      z.enum(METHODS),
+      z.enum(METHODS).default('GET'),
     )
-    .default('GET')
     .describe('HTTP method (case-insensitive)'),
   headers: z
     .record(z.string(), z.string())
