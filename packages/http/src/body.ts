@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { BadRequestError } from '@stepflow-packs/core';
+import { BadRequestError, ComponentValueError } from '@stepflow-packs/core';
 
 export class ResponseTooLargeError extends BadRequestError {
   constructor(limit: number, actual: number, declared: boolean) {
@@ -14,6 +14,17 @@ export class ResponseTooLargeError extends BadRequestError {
 }
 
 const noop = () => {};
+
+/** The body does not decode as its Content-Encoding says (corrupt gzip, deflate or br). */
+export class BodyDecodeError extends ComponentValueError {
+  constructor(encoding: string) {
+    super(`The response body could not be decoded as ${encoding}`, {
+      reason: 'decode_failed',
+      content_encoding: encoding,
+    });
+    this.name = 'BodyDecodeError';
+  }
+}
 
 function decoderFor(coding: string): NodeJS.ReadWriteStream | undefined {
   switch (coding) {
@@ -46,7 +57,7 @@ export async function readBody(
     .split(',')
     .map((c) => c.trim().toLowerCase())
     .filter((c) => c && c !== 'identity');
-  const decoders = codings.reverse().map(decoderFor);
+  const decoders = [...codings].reverse().map(decoderFor);
   const decodable =
     decoders.length > 0 && decoders.length <= 3 && decoders.every((d) => d !== undefined);
   // Destroying an unfinished undici body emits an abort error: nobody needs to hear it.
@@ -86,9 +97,12 @@ export async function readBody(
         cleanup();
         resolve();
       };
-      const onError = (err: Error) => {
+      const onError = (err: Error & { code?: unknown }) => {
         cleanup();
-        reject(err);
+        // zlib reports corrupt input as Z_DATA_ERROR / Z_BUF_ERROR / ERR_BROTLI_*: a value
+        // error of the response, not a network failure.
+        const zlib = typeof err.code === 'string' && /^(Z_|ERR_BROTLI|ERR__ZLIB)/.test(err.code);
+        reject(source !== body && zlib ? new BodyDecodeError(codings.join(', ')) : err);
       };
       const onClose = () => {
         cleanup();

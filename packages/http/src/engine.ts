@@ -1,5 +1,10 @@
 import type { Readable } from 'node:stream';
-import { BadRequestError, ComponentError, type Logger } from '@stepflow-packs/core';
+import {
+  BadRequestError,
+  ComponentError,
+  ComponentValueError,
+  type Logger,
+} from '@stepflow-packs/core';
 import { request, type Agent, type Dispatcher } from 'undici';
 import { discardBody, readBody } from './body.js';
 import { Deadline, linkSignal } from './deadline.js';
@@ -181,7 +186,7 @@ export class HttpEngine {
             delayHint = retryAfter;
           }
         } catch (err) {
-          if (err instanceof BadRequestError) throw err;
+          if (err instanceof BadRequestError || err instanceof ComponentValueError) throw err;
           if (deadline.aborted) {
             if (!(deadline.reason instanceof DeadlineExceeded)) {
               throw new ComponentError(
@@ -314,11 +319,17 @@ export class HttpEngine {
         url = next;
         continue;
       }
-      const bytes = await readBody(response.body as unknown as Readable, {
-        limit: this.settings.maxResponseBytes,
-        contentEncoding: headerValue(response.headers, 'content-encoding'),
-        contentLength: headerValue(response.headers, 'content-length'),
-      });
+      // HEAD, 204 and 304 have no body whatever Content-Length / Content-Encoding announce.
+      const bodiless =
+        method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
+      if (bodiless) await discardBody(response.body as unknown as Readable);
+      const bytes = bodiless
+        ? Buffer.alloc(0)
+        : await readBody(response.body as unknown as Readable, {
+            limit: this.settings.maxResponseBytes,
+            contentEncoding: headerValue(response.headers, 'content-encoding'),
+            contentLength: headerValue(response.headers, 'content-length'),
+          });
       return {
         status: response.statusCode,
         headers: response.headers,

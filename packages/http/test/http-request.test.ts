@@ -438,3 +438,18 @@ describe('http_request: cancellation', () => {
     expect(a.openSockets).toBeLessThanOrEqual(open);
   });
 });
+
+describe('http_request: odd responses', () => {
+  it('answers -32101 decode_failed for a body that is not the gzip it claims to be', async () => {
+    expect(await fail({ url: `${a.url}/bad-gzip` })).toMatchObject({
+      code: -32101,
+      data: { reason: 'decode_failed', content_encoding: 'gzip' },
+    });
+  });
+
+  it('reads no body for HEAD even when Content-Length announces more than the limit', async () => {
+    const out = await run({ url: `${a.url}/head-big`, method: 'HEAD' });
+    expect(out).toMatchObject({ success: true, status_code: 200, data: null });
+    expect(out.headers['content-length']).toBe('99999999');
+  });
+});

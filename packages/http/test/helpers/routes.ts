@@ -44,6 +44,15 @@ export function routes(): (req: IncomingMessage, res: ServerResponse, body: stri
         });
         return res.end(payload);
       }
+      case 'bad-gzip':
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+        return res.end('this is not gzip');
+      case 'head-big':
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-length': 99_999_999,
+        });
+        return res.end(req.method === 'HEAD' ? undefined : 'x');
       case 'big': {
         const bytes = Number(url.searchParams.get('bytes') ?? '2048');
         res.writeHead(200, { 'content-type': 'text/plain', 'content-length': bytes });
