@@ -285,14 +285,12 @@ async function runFile(
         Array.from({ length: Math.min(options.maxConcurrency ?? 10, p.cases.length) }, lane),
       );
     }
-    p.report.workers = env
-      .workerStats()
-      .map(({ name, transport, restarts, junkLines }) => ({
-        name,
-        transport,
-        restarts,
-        junkLines,
-      }));
+    p.report.workers = env.workerStats().map(({ name, transport, restarts, junkLines }) => ({
+      name,
+      transport,
+      restarts,
+      junkLines,
+    }));
     for (const stats of env.workerStats()) {
       if (stats.junkLines > 0)
         warn(
