@@ -6,7 +6,7 @@ import {
   type BlobAccess,
   type CallRuntime,
 } from './blobs.js';
-import type { Component, ComponentContext, Pack } from './component.js';
+import type { BlobType, Component, ComponentContext, Pack } from './component.js';
 import { RpcError, toRpcErrorObject } from './errors.js';
 import { encodeError, encodeResult } from './json.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -14,6 +14,7 @@ import {
   ErrorCodes,
   PROTOCOL_VERSION,
   type Dialect,
+  type JsonValue,
   type NotificationMessage,
   type Observability,
   type RequestMessage,
@@ -226,29 +227,20 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
     observability: Observability,
     session: Session,
   ): ComponentContext<SettingsOf<S>> {
-    // Built per request on the hot path: the logger and blob access are created on first use.
-    let log: Logger | undefined;
-    let blobs: BlobAccess | undefined;
-    const blobAccess = () => (blobs ??= this.#blobs(session));
-    const makeLog = () =>
-      this.log.child({ component: component.name, attempt, step: observability.step_id });
-    return {
-      component: component.name,
-      attempt,
-      observability,
-      get signal() {
-        return session.signal;
-      },
-      get log() {
-        return (log ??= makeLog());
-      },
-      config: this.#options.config,
-      dialect: this.#dialect,
-      instanceId: this.instanceId,
-      pack: this.#packInfo,
-      putBlob: (data, type = 'data') => blobAccess().put(data, type, session.signal),
-      getBlob: (id) => blobAccess().get(id, session.signal),
-    };
+    return new ExecutionContext(this, component.name, attempt, observability, session);
+  }
+
+  /** Blob access for a session (used by ExecutionContext on first use). */
+  blobsFor(session: Session): BlobAccess {
+    return this.#blobs(session);
+  }
+
+  get config(): SettingsOf<S> {
+    return this.#options.config;
+  }
+
+  get packInfo(): { name: string; version: string } {
+    return this.#packInfo;
   }
 
   #blobs(session: Session): BlobAccess {
@@ -267,5 +259,55 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
           ErrorCodes.WORKER_CONFIGURATION_ERROR,
           'Blob storage is unavailable: the runtime did not send capabilities.blobApiUrl in initialize',
         );
+  }
+}
+
+/**
+ * The `ctx` of one execute. A class rather than an object literal because one is built per
+ * request: the logger, blob access and abort signal are only created when a component uses them.
+ */
+class ExecutionContext<S extends SettingsDefinition> implements ComponentContext<SettingsOf<S>> {
+  readonly config: SettingsOf<S>;
+  readonly dialect: Dialect;
+  readonly instanceId: string;
+  readonly pack: { readonly name: string; readonly version: string };
+  #log: Logger | undefined;
+  #blobs: BlobAccess | undefined;
+
+  constructor(
+    private readonly dispatcher: Dispatcher<S>,
+    readonly component: string,
+    readonly attempt: number,
+    readonly observability: Observability,
+    private readonly session: Session,
+  ) {
+    this.config = dispatcher.config;
+    this.dialect = dispatcher.dialect;
+    this.instanceId = dispatcher.instanceId;
+    this.pack = dispatcher.packInfo;
+  }
+
+  get signal(): AbortSignal {
+    return this.session.signal;
+  }
+
+  get log(): Logger {
+    return (this.#log ??= this.dispatcher.log.child({
+      component: this.component,
+      attempt: this.attempt,
+      step: this.observability.step_id,
+    }));
+  }
+
+  putBlob(data: JsonValue, type: BlobType = 'data'): Promise<string> {
+    return this.#access().put(data, type, this.session.signal);
+  }
+
+  getBlob(id: string): Promise<JsonValue> {
+    return this.#access().get(id, this.session.signal);
+  }
+
+  #access(): BlobAccess {
+    return (this.#blobs ??= this.dispatcher.blobsFor(this.session));
   }
 }

@@ -48,6 +48,127 @@ interface PendingCallback {
   timer: NodeJS.Timeout;
 }
 
+interface CallbackContext {
+  readonly callbacks: Map<RequestId, PendingCallback>;
+  readonly instanceId: string;
+  readonly timeoutMs: number;
+  nextId: number;
+}
+
+/**
+ * One request/response exchange, seen by the dispatcher as its Session. Built per request, so
+ * it is a plain class: the abort signal is created only when a component reads it, and the
+ * answer switches to SSE only when the component calls back into the runtime.
+ */
+class Exchange implements Session {
+  readonly transport = 'http' as const;
+  readonly call: Session['call'];
+  #abort: AbortController | undefined;
+  #signal: AbortSignal | undefined;
+  #sse = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    canCallBack: boolean,
+    private readonly shutdown: AbortSignal,
+    private readonly context: CallbackContext,
+  ) {
+    this.call = canCallBack
+      ? (method, params, signal) => this.#callBack(method, params, signal)
+      : undefined;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#signal) {
+      const abort = (this.#abort = new AbortController());
+      const res = this.res;
+      if (res.destroyed && !res.writableFinished)
+        abort.abort(new TransportError('client disconnected'));
+      else
+        res.once('close', () => {
+          if (!res.writableFinished) abort.abort(new TransportError('client disconnected'));
+        });
+      this.#signal = AbortSignal.any([abort.signal, this.shutdown]);
+    }
+    return this.#signal;
+  }
+
+  /** Write the final response: a JSON body, or the last SSE event. */
+  finish(frame: string): void {
+    const res = this.res;
+    if (res.destroyed) return;
+    if (this.#sse) {
+      this.#writeEvent(frame);
+      res.end();
+    } else {
+      writeJson(res, 200, frame);
+    }
+  }
+
+  #writeEvent(frame: string): void {
+    this.res.write(`data: ${toAsciiJson(frame)}\n\n`);
+  }
+
+  #callBack(
+    method: string,
+    params: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    const { res, context } = this;
+    return new Promise((resolve, reject) => {
+      if (res.destroyed) return reject(new TransportError('client disconnected'));
+      const id = `${context.instanceId}-${context.nextId++}`;
+      const timer = setTimeout(() => {
+        context.callbacks.delete(id);
+        reject(
+          new TransportError(
+            `${method} got no answer within ${context.timeoutMs} ms`,
+            undefined,
+            ErrorCodes.TRANSPORT_TIMEOUT,
+          ),
+        );
+      }, context.timeoutMs);
+      const onAbort = () => {
+        const pending = context.callbacks.get(id);
+        if (!pending) return;
+        context.callbacks.delete(id);
+        clearTimeout(pending.timer);
+        reject(new TransportError(`${method} was aborted`));
+      };
+      context.callbacks.set(id, {
+        timer,
+        resolve: (value) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(value);
+        },
+        reject: (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (!this.#sse) {
+        this.#sse = true;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+          'stepflow-instance-id': context.instanceId,
+        });
+      }
+      this.#writeEvent(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    });
+  }
+}
+
+function writeJson(res: ServerResponse, status: number, body: string): void {
+  if (res.headersSent) return;
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
 export function isLoopback(host: string): boolean {
@@ -99,7 +220,12 @@ export async function serveHttp(
   const callbackTimeoutMs = options.callbackTimeoutMs ?? 30_000;
   const callbacks = new Map<RequestId, PendingCallback>();
   const shutdown = new AbortController();
-  let nextCallbackId = 1;
+  const callbackContext: CallbackContext = {
+    callbacks,
+    instanceId: dispatcher.instanceId,
+    timeoutMs: callbackTimeoutMs,
+    nextId: 1,
+  };
   let inFlight = 0;
   let idle: (() => void) | undefined;
 
@@ -160,87 +286,14 @@ export async function serveHttp(
     });
 
   const handleRequest = async (message: RequestMessage, res: ServerResponse) => {
-    // The abort signal is built lazily: most components never look at it.
-    let abort: AbortController | undefined;
-    let signal: AbortSignal | undefined;
-    let disconnected = false;
-    res.on('close', () => {
-      if (res.writableFinished) return;
-      disconnected = true;
-      abort?.abort(new TransportError('client disconnected'));
-    });
-    const requestSignal = () => {
-      if (!signal) {
-        abort = new AbortController();
-        if (disconnected) abort.abort(new TransportError('client disconnected'));
-        signal = AbortSignal.any([abort.signal, shutdown.signal]);
-      }
-      return signal;
-    };
-    let sse = false;
-    const startSse = () => {
-      if (sse) return;
-      sse = true;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache',
-        'stepflow-instance-id': dispatcher.instanceId,
-      });
-    };
-    const writeEvent = (frame: string) => res.write(`data: ${toAsciiJson(frame)}\n\n`);
-    const session: Session = {
-      transport: 'http',
-      get signal() {
-        return requestSignal();
-      },
-      call:
-        message.method === 'components/execute'
-          ? (method, params, signal) =>
-              new Promise((resolve, reject) => {
-                if (res.destroyed) return reject(new TransportError('client disconnected'));
-                const id = `${dispatcher.instanceId}-${nextCallbackId++}`;
-                const timer = setTimeout(() => {
-                  callbacks.delete(id);
-                  reject(
-                    new TransportError(
-                      `${method} got no answer within ${callbackTimeoutMs} ms`,
-                      undefined,
-                      ErrorCodes.TRANSPORT_TIMEOUT,
-                    ),
-                  );
-                }, callbackTimeoutMs);
-                const onAbort = () => {
-                  const pending = callbacks.get(id);
-                  if (!pending) return;
-                  callbacks.delete(id);
-                  clearTimeout(pending.timer);
-                  reject(new TransportError(`${method} was aborted`));
-                };
-                callbacks.set(id, {
-                  timer,
-                  resolve: (value) => {
-                    signal?.removeEventListener('abort', onAbort);
-                    resolve(value);
-                  },
-                  reject: (err) => {
-                    signal?.removeEventListener('abort', onAbort);
-                    reject(err);
-                  },
-                });
-                signal?.addEventListener('abort', onAbort, { once: true });
-                startSse();
-                writeEvent(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
-              })
-          : undefined,
-    };
-    const frame = await dispatcher.respond(message, session);
-    if (res.destroyed) return;
-    if (sse) {
-      writeEvent(frame);
-      res.end();
-    } else {
-      sendJson(res, 200, frame);
-    }
+    const exchange = new Exchange(
+      res,
+      message.method === 'components/execute',
+      shutdown.signal,
+      callbackContext,
+    );
+    const frame = await dispatcher.respond(message, exchange);
+    exchange.finish(frame);
   };
 
   const handlePost = async (req: IncomingMessage, res: ServerResponse) => {
