@@ -63,7 +63,6 @@ interface CallbackContext {
 class Exchange implements Session {
   readonly transport = 'http' as const;
   readonly call: Session['call'];
-  #abort: AbortController | undefined;
   #signal: AbortSignal | undefined;
   #sse = false;
 
@@ -80,7 +79,7 @@ class Exchange implements Session {
 
   get signal(): AbortSignal {
     if (!this.#signal) {
-      const abort = (this.#abort = new AbortController());
+      const abort = new AbortController();
       const res = this.res;
       if (res.destroyed && !res.writableFinished)
         abort.abort(new TransportError('client disconnected'));
