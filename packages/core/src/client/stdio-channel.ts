@@ -2,6 +2,7 @@ import type { MemoryBlobStore } from '../blobs.js';
 import { TransportError } from '../errors.js';
 import { LineFramer } from '../framing.js';
 import type { Logger } from '../logger.js';
+import { FrameWriter } from '../frame-writer.js';
 import { JsonRpcPeer } from '../peer.js';
 import { answerCallback } from './callbacks.js';
 import type { Channel, FrameTap, RequestOptions } from './channel.js';
@@ -13,6 +14,7 @@ const MAX_FRAME_BYTES = 1024 * 1024 * 1024;
 export class StdioChannel implements Channel {
   readonly #peer: JsonRpcPeer;
   readonly #process: WorkerProcess;
+  readonly #writer: FrameWriter;
   #junk = 0;
 
   constructor(
@@ -26,12 +28,15 @@ export class StdioChannel implements Channel {
   ) {
     this.#process = proc;
     const stdin = proc.child.stdin!;
+    const writer = (this.#writer = new FrameWriter((chunk) =>
+      stdin.writable ? stdin.write(chunk) : true,
+    ));
     this.#peer = new JsonRpcPeer({
       log: options.log,
       idPrefix: 'r',
       send: (frame) => {
         options.tap?.('sent', frame);
-        if (stdin.writable) stdin.write(frame + '\n');
+        writer.push(frame);
       },
       onRequest: (message) => answerCallback(message, options.blobStore),
       onGarbage: (line) => {
@@ -72,6 +77,7 @@ export class StdioChannel implements Channel {
   }
 
   close(): void {
+    this.#writer.flush();
     this.#peer.close(new TransportError('worker connection closed'));
     this.#process.child.stdin?.end();
   }

@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Dispatcher, Session } from '../dispatcher.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, LineFramer } from '../framing.js';
 import type { Logger } from '../logger.js';
+import { FrameWriter } from '../frame-writer.js';
 import { JsonRpcPeer } from '../peer.js';
 
 export interface StdioServerOptions {
@@ -69,27 +70,29 @@ export function serveStdio(dispatcher: Dispatcher, options: StdioServerOptions):
     finished = true;
     input.removeListener('data', onData);
     input.pause();
+    if (code === 0) writer.flush();
     peer.close();
     // Let buffered frames reach the pipe before reporting completion.
     if (code === 0 && output.writableLength > 0) output.once('drain', () => finish(code));
     else finish(code);
   };
 
+  // Respect back-pressure: stop reading new requests until the pipe drains.
+  const writer = new FrameWriter(
+    (chunk) => (output.destroyed ? true : write(chunk)),
+    () => {
+      input.pause();
+      output.once('drain', () => {
+        if (!stopping) input.resume();
+      });
+    },
+  );
   const peer: JsonRpcPeer = new JsonRpcPeer({
     log,
     answerInvalid: true,
     idPrefix: `${dispatcher.instanceId.slice(0, 8)}`,
     requestTimeoutMs: options.callbackTimeoutMs ?? 30_000,
-    send(frame) {
-      if (finished && output.destroyed) return;
-      // Respect back-pressure: stop reading new requests until the pipe drains.
-      if (!write(frame + '\n')) {
-        input.pause();
-        output.once('drain', () => {
-          if (!stopping) input.resume();
-        });
-      }
-    },
+    send: (frame) => writer.push(frame),
     onRequest: (message) => dispatcher.respond(message, session),
     onNotification: (message) => dispatcher.notify(message),
   });
