@@ -47,8 +47,17 @@ const BOOL_WORDS: Record<string, boolean> = {
 
 /** Schema builders that parse environment strings. */
 export const fromEnv = {
-  /** Comma-separated list; unset = `[]`. */
-  list: () => z.preprocess(splitList, z.array(z.string())).default([]),
+  /**
+   * Comma-separated list whose items each pass `item` (default: any string); unset = the
+   * default (`[]` unless given). `min` requires that many items.
+   */
+  list: <T extends z.ZodType = z.ZodString>(
+    item?: T,
+    options: { default?: z.output<T>[]; min?: number } = {},
+  ) =>
+    z
+      .preprocess(splitList, z.array((item ?? z.string()) as T).min(options.min ?? 0))
+      .default((options.default ?? []) as never),
   /** Integer with bounds; unset = the default. */
   integer: (options: { default: number; min?: number; max?: number }) => {
     let schema = z.coerce.number().int();

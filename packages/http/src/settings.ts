@@ -1,31 +1,15 @@
 import { defineSettings, fromEnv, z, type SettingsOf } from '@stepflow-packs/core';
 import { parseAllowEntry } from './net/policy.js';
 
-const splitList = (value: unknown) =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0)
-    : value;
+const allowList = fromEnv.list(
+  z.string().refine((entry) => parseAllowEntry(entry) !== undefined, {
+    message: 'each entry must be an IP address, a CIDR (10.0.0.0/8), a host name or *.suffix',
+  }),
+);
 
-const allowList = z
-  .preprocess(
-    splitList,
-    z.array(
-      z.string().refine((entry) => parseAllowEntry(entry) !== undefined, {
-        message: 'each entry must be an IP address, a CIDR (10.0.0.0/8), a host name or *.suffix',
-      }),
-    ),
-  )
-  .default([]);
-
-const headerList = z
-  .preprocess(
-    splitList,
-    z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be header names')),
-  )
-  .default([]);
+const headerList = fromEnv.list(
+  z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be header names'),
+);
 
 /** Server-side settings of the HTTP pack (flags and environment only, never component input). */
 export const settings = defineSettings({

@@ -18,50 +18,38 @@ export const DEFAULT_INPUT_FORMATS: InputFormat[] = [
 
 const CPUS = Math.max(1, availableParallelism());
 
-const splitList = (value: unknown) =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0)
-    : value;
-
 /**
  * Roots: each entry resolved against the working directory at start-up, then realpath'd; a
  * root that does not exist or is not a directory is a configuration error (exit 1).
  */
-const roots = z
-  .preprocess(splitList, z.array(z.string().min(1)))
-  .default([])
-  .transform((list, ctx) => {
-    const out: string[] = [];
-    for (const entry of list) {
-      const absolute = isAbsolute(entry) ? entry : resolve(entry);
-      try {
-        const real = realpathSync(absolute);
-        if (!statSync(real).isDirectory()) {
-          ctx.issues.push({
-            code: 'custom',
-            message: `root ${JSON.stringify(entry)} is not a directory`,
-            input: entry,
-          });
-          continue;
-        }
-        if (!out.includes(real)) out.push(real);
-      } catch {
+const roots = fromEnv.list(z.string().min(1)).transform((list, ctx) => {
+  const out: string[] = [];
+  for (const entry of list) {
+    const absolute = isAbsolute(entry) ? entry : resolve(entry);
+    try {
+      const real = realpathSync(absolute);
+      if (!statSync(real).isDirectory()) {
         ctx.issues.push({
           code: 'custom',
-          message: `root ${JSON.stringify(entry)} does not exist`,
+          message: `root ${JSON.stringify(entry)} is not a directory`,
           input: entry,
         });
+        continue;
       }
+      if (!out.includes(real)) out.push(real);
+    } catch {
+      ctx.issues.push({
+        code: 'custom',
+        message: `root ${JSON.stringify(entry)} does not exist`,
+        input: entry,
+      });
     }
-    return out;
-  });
+  }
+  return out;
+});
 
-const formats = z
-  .preprocess(splitList, z.array(z.enum(INPUT_FORMATS)).min(1))
-  .default(DEFAULT_INPUT_FORMATS)
+const formats = fromEnv
+  .list(z.enum(INPUT_FORMATS), { default: DEFAULT_INPUT_FORMATS, min: 1 })
   .transform((list) => [...new Set(list)]);
 
 const MiB = 1024 * 1024;

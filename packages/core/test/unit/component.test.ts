@@ -117,3 +117,13 @@ describe('pack settings', () => {
     );
   });
 });
+
+describe('fromEnv.list', () => {
+  it('validates each item and applies a default and a minimum', () => {
+    const ports = fromEnv.list(z.coerce.number().int(), { default: [80], min: 1 });
+    expect(ports.parse(undefined)).toEqual([80]);
+    expect(ports.parse('1, 2,3')).toEqual([1, 2, 3]);
+    expect(ports.safeParse('a').success).toBe(false);
+    expect(ports.safeParse(' , ').success).toBe(false);
+  });
+});
