@@ -80,13 +80,6 @@ export const median = (values) => {
   return sorted[Math.floor(sorted.length / 2)];
 };
 
-/** Best of `rounds` measurements (the machine is shared and noisy). */
-export async function best(rounds, measure) {
-  let top = 0;
-  for (let i = 0; i < rounds; i++) top = Math.max(top, await measure());
-  return top;
-}
-
 export function report(title, rows) {
   console.log(`\n## ${title}\n`);
   console.log('| measurement | subject | baseline | ratio | target | |');
