@@ -15,5 +15,6 @@ export {
 export { serveBlobApi, type BlobApiServer } from './blob-api.js';
 export { WorkerProcess, type ExitInfo, type ProcessSpec } from './process.js';
 export type { FrameTap } from './channel.js';
+export { lifelineArgs, type LifelineMode } from './lifeline.js';
 export { MemoryBlobStore, BlobNotFoundError, blobIdOf, type StoredBlob } from '../blobs.js';
 export { RpcError, TransportError } from '../errors.js';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { TransportError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ErrorCodes } from '../protocol.js';
-import { LIFELINE_SCRIPT } from './lifeline.js';
+import { lifelineArgs } from './lifeline.js';
 
 export interface ProcessSpec {
   command: string;
@@ -10,6 +10,11 @@ export interface ProcessSpec {
   /** The child's whole environment (it is not inherited). Defaults to `{PATH}`. */
   env?: Record<string, string>;
   cwd?: string;
+  /**
+   * Run a stdio worker behind a lifeline that kills its process group when this process dies
+   * (HTTP-subprocess workers always have one). Costs one small extra process.
+   */
+  lifeline?: boolean;
 }
 
 export interface ExitInfo {
@@ -27,13 +32,20 @@ export class WorkerProcess {
   readonly #stderr: string[] = [];
   #partial = '';
 
-  constructor(spec: ProcessSpec, options: { stdio: 'pipe' | 'lifeline'; log: Logger }) {
+  /**
+   * `stdin: 'pipe'` gives the worker a protocol pipe (stdio workers); `'devnull'` gives it
+   * /dev/null (v0.11 subprocess mode), always behind a lifeline. `spec.lifeline` puts a stdio
+   * worker behind a lifeline too.
+   */
+  constructor(spec: ProcessSpec, options: { stdin: 'pipe' | 'devnull'; log: Logger }) {
     const env = spec.env ?? { PATH: process.env.PATH ?? '' };
     const stdio: StdioOptions = ['pipe', 'pipe', 'pipe'];
     const [command, args] =
-      options.stdio === 'lifeline'
-        ? [process.execPath, ['-e', LIFELINE_SCRIPT, spec.command, ...(spec.args ?? [])]]
-        : [spec.command, [...(spec.args ?? [])]];
+      options.stdin === 'devnull'
+        ? [process.execPath, lifelineArgs('devnull', spec.command, spec.args)]
+        : spec.lifeline
+          ? [process.execPath, lifelineArgs('inherit', spec.command, spec.args)]
+          : [spec.command, [...(spec.args ?? [])]];
     this.child = spawn(command, args, { stdio, env, cwd: spec.cwd, detached: true });
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {

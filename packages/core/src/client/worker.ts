@@ -219,7 +219,7 @@ export async function startWorker(spec: WorkerSpec, options: WorkerOptions): Pro
   let client: WorkerClient;
   try {
     if (spec.transport === 'stdio') {
-      const proc = new WorkerProcess(spec, { stdio: 'pipe', log });
+      const proc = new WorkerProcess(spec, { stdin: 'pipe', log });
       const channel = new StdioChannel(proc, {
         ...channelOptions,
         ...(options.onJunk ? { onJunk: options.onJunk } : {}),
@@ -234,7 +234,7 @@ export async function startWorker(spec: WorkerSpec, options: WorkerOptions): Pro
         ...(blobApiUrl ? { blobApiUrl } : {}),
       });
     } else if (spec.transport === 'http-subprocess') {
-      const proc = new WorkerProcess(spec, { stdio: 'lifeline', log });
+      const proc = new WorkerProcess(spec, { stdin: 'devnull', log });
       let port: number;
       try {
         port = await waitForPort(proc, spec.portTimeoutMs ?? 30_000, log);

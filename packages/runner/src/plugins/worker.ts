@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '@stepflow-packs/core';
 import {
   RpcError,
@@ -34,7 +33,6 @@ const QUIET = new Set([
   'ignored a line that is not a valid protocol message',
   'worker stdout line before the port announcement',
 ]);
-const STDIO_LIFELINE = fileURLToPath(new URL('./stdio-lifeline.js', import.meta.url));
 const TRANSPORT_MIN = -32399;
 const TRANSPORT_MAX = -32300;
 
@@ -84,10 +82,11 @@ export class WorkerPlugin implements Plugin {
     if (this.mode === 'stdio') {
       return {
         transport: 'stdio',
-        command: process.execPath,
-        args: [STDIO_LIFELINE, command, ...args],
+        command,
+        args,
         env,
         cwd: workingDirectory,
+        lifeline: true,
       };
     }
     const hc = config.healthCheck;

@@ -2,12 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { lifelineArgs } from '@stepflow-packs/core/client';
 import { isObject, ObjectBuilder, type Json } from '../json/value.js';
 import { resolveCommand } from '../plugins/command.js';
 import type { ServerSpec } from './cases.js';
-
-const LIFELINE = fileURLToPath(new URL('../plugins/stdio-lifeline.js', import.meta.url));
 
 export interface RunningServer {
   name: string;
@@ -111,7 +109,7 @@ export async function startServers(
       const args = spec.args.map((a) => substitutePlaceholders(a, own));
       const env: NodeJS.ProcessEnv = { ...processEnv };
       for (const [k, v] of Object.entries(spec.env)) env[k] = substitutePlaceholders(v, own);
-      const child = spawn(process.execPath, [LIFELINE, command, ...args], {
+      const child = spawn(process.execPath, lifelineArgs('inherit', command, args), {
         cwd,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
