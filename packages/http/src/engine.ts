@@ -1,13 +1,13 @@
-import type { Readable } from 'node:stream';
+import type { IncomingHttpHeaders } from 'node:http';
 import {
   BadRequestError,
   ComponentError,
   ComponentValueError,
   type Logger,
 } from '@stepflow-packs/core';
-import { request, type Agent, type Dispatcher } from 'undici';
-import { discardBody, readBody } from './body.js';
-import { Deadline, linkSignal } from './deadline.js';
+import type { Agent } from 'undici';
+import { CallControl, DeadlineExceeded, linkSignal } from './deadline.js';
+import { Exchange } from './exchange.js';
 import { CREDENTIAL_HEADERS, headerValue } from './headers.js';
 import { createSafeAgent, type Resolver } from './net/agent.js';
 import { BlockedError, UrlPolicy } from './net/policy.js';
@@ -27,7 +27,7 @@ export interface HttpCall {
   /** Target URL without userinfo (credentials travel in headers only). */
   url: URL;
   method: Method;
-  /** Validated, lowercase names. */
+  /** Validated, lowercase names (the engine adds User-Agent and Accept-Encoding when absent). */
   headers: Record<string, string>;
   body?: string | Buffer | undefined;
   timeoutMs: number;
@@ -41,7 +41,7 @@ export interface HttpCall {
 
 export interface HttpResponse {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: IncomingHttpHeaders;
   body: Buffer;
   /** Final URL after redirects (no userinfo). */
   url: URL;
@@ -60,15 +60,6 @@ export type Outcome =
       /** The last HTTP response seen before the failure, if any. */
       response?: HttpResponse;
     };
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-
-class DeadlineExceeded extends Error {
-  constructor() {
-    super('deadline exceeded');
-    this.name = 'DeadlineExceeded';
-  }
-}
 
 /** Origin and path only: no userinfo, no query (either may carry secrets). */
 export function describeUrl(url: URL): string {
@@ -101,18 +92,15 @@ function networkMessage(url: URL, err: unknown): string {
   return `Request to ${describeUrl(url)} failed: ${text}${code ? ` (${code})` : ''}`;
 }
 
-function sleep(ms: number, deadline: Deadline): Promise<void> {
+function sleep(ms: number, control: CallControl): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (deadline.aborted) return reject(deadline.reason as Error);
-    const timer = setTimeout(() => {
-      deadline.removeListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(deadline.reason as Error);
-    };
-    deadline.once('abort', onAbort);
+    const timer = setTimeout(resolve, ms);
+    control.track({
+      cancel(reason) {
+        clearTimeout(timer);
+        reject(reason);
+      },
+    });
   });
 }
 
@@ -157,9 +145,11 @@ export class HttpEngine {
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
     const deadlineAt = started + call.timeoutMs;
-    const deadline = new Deadline();
-    const timer = setTimeout(() => deadline.abort(new DeadlineExceeded()), call.timeoutMs);
-    const unlink = linkSignal(call.signal, deadline);
+    const control = new CallControl(call.timeoutMs);
+    const unlink = linkSignal(call.signal, control);
+    const headers = call.headers;
+    if (!('user-agent' in headers)) headers['user-agent'] = this.userAgent;
+    if (!('accept-encoding' in headers)) headers['accept-encoding'] = 'gzip, deflate, br';
     const retryable = IDEMPOTENT_METHODS.has(call.method) || call.retryNonIdempotent;
     let attempts = 0;
     let lastResponse: HttpResponse | undefined;
@@ -169,7 +159,7 @@ export class HttpEngine {
         let delayHint: number | undefined;
         let failure: Extract<Outcome, { ok: false }> | undefined;
         try {
-          const response = await this.#attempt(call, deadline);
+          const response = await this.#attempt(call, control);
           lastResponse = response;
           if (!RETRY_STATUSES.has(response.status) || !retryable || attempts > call.retries) {
             return { ok: true, response, attempts, elapsedMs: elapsed() };
@@ -187,8 +177,8 @@ export class HttpEngine {
           }
         } catch (err) {
           if (err instanceof BadRequestError || err instanceof ComponentValueError) throw err;
-          if (deadline.aborted) {
-            if (!(deadline.reason instanceof DeadlineExceeded)) {
+          if (control.aborted) {
+            if (!(control.reason instanceof DeadlineExceeded)) {
               throw new ComponentError(
                 'The HTTP call was cancelled because the request was abandoned',
                 { reason: 'cancelled' },
@@ -230,9 +220,9 @@ export class HttpEngine {
           origin: call.url.origin,
         });
         try {
-          await sleep(delay, deadline);
+          await sleep(delay, control);
         } catch {
-          if (!(deadline.reason instanceof DeadlineExceeded)) {
+          if (!(control.reason instanceof DeadlineExceeded)) {
             throw new ComponentError(
               'The HTTP call was cancelled because the request was abandoned',
               { reason: 'cancelled' },
@@ -243,100 +233,93 @@ export class HttpEngine {
         }
       }
     } finally {
-      clearTimeout(timer);
+      control.dispose();
       unlink();
     }
   }
 
   /** One attempt: the request and its redirect chain, ending with a fully read body. */
-  async #attempt(call: HttpCall, signal: Deadline): Promise<HttpResponse> {
+  async #attempt(call: HttpCall, control: CallControl): Promise<HttpResponse> {
     let url = call.url;
     let method: Method = call.method;
     let body = call.body;
-    let headers: Record<string, string> = { ...call.headers };
-    if (!('user-agent' in headers)) headers['user-agent'] = this.userAgent;
-    if (!('accept-encoding' in headers)) headers['accept-encoding'] = 'gzip, deflate, br';
+    let headers = call.headers;
     for (let redirects = 0; ; redirects++) {
       this.policy.checkUrl(url);
-      const response: Dispatcher.ResponseData = await request(url, {
-        method,
-        headers,
-        body: body ?? null,
-        dispatcher: this.agent,
-        signal,
+      const exchange = new Exchange({
+        limit: this.settings.maxResponseBytes,
+        followRedirects: call.followRedirects,
+        head: method === 'HEAD',
       });
-      const location = headerValue(response.headers, 'location');
-      if (call.followRedirects && REDIRECTS.has(response.statusCode) && location) {
-        await discardBody(response.body as unknown as Readable);
-        if (redirects >= this.settings.maxRedirects) {
-          throw new BadRequestError(
-            `Too many redirects: more than ${this.settings.maxRedirects} starting at ${describeUrl(call.url)}`,
-            {
-              reason: 'too_many_redirects',
-              limit: this.settings.maxRedirects,
-            },
-          );
-        }
-        let next: URL;
-        try {
-          next = new URL(location, url);
-        } catch {
-          throw new BadRequestError(`The server at ${url.origin} redirected to an invalid URL`, {
-            reason: 'invalid_redirect',
-          });
-        }
-        if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-          throw new BlockedError(
-            `Redirect from ${url.origin} to a ${next.protocol.replace(/:$/, '')} URL refused: only http and https are allowed`,
-            {
-              reason: 'scheme_not_allowed',
-              scheme: next.protocol.replace(/:$/, ''),
-              redirect: true,
-            },
-          );
-        }
-        // Credentials never come from a Location header, and never follow to another origin.
-        next.username = '';
-        next.password = '';
-        if (next.origin !== url.origin) {
-          headers = Object.fromEntries(
-            Object.entries(headers).filter(([name]) => !this.#sensitive.includes(name)),
-          );
-        }
-        const status = response.statusCode;
-        if (
-          status === 303
-            ? method !== 'HEAD'
-            : (status === 301 || status === 302) && method === 'POST'
-        ) {
-          method = 'GET';
-          body = undefined;
-          headers = Object.fromEntries(
-            Object.entries(headers).filter(([name]) => !name.startsWith('content-')),
-          );
-        }
-        call.log?.().debug('following redirect', { status, from: url.origin, to: next.origin });
-        url = next;
-        continue;
+      control.track(exchange);
+      this.agent.dispatch(
+        {
+          origin: url.origin,
+          path: url.search ? url.pathname + url.search : url.pathname,
+          method,
+          headers,
+          body: body ?? null,
+        },
+        exchange,
+      );
+      const response = await exchange.promise;
+      const location = response.location;
+      if (location === undefined) {
+        return {
+          status: response.status,
+          headers: response.headers,
+          body: response.body,
+          url,
+          redirects,
+        };
       }
-      // HEAD, 204 and 304 have no body whatever Content-Length / Content-Encoding announce.
-      const bodiless =
-        method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
-      if (bodiless) await discardBody(response.body as unknown as Readable);
-      const bytes = bodiless
-        ? Buffer.alloc(0)
-        : await readBody(response.body as unknown as Readable, {
-            limit: this.settings.maxResponseBytes,
-            contentEncoding: headerValue(response.headers, 'content-encoding'),
-            contentLength: headerValue(response.headers, 'content-length'),
-          });
-      return {
-        status: response.statusCode,
-        headers: response.headers,
-        body: bytes,
-        url,
-        redirects,
-      };
+      if (redirects >= this.settings.maxRedirects) {
+        throw new BadRequestError(
+          `Too many redirects: more than ${this.settings.maxRedirects} starting at ${describeUrl(call.url)}`,
+          {
+            reason: 'too_many_redirects',
+            limit: this.settings.maxRedirects,
+          },
+        );
+      }
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        throw new BadRequestError(`The server at ${url.origin} redirected to an invalid URL`, {
+          reason: 'invalid_redirect',
+        });
+      }
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+        throw new BlockedError(
+          `Redirect from ${url.origin} to a ${next.protocol.replace(/:$/, '')} URL refused: only http and https are allowed`,
+          {
+            reason: 'scheme_not_allowed',
+            scheme: next.protocol.replace(/:$/, ''),
+            redirect: true,
+          },
+        );
+      }
+      // Credentials never come from a Location header, and never follow to another origin.
+      next.username = '';
+      next.password = '';
+      if (next.origin !== url.origin) {
+        headers = Object.fromEntries(
+          Object.entries(headers).filter(([name]) => !this.#sensitive.includes(name)),
+        );
+      }
+      const status = response.status;
+      if (
+        status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST'
+      ) {
+        method = 'GET';
+        body = undefined;
+        headers = Object.fromEntries(
+          Object.entries(headers).filter(([name]) => !name.startsWith('content-')),
+        );
+      }
+      call.log?.().debug('following redirect', { status, from: url.origin, to: next.origin });
+      url = next;
     }
   }
 }
