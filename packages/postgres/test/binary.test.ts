@@ -129,10 +129,11 @@ describe('binary and text COPY store identical values', () => {
       table_name: 'bin',
       records,
     });
-    // A string for an integer column is fine for PostgreSQL's parser but not for the binary path.
+    // A string for an integer column is fine for PostgreSQL's parser but not for the binary path;
+    // as the first record it sends every record as text.
     const txt = await kit.execute<{ success: boolean }>('bulk_insert', {
       table_name: 'txt',
-      records: [...records, { id: '5' }],
+      records: [{ id: '5' }, ...records],
     });
     expect(bin.success).toBe(true);
     expect(txt.success).toBe(true);
@@ -150,6 +151,57 @@ describe('binary and text COPY store identical values', () => {
       expect(log).toMatch(/COPY "public"\."bin" \([^)]*\) FROM STDIN WITH \(FORMAT binary\)/);
       expect(log).toMatch(/COPY "public"\."txt" \([^)]*\) FROM STDIN\n/);
     }
+  });
+
+  it('continues in text from the first value without a binary form: all rows, in order, one transaction, 3 batches', async () => {
+    await sql(db.url, 'CREATE TABLE mixed (n serial, id int, tz timestamptz, t text)');
+    const logStart = logFile ? statSync(logFile).size : 0;
+    const rows = Array.from({ length: 2500 }, (_, i) => ({
+      id: i,
+      tz: `2024-01-01T00:00:${String(i % 60).padStart(2, '0')}Z`,
+      t: `row ${i}`,
+    }));
+    // Record 1500 has a timestamp PostgreSQL parses but the binary encoder does not take.
+    rows[1500]!.tz = '2024-01-01 00:00:00 UTC';
+    const out = await kit.execute<Record<string, unknown>>('bulk_insert', {
+      table_name: 'mixed',
+      records: rows,
+    });
+    expect(out).toMatchObject({ success: true, records_processed: 2500, batches_processed: 3 });
+    const stored = await sql(
+      db.url,
+      "SELECT id, to_char(tz AT TIME ZONE 'UTC', 'SS') AS s, t FROM mixed ORDER BY n",
+    );
+    expect(stored).toHaveLength(2500);
+    expect(stored.map((r) => r.id)).toEqual(rows.map((r) => r.id));
+    expect(stored[1500]).toEqual({ id: 1500, s: '00', t: 'row 1500' });
+    expect(stored[2499]).toEqual({ id: 2499, s: '39', t: 'row 2499' });
+    if (logFile) {
+      const log = readFileSync(logFile, 'utf8').slice(logStart);
+      expect(log).toMatch(/COPY "public"\."mixed" \([^)]*\) FROM STDIN WITH \(FORMAT binary\)/);
+      expect(log).toMatch(/COPY "public"\."mixed" \([^)]*\) FROM STDIN\n/);
+    }
+  });
+
+  it('maps a failure after the switch to text to its record index, and commits 0 rows', async () => {
+    await sql(db.url, 'CREATE TABLE mixed_fail (id int PRIMARY KEY, v varchar(3))');
+    const rows: Record<string, unknown>[] = Array.from({ length: 2500 }, (_, i) => ({
+      id: i,
+      v: 'ok',
+    }));
+    rows[1200] = { id: '1200', v: 'ok' };
+    rows[1800] = { id: 1800, v: 'too long' };
+    const out = await kit.execute<Record<string, unknown>>('bulk_insert', {
+      table_name: 'mixed_fail',
+      records: rows,
+    });
+    expect(out).toMatchObject({
+      success: false,
+      sqlstate: '22001',
+      record_index: 1800,
+      error_code: -32101,
+    });
+    expect(await sql(db.url, 'SELECT count(*)::int AS n FROM mixed_fail')).toEqual([{ n: 0 }]);
   });
 
   it('maps a binary-format failure to the record index like the text format', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyseShapes, columnUnion, supersededRecords } from '../src/bulk.js';
+import { analyseShapes, bulkInput, columnUnion, supersededRecords } from '../src/bulk.js';
 import { leadingKeyword } from '../src/components/transaction.js';
 import { arrayLiteral, encoderFor, escapeCopy, parameterValue } from '../src/copy-format.js';
 import type { ColumnInfo } from '../src/identifiers.js';
@@ -92,6 +92,23 @@ describe('record shapes', () => {
     expect([...mixed.shapeOf!]).toEqual([0, 0, 1, 2]);
   });
 
+  it('sees own keys only: a record with inherited enumerable keys or a polluted Object.prototype is its own shape', () => {
+    const inherited = Object.create({ b: 2 }) as Record<string, unknown>;
+    inherited.a = 1;
+    const withInherited = analyseShapes([{ a: 1, b: 1 }, inherited]);
+    expect(withInherited.shapes).toEqual([['a', 'b'], ['a']]);
+    expect([...withInherited.shapeOf!]).toEqual([0, 1]);
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.b = 'polluted';
+    try {
+      const polluted = analyseShapes([{ a: 1, b: 1 }, { a: 2 }]);
+      expect(polluted.shapes).toEqual([['a', 'b'], ['a']]);
+      expect([...polluted.shapeOf!]).toEqual([0, 1]);
+    } finally {
+      delete proto.b;
+    }
+  });
+
   it('keeps __proto__ keys as ordinary column names', () => {
     const records = JSON.parse('[{"__proto__": 1, "a": 2}]') as Record<string, unknown>[];
     expect(columnUnion(records)).toEqual(['__proto__', 'a']);
@@ -108,6 +125,32 @@ describe('record shapes', () => {
       { a: 1, b: 'x' },
     ];
     expect([...(supersededRecords(pairs, ['a', 'b']) ?? [])]).toEqual([0]);
+  });
+});
+
+describe('records validation', () => {
+  const records = (value: unknown) => bulkInput.safeParse({ table_name: 't', records: value });
+
+  it('passes the records array through as given (no copy of 100,000 records)', () => {
+    const many = Array.from({ length: 100_000 }, (_, i) => ({ id: i }));
+    const parsed = records(many);
+    expect(parsed.success && parsed.data.records).toBe(many);
+  });
+
+  it('names the first record that is not an object, and refuses a non-array', () => {
+    for (const [value, path] of [
+      [
+        [{ a: 1 }, null, 5],
+        ['records', 1],
+      ],
+      [[[1]], ['records', 0]],
+      ['rows', ['records']],
+      [undefined, ['records']],
+    ] as const) {
+      const parsed = records(value);
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues.map((issue) => issue.path)).toEqual([path]);
+    }
   });
 });
 
