@@ -8,9 +8,13 @@
  *   fetch worker the same component shape built on fetch, over stdio (what the pack replaces)
  *
  * The server runs in its own process. Rounds alternate between variants; the median of each is
- * reported with ratios against raw undici (target: worker ≥ 0.7×) and against the fetch worker.
+ * reported with ratios against raw undici (target: worker ≥ 0.7×) and against the fetch worker,
+ * plus the worker/raw ratio of each round (raw and worker measured next to each other, which
+ * cancels slow drifts of background load on a shared machine). Raw undici uses the same Agent
+ * settings as the pack's shared Agent (keep-alive, unlimited connections per origin, so 64
+ * sockets for 64 in flight in both).
  *
- *   node bench/http.mjs [--requests 4000] [--rounds 3] [--concurrency 64]
+ *   node bench/http.mjs [--requests 4000] [--rounds 5] [--concurrency 64]
  * (The same file also runs the server and the fetch worker as child processes, by BENCH_HTTP_ROLE.)
  * Needs packages/core and packages/http built.
  */
@@ -83,7 +87,7 @@ else {
   const { values } = parseArgs({
     options: {
       requests: { type: 'string', default: '4000' },
-      rounds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '5' },
       concurrency: { type: 'string', default: '64' },
     },
   });
@@ -118,7 +122,9 @@ else {
     return count / ((performance.now() - started) / 1000);
   }
 
-  const agent = new Agent({ keepAliveTimeout: 30_000 });
+  // The pack's Agent: keepAliveTimeout 4 s (the server's Keep-Alive hint of 30 s wins in both),
+  // no connection limit, headers/body timeouts as backstops only.
+  const agent = new Agent({ keepAliveTimeout: 4_000 });
   const rawUndici = async () => {
     const res = await request(url, { dispatcher: agent });
     const data = await res.body.json();
@@ -220,7 +226,14 @@ else {
     );
   }
   const ratio = rate.get('worker (http_request, undici)') / raw;
+  const perRound = results
+    .get('worker (http_request, undici)')
+    .map((value, i) => value / results.get('raw undici')[i]);
+  const sorted = [...perRound].sort((a, b) => a - b);
   console.log('');
+  console.log(
+    `worker / raw undici per round: ${perRound.map((r) => r.toFixed(2)).join(' ')} (median ${median(perRound).toFixed(2)}, range ${sorted[0].toFixed(2)}–${sorted.at(-1).toFixed(2)})`,
+  );
   console.log(
     `worker / raw undici = ${ratio.toFixed(2)} (target ≥ 0.70): ${ratio >= 0.7 ? 'PASS' : 'BELOW TARGET'}`,
   );
