@@ -66,10 +66,12 @@ export function prepareCall(
     url.username = '';
     url.password = '';
   }
-  url.hash = '';
-  for (const [name, value] of Object.entries(input.query ?? {})) {
-    for (const item of Array.isArray(value) ? value : [value])
-      url.searchParams.append(name, String(item));
+  if (url.hash) url.hash = '';
+  if (input.query) {
+    for (const [name, value] of Object.entries(input.query)) {
+      for (const item of Array.isArray(value) ? value : [value])
+        url.searchParams.append(name, String(item));
+    }
   }
   let body: string | undefined;
   if (input.json_data !== undefined && input.json_data !== null) {

@@ -332,6 +332,31 @@ describe('http_request: retries and deadline', () => {
     expect(out.response_time_ms).toBeGreaterThanOrEqual(295);
     expect(out.response_time_ms).toBeLessThan(800);
   });
+
+  it('ends a call still queued for a socket at its own deadline (0.3 s → within 0.3–0.8 s while the only socket is busy for 1.5 s)', async () => {
+    // One socket per origin: the second call waits in undici's queue behind a hanging one.
+    const single = createTestKit(httpPack, {
+      config: { allowHosts: ['127.0.0.1'], connectionsPerOrigin: 1 },
+    });
+    const blocker = single.execute<Output>('http_request', { url: `${a.url}/hang`, timeout: 1.5 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const t0 = performance.now();
+    const queued = await single.execute<Output>('http_request', {
+      url: `${a.url}/json`,
+      timeout: 0.3,
+    });
+    const elapsed = performance.now() - t0;
+    expect(queued).toMatchObject({ success: false, status_code: 0, attempts_made: 1 });
+    expect(queued.error_message).toMatch(/within the 0.3 s deadline/);
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(800);
+    expect(await blocker).toMatchObject({ success: false, status_code: 0 });
+    // The pool still works: the hung socket was closed and a new one serves the next call.
+    expect(await single.execute<Output>('http_request', { url: `${a.url}/json` })).toMatchObject({
+      success: true,
+      data: { hello: 'world' },
+    });
+  });
 });
 
 describe('http_request: raise_on_failure', () => {

@@ -62,6 +62,18 @@ describe('UrlPolicy.checkUrl', () => {
     expect(refusal(policy, 'https://example.com/')).toBeUndefined();
   });
 
+  it('remembers passing hosts only: a blocked host is refused every time, before and after 300 passing hosts cycle the cache', () => {
+    const fresh = new UrlPolicy(['10.0.0.0/8']);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 300; i++)
+        expect(refusal(fresh, `http://host-${i}.example.com/`)).toBe(undefined);
+      expect(refusal(fresh, 'http://10.1.2.3/')).toBe(undefined);
+      for (const url of ['http://127.0.0.1/', 'http://localhost/', 'http://169.254.169.254/'])
+        expect(refusal(fresh, url)?.code).toBe(-32103);
+      expect(refusal(fresh, 'ftp://host-1.example.com/')?.code).toBe(-32103);
+    }
+  });
+
   it('never puts the URL userinfo or query in the refusal', () => {
     const err = refusal(policy, 'http://user:hunter2@127.0.0.1/?token=abc');
     expect(JSON.stringify([err?.message, err?.data])).not.toMatch(/hunter2|token|abc|user/);

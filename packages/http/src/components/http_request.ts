@@ -83,11 +83,10 @@ function failureError(outcome: Outcome, status: number): Error {
     : new ComponentValueError(`HTTP ${status} from ${where}`, data);
 }
 
-async function decodeResponse(
+function decodeResponse(
   response: HttpResponse,
   type: Input['response_type'],
-  ctx: ComponentContext<HttpSettings>,
-): Promise<{ data: JsonValue; decodeError?: string }> {
+): { data: JsonValue; decodeError?: string } {
   const contentType = headerValue(response.headers, 'content-type');
   switch (type) {
     case 'text':
@@ -98,19 +97,25 @@ async function decodeResponse(
         ? { data: parsed.value }
         : { data: null, decodeError: 'The response body is not valid JSON' };
     }
-    case 'blob': {
-      const blobId = await ctx.putBlob(decodeAuto(response.body, contentType));
-      return {
-        data: {
-          blob_id: blobId,
-          content_type: contentType ?? null,
-          size_bytes: response.body.length,
-        },
-      };
-    }
     default:
       return { data: decodeAuto(response.body, contentType) };
   }
+}
+
+/** `blob`: store the decoded body with putBlob and return a reference to it. */
+async function storeBlob(
+  response: HttpResponse,
+  ctx: ComponentContext<HttpSettings>,
+): Promise<{ data: JsonValue; decodeError?: string }> {
+  const contentType = headerValue(response.headers, 'content-type');
+  const blobId = await ctx.putBlob(decodeAuto(response.body, contentType));
+  return {
+    data: {
+      blob_id: blobId,
+      content_type: contentType ?? null,
+      size_bytes: response.body.length,
+    },
+  };
 }
 
 /** The `http_request` contract from Stepflow's custom-component documentation, hardened. */
@@ -142,7 +147,11 @@ export const httpRequest = defineComponent({
     }
     const { response } = outcome;
     const status = response.status;
-    const { data, decodeError } = await decodeResponse(response, request.response_type, ctx);
+    // Only blob responses wait for anything: the common case stays synchronous.
+    const { data, decodeError } =
+      request.response_type === 'blob'
+        ? await storeBlob(response, ctx)
+        : decodeResponse(response, request.response_type);
     const success = status < 400 && decodeError === undefined;
     if (!success && request.raise_on_failure) {
       if (decodeError) {

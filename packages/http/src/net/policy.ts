@@ -83,10 +83,14 @@ export class BlockedError extends BadRequestError {
 
 const ALLOW_HINT = 'allowlist it on the server with --allow-host or STEPFLOW_HTTP_ALLOW_HOSTS';
 
+/** Host names remembered as passing `checkUrl` (the policy never changes, so this is exact). */
+const PASSED_CACHE_SIZE = 256;
+
 export class UrlPolicy {
   readonly #cidrs: Cidr[] = [];
   readonly #hosts = new Set<string>();
   readonly #suffixes: string[] = [];
+  readonly #passed = new Set<string>();
 
   constructor(allowHosts: readonly string[]) {
     for (const raw of allowHosts) {
@@ -118,7 +122,15 @@ export class UrlPolicy {
         },
       );
     }
-    const host = normalizeHost(url.hostname);
+    const hostname = url.hostname;
+    if (this.#passed.has(hostname)) return;
+    this.#checkHost(normalizeHost(hostname));
+    // Only URL-level checks are remembered: connected addresses are checked on every connect.
+    if (this.#passed.size >= PASSED_CACHE_SIZE) this.#passed.clear();
+    this.#passed.add(hostname);
+  }
+
+  #checkHost(host: string): void {
     if (this.hostAllowed(host)) return;
     const ip = parseIp(host);
     if (ip) {
