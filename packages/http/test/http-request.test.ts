@@ -359,6 +359,74 @@ describe('http_request: retries and deadline', () => {
   });
 });
 
+describe('http_request: response bodies', () => {
+  let small: ReturnType<typeof createTestKit>;
+  beforeAll(() => {
+    small = createTestKit(httpPack, {
+      config: { allowHosts: ['127.0.0.1'], maxResponseBytes: 1000 },
+    });
+  });
+  const failSmall = async (input: Record<string, unknown>) => {
+    const outcome = await small.call('http_request', { retries: 0, ...input });
+    if (outcome.ok) throw new Error(`expected an error, got ${JSON.stringify(outcome.output)}`);
+    return outcome.error as { code: number; data: Record<string, unknown> };
+  };
+
+  it('accepts a body of exactly maxResponseBytes (1000 bytes)', async () => {
+    const out = await small.execute<Output>('http_request', { url: `${a.url}/big?bytes=1000` });
+    expect((out.data as { text: string }).text).toHaveLength(1000);
+  });
+
+  it('refuses a Content-Length over maxResponseBytes before reading (-32103, declared 1001 > 1000)', async () => {
+    expect(await failSmall({ url: `${a.url}/big?bytes=1001` })).toMatchObject({
+      code: -32103,
+      data: { reason: 'response_too_large', limit: 1000, actual: 1001, declared: true },
+    });
+  });
+
+  it('stops a chunked body without Content-Length past 1000 bytes (-32103)', async () => {
+    const err = await failSmall({ url: `${a.url}/chunked?bytes=4096` });
+    expect(err).toMatchObject({
+      code: -32103,
+      data: { reason: 'response_too_large', limit: 1000 },
+    });
+    expect(Number(err.data.actual)).toBeGreaterThan(1000);
+  });
+
+  it('counts decoded bytes: a gzip body of a few dozen bytes inflating to 5000 is refused (-32103)', async () => {
+    expect(await failSmall({ url: `${a.url}/gzip-big?bytes=5000` })).toMatchObject({
+      code: -32103,
+      data: { reason: 'response_too_large', limit: 1000 },
+    });
+    const out = await small.execute<Output>('http_request', { url: `${a.url}/gzip-big?bytes=900` });
+    expect(out).toMatchObject({ success: true, status_code: 200 });
+  });
+
+  it('follows a redirect whose 100 KiB body it does not read', async () => {
+    expect(await run({ url: `${a.url}/redirect-big?bytes=102400` })).toMatchObject({
+      success: true,
+      data: { hello: 'world' },
+      redirects: 1,
+    });
+  });
+
+  it('skips a 103 Early Hints response and answers with the final one', async () => {
+    expect(await run({ url: `${a.url}/early-hints` })).toMatchObject({
+      success: true,
+      status_code: 200,
+      data: { hinted: true },
+    });
+  });
+
+  it('reads every body to its end: 20 calls in a row reuse one keep-alive socket', async () => {
+    await run({ url: `${a.url}/json` });
+    const before = a.connections;
+    for (let i = 0; i < 20; i++)
+      expect(await run({ url: `${a.url}/redirect/302?to=/json` })).toMatchObject({ success: true });
+    expect(a.connections - before).toBeLessThanOrEqual(1);
+  });
+});
+
 describe('http_request: raise_on_failure', () => {
   it('raises -32101 for a 4xx', async () => {
     expect(await fail({ url: `${a.url}/status/404`, raise_on_failure: true })).toMatchObject({

@@ -6,7 +6,8 @@ import { json } from './server.js';
  * Routes of the in-test fixture server:
  * /json, /text, /binary, /empty, /echo, /cookie, /gzip-json, /big?bytes=N, /status/N,
  * /redirect/CODE?to=URL, /chain/N (N redirects then JSON), /flaky/ID?fail=N&status=S,
- * /retry-after/S, /hang.
+ * /retry-after/S, /hang, /chunked?bytes=N (no Content-Length), /gzip-big?bytes=N (inflates to N),
+ * /redirect-big?bytes=N (302 to /json with an N-byte body), /early-hints (103 then JSON).
  */
 export function routes(): (req: IncomingMessage, res: ServerResponse, body: string) => void {
   const flaky = new Map<string, number>();
@@ -85,6 +86,30 @@ export function routes(): (req: IncomingMessage, res: ServerResponse, body: stri
         return json(res, { busy: true }, 503, { 'retry-after': parts[1] ?? '3600' });
       case 'hang':
         return; // never answers
+      case 'chunked': {
+        const bytes = Number(url.searchParams.get('bytes') ?? '2048');
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        for (let sent = 0; sent < bytes; sent += 512)
+          res.write('x'.repeat(Math.min(512, bytes - sent)));
+        return res.end();
+      }
+      case 'gzip-big': {
+        const payload = gzipSync(Buffer.alloc(Number(url.searchParams.get('bytes') ?? '2048')));
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-encoding': 'gzip',
+          'content-length': payload.length,
+        });
+        return res.end(payload);
+      }
+      case 'redirect-big': {
+        const bytes = Number(url.searchParams.get('bytes') ?? '2048');
+        res.writeHead(302, { location: '/json', 'content-length': bytes });
+        return res.end('x'.repeat(bytes));
+      }
+      case 'early-hints':
+        res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+        return json(res, { hinted: true });
       default:
         return json(res, { error: 'not found' }, 404);
     }
