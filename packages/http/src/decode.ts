@@ -5,6 +5,7 @@ const lenientUtf8 = new TextDecoder('utf-8');
 
 export function isJsonContentType(contentType: string | undefined): boolean {
   if (!contentType) return false;
+  if (contentType === 'application/json') return true;
   const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
   return type === 'application/json' || type.endsWith('+json') || type === 'text/json';
 }

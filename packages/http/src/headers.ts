@@ -90,7 +90,8 @@ export function publicResponseHeaders(
   headers: Record<string, string | string[] | undefined>,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
     const key = name.toLowerCase();
     if (value === undefined || OMITTED_RESPONSE_HEADERS.has(key) || key === '__proto__') continue;
     out[key] = Array.isArray(value) ? value.join(', ') : value;
