@@ -106,8 +106,10 @@ function sleep(ms: number, control: CallControl): Promise<void> {
 
 /**
  * Performs HTTP calls for the pack: SSRF policy at every hop and on every connected address,
- * one deadline per call (connect, headers, body, redirects and retries), bounded decoded
- * bodies, retries with backoff + jitter for idempotent methods, Retry-After within the deadline.
+ * one deadline per call (queueing for a socket, connect, headers, body, redirects and retries;
+ * the call settles at the deadline whatever stage it is in), bounded decoded bodies, retries
+ * with backoff + jitter for idempotent methods, Retry-After within the deadline. Requests go
+ * through `Exchange` dispatch handlers on the shared Agent.
  */
 export class HttpEngine {
   readonly policy: UrlPolicy;
