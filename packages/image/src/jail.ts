@@ -12,6 +12,7 @@ import {
   readlinkSync,
   readSync,
   realpathSync,
+  rename,
   renameSync,
   unlinkSync,
   write,
@@ -40,6 +41,7 @@ function hasProcFd(): boolean {
 const SYNC_IO_BYTES = 4 * 1024 * 1024;
 const readAsync = promisify(read);
 const writeAsync = promisify(write);
+const renameAsync = promisify(rename);
 
 export const ROOTS_SETTING = 'STEPFLOW_IMAGE_ROOTS (or --root)';
 
@@ -411,9 +413,13 @@ export class Jail {
       discard();
       throw err;
     }
-    const place = () => {
+    // Replacing an existing file makes ext4 (auto_da_alloc) start writeback of the new data
+    // inside rename(2), which takes up to milliseconds under I/O load: that rename runs in
+    // libuv's thread pool so it never stalls the event loop that dispatches sharp jobs. Linking
+    // a new name has no such cost and stays synchronous.
+    const place = async () => {
       if (target.overwrite) {
-        renameSync(temp, target.path);
+        await renameAsync(temp, target.path);
         return;
       }
       try {
@@ -455,7 +461,7 @@ export class Jail {
           }
           closeSync(fd);
           fd = undefined;
-          place();
+          await place();
           settled = true;
         } catch (err) {
           discard();
