@@ -186,12 +186,14 @@ export async function readHeader(
   let metadata: sharp.Metadata;
   try {
     // Header only: failOn applies when the pixels are decoded; the pixel limit is applied below
-    // with the real numbers.
-    metadata = await sharp(source, {
-      failOn: 'none',
-      limitInputPixels: false,
-      pages: config.maxPages,
-    }).metadata();
+    // with the real numbers. A header read is sharp work too, so it takes a job slot.
+    metadata = await sharpJobs(config.concurrency).run(() =>
+      sharp(source, {
+        failOn: 'none',
+        limitInputPixels: false,
+        pages: config.maxPages,
+      }).metadata(),
+    );
   } catch (err) {
     throw new ComponentValueError(`${what} has an unreadable image header`, {
       reason: 'decode_failed',
@@ -206,10 +208,23 @@ export async function readHeader(
   return { width, height, pages, metadata, ...oriented(width, height, metadata.orientation ?? 1) };
 }
 
-/** A counting semaphore bounding the sharp jobs of the whole process. */
+/**
+ * A counting semaphore bounding the sharp jobs of the whole process. A job holds a slot from
+ * the moment it calls into sharp until its last sharp promise has settled, and every sharp
+ * call of the pack runs in a slot: header reads (when the JPEG fast path does not answer),
+ * watermark preparation, and each pipeline's decoding, operations and encoding to a buffer,
+ * including libvips' reads of the input (page-cache copies, CPU work too). File-system checks,
+ * opening the input, creating the temporary output file and writing/renaming the result happen
+ * outside the slot, in JavaScript and libuv's thread pool. With one libvips thread per job
+ * (`threadsPerJob` 1, the default) a slot is about one CPU's worth of work, so the default
+ * limit, the CPU count, keeps sharp from oversubscribing the machine. Waiters are served in arrival
+ * order; acquiring a free slot allocates nothing beyond the task's own promise.
+ */
 export class Semaphore {
   #available: number;
-  readonly #waiting: (() => void)[] = [];
+  /** FIFO of waiters: `#waiting[#head]` is next; compacted when drained. */
+  #waiting: (() => void)[] = [];
+  #head = 0;
   #limit: number;
   #peak = 0;
 
@@ -238,13 +253,27 @@ export class Semaphore {
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.#available > 0) this.#available--;
     else await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#peak = Math.max(this.#peak, this.active);
+    const active = this.#limit - this.#available;
+    if (active > this.#peak) this.#peak = active;
     try {
       return await task();
     } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#available++;
+      this.#release();
+    }
+  }
+
+  /** Hand the slot straight to the next waiter (it stays taken), or free it. */
+  #release(): void {
+    if (this.#head < this.#waiting.length) {
+      const next = this.#waiting[this.#head]!;
+      this.#waiting[this.#head++] = undefined as never;
+      if (this.#head === this.#waiting.length) {
+        this.#waiting = [];
+        this.#head = 0;
+      }
+      next();
+    } else {
+      this.#available++;
     }
   }
 }

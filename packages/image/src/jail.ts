@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -389,7 +389,8 @@ export class Jail {
    */
   prepareWrite(target: OutputTarget, field: string, userPath: string): PendingWrite {
     const stem = basename(target.path).slice(0, 180);
-    const temp = join(target.parent, `.${stem}.${randomBytes(6).toString('hex')}.tmp`);
+    // 48 random bits from randomUUID's pre-generated pool (randomBytes calls into OpenSSL each time).
+    const temp = join(target.parent, `.${stem}.${randomUUID().slice(0, 13)}.tmp`);
     let fd: number | undefined = openSync(
       temp,
       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
