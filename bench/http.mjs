@@ -8,11 +8,12 @@
  *   fetch worker the same component shape built on fetch, over stdio (what the pack replaces)
  *
  * The server runs in its own process. Rounds alternate between variants; the median of each is
- * reported with ratios against raw undici (target: worker ≥ 0.7×) and against the fetch worker,
- * plus the worker/raw ratio of each round (raw and worker measured next to each other, which
- * cancels slow drifts of background load on a shared machine). Raw undici uses the same Agent
- * settings as the pack's shared Agent (keep-alive, unlimited connections per origin, so 64
- * sockets for 64 in flight in both).
+ * reported with ratios against raw undici and against the fetch worker, plus the worker/raw
+ * ratio of each round (raw and worker measured next to each other, which cancels slow drifts of
+ * background load on a shared machine). The target (worker ≥ 0.7× raw undici) is judged on the
+ * median of those per-round ratios; the ratio of the medians is printed next to it. Raw undici
+ * uses the same Agent settings as the pack's shared Agent (keep-alive, unlimited connections
+ * per origin, so 64 sockets for 64 in flight in both).
  *
  * Every variant is warmed up first (5000 requests by default): a fresh worker process needs about
  * that many before its JIT-compiled path is in place (≈ 350 µs of worker CPU per request over
@@ -241,7 +242,11 @@ else {
   console.log(
     `worker / raw undici per round: ${perRound.map((r) => r.toFixed(2)).join(' ')} (median ${median(perRound).toFixed(2)}, range ${sorted[0].toFixed(2)}–${sorted.at(-1).toFixed(2)})`,
   );
+  // Verdict on the paired estimator: background load drifts over a run, and the medians of
+  // the two variants can come from rounds under different load; each round's pair cannot.
+  const paired = median(perRound);
+  console.log(`worker / raw undici, ratio of the medians = ${ratio.toFixed(2)}`);
   console.log(
-    `worker / raw undici = ${ratio.toFixed(2)} (target ≥ 0.70): ${ratio >= 0.7 ? 'PASS' : 'BELOW TARGET'}`,
+    `worker / raw undici, median of per-round ratios = ${paired.toFixed(2)} (target ≥ 0.70): ${paired >= 0.7 ? 'PASS' : 'BELOW TARGET'}`,
   );
 }
