@@ -31,7 +31,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const SELF = fileURLToPath(import.meta.url);
-const HTTP_BIN = fileURLToPath(new URL('../packages/http/dist/bin.js', import.meta.url));
+// BENCH_HTTP_BIN compares another build of the pack (e.g. an experiment) against the same baselines.
+const HTTP_BIN =
+  process.env.BENCH_HTTP_BIN ??
+  fileURLToPath(new URL('../packages/http/dist/bin.js', import.meta.url));
 
 // Child roles are chosen by environment so their own flags (runCli's) stay untouched.
 const ROLE = process.env.BENCH_HTTP_ROLE ?? 'driver';
