@@ -183,6 +183,41 @@ describe('binary and text COPY store identical values', () => {
     }
   });
 
+  it('upserts records of several shapes when the stage COPY switches from binary to text', async () => {
+    await sql(
+      db.url,
+      "CREATE TABLE up_mixed (id int PRIMARY KEY, tz timestamptz, note text DEFAULT 'd'); INSERT INTO up_mixed VALUES (1, NULL, 'kept')",
+    );
+    const logStart = logFile ? statSync(logFile).size : 0;
+    const out = await kit.execute<Record<string, unknown>>('bulk_insert', {
+      table_name: 'up_mixed',
+      upsert_key: ['id'],
+      records: [
+        { id: 1, tz: '2024-01-01T00:00:00Z' },
+        { id: 2, tz: '2024-01-01 01:00:00 UTC', note: 'x' },
+        { id: 3, note: 'y' },
+      ],
+    });
+    expect(out).toMatchObject({ success: true, rows_inserted: 2, rows_updated: 1 });
+    expect(
+      await sql(
+        db.url,
+        "SELECT id, to_char(tz AT TIME ZONE 'UTC', 'HH24') AS h, note FROM up_mixed ORDER BY id",
+      ),
+    ).toEqual([
+      { id: 1, h: '00', note: 'kept' },
+      { id: 2, h: '01', note: 'x' },
+      { id: 3, h: null, note: 'y' },
+    ]);
+    if (logFile) {
+      const log = readFileSync(logFile, 'utf8').slice(logStart);
+      expect(log).toMatch(
+        /COPY pg_temp\."stepflow_upsert_stage" \([^)]*\) FROM STDIN WITH \(FORMAT binary\)/,
+      );
+      expect(log).toMatch(/COPY pg_temp\."stepflow_upsert_stage" \([^)]*\) FROM STDIN\n/);
+    }
+  });
+
   it('maps a failure after the switch to text to its record index, and commits 0 rows', async () => {
     await sql(db.url, 'CREATE TABLE mixed_fail (id int PRIMARY KEY, v varchar(3))');
     const rows: Record<string, unknown>[] = Array.from({ length: 2500 }, (_, i) => ({
