@@ -1,3 +1,4 @@
+import { connectionStringSchema, raiseOnFailureSchema } from './statement.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BadRequestError, type ComponentContext, z } from '@stepflow-packs/core';
@@ -62,12 +63,7 @@ export const recordsSchema = z
   });
 
 export const bulkInputShape = {
-  connection_string: z
-    .string()
-    .optional()
-    .describe(
-      'postgres:// URL; defaults to the server configuration (DATABASE_URL / PG* variables). May be disabled by the server.',
-    ),
+  connection_string: connectionStringSchema,
   table_name: z
     .string()
     .min(1)
@@ -95,12 +91,7 @@ export const bulkInputShape = {
     .describe(
       'Server-side statement timeout in seconds for each statement (default: server setting)',
     ),
-  raise_on_failure: z
-    .boolean()
-    .default(false)
-    .describe(
-      'Raise a JSON-RPC error (-32101 data, -32102 unavailable/timeout) instead of returning success: false',
-    ),
+  raise_on_failure: raiseOnFailureSchema,
 };
 
 export const bulkInput = z.strictObject(bulkInputShape);

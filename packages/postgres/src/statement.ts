@@ -12,6 +12,22 @@ export const parametersSchema = z
   .optional()
   .describe('Values for $1, $2, …: always sent as bound parameters, never spliced into the SQL');
 
+/** `connection_string` as in Stepflow's docs: optional, the server default otherwise. */
+export const connectionStringSchema = z
+  .string()
+  .optional()
+  .describe(
+    'postgres:// URL; defaults to the server configuration (DATABASE_URL / PG* variables). May be disabled by the server.',
+  );
+
+/** Failures as data (the docs' contract) unless the caller asks for JSON-RPC errors. */
+export const raiseOnFailureSchema = z
+  .boolean()
+  .default(false)
+  .describe(
+    'Raise a JSON-RPC error (-32101 data, -32102 unavailable/timeout) instead of returning success: false',
+  );
+
 export type FetchMode = z.output<typeof fetchModeSchema>;
 
 /** How long after statement_timeout the client stops waiting for the server's answer. */

@@ -218,23 +218,16 @@ export async function startWorker(spec: WorkerSpec, options: WorkerOptions): Pro
   };
   let client: WorkerClient;
   try {
+    let channel: Channel;
+    let proc: WorkerProcess | undefined;
     if (spec.transport === 'stdio') {
-      const proc = new WorkerProcess(spec, { stdin: 'pipe', log });
-      const channel = new StdioChannel(proc, {
+      proc = new WorkerProcess(spec, { stdin: 'pipe', log });
+      channel = new StdioChannel(proc, {
         ...channelOptions,
         ...(options.onJunk ? { onJunk: options.onJunk } : {}),
       });
-      client = new WorkerClient({
-        spec,
-        dialect: options.dialect,
-        channel,
-        process: proc,
-        timeoutMs,
-        ...(blobApi ? { blobApi } : {}),
-        ...(blobApiUrl ? { blobApiUrl } : {}),
-      });
     } else if (spec.transport === 'http-subprocess') {
-      const proc = new WorkerProcess(spec, { stdin: 'devnull', log });
+      proc = new WorkerProcess(spec, { stdin: 'devnull', log });
       let port: number;
       try {
         port = await waitForPort(proc, spec.portTimeoutMs ?? 30_000, log);
@@ -243,27 +236,19 @@ export async function startWorker(spec: WorkerSpec, options: WorkerOptions): Pro
         await proc.stop(500);
         throw err;
       }
-      const channel = new HttpChannel(`http://127.0.0.1:${port}`, channelOptions);
-      client = new WorkerClient({
-        spec,
-        dialect: options.dialect,
-        channel,
-        process: proc,
-        timeoutMs,
-        ...(blobApi ? { blobApi } : {}),
-        ...(blobApiUrl ? { blobApiUrl } : {}),
-      });
+      channel = new HttpChannel(`http://127.0.0.1:${port}`, channelOptions);
     } else {
-      const channel = new HttpChannel(spec.url, channelOptions);
-      client = new WorkerClient({
-        spec,
-        dialect: options.dialect,
-        channel,
-        timeoutMs,
-        ...(blobApi ? { blobApi } : {}),
-        ...(blobApiUrl ? { blobApiUrl } : {}),
-      });
+      channel = new HttpChannel(spec.url, channelOptions);
     }
+    client = new WorkerClient({
+      spec,
+      dialect: options.dialect,
+      channel,
+      timeoutMs,
+      ...(proc ? { process: proc } : {}),
+      ...(blobApi ? { blobApi } : {}),
+      ...(blobApiUrl ? { blobApiUrl } : {}),
+    });
   } catch (err) {
     await blobApi?.close();
     throw err;

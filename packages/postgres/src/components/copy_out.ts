@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { resolveTarget, withClient } from '../connection.js';
 import { classify, failureError, failureFields, failureOutput } from '../failure.js';
 import { settings } from '../settings.js';
-import { parametersSchema } from '../statement.js';
+import { connectionStringSchema, parametersSchema, raiseOnFailureSchema } from '../statement.js';
 import { parameterValue } from '../copy-format.js';
 import { setTimeouts, timeoutMs } from '../timeouts.js';
 
@@ -39,12 +39,7 @@ export const copyOut = defineComponent({
   settings,
   idempotent: true,
   input: z.strictObject({
-    connection_string: z
-      .string()
-      .optional()
-      .describe(
-        'postgres:// URL; defaults to the server configuration (DATABASE_URL / PG* variables). May be disabled by the server.',
-      ),
+    connection_string: connectionStringSchema,
     query: z.string().min(1).describe('A SELECT (or VALUES) statement; use $1, $2, … for values'),
     parameters: parametersSchema,
     format: z
@@ -69,12 +64,7 @@ export const copyOut = defineComponent({
       .max(86_400)
       .optional()
       .describe('Statement timeout in seconds (default: server setting)'),
-    raise_on_failure: z
-      .boolean()
-      .default(false)
-      .describe(
-        'Raise a JSON-RPC error (-32101 data, -32102 unavailable/timeout) instead of returning success: false',
-      ),
+    raise_on_failure: raiseOnFailureSchema,
   }),
   output: z.object({
     success: z.boolean(),

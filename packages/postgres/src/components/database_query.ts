@@ -2,7 +2,13 @@ import { BadRequestError, defineComponent, z } from '@stepflow-packs/core';
 import { resolveTarget, withClient } from '../connection.js';
 import { classify, failureError, failureFields, failureOutput } from '../failure.js';
 import { settings } from '../settings.js';
-import { fetchModeSchema, parametersSchema, runStatement } from '../statement.js';
+import {
+  connectionStringSchema,
+  fetchModeSchema,
+  parametersSchema,
+  raiseOnFailureSchema,
+  runStatement,
+} from '../statement.js';
 import { setTimeouts, timeoutMs } from '../timeouts.js';
 
 /** The `database_query` contract from Stepflow's docs, with bound parameters and a real timeout. */
@@ -13,12 +19,7 @@ export const databaseQuery = defineComponent({
   settings,
   idempotent: false,
   input: z.strictObject({
-    connection_string: z
-      .string()
-      .optional()
-      .describe(
-        'postgres:// URL; defaults to the server configuration (DATABASE_URL / PG* variables). May be disabled by the server.',
-      ),
+    connection_string: connectionStringSchema,
     query: z.string().min(1).describe('One SQL statement; use $1, $2, … for values'),
     parameters: parametersSchema,
     fetch_mode: fetchModeSchema,
@@ -28,12 +29,7 @@ export const databaseQuery = defineComponent({
       .max(86_400)
       .default(30)
       .describe('Statement timeout in seconds, enforced by the server'),
-    raise_on_failure: z
-      .boolean()
-      .default(false)
-      .describe(
-        'Raise a JSON-RPC error (-32101 data, -32102 unavailable/timeout) instead of returning success: false',
-      ),
+    raise_on_failure: raiseOnFailureSchema,
   }),
   output: z.object({
     success: z.boolean().describe('True when the statement ran'),

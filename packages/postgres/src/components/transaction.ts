@@ -9,8 +9,10 @@ import {
 } from '../failure.js';
 import { settings } from '../settings.js';
 import {
+  connectionStringSchema,
   fetchModeSchema,
   parametersSchema,
+  raiseOnFailureSchema,
   runStatement,
   type StatementResult,
 } from '../statement.js';
@@ -58,12 +60,7 @@ export const transaction = defineComponent({
   settings,
   idempotent: false,
   input: z.strictObject({
-    connection_string: z
-      .string()
-      .optional()
-      .describe(
-        'postgres:// URL; defaults to the server configuration (DATABASE_URL / PG* variables). May be disabled by the server.',
-      ),
+    connection_string: connectionStringSchema,
     statements: z
       .array(
         z.strictObject({
@@ -86,12 +83,7 @@ export const transaction = defineComponent({
       .max(86_400)
       .default(30)
       .describe('Statement timeout in seconds for each statement, enforced by the server'),
-    raise_on_failure: z
-      .boolean()
-      .default(false)
-      .describe(
-        'Raise a JSON-RPC error (-32101 data, -32102 unavailable/timeout) instead of returning success: false',
-      ),
+    raise_on_failure: raiseOnFailureSchema,
   }),
   output: z.object({
     success: z.boolean().describe('True when every statement ran and the transaction committed'),
