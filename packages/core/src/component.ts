@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazyFieldsOf } from './lazy-json.js';
 import type { Logger } from './logger.js';
 import type { Dialect, JsonValue, Observability } from './protocol.js';
 import type { SettingsDefinition, SettingsOf } from './settings.js';
@@ -56,6 +57,8 @@ export interface Component {
   readonly input: z.ZodType;
   readonly output: z.ZodType;
   readonly idempotent: boolean;
+  /** Input fields declared with `lazyArray()`: large arrays there reach the component unparsed. */
+  readonly lazyFields: ReadonlySet<string>;
   /** JSON Schema (draft 2020-12) of the accepted input, computed once. */
   readonly inputJsonSchema: Record<string, unknown>;
   /** JSON Schema (draft 2020-12) of the produced output, computed once. */
@@ -90,6 +93,7 @@ export function defineComponent<
     input: definition.input,
     output: definition.output,
     idempotent: definition.idempotent ?? true,
+    lazyFields: lazyFieldsOf(definition.input),
     get inputJsonSchema() {
       return (inputSchema ??= toJsonSchema(definition.input, 'input'));
     },

@@ -9,6 +9,7 @@ import {
 import type { BlobType, Component, ComponentContext, Pack } from './component.js';
 import { RpcError, toRpcErrorObject } from './errors.js';
 import { encodeError, encodeResult } from './json.js';
+import { DeferredJsonArray, parseFrame } from './lazy-json.js';
 import { silentLogger, type Logger } from './logger.js';
 import {
   ErrorCodes,
@@ -70,9 +71,12 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
   #blobApiUrl: string | undefined;
   readonly #options: DispatcherOptions<S>;
   readonly #packInfo: { name: string; version: string };
+  /** Input fields some component of the pack takes as a `lazyArray()`. */
+  readonly #lazyFields: ReadonlySet<string>;
 
   constructor(pack: Pack<S>, options: DispatcherOptions<S>) {
     this.pack = pack;
+    this.#lazyFields = new Set([...pack.components.values()].flatMap((c) => [...c.lazyFields]));
     this.#options = options;
     this.#dialect = options.defaultDialect;
     this.instanceId = options.instanceId ?? randomUUID();
@@ -87,6 +91,13 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
   get blobApiUrl(): string | undefined {
     return this.#blobApiUrl;
   }
+
+  /**
+   * Parse one incoming frame (a line, or an HTTP body). Large arrays in input fields that the
+   * pack's components declare with `lazyArray()` are left unparsed for the component to read
+   * in batches; everything else is `JSON.parse`. Throws like `JSON.parse`.
+   */
+  readonly parseFrame = (text: string): unknown => parseFrame(text, this.#lazyFields);
 
   /** Handle a request and return the complete response frame (never throws). */
   async respond(request: RequestMessage, session: Session): Promise<string> {
@@ -207,6 +218,7 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
       throw invalidParams('params.observability must be an object', 'observability');
     }
     const component = this.#lookup(name);
+    if (this.#lazyFields.size > 0) materializeDeferred(p.input, component.lazyFields);
     const parsed = component.input.safeParse(p.input === undefined ? null : p.input);
     if (!parsed.success) throw invalidInput(parsed.error, name);
     const observability = (p.observability ?? {}) as Observability;
@@ -259,6 +271,15 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
           ErrorCodes.WORKER_CONFIGURATION_ERROR,
           'Blob storage is unavailable: the runtime did not send capabilities.blobApiUrl in initialize',
         );
+  }
+}
+
+/** Parse the deferred arrays of `input` that the component does not take lazily. */
+function materializeDeferred(input: unknown, lazy: ReadonlySet<string>): void {
+  if (!isRecord(input)) return;
+  for (const key in input) {
+    const value = input[key];
+    if (value instanceof DeferredJsonArray && !lazy.has(key)) input[key] = value.parseAll();
   }
 }
 

@@ -63,6 +63,13 @@ export {
   type SettingsOf,
 } from './settings.js';
 export { jsonObject, jsonValue } from './schemas.js';
+export { LazyArray, lazyArray, type LazyArrayOptions } from './lazy-array.js';
+export {
+  DeferredJsonArray,
+  isLazyArraySchema,
+  LAZY_ARRAY_MIN_CHARS,
+  LAZY_FRAME_MIN_CHARS,
+} from './lazy-json.js';
 export { describeIssues, formatPath, invalidInput, type InputIssue } from './validation.js';
 export {
   serveStdio,

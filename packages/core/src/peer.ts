@@ -24,6 +24,8 @@ export interface PeerOptions {
   idPrefix?: string;
   /** Default timeout for outgoing requests. */
   requestTimeoutMs?: number;
+  /** Parse an incoming line (default `JSON.parse`); throws on invalid JSON. */
+  parse?(line: string): unknown;
   /** Called for every incoming line that is not a protocol message. */
   onGarbage?(line: string, reason: string): void;
 }
@@ -69,7 +71,7 @@ export class JsonRpcPeer {
   receiveLine(line: string): void {
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = this.#options.parse ? this.#options.parse(line) : JSON.parse(line);
     } catch {
       this.#garbage(line, 'not valid JSON');
       return;

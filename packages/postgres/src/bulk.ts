@@ -1,7 +1,16 @@
 import { connectionStringSchema, raiseOnFailureSchema } from './statement.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BadRequestError, type ComponentContext, z } from '@stepflow-packs/core';
+import {
+  BadRequestError,
+  ErrorCodes,
+  jsonObject,
+  LazyArray,
+  lazyArray,
+  RpcError,
+  type ComponentContext,
+  z,
+} from '@stepflow-packs/core';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { resolveTarget, withClient } from './connection.js';
@@ -26,41 +35,18 @@ import {
 import type { PostgresSettings } from './settings.js';
 import { setTimeouts, timeoutMs } from './timeouts.js';
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const RECORD_MESSAGE = 'expected an object (column name → value)';
+type Row = Record<string, unknown>;
 
 /**
- * `records`: an array of objects (column name → value). One loop over the array, no copy and no
- * per-record allocation (a zod array of per-item schemas costs ~0.3 µs and two allocations per
- * record, ~30 ms for 100,000 records); the first non-object is reported at its index
- * (`input.records[i]`). The JSON Schema stays `array` of `object`.
+ * `records`: an array of objects (column name → value), as a core `lazyArray`: in a large
+ * request over the wire the records arrive unparsed and are parsed batch by batch while COPY
+ * streams the previous ones (see `streamInsert`). Checked with a plain predicate per record (a
+ * zod parse per record would cost ~30 ms per 100,000); the first non-object is reported at its
+ * index (`input.records[i]`). The JSON Schema stays `array` of `object`.
  */
-export const recordsSchema = z
-  .custom<Record<string, unknown>[]>()
-  .check((ctx) => {
-    const value = ctx.value as unknown;
-    if (!Array.isArray(value)) {
-      ctx.issues.push({
-        code: 'invalid_type',
-        expected: 'array',
-        input: value,
-        message: 'expected an array of records',
-      });
-      return;
-    }
-    for (let i = 0; i < value.length; i++) {
-      if (!isRecord(value[i])) {
-        ctx.issues.push({ code: 'custom', message: RECORD_MESSAGE, path: [i], input: value[i] });
-        return;
-      }
-    }
-  })
-  .meta({
-    type: 'array',
-    items: { type: 'object', description: 'A row: column name → value' },
-  });
+export const recordsSchema = lazyArray(jsonObject().describe('A row: column name → value'), {
+  message: 'expected an object (column name → value)',
+});
 
 export const bulkInputShape = {
   connection_string: connectionStringSchema,
@@ -144,6 +130,17 @@ function hasKeys(record: Record<string, unknown>, keys: readonly string[]): bool
   return j === keys.length;
 }
 
+/** Whether records have exactly `keys`, in that order (the first record's shape when streaming). */
+function shapeTest(keys: readonly string[]): (record: Row) => boolean {
+  if (!prototypePolluted()) {
+    return (record) => Object.getPrototypeOf(record) === Object.prototype && hasKeys(record, keys);
+  }
+  return (record) => {
+    const own = Object.keys(record);
+    return own.length === keys.length && own.every((k, j) => k === keys[j]);
+  };
+}
+
 export function analyseShapes(records: readonly Record<string, unknown>[]): Shapes {
   const seen = new Set<string>();
   const bySignature = new Map<string, number>();
@@ -223,8 +220,11 @@ export function supersededRecords(
 /** Marks "use the column default" in COPY … WITH (DEFAULT '\\D') (PostgreSQL 16+). */
 const DEFAULT_TEXT = '\\D';
 
+/** Records by index: an array (wrapped) or a lazily parsed one. */
+type RecordSource = Pick<LazyArray<Row>, 'at'>;
+
 interface CopyPlan {
-  records: readonly Record<string, unknown>[];
+  records: RecordSource;
   columns: readonly string[];
   encoders: readonly Encoder[];
   batchSize: number;
@@ -238,6 +238,10 @@ interface CopyPlan {
   binary?: Uint8Array | undefined;
   /** Filled while streaming: how many chunks of batchSize records (or the last) were sent. */
   batches: number;
+  /** Plan positions to write: all of them, unless a record fails `conforms` (then it stops there). */
+  end: number;
+  /** Streaming plans: records must have the plan's shape; the first that has not ends the plan. */
+  conforms?: ((record: Row) => boolean) | undefined;
 }
 
 /** Read a field; keys that exist on Object.prototype must be own properties to count. */
@@ -249,21 +253,22 @@ function readers(columns: readonly string[]): ((record: Record<string, unknown>)
   );
 }
 
-const planSize = (plan: CopyPlan) => (plan.indexes ? plan.indexes.length : plan.records.length);
-
 /**
  * Text COPY data for plan positions `from`…end. Chunks end on multiples of batchSize (counted
  * from the start of the plan), so a text tail after binary rows continues the same batches.
  */
 function* textChunks(plan: CopyPlan, from: number): Generator<string> {
-  const { records, columns, encoders, batchSize, indexes, missing, extra } = plan;
+  const { records, columns, encoders, batchSize, indexes, missing, extra, conforms } = plan;
   const width = columns.length;
   const read = readers(columns);
-  const total = planSize(plan);
   let chunk = '';
-  for (let n = from; n < total; n++) {
+  for (let n = from; n < plan.end; n++) {
     const i = indexes ? indexes[n]! : n;
-    const record = records[i]!;
+    const record = records.at(i)!;
+    if (conforms && !conforms(record)) {
+      plan.end = n;
+      break;
+    }
     let line = '';
     for (let c = 0; c < width; c++) {
       const value = read[c]!(record);
@@ -272,11 +277,15 @@ function* textChunks(plan: CopyPlan, from: number): Generator<string> {
     }
     if (extra) line += '\t' + String(extra(i));
     chunk += line + '\n';
-    if ((n + 1) % batchSize === 0 || n + 1 === total) {
+    if ((n + 1) % batchSize === 0 || n + 1 === plan.end) {
       plan.batches++;
       yield chunk;
       chunk = '';
     }
+  }
+  if (chunk !== '') {
+    plan.batches++;
+    yield chunk;
   }
 }
 
@@ -289,30 +298,30 @@ function* textChunks(plan: CopyPlan, from: number): Generator<string> {
 class BinaryCopy {
   readonly #plan: CopyPlan;
   readonly #writer: BinaryRowWriter;
-  readonly #total: number;
   position = 0;
   misfit = false;
 
   constructor(plan: CopyPlan, kinds: Uint8Array) {
     this.#plan = plan;
-    this.#total = planSize(plan);
     this.#writer = new BinaryRowWriter(kinds, readers(plan.columns), plan.extra !== undefined);
     this.#writer.bytes(BINARY_HEADER);
   }
 
   /** Encode up to `limit` rows, stopping at the next batch boundary, the end or a misfit. */
   fill(limit = Infinity): void {
-    const { records, indexes, extra, batchSize } = this.#plan;
+    const plan = this.#plan;
+    const { records, indexes, extra, batchSize, conforms } = plan;
     const writer = this.#writer;
     const start = this.position;
-    const end = Math.min(
-      this.#total,
-      (Math.floor(start / batchSize) + 1) * batchSize,
-      start + limit,
-    );
+    let end = Math.min(plan.end, (Math.floor(start / batchSize) + 1) * batchSize, start + limit);
     for (let n = start; n < end; n++) {
       const i = indexes ? indexes[n]! : n;
-      if (!writer.row(records[i]!, extra ? extra(i) : 0)) {
+      const record = records.at(i)!;
+      if (conforms && !conforms(record)) {
+        plan.end = end = n;
+        break;
+      }
+      if (!writer.row(record, extra ? extra(i) : 0)) {
         this.misfit = true;
         this.position = n;
         return;
@@ -327,7 +336,7 @@ class BinaryCopy {
       this.fill();
       // A batch cut short by a misfit is finished by the text COPY that follows.
       if (!this.misfit) plan.batches++;
-      if (this.misfit || this.position === this.#total) {
+      if (this.misfit || this.position === plan.end) {
         this.#writer.bytes(BINARY_TRAILER);
         yield this.#writer.take(false);
         return;
@@ -351,18 +360,23 @@ async function streamCopy(
   return stream.rowCount;
 }
 
-/** Map COPY line numbers (1-based, rows of the COPY starting at plan position `from`). */
-function lineMap(plan: CopyPlan, from: number) {
-  const count = planSize(plan) - from;
+/**
+ * Map COPY line numbers (1-based, rows of the COPY starting at plan position `from`) to record
+ * indexes (plus `offset` when the plan's records start at that record).
+ */
+function lineMap(plan: CopyPlan, from: number, offset = 0) {
   const indexes = plan.indexes;
-  return (line: number) =>
-    line >= 1 && line <= count ? (indexes ? indexes[from + line - 1] : from + line - 1) : undefined;
+  return (line: number) => {
+    if (line < 1 || line > plan.end - from) return undefined;
+    return offset + (indexes ? indexes[from + line - 1]! : from + line - 1);
+  };
 }
 
 /**
  * COPY the plan's records into `target` (a quoted table and column list): binary while every
  * value fits, then text for the rest (at most two COPYs, in record order, in the caller's
- * transaction). Sets `progress.lineToRecord` for the COPY in flight.
+ * transaction). Sets `progress.lineToRecord` for the COPY in flight; `offset` is the index of
+ * the plan's first record among the call's records.
  */
 async function copyInto(
   client: pg.PoolClient,
@@ -370,15 +384,15 @@ async function copyInto(
   plan: CopyPlan,
   signal: AbortSignal,
   progress: Progress,
+  offset = 0,
 ): Promise<number> {
-  const total = planSize(plan);
   let from = 0;
   let rows = 0;
   if (plan.binary) {
     const binary = new BinaryCopy(plan, plan.binary);
     binary.fill(1);
     if (binary.position > 0) {
-      progress.lineToRecord = lineMap(plan, 0);
+      progress.lineToRecord = lineMap(plan, 0, offset);
       rows += await streamCopy(
         client,
         `COPY ${target} FROM STDIN WITH (FORMAT binary)`,
@@ -388,8 +402,8 @@ async function copyInto(
       from = binary.position;
     }
   }
-  if (from < total) {
-    progress.lineToRecord = lineMap(plan, from);
+  if (from < plan.end) {
+    progress.lineToRecord = lineMap(plan, from, offset);
     const options = plan.missing.includes(DEFAULT_TEXT) ? ` WITH (DEFAULT '\\D')` : '';
     rows += await streamCopy(
       client,
@@ -438,10 +452,16 @@ export async function bulkWrite(
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
   const target = resolveTarget(input.connection_string, config);
   const tableName = parseQualifiedName(input.table_name);
-  const shapes = analyseShapes(input.records);
+  const records = input.records;
+  const count = records.length;
+  const upsertKey = input.upsert_key;
+  // A plain insert of records that arrived as JSON text streams them (parsing overlaps COPY);
+  // everything else is parsed now. Streaming starts in the first record's shape.
+  const all = upsertKey || !records.deferred ? records.toArray() : undefined;
+  if (!all) ctx.log.debug('records arrived unparsed: parsing them while COPY streams', { count });
+  const shapes = analyseShapes(all ?? (count > 0 ? [records.at(0)!] : []));
   const columnNames = shapes.columns;
   for (const name of columnNames) checkIdentifier(name, 'records');
-  const upsertKey = input.upsert_key;
   if (upsertKey) {
     for (const name of upsertKey) checkIdentifier(name, 'upsert_key');
     if (new Set(upsertKey).size !== upsertKey.length) {
@@ -474,14 +494,22 @@ export async function bulkWrite(
         const columns = resolveColumns(table, columnNames, 'records');
         if (upsertKey) resolveColumns(table, upsertKey, 'upsert_key');
         progress.columns = columnNames;
-        if (input.records.length === 0)
-          return { written: 0, inserted: 0, updated: 0, duplicates: 0 };
+        if (count === 0) return { written: 0, inserted: 0, updated: 0, duplicates: 0 };
         await client.query('BEGIN');
         progress.commitState = 'rolled_back';
         await setTimeouts(client, statementTimeout, config.lockTimeoutMs, true);
-        const written = upsertKey
-          ? await upsert(client, input, table, columns, shapes, upsertKey, progress, ctx.signal)
-          : await insert(client, input, table, columns, shapes, progress, ctx.signal);
+        const write: Write = {
+          client,
+          table,
+          batchSize: input.batch_size,
+          progress,
+          signal: ctx.signal,
+        };
+        const written = !all
+          ? await streamInsert(write, records, columns)
+          : upsertKey
+            ? await upsert(write, all, columns, shapes, upsertKey)
+            : await insert(write, all, 0, columns, shapes);
         progress.commitState = 'unknown';
         await client.query('COMMIT');
         progress.commitState = 'committed';
@@ -491,7 +519,7 @@ export async function bulkWrite(
     );
     return {
       success: true,
-      records_processed: input.records.length,
+      records_processed: count,
       batches_processed: progress.batches,
       execution_time_ms: elapsed(),
       ...(upsertKey
@@ -501,10 +529,12 @@ export async function bulkWrite(
             duplicate_records: result.duplicates,
           }
         : {}),
-      commit_state: input.records.length === 0 ? 'none' : 'committed',
+      commit_state: count === 0 ? 'none' : 'committed',
     };
   } catch (err) {
-    if (err instanceof BadRequestError) throw err;
+    // Invalid requests are errors, never failure data: identifiers, and records found invalid
+    // (or not JSON) while streaming.
+    if (err instanceof BadRequestError || isInputError(err)) throw err;
     const sqlstate = (err as { code?: unknown }).code;
     if (sqlstate === '42P10' && upsertKey) {
       throw new BadRequestError(
@@ -545,22 +575,84 @@ function columnList(columns: readonly ColumnInfo[]): string {
   return columns.map((c) => quoteIdent(c.name)).join(', ');
 }
 
+const isInputError = (err: unknown) =>
+  err instanceof RpcError &&
+  (err.code === ErrorCodes.INVALID_INPUT_SCHEMA || err.code === ErrorCodes.PARSE_ERROR);
+
+/** One bulk write in progress: its client (inside the transaction) and settings. */
+interface Write {
+  client: pg.PoolClient;
+  table: TableInfo;
+  batchSize: number;
+  progress: Progress;
+  signal: AbortSignal;
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
+
+/** COPY one plan, keeping the batch count in `progress` even when it fails. */
+async function runPlan(write: Write, target: string, plan: CopyPlan): Promise<number> {
+  try {
+    return await copyInto(write.client, target, plan, write.signal, write.progress);
+  } finally {
+    write.progress.batches = plan.batches;
+  }
+}
+
 /**
- * Plain inserts stream through COPY. With one record shape that is one COPY of all records.
- * When records have different keys, a missing key takes the column's DEFAULT: on PostgreSQL 16+
- * one COPY with the DEFAULT marker; before that, one COPY per run of records with the same keys
- * (so the rows still arrive in record order).
+ * Plain insert of records that arrived as JSON text: one COPY in the first record's shape,
+ * each batch parsed while PostgreSQL ingests the previous one. The first record with other keys
+ * ends that COPY; the rest (parsed then) is written by `insert` like records given parsed, in
+ * the same transaction, so the outcome is the same either way.
+ */
+async function streamInsert(write: Write, records: LazyArray<Row>, columns: readonly ColumnInfo[]) {
+  const names = columns.map((c) => c.name);
+  const plan: CopyPlan = withBinary(
+    {
+      records,
+      columns: names,
+      encoders: columns.map(encoderFor),
+      batchSize: write.batchSize,
+      indexes: undefined,
+      missing: columns.map(() => NULL_TEXT),
+      batches: write.progress.batches,
+      end: records.length,
+      conforms: shapeTest(names),
+    },
+    columns,
+  );
+  const rows = await runPlan(write, `${write.table.quoted} (${columnList(columns)})`, plan);
+  if (plan.end === records.length)
+    return { written: rows, inserted: rows, updated: 0, duplicates: 0 };
+  const all = records.toArray();
+  const shapes = analyseShapes(all.slice(plan.end));
+  write.progress.columns = shapes.columns;
+  const rest = await insert(
+    write,
+    all,
+    plan.end,
+    resolveColumns(write.table, shapes.columns, 'records'),
+    shapes,
+  );
+  const written = rows + rest.written;
+  return { written, inserted: written, updated: 0, duplicates: 0 };
+}
+
+/**
+ * Plain inserts of `records[from…]` (`shapes` describes that part) stream through COPY. With
+ * one record shape that is one COPY. When records have different keys, a missing key takes the
+ * column's DEFAULT: on PostgreSQL 16+ one COPY with the DEFAULT marker; before that, one COPY
+ * per run of records with the same keys (so the rows still arrive in record order).
  */
 async function insert(
-  client: pg.PoolClient,
-  input: BulkInput,
-  table: TableInfo,
+  write: Write,
+  records: Row[],
+  from: number,
   columns: readonly ColumnInfo[],
   shapes: Shapes,
-  progress: Progress,
-  signal: AbortSignal,
 ) {
-  const records = input.records;
+  const { client, table } = write;
+  const source = LazyArray.from(records);
   const byName = new Map(columns.map((c) => [c.name, c]));
   const plan = (
     cols: readonly ColumnInfo[],
@@ -569,47 +661,39 @@ async function insert(
   ): CopyPlan =>
     withBinary(
       {
-        records,
+        records: source,
         columns: cols.map((c) => c.name),
         encoders: cols.map(encoderFor),
-        batchSize: input.batch_size,
+        batchSize: write.batchSize,
         indexes,
         // The DEFAULT marker is an error for a column without a default: NULL is its default.
         missing: cols.map((c) => (useDefaults && c.hasDefault ? DEFAULT_TEXT : NULL_TEXT)),
-        batches: progress.batches,
+        batches: write.progress.batches,
+        end: indexes ? indexes.length : records.length,
       },
       cols,
     );
-  const run = async (copy: CopyPlan, sql: string) => {
-    try {
-      return await copyInto(client, sql, copy, signal, progress);
-    } finally {
-      progress.batches = copy.batches;
-    }
-  };
-  if (!shapes.shapeOf) {
-    const rows = await run(
-      plan(columns, undefined, false),
-      `${table.quoted} (${columnList(columns)})`,
-    );
-    return { written: rows, inserted: rows, updated: 0, duplicates: 0 };
-  }
-  if ((await serverVersion(client)) >= 160000) {
-    const rows = await run(
-      plan(columns, undefined, true),
-      `${table.quoted} (${columnList(columns)})`,
-    );
-    return { written: rows, inserted: rows, updated: 0, duplicates: 0 };
-  }
+  const all = from === 0 ? undefined : range(from, records.length);
+  const target = (cols: readonly ColumnInfo[]) => `${table.quoted} (${columnList(cols)})`;
   let rows = 0;
-  const shapeOf = shapes.shapeOf;
-  for (let start = 0; start < records.length;) {
-    let end = start + 1;
-    while (end < records.length && shapeOf[end] === shapeOf[start]) end++;
-    const cols = shapes.shapes[shapeOf[start]!]!.map((name) => byName.get(name)!);
-    const indexes = Array.from({ length: end - start }, (_, k) => start + k);
-    rows += await run(plan(cols, indexes, false), `${table.quoted} (${columnList(cols)})`);
-    start = end;
+  if (!shapes.shapeOf) {
+    rows = await runPlan(write, target(columns), plan(columns, all, false));
+  } else if ((await serverVersion(client)) >= 160000) {
+    rows = await runPlan(write, target(columns), plan(columns, all, true));
+  } else {
+    const shapeOf = shapes.shapeOf;
+    const count = records.length - from;
+    for (let start = 0; start < count;) {
+      let end = start + 1;
+      while (end < count && shapeOf[end] === shapeOf[start]) end++;
+      const cols = shapes.shapes[shapeOf[start]!]!.map((name) => byName.get(name)!);
+      rows += await runPlan(
+        write,
+        target(cols),
+        plan(cols, range(from + start, from + end), false),
+      );
+      start = end;
+    }
   }
   return { written: rows, inserted: rows, updated: 0, duplicates: 0 };
 }
@@ -623,16 +707,13 @@ const SHAPE = quoteIdent('stepflow_shape');
  * column default when the row is new and leaves the stored value alone when it is updated.
  */
 async function upsert(
-  client: pg.PoolClient,
-  input: BulkInput,
-  table: TableInfo,
+  write: Write,
+  records: Row[],
   columns: readonly ColumnInfo[],
   shapes: Shapes,
   upsertKey: readonly string[],
-  progress: Progress,
-  signal: AbortSignal,
 ) {
-  const records = input.records;
+  const { client, table, progress } = write;
   const skip = supersededRecords(records, upsertKey);
   let indexes: number[] | undefined;
   if (skip) {
@@ -642,14 +723,15 @@ async function upsert(
   const shapeOf = shapes.shapeOf;
   const copy: CopyPlan = withBinary(
     {
-      records,
+      records: LazyArray.from(records),
       columns: columns.map((c) => c.name),
       encoders: columns.map(encoderFor),
-      batchSize: input.batch_size,
+      batchSize: write.batchSize,
       indexes,
       missing: columns.map(() => NULL_TEXT),
       ...(shapeOf ? { extra: (i: number) => shapeOf[i]! } : {}),
       batches: 0,
+      end: indexes ? indexes.length : records.length,
     },
     columns,
   );
@@ -657,17 +739,7 @@ async function upsert(
   await client.query(
     `CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${list}${shapeOf ? `, 0::int AS ${SHAPE}` : ''} FROM ${table.quoted} WITH NO DATA`,
   );
-  try {
-    await copyInto(
-      client,
-      `pg_temp.${STAGE} (${list}${shapeOf ? `, ${SHAPE}` : ''})`,
-      copy,
-      signal,
-      progress,
-    );
-  } finally {
-    progress.batches = copy.batches;
-  }
+  await runPlan(write, `pg_temp.${STAGE} (${list}${shapeOf ? `, ${SHAPE}` : ''})`, copy);
   progress.lineToRecord = undefined;
   const keySet = new Set(upsertKey);
   const conflict = upsertKey.map(quoteIdent).join(', ');

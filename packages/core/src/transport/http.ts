@@ -316,7 +316,7 @@ export async function serveHttp(
     const text = body.toString('utf8');
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = dispatcher.parseFrame(text);
     } catch {
       const id = recoverId(text.slice(0, 4096));
       return sendRpcError(res, 400, id ?? null, {

@@ -93,6 +93,7 @@ export function serveStdio(dispatcher: Dispatcher, options: StdioServerOptions):
     idPrefix: `${dispatcher.instanceId.slice(0, 8)}`,
     requestTimeoutMs: options.callbackTimeoutMs ?? 30_000,
     send: (frame) => writer.push(frame),
+    parse: dispatcher.parseFrame,
     onRequest: (message) => dispatcher.respond(message, session),
     onNotification: (message) => dispatcher.notify(message),
   });
