@@ -292,7 +292,10 @@ function findSpans(text: string, fields: ReadonlySet<string>): Span[] | undefine
       });
       return true;
     });
-    if (scanner.pos < text.length) scanner.space();
+    // Only whitespace may follow (an HTTP body often ends with a newline).
+    for (let pos = scanner.pos; pos < text.length; pos++) {
+      if (!isSpace(text.charCodeAt(pos))) return undefined;
+    }
   } catch (err) {
     if (err instanceof Unrecognised) return undefined;
     throw err;

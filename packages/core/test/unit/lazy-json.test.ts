@@ -93,7 +93,7 @@ describe('parseFrame', () => {
       null,
       2,
     );
-    const input = inputOf(parseFrame(text, FIELDS));
+    const input = inputOf(parseFrame(`\n ${text}\r\n`, FIELDS));
     expect(input.records).toBeInstanceOf(DeferredJsonArray);
     expect((input.records as DeferredJsonArray).parseAll()).toEqual(records);
   });
