@@ -86,10 +86,16 @@ export class TransportError extends RpcError {
 }
 
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^/\s@]*@/gi;
+/** `password=…` pairs of keyword/value connection strings (libpq, ODBC), quoted or not. */
+const KEYWORD_PASSWORD =
+  /((?:password|passwd|pwd)\s*=\s*)('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\S+)/gi;
 
-/** Remove userinfo from URLs in free text, e.g. `postgres://u:pw@h` → `postgres://***@h`. */
+/**
+ * Remove credentials from free text: URL userinfo (`postgres://u:pw@h` → `postgres://***@h`)
+ * and password keywords of connection strings (`password=secret` → `password=***`).
+ */
 export function redactCredentials(text: string): string {
-  return text.replace(URL_CREDENTIALS, '$1***@');
+  return text.replace(URL_CREDENTIALS, '$1***@').replace(KEYWORD_PASSWORD, '$1***');
 }
 
 /** First line of a message, shortened, with URL credentials removed. */

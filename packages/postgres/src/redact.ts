@@ -1,13 +1,11 @@
 import { oneSentence, redactCredentials } from '@stepflow-packs/core';
 
-const KEYWORD_PASSWORD = /(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi;
-
 /**
  * Remove credentials from free text: URL userinfo, `password=…` keywords, and every literal
  * secret passed (passwords known from the connection target, also URL-encoded).
  */
 export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = redactCredentials(text).replace(KEYWORD_PASSWORD, '$1***');
+  let out = redactCredentials(text);
   for (const secret of secrets) {
     if (secret.length < 3) continue;
     for (const form of new Set([secret, encodeURIComponent(secret)])) {
