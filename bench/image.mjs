@@ -11,7 +11,15 @@
  * Prerequisite: `cd packages/image && npx tsc -p tsconfig.build.json` (dist/bin.js).
  * Usage: node bench/image.mjs [--rounds 4] [--images 60] [--max-other-cpus 0.2]
  */
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,12 +176,30 @@ for (const file of [join(outRaw, 'check.jpg'), join(outWorker, 'check.jpg')]) {
 await throughput(raw, 10, 1, outRaw);
 await throughput(viaWorker, 10, 1, outWorker);
 
-/** CPU seconds used so far by this process plus the worker process (utime + stime). */
+/** utime + stime ticks and parent pid of a process (fields 14, 15 and 4 of /proc/<pid>/stat). */
+function statOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ticks: Number(fields[11]) + Number(fields[12]), ppid: Number(fields[1]) };
+  } catch {
+    return { ticks: 0, ppid: 0 };
+  }
+}
+
+/** The worker and its child processes (the image pack runs pipelines in job processes). */
+function workerTree() {
+  const pids = [worker.pid];
+  for (const entry of readdirSync('/proc')) {
+    if (/^\d+$/.test(entry) && statOf(entry).ppid === worker.pid) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** CPU seconds used so far by this process plus the worker's process tree (utime + stime). */
 function cpuSeconds() {
   const own = process.cpuUsage();
-  const stat = readFileSync(`/proc/${worker.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  const ticks = workerTree().reduce((sum, pid) => sum + statOf(pid).ticks, 0);
   return (own.user + own.system) / 1e6 + ticks / 100;
 }
 
@@ -249,7 +275,13 @@ const batch = await abba(
     return IMAGES;
   },
 );
-const workerMemory = rssOf(worker.pid);
+const workerMemory = workerTree()
+  .map(rssOf)
+  .reduce((a, b) => ({ rss: a.rss + b.rss, peak: a.peak + b.peak, processes: a.processes + 1 }), {
+    rss: 0,
+    peak: 0,
+    processes: 0,
+  });
 const benchPeak = process.resourceUsage().maxRSS / 1024;
 await worker.close();
 rmSync(dir, { recursive: true, force: true });
@@ -289,7 +321,7 @@ if (noisyRows.length > 0)
     `WARNING: the machine was not quiet enough for ${noisyRows.map((r) => `"${r.name}"`).join(', ')}: its wall-clock ratios are unreliable (the quietest quartets were used).`,
   );
 console.log(
-  `peak RSS: worker ${workerMemory.peak.toFixed(1)} MB (now ${workerMemory.rss.toFixed(1)} MB); bench process (raw sharp side) ${benchPeak.toFixed(1)} MB`,
+  `peak RSS: worker and its ${workerMemory.processes - 1} job processes ${workerMemory.peak.toFixed(1)} MB (now ${workerMemory.rss.toFixed(1)} MB); bench process (raw sharp side) ${benchPeak.toFixed(1)} MB`,
 );
 console.log(
   JSON.stringify({
