@@ -55,7 +55,7 @@ export const bulkInputShape = {
     .min(1)
     .describe('Target table: table or schema.table (quote parts with "…" for exact case)'),
   records: recordsSchema.describe(
-    'Rows to write; the column set is the union of their keys (a missing key is NULL)',
+    'Rows to write; the column set is the union of their keys (a missing key takes the column default)',
   ),
   batch_size: z
     .number()
