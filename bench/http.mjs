@@ -21,6 +21,7 @@
  * the steady state.
  *
  *   node bench/http.mjs [--requests 4000] [--rounds 5] [--warmup 5000] [--concurrency 64]
+ * BENCH_WORKER_NODE_ARGS adds Node.js options to the http_request worker (e.g. "--cpu-prof").
  * (The same file also runs the server and the fetch worker as child processes, by BENCH_HTTP_ROLE.)
  * Needs packages/core and packages/http built.
  */
@@ -155,7 +156,12 @@ else {
     {
       transport: 'stdio',
       command: process.execPath,
-      args: [HTTP_BIN, '--transport', 'stdio'],
+      args: [
+        ...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        HTTP_BIN,
+        '--transport',
+        'stdio',
+      ],
       env,
     },
     { dialect: 'v0.11', requestTimeoutMs: 60_000 },
