@@ -1,12 +1,7 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  MemoryBlobStore,
-  RpcError,
-  startWorker,
-  type WorkerClient,
-} from '@stepflow-packs/core/client';
+import { MemoryBlobStore, RpcError, type WorkerClient } from '@stepflow-packs/core/client';
+import { startBuiltWorker } from '@stepflow-packs/core/testing';
 import { MISSING_ID } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -19,22 +14,12 @@ async function startCache(
   blobStore?: MemoryBlobStore,
   blobApiUrl?: string,
 ): Promise<WorkerClient> {
-  if (!existsSync(BIN))
-    throw new Error(`${BIN} is missing: build the pack first (npx tsc -p tsconfig.build.json)`);
-  return startWorker(
-    {
-      transport,
-      command: process.execPath,
-      args: [BIN, '--transport', transport === 'stdio' ? 'stdio' : 'http'],
-      env: { PATH: process.env.PATH ?? '', STEPFLOW_LOG_LEVEL: 'warn' },
-    },
-    {
-      dialect,
-      requestTimeoutMs: 15_000,
-      ...(blobStore ? { blobStore } : {}),
-      ...(blobApiUrl ? { blobApiUrl } : {}),
-    },
-  );
+  return startBuiltWorker(BIN, transport, {
+    dialect,
+    requestTimeoutMs: 15_000,
+    ...(blobStore ? { blobStore } : {}),
+    ...(blobApiUrl ? { blobApiUrl } : {}),
+  });
 }
 
 // v0.8: blobs/put|get callbacks over the stdio pipe or the SSE stream; v0.11: the Blob HTTP API.

@@ -333,8 +333,7 @@ export function parseFrame(text: string, fields: ReadonlySet<string>): unknown {
     return JSON.parse(text);
   }
   for (const span of spans) {
-    const bounds = span.bounds;
-    input[span.field] = new DeferredJsonArray(span.field, text, bounds, span.length);
+    input[span.field] = new DeferredJsonArray(span.field, text, span.bounds, span.length);
   }
   return frame;
 }

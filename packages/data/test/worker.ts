@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startWorker, type WorkerClient } from '@stepflow-packs/core/client';
+import type { WorkerClient } from '@stepflow-packs/core/client';
+import { startBuiltWorker } from '@stepflow-packs/core/testing';
 import type { Dialect } from '@stepflow-packs/core';
 
 /** The built binary (integration tests run it as a real subprocess). */
@@ -13,12 +13,5 @@ export async function startData(
   dialect: Dialect,
   env: Record<string, string> = {},
 ): Promise<WorkerClient> {
-  if (!existsSync(BIN))
-    throw new Error(`${BIN} is missing: build the pack first (npx tsc -p tsconfig.build.json)`);
-  const spec = {
-    command: process.execPath,
-    args: [BIN, '--transport', transport === 'stdio' ? 'stdio' : 'http'],
-    env: { PATH: process.env.PATH ?? '', STEPFLOW_LOG_LEVEL: 'warn', ...env },
-  };
-  return startWorker({ transport, ...spec }, { dialect, requestTimeoutMs: 15_000 });
+  return startBuiltWorker(BIN, transport, { env, dialect, requestTimeoutMs: 15_000 });
 }

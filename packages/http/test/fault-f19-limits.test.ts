@@ -136,6 +136,12 @@ describe('F19 resource limits (built binary, stdio)', () => {
     let silent: NetServer;
     const sockets = new Set<Socket>();
     const closes: number[] = [];
+    const silentSockets = {
+      closes,
+      get openSockets() {
+        return sockets.size;
+      },
+    };
     let port = 0;
     beforeAll(async () => {
       silent = createNetServer((socket) => {
@@ -170,17 +176,7 @@ describe('F19 resource limits (built binary, stdio)', () => {
       expect(out.error_message).toMatch(/deadline/);
       expect(errorAt - t0).toBeGreaterThanOrEqual(1500);
       expect(errorAt - t0).toBeLessThanOrEqual(2000);
-      expect(
-        await closeDelay(
-          {
-            closes,
-            get openSockets() {
-              return sockets.size;
-            },
-          },
-          errorAt,
-        ),
-      ).toBeLessThanOrEqual(1000);
+      expect(await closeDelay(silentSockets, errorAt)).toBeLessThanOrEqual(1000);
 
       t0 = performance.now();
       const err = await rpcError(
@@ -189,17 +185,7 @@ describe('F19 resource limits (built binary, stdio)', () => {
       errorAt = performance.now();
       expect(err).toMatchObject({ code: -32102, data: { reason: 'timeout' } });
       expect(errorAt - t0).toBeLessThanOrEqual(2000);
-      expect(
-        await closeDelay(
-          {
-            closes,
-            get openSockets() {
-              return sockets.size;
-            },
-          },
-          errorAt,
-        ),
-      ).toBeLessThanOrEqual(1000);
+      expect(await closeDelay(silentSockets, errorAt)).toBeLessThanOrEqual(1000);
     });
   });
 

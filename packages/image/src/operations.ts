@@ -1,5 +1,6 @@
 import { z } from '@stepflow-packs/core';
 import { refused } from './errors.js';
+import { imageBlobField, imagePathField } from './source-fields.js';
 
 /** libvips' largest coordinate; larger sizes are refused by the schema. */
 export const MAX_DIMENSION = 10_000_000;
@@ -170,18 +171,8 @@ const composite = z.strictObject({
   type: z.literal('composite'),
   parameters: z
     .strictObject({
-      image_path: z
-        .string()
-        .min(1)
-        .max(4096)
-        .optional()
-        .describe('Watermark image file (inside the roots)'),
-      image_blob_id: z
-        .string()
-        .min(1)
-        .max(128)
-        .optional()
-        .describe('Watermark image blob (base64 JSON, see README)'),
+      image_path: imagePathField('Watermark image file (inside the roots)'),
+      image_blob_id: imageBlobField('Watermark image blob (base64 JSON, see README)'),
       gravity: z
         .enum(GRAVITIES)
         .default('southeast')

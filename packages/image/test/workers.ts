@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect } from 'vitest';
-import {
-  MemoryBlobStore,
-  startWorker,
-  type WorkerClient,
-  type WorkerSpec,
-} from '@stepflow-packs/core/client';
+import { MemoryBlobStore, type WorkerClient } from '@stepflow-packs/core/client';
+import { startBuiltWorker } from '@stepflow-packs/core/testing';
 
 export const IMAGE_BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
@@ -43,17 +39,9 @@ export async function start(
   options: { args?: string[]; env?: Record<string, string>; blobStore?: MemoryBlobStore } = {},
 ): Promise<{ worker: WorkerClient; blobs: MemoryBlobStore }> {
   const blobs = options.blobStore ?? new MemoryBlobStore();
-  const spec: WorkerSpec = {
-    transport: mode,
-    command: process.execPath,
-    args: [
-      IMAGE_BIN,
-      ...(mode === 'stdio' ? ['--transport', 'stdio'] : ['--transport', 'http', '--port', '0']),
-      ...(options.args ?? []),
-    ],
-    env: { PATH: process.env.PATH ?? '', STEPFLOW_LOG_LEVEL: 'warn', ...options.env },
-  };
-  const worker = await startWorker(spec, {
+  const worker = await startBuiltWorker(IMAGE_BIN, mode, {
+    ...(options.args ? { args: options.args } : {}),
+    ...(options.env ? { env: options.env } : {}),
     dialect,
     blobStore: blobs,
     requestTimeoutMs: 20_000,

@@ -673,13 +673,13 @@ async function insert(
       },
       cols,
     );
-  const all = from === 0 ? undefined : range(from, records.length);
+  const positions = from === 0 ? undefined : range(from, records.length);
   const target = (cols: readonly ColumnInfo[]) => `${table.quoted} (${columnList(cols)})`;
   let rows = 0;
   if (!shapes.shapeOf) {
-    rows = await runPlan(write, target(columns), plan(columns, all, false));
+    rows = await runPlan(write, target(columns), plan(columns, positions, false));
   } else if ((await serverVersion(client)) >= 160000) {
-    rows = await runPlan(write, target(columns), plan(columns, all, true));
+    rows = await runPlan(write, target(columns), plan(columns, positions, true));
   } else {
     const shapeOf = shapes.shapeOf;
     const count = records.length - from;

@@ -1,4 +1,5 @@
-import { startWorker, type WorkerClient } from '@stepflow-packs/core/client';
+import type { WorkerClient } from '@stepflow-packs/core/client';
+import { startBuiltWorker } from '@stepflow-packs/core/testing';
 import { LAZY_FRAME_MIN_CHARS } from '@stepflow-packs/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { kitFor } from './support/kit.js';
@@ -23,15 +24,11 @@ beforeAll(async () => {
   db = await createDatabase('streaming');
   await sql(db.url, `CREATE TABLE wire (${COLUMNS}); CREATE TABLE kit (${COLUMNS})`);
   pack = await startPackWorker({ DATABASE_URL: db.url });
-  http = await startWorker(
-    {
-      transport: 'http-subprocess',
-      command: process.execPath,
-      args: [binPath],
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url },
-    },
-    { dialect: 'v0.11', requestTimeoutMs: 60_000 },
-  );
+  http = await startBuiltWorker(binPath, 'http-subprocess', {
+    env: { DATABASE_URL: db.url },
+    dialect: 'v0.11',
+    requestTimeoutMs: 60_000,
+  });
 });
 
 afterAll(async () => {

@@ -12,6 +12,7 @@ import type { Dialect, Observability, RpcErrorObject } from '../protocol.js';
 import { settingsFromValues, type SettingsDefinition, type SettingsOf } from '../settings.js';
 
 export { installFromTarballs, type InstalledPackages } from './install.js';
+export { startBuiltWorker, type BuiltWorkerOptions } from './built-worker.js';
 
 export interface TestKitOptions<S extends SettingsDefinition> {
   /** Dialect announced in `initialize` (default v0.11). */

@@ -1,11 +1,6 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  MemoryBlobStore,
-  startWorker,
-  type WorkerClient,
-  type WorkerSpec,
-} from '@stepflow-packs/core/client';
+import { MemoryBlobStore, type WorkerClient } from '@stepflow-packs/core/client';
+import { startBuiltWorker } from '@stepflow-packs/core/testing';
 
 export const BIN = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
 
@@ -30,22 +25,12 @@ export async function startHttpWorker(
   dialect: Dialect,
   options: { args?: string[]; env?: Record<string, string>; requestTimeoutMs?: number } = {},
 ): Promise<StartedWorker> {
-  if (!existsSync(BIN))
-    throw new Error(`${BIN} is missing: build the package first (npx tsc -p tsconfig.build.json)`);
   const blobs = new MemoryBlobStore();
   const received: string[] = [];
   const junk: string[] = [];
-  const spec: WorkerSpec = {
-    transport: mode,
-    command: process.execPath,
-    args: [
-      BIN,
-      ...(mode === 'stdio' ? ['--transport', 'stdio'] : ['--transport', 'http', '--port', '0']),
-      ...(options.args ?? []),
-    ],
-    env: { PATH: process.env.PATH ?? '', STEPFLOW_LOG_LEVEL: 'warn', ...options.env },
-  };
-  const worker = await startWorker(spec, {
+  const worker = await startBuiltWorker(BIN, mode, {
+    ...(options.args ? { args: options.args } : {}),
+    ...(options.env ? { env: options.env } : {}),
     dialect,
     blobStore: blobs,
     requestTimeoutMs: options.requestTimeoutMs ?? 20_000,

@@ -2,6 +2,7 @@ import { defineComponent, z } from '@stepflow-packs/core';
 import type { Metadata } from 'sharp';
 import { loadImage } from '../io.js';
 import { settings } from '../settings.js';
+import { imageBlobField, imagePathField } from '../source-fields.js';
 
 /** Header facts of an image, without decoding its pixels. */
 export const imageMetadata = defineComponent({
@@ -10,18 +11,8 @@ export const imageMetadata = defineComponent({
     'Read an image header: dimensions, format, channels, EXIF orientation and file size (pixels are not decoded).',
   input: z
     .strictObject({
-      image_path: z
-        .string()
-        .min(1)
-        .max(4096)
-        .optional()
-        .describe('Image file (absolute, or relative to the first root)'),
-      image_blob_id: z
-        .string()
-        .min(1)
-        .max(128)
-        .optional()
-        .describe('Image blob: JSON {"data": "<base64>"} or a base64 string'),
+      image_path: imagePathField('Image file (absolute, or relative to the first root)'),
+      image_blob_id: imageBlobField('Image blob: JSON {"data": "<base64>"} or a base64 string'),
     })
     .refine((v) => (v.image_path === undefined) !== (v.image_blob_id === undefined), {
       message: 'give exactly one of image_path or image_blob_id',

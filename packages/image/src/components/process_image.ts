@@ -3,6 +3,7 @@ import { jailFor, loadImage, processedName, putImageBlob } from '../io.js';
 import type { PendingWrite } from '../jail.js';
 import { describeOperation, operations } from '../operations.js';
 import { settings } from '../settings.js';
+import { imageBlobField, imagePathField } from '../source-fields.js';
 import {
   autoOrient,
   outputFormat,
@@ -14,18 +15,8 @@ import {
 
 const input = z
   .strictObject({
-    image_path: z
-      .string()
-      .min(1)
-      .max(4096)
-      .optional()
-      .describe('Input image file (absolute, or relative to the first root)'),
-    image_blob_id: z
-      .string()
-      .min(1)
-      .max(128)
-      .optional()
-      .describe('Input image blob: JSON {"data": "<base64>"} or a base64 string'),
+    image_path: imagePathField('Input image file (absolute, or relative to the first root)'),
+    image_blob_id: imageBlobField('Input image blob: JSON {"data": "<base64>"} or a base64 string'),
     operations,
     output_format: outputFormat,
     quality,

@@ -1,11 +1,6 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  MemoryBlobStore,
-  RpcError,
-  startWorker,
-  type WorkerClient,
-} from '@stepflow-packs/core/client';
+import { MemoryBlobStore, RpcError, type WorkerClient } from '@stepflow-packs/core/client';
+import { startBuiltWorker } from '@stepflow-packs/core/testing';
 
 export const binPath = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
 
@@ -22,28 +17,19 @@ export async function startPackWorker(
   env: Record<string, string>,
   options: { dialect?: 'v0.8' | 'v0.11'; args?: string[]; requestTimeoutMs?: number } = {},
 ): Promise<PackWorker> {
-  if (!existsSync(binPath))
-    throw new Error(
-      `${binPath} is missing: build the package first (npx tsc -p tsconfig.build.json)`,
-    );
   const blobs = new MemoryBlobStore();
   const received: string[] = [];
-  const worker = await startWorker(
-    {
-      transport: 'stdio',
-      command: process.execPath,
-      args: [binPath, '--transport', 'stdio', ...(options.args ?? [])],
-      env: { PATH: process.env.PATH ?? '', ...env },
+  const worker = await startBuiltWorker(binPath, 'stdio', {
+    // The pack's default log level (info), so tests see what operators would.
+    env: { STEPFLOW_LOG_LEVEL: 'info', ...env },
+    ...(options.args ? { args: options.args } : {}),
+    dialect: options.dialect ?? 'v0.11',
+    blobStore: blobs,
+    requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
+    tap: (direction, frame) => {
+      if (direction === 'received') received.push(frame);
     },
-    {
-      dialect: options.dialect ?? 'v0.11',
-      blobStore: blobs,
-      requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
-      tap: (direction, frame) => {
-        if (direction === 'received') received.push(frame);
-      },
-    },
-  );
+  });
   return { worker, blobs, received, close: () => worker.close() };
 }
 
