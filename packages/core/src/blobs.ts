@@ -35,8 +35,32 @@ export type CallRuntime = (
   signal?: AbortSignal,
 ) => Promise<unknown>;
 
+const isTransportCode = (code: number) => code <= -32300 && code >= -32399;
+
+/**
+ * A callback the runtime did not answer (timeout, closed channel) fails the component with a
+ * retryable -32102: a transport code (-32300…-32399) would make the runtime restart the worker.
+ */
+function guarded(call: CallRuntime): CallRuntime {
+  return async (method, params, signal) => {
+    try {
+      return await call(method, params, signal);
+    } catch (err) {
+      if (!(err instanceof RpcError) || !isTransportCode(err.code)) throw err;
+      const timedOut = err.code === ErrorCodes.TRANSPORT_TIMEOUT;
+      throw new ResourceUnavailableError(
+        timedOut
+          ? `The runtime did not answer the ${method} callback in time (${err.message}; setting STEPFLOW_BLOB_TIMEOUT_MS)`
+          : `The ${method} callback to the runtime failed: ${err.message}`,
+        { reason: timedOut ? 'blob_callback_timeout' : 'blob_callback_failed', method },
+      );
+    }
+  };
+}
+
 /** v0.8: JSON-RPC `blobs/put` / `blobs/get` callbacks on the request's own channel. */
-export function callbackBlobs(call: CallRuntime): BlobAccess {
+export function callbackBlobs(runtime: CallRuntime): BlobAccess {
+  const call = guarded(runtime);
   return {
     async put(data, type, signal) {
       const result = (await call('blobs/put', { data, blob_type: type }, signal)) as {

@@ -27,6 +27,7 @@ const COMMON_ENV = [
   ['STEPFLOW_SHUTDOWN_GRACE_MS', 'time in-flight work gets on shutdown (default 10000)'],
   ['STEPFLOW_HEADERS_TIMEOUT_MS', 'HTTP header read timeout (default 10000)'],
   ['STEPFLOW_REQUEST_TIMEOUT_MS', 'HTTP request body read timeout (default 60000)'],
+  ['STEPFLOW_BLOB_TIMEOUT_MS', 'wait for each blob call to the runtime (default 30000, max 30000)'],
 ] as const;
 
 function usage(pack: Pack): string {
@@ -44,6 +45,7 @@ function usage(pack: Pack): string {
     '  --host <addr>                  HTTP bind address (default 127.0.0.1)',
     '  --allow-remote                 permit binding a non-loopback address',
     '  --log-level <level>            trace | debug | info | warn | error | silent',
+    '  --blob-timeout-ms <n>          wait for each blob call to the runtime (default 30000)',
     '  --list-components              print the components with their schemas and exit',
     '  --help, --version',
   ];
@@ -123,6 +125,7 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
         host: { type: 'string' },
         'allow-remote': { type: 'boolean' },
         'log-level': { type: 'string' },
+        'blob-timeout-ms': { type: 'string' },
         'list-components': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -202,6 +205,13 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
       'STEPFLOW_REQUEST_TIMEOUT_MS',
       60_000,
     );
+    numbers.blobTimeoutMs = intFrom(
+      (flags['blob-timeout-ms'] as string | undefined) ?? env.STEPFLOW_BLOB_TIMEOUT_MS,
+      'STEPFLOW_BLOB_TIMEOUT_MS (--blob-timeout-ms)',
+      30_000,
+    );
+    if (numbers.blobTimeoutMs < 1 || numbers.blobTimeoutMs > 30_000)
+      throw new SettingsError(['STEPFLOW_BLOB_TIMEOUT_MS (--blob-timeout-ms): must be 1…30000']);
     if (numbers.headersTimeoutMs! > 30_000)
       throw new SettingsError(['STEPFLOW_HEADERS_TIMEOUT_MS: must be at most 30000']);
     if (numbers.requestTimeoutMs! > 120_000)
@@ -224,6 +234,7 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
     config: settings,
     log,
     defaultDialect: chosen === 'stdio' ? 'v0.8' : 'v0.11',
+    blobTimeoutMs: numbers.blobTimeoutMs,
   });
   process.on('uncaughtException', (err) => {
     log.error('uncaught exception; exiting', { error: err.message });
@@ -241,6 +252,7 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
       write: writeStdout,
       maxMessageBytes: numbers.maxMessageBytes!,
       shutdownGraceMs: numbers.graceMs!,
+      callbackTimeoutMs: numbers.blobTimeoutMs,
     });
     const stop = () => server.shutdown();
     process.once('SIGTERM', stop);
@@ -268,6 +280,7 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
       maxBodyBytes: numbers.maxMessageBytes!,
       headersTimeoutMs: numbers.headersTimeoutMs!,
       requestTimeoutMs: numbers.requestTimeoutMs!,
+      callbackTimeoutMs: numbers.blobTimeoutMs,
       onListening: (bound) => writeStdout(`${JSON.stringify({ port: bound })}\n`),
     });
   } catch (err) {

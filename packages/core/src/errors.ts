@@ -106,10 +106,18 @@ export function oneSentence(text: string, max = 240): string {
 
 /**
  * Map anything thrown by component code to the error object sent on the wire. Typed errors
- * keep their code; everything else becomes -32100 with a one-sentence message and no stack.
+ * keep their code, except transport codes (-32300…-32399), which become -32102; everything
+ * else becomes -32100 with a one-sentence message and no stack.
  */
 export function toRpcErrorObject(err: unknown, component?: string): RpcErrorObject {
-  if (err instanceof RpcError) return err.toJSON();
+  if (err instanceof RpcError) {
+    if (err.code > -32300 || err.code < -32399) return err.toJSON();
+    // Workers never send transport codes: the runtime would take them for a crashed worker.
+    return new ResourceUnavailableError(err.message, {
+      reason: 'dependency_transport_error',
+      transport_code: err.code,
+    }).toJSON();
+  }
   const where = component ? `component "${component}"` : 'the component';
   if (err instanceof Error) {
     const detail = oneSentence(err.message);

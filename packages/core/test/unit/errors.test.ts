@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { oneSentence, redactCredentials, toRpcErrorObject } from '../../src/errors.js';
+import {
+  oneSentence,
+  redactCredentials,
+  RpcError,
+  toRpcErrorObject,
+  TransportError,
+} from '../../src/errors.js';
 
 describe('redactCredentials', () => {
   it.each([
@@ -24,5 +30,26 @@ describe('redactCredentials', () => {
     const wire = toRpcErrorObject(new Error('cannot log in with password=hunter2\n  at x.js:1'));
     expect(wire.message).toBe('Unexpected error in the component: cannot log in with password=***');
     expect(oneSentence('a\nb')).toBe('a');
+  });
+});
+
+describe('toRpcErrorObject', () => {
+  it('turns a transport code thrown by component code into a retryable -32102, never -32300…-32399', () => {
+    const wire = toRpcErrorObject(
+      new TransportError('upstream worker went away', undefined, -32302),
+    );
+    expect(wire).toEqual({
+      code: -32102,
+      message: 'upstream worker went away',
+      data: { retryable: true, reason: 'dependency_transport_error', transport_code: -32302 },
+    });
+  });
+
+  it('keeps the code of other typed errors', () => {
+    expect(toRpcErrorObject(new RpcError(-32103, 'no', { reason: 'x' }))).toEqual({
+      code: -32103,
+      message: 'no',
+      data: { reason: 'x' },
+    });
   });
 });
