@@ -7,6 +7,10 @@ import { ErrorCodes, type JsonValue } from './protocol.js';
 export interface BlobAccess {
   put(data: JsonValue, type: BlobType, signal?: AbortSignal): Promise<string>;
   get(id: string, signal?: AbortSignal): Promise<JsonValue>;
+  /** Store raw bytes as a binary blob (where the runtime supports it). */
+  putBytes?(bytes: Uint8Array, signal?: AbortSignal): Promise<string>;
+  /** Read a binary blob's bytes (where the runtime supports it). */
+  getBytes?(id: string, signal?: AbortSignal): Promise<Uint8Array>;
 }
 
 export class BlobNotFoundError extends BadRequestError {
@@ -18,7 +22,7 @@ export class BlobNotFoundError extends BadRequestError {
 
 const BLOB_ID = /^[0-9a-f]{64}$/;
 
-function checkId(id: string): void {
+export function checkBlobId(id: string): void {
   if (!BLOB_ID.test(id)) {
     throw new BadRequestError(
       `blob id must be 64 lowercase hex characters, got ${JSON.stringify(id.slice(0, 80))}`,
@@ -72,7 +76,7 @@ export function callbackBlobs(runtime: CallRuntime): BlobAccess {
       return result.blob_id;
     },
     async get(id, signal) {
-      checkId(id);
+      checkBlobId(id);
       try {
         const result = (await call('blobs/get', { blob_id: id }, signal)) as {
           data?: JsonValue;
@@ -145,7 +149,7 @@ export function httpBlobs(baseUrl: string, timeoutMs: number): BlobAccess {
       return body.blobId;
     },
     async get(id, signal) {
-      checkId(id);
+      checkBlobId(id);
       const response = await request(
         `${base}/${id}`,
         { headers: { accept: 'application/json' } },
@@ -217,6 +221,22 @@ export class MemoryBlobStore implements BlobAccess {
     const blob = this.#blobs.get(id);
     if (!blob) throw new BlobNotFoundError(id);
     return structuredClone(blob.data);
+  }
+
+  async putBytes(bytes: Uint8Array): Promise<string> {
+    return this.putBinary(Buffer.from(bytes));
+  }
+
+  async getBytes(id: string): Promise<Uint8Array> {
+    const blob = this.#blobs.get(id);
+    if (!blob) throw new BlobNotFoundError(id);
+    if (!blob.bytes) {
+      throw new BadRequestError(`Blob ${id} holds JSON data; read it with getBlob`, {
+        reason: 'blob_is_json',
+        blob_id: id,
+      });
+    }
+    return Buffer.from(blob.bytes);
   }
 
   lookup(id: string): StoredBlob | undefined {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { lazyFieldsOf } from './lazy-json.js';
 import type { Logger } from './logger.js';
 import type { Dialect, JsonValue, Observability } from './protocol.js';
+import type { SubRunRequest, SubRunResult } from './runs.js';
 import type { SettingsDefinition, SettingsOf } from './settings.js';
 
 export type BlobType = 'data' | 'flow';
@@ -19,7 +20,7 @@ export interface ComponentContext<Config = Record<string, unknown>> {
   readonly log: Logger;
   /** The pack's validated server-side settings. */
   readonly config: Config;
-  /** Dialect of the runtime that sent this request. */
+  /** Wire generation of the runtime that sent this request. */
   readonly dialect: Dialect;
   /** Identifier of this server process (stable for its lifetime). */
   readonly instanceId: string;
@@ -29,6 +30,19 @@ export interface ComponentContext<Config = Record<string, unknown>> {
   putBlob(data: JsonValue, type?: BlobType): Promise<string>;
   /** Read a blob's JSON; throws BlobNotFoundError for an unknown id. */
   getBlob(id: string): Promise<JsonValue>;
+  /** Store raw bytes as a binary blob (v0.13 BlobService); returns its id. */
+  putBlobBytes(bytes: Uint8Array): Promise<string>;
+  /** Read a binary blob's bytes (v0.13 BlobService). */
+  getBlobBytes(id: string): Promise<Uint8Array>;
+  /** Captures of the route pattern that reached this component (v0.13 `path_params`). */
+  readonly pathParams: Readonly<Record<string, string>>;
+  /**
+   * Tell the orchestrator how far the work is (0…1) and what it is doing. Rides on the v0.13
+   * heartbeats; a no-op on the JSON-RPC generations, which have no such channel.
+   */
+  reportProgress(progress?: number, message?: string): void;
+  /** Run a flow through the orchestrator and wait for its result (v0.13 SubmitRun). */
+  submitRun(request: SubRunRequest): Promise<SubRunResult>;
 }
 
 export interface ComponentDefinition<

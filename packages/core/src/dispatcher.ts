@@ -7,6 +7,7 @@ import {
   type CallRuntime,
 } from './blobs.js';
 import type { BlobType, Component, ComponentContext, Pack } from './component.js';
+import type { RunAccess, SubRunRequest, SubRunResult } from './runs.js';
 import { RpcError, toRpcErrorObject } from './errors.js';
 import { encodeError, encodeResult } from './json.js';
 import { DeferredJsonArray, parseFrame } from './lazy-json.js';
@@ -15,6 +16,7 @@ import {
   ErrorCodes,
   PROTOCOL_VERSION,
   type Dialect,
+  type JsonRpcDialect,
   type JsonValue,
   type NotificationMessage,
   type Observability,
@@ -25,18 +27,34 @@ import { invalidInput } from './validation.js';
 
 /** What the transport offers to one request. */
 export interface Session {
-  readonly transport: 'stdio' | 'http' | 'memory';
+  readonly transport: 'stdio' | 'http' | 'grpc' | 'memory';
   /** Aborted when the client goes away or the server shuts down. */
   readonly signal: AbortSignal;
   /** Call the runtime on the request's own channel (v0.8 callbacks); absent when impossible. */
   readonly call?: CallRuntime;
+  /** The wire generation, when the transport fixes it (gRPC pull is always v0.13). */
+  readonly dialect?: Dialect;
+  /** Blob access the transport provides itself (v0.13 BlobService). */
+  readonly blobs?: BlobAccess;
+  /** Progress the transport can pass on to the orchestrator (v0.13 heartbeats). */
+  readonly reportProgress?: (progress: number | undefined, message: string | undefined) => void;
+  /** Sub-runs, where the runtime offers them. */
+  readonly runs?: RunAccess;
+}
+
+/** What an execute carries besides the component name and its input. */
+export interface ExecuteMeta {
+  attempt: number;
+  observability: Observability;
+  /** Captures of the route pattern (v0.13 `path_params`). */
+  pathParams?: Readonly<Record<string, string>>;
 }
 
 export interface DispatcherOptions<S extends SettingsDefinition> {
   config: SettingsOf<S>;
   log?: Logger;
-  /** Dialect assumed until an `initialize` says otherwise (spec §12.2). */
-  defaultDialect: Dialect;
+  /** JSON-RPC dialect assumed until an `initialize` says otherwise. */
+  defaultDialect: JsonRpcDialect;
   instanceId?: string;
   /** Timeout for each blob call to the runtime. */
   blobTimeoutMs?: number;
@@ -67,7 +85,7 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
   readonly pack: Pack<S>;
   readonly instanceId: string;
   readonly log: Logger;
-  #dialect: Dialect;
+  #dialect: JsonRpcDialect;
   #blobApiUrl: string | undefined;
   readonly #options: DispatcherOptions<S>;
   readonly #packInfo: { name: string; version: string };
@@ -84,7 +102,7 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
     this.#packInfo = { name: pack.name, version: pack.version };
   }
 
-  get dialect(): Dialect {
+  get dialect(): JsonRpcDialect {
     return this.#dialect;
   }
 
@@ -217,12 +235,22 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
     if (p.observability !== undefined && p.observability !== null && !isRecord(p.observability)) {
       throw invalidParams('params.observability must be an object', 'observability');
     }
-    const component = this.#lookup(name);
-    if (this.#lazyFields.size > 0) materializeDeferred(p.input, component.lazyFields);
-    const parsed = component.input.safeParse(p.input === undefined ? null : p.input);
-    if (!parsed.success) throw invalidInput(parsed.error, name);
     const observability = (p.observability ?? {}) as Observability;
-    const ctx = this.#context(component, attempt as number, observability, session);
+    const output = await this.execute(name, p.input, { attempt: attempt as number, observability }, session);
+    return { output };
+  }
+
+  /**
+   * Run one component: look it up, validate the input, call it with a fresh `ctx`, check that
+   * it returned something. The one execution path of every transport. Throws RpcError (or
+   * whatever the component threw).
+   */
+  async execute(name: string, input: unknown, meta: ExecuteMeta, session: Session): Promise<unknown> {
+    const component = this.#lookup(name);
+    if (this.#lazyFields.size > 0) materializeDeferred(input, component.lazyFields);
+    const parsed = component.input.safeParse(input === undefined ? null : input);
+    if (!parsed.success) throw invalidInput(parsed.error, name);
+    const ctx: ComponentContext<SettingsOf<S>> = new ExecutionContext(this, component.name, meta, session);
     const output = await component.execute(parsed.data, ctx as ComponentContext<never>);
     if (output === undefined) {
       throw new RpcError(
@@ -230,16 +258,12 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
         `Component "${name}" returned no output`,
       );
     }
-    return { output };
+    return output;
   }
 
-  #context(
-    component: Component,
-    attempt: number,
-    observability: Observability,
-    session: Session,
-  ): ComponentContext<SettingsOf<S>> {
-    return new ExecutionContext(this, component.name, attempt, observability, session);
+  /** Whether the pack serves `name` (with or without a leading `/`). */
+  has(name: string): boolean {
+    return this.pack.components.has(name.startsWith('/') ? name.slice(1) : name);
   }
 
   /** Blob access for a session (used by ExecutionContext on first use). */
@@ -257,6 +281,7 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
 
   #blobs(session: Session): BlobAccess {
     if (this.#options.blobs) return this.#options.blobs(session);
+    if (session.blobs) return session.blobs;
     if (this.#dialect === 'v0.8') {
       return session.call
         ? callbackBlobs(session.call)
@@ -292,20 +317,25 @@ class ExecutionContext<S extends SettingsDefinition> implements ComponentContext
   readonly dialect: Dialect;
   readonly instanceId: string;
   readonly pack: { readonly name: string; readonly version: string };
+  readonly attempt: number;
+  readonly observability: Observability;
+  readonly pathParams: Readonly<Record<string, string>>;
   #log: Logger | undefined;
   #blobs: BlobAccess | undefined;
 
   constructor(
     private readonly dispatcher: Dispatcher<S>,
     readonly component: string,
-    readonly attempt: number,
-    readonly observability: Observability,
+    meta: ExecuteMeta,
     private readonly session: Session,
   ) {
     this.config = dispatcher.config;
-    this.dialect = dispatcher.dialect;
+    this.dialect = session.dialect ?? dispatcher.dialect;
     this.instanceId = dispatcher.instanceId;
     this.pack = dispatcher.packInfo;
+    this.attempt = meta.attempt;
+    this.observability = meta.observability;
+    this.pathParams = meta.pathParams ?? NO_PARAMS;
   }
 
   get signal(): AbortSignal {
@@ -328,7 +358,49 @@ class ExecutionContext<S extends SettingsDefinition> implements ComponentContext
     return this.#access().get(id, this.session.signal);
   }
 
+  putBlobBytes(bytes: Uint8Array): Promise<string> {
+    const access = this.#access();
+    if (!access.putBytes) return binaryUnsupported(this.dialect);
+    return access.putBytes(bytes, this.session.signal);
+  }
+
+  getBlobBytes(id: string): Promise<Uint8Array> {
+    const access = this.#access();
+    if (!access.getBytes) return binaryUnsupported(this.dialect);
+    return access.getBytes(id, this.session.signal);
+  }
+
+  reportProgress(progress?: number, message?: string): void {
+    if (progress !== undefined && !(progress >= 0 && progress <= 1)) {
+      throw new RangeError(`progress must be between 0 and 1, got ${progress}`);
+    }
+    this.session.reportProgress?.(progress, message);
+  }
+
+  submitRun(request: SubRunRequest): Promise<SubRunResult> {
+    if (!this.session.runs) {
+      return Promise.reject(
+        new RpcError(
+          ErrorCodes.WORKER_ERROR,
+          `Sub-runs are not available on this transport (${this.session.transport}, ${this.dialect})`,
+        ),
+      );
+    }
+    return this.session.runs.submit(request, this.session.signal);
+  }
+
   #access(): BlobAccess {
     return (this.#blobs ??= this.dispatcher.blobsFor(this.session));
   }
+}
+
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
+function binaryUnsupported(dialect: Dialect): Promise<never> {
+  return Promise.reject(
+    new RpcError(
+      ErrorCodes.WORKER_ERROR,
+      `Binary blobs need the Stepflow ${dialect === 'v0.8' ? 'v0.11 Blob HTTP API or v0.13' : 'v0.13'} blob service; this runtime speaks ${dialect}`,
+    ),
+  );
 }

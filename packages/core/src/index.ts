@@ -44,6 +44,7 @@ export {
   isRequestId,
   recoverId,
   type Dialect,
+  type JsonRpcDialect,
   type JsonValue,
   type Message,
   type Observability,

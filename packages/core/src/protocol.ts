@@ -3,7 +3,11 @@
  * Both runtime releases speak JSON-RPC 2.0; they differ in a few spellings ("dialects").
  */
 
-export type Dialect = 'v0.8' | 'v0.11';
+/** The JSON-RPC generations of the protocol (Stepflow ≤ 0.8 and 0.9–0.11). */
+export type JsonRpcDialect = 'v0.8' | 'v0.11';
+
+/** Every wire generation: the two JSON-RPC ones and the 0.12+ gRPC pull protocol. */
+export type Dialect = JsonRpcDialect | 'v0.13';
 
 export type JsonValue =
   null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -56,7 +60,7 @@ export interface Observability {
 export const PROTOCOL_VERSION = 1;
 
 /** Methods each runtime's parser knows; any other method string makes a frame unparseable. */
-export const DIALECT_METHODS: Readonly<Record<Dialect, ReadonlySet<string>>> = {
+export const DIALECT_METHODS: Readonly<Record<JsonRpcDialect, ReadonlySet<string>>> = {
   'v0.8': new Set([
     'initialize',
     'initialized',

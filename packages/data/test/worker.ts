@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { WorkerClient } from '@stepflow-packs/core/client';
 import { startBuiltWorker } from '@stepflow-packs/core/testing';
-import type { Dialect } from '@stepflow-packs/core';
+import type { JsonRpcDialect as Dialect } from '@stepflow-packs/core';
 
 /** The built binary (integration tests run it as a real subprocess). */
 export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));

@@ -2,7 +2,12 @@ import { request as httpRequest } from 'node:http';
 import type { MemoryBlobStore } from '../blobs.js';
 import { RpcError, TransportError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { ErrorCodes, type Dialect, type JsonValue, type Observability } from '../protocol.js';
+import {
+  ErrorCodes,
+  type JsonRpcDialect as Dialect,
+  type JsonValue,
+  type Observability,
+} from '../protocol.js';
 import { serveBlobApi, type BlobApiServer } from './blob-api.js';
 import type { Channel, FrameTap } from './channel.js';
 import { HttpChannel } from './http-channel.js';

@@ -8,7 +8,7 @@ import type { Pack } from '../component.js';
 import { Dispatcher } from '../dispatcher.js';
 import { RpcError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import type { Dialect, Observability, RpcErrorObject } from '../protocol.js';
+import type { JsonRpcDialect, Observability, RpcErrorObject } from '../protocol.js';
 import { settingsFromValues, type SettingsDefinition, type SettingsOf } from '../settings.js';
 
 export { installFromTarballs, type InstalledPackages } from './install.js';
@@ -16,7 +16,7 @@ export { startBuiltWorker, type BuiltWorkerOptions } from './built-worker.js';
 
 export interface TestKitOptions<S extends SettingsDefinition> {
   /** Dialect announced in `initialize` (default v0.11). */
-  dialect?: Dialect;
+  dialect?: JsonRpcDialect;
   /** Settings values (parsed through the pack's schemas; unset ones take their defaults). */
   config?: Partial<SettingsOf<S>>;
   blobs?: MemoryBlobStore;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
-import { DIALECT_METHODS, type Dialect } from '../../src/protocol.js';
+import { DIALECT_METHODS, type JsonRpcDialect as Dialect } from '../../src/protocol.js';
 
 const schemaDir = new URL('../fixtures/schemas/', import.meta.url);
 const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: false });

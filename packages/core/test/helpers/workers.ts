@@ -6,7 +6,7 @@ import {
   type WorkerClient,
   type WorkerSpec,
 } from '../../src/client/index.js';
-import type { Dialect } from '../../src/protocol.js';
+import type { JsonRpcDialect as Dialect } from '../../src/protocol.js';
 import { ProtocolTap, type Violation } from './protocol-validator.js';
 
 export const MATH_BIN = fileURLToPath(new URL('../../../math/dist/bin.js', import.meta.url));

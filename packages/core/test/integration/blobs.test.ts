@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBlobStore } from '../../src/client/index.js';
-import type { Dialect } from '../../src/protocol.js';
+import type { JsonRpcDialect as Dialect } from '../../src/protocol.js';
 import { assertNoProtocolViolations, FIXTURE_BIN, start, type Mode } from '../helpers/workers.js';
 
 assertNoProtocolViolations();

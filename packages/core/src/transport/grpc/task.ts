@@ -1,0 +1,313 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { Code, ConnectError } from '@connectrpc/connect';
+import type { BlobAccess } from '../../blobs.js';
+import type { Dispatcher, Session } from '../../dispatcher.js';
+import type { Logger } from '../../logger.js';
+import type { Observability } from '../../protocol.js';
+import type { RunAccess } from '../../runs.js';
+import { grpcBlobs } from './blobs.js';
+import type { GrpcChannels, GrpcClients } from './channels.js';
+import { TaskErrorCode } from './gen/stepflow/v1/common_pb.js';
+import {
+  TaskStatus,
+  type CompleteTaskRequestSchema,
+} from './gen/stepflow/v1/orchestrator_pb.js';
+import type { ComponentExecuteRequest, TaskAssignment } from './gen/stepflow/v1/tasks_pb.js';
+import { grpcRuns } from './runs.js';
+import { toTaskError, type WireTaskError } from './task-errors.js';
+import { fromValue, toValue } from './values.js';
+
+type Completion = MessageInitShape<typeof CompleteTaskRequestSchema>;
+
+/** What every execute task of one worker shares. */
+export interface TaskEnvironment {
+  readonly dispatcher: Dispatcher;
+  readonly channels: GrpcChannels;
+  readonly workerId: string;
+  /** `STEPFLOW_TASKS_URL`: used when a task names no orchestrator URL, and as the fail-over. */
+  readonly tasksUrl: string;
+  readonly blobUrl: string;
+  readonly blobTimeoutMs: number;
+  readonly maxMessageBytes: number;
+  readonly log: Logger;
+  /** How to move this component's large inputs/outputs through blobs (for the size error). */
+  blobAlternative(component: string): string | undefined;
+}
+
+const CLAIM_RETRIES = 5;
+const COMPLETE_RETRIES = 5;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+/** 0.5·d … d: spreads retries of many tasks without ever waiting longer than d. */
+const jittered = (ms: number) => ms / 2 + Math.random() * (ms / 2);
+
+/**
+ * One execute task, from claim to completion (spec §5): claim with the first heartbeat, keep
+ * the claim alive on a timer, run the component, complete with its output or error. A task
+ * whose claim is lost (another worker holds it, or it timed out) is never completed: with
+ * task ids reused across retries, a late completion could stand in for a newer attempt.
+ */
+export class ExecuteTask {
+  readonly taskId: string;
+  readonly #env: TaskEnvironment;
+  readonly #request: ComponentExecuteRequest;
+  readonly #clients: GrpcClients;
+  readonly #runId: string | undefined;
+  readonly #rootRunId: string;
+  readonly #intervalMs: number;
+  readonly #abort = new AbortController();
+  #lost: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight: Promise<void> | undefined;
+  #progress: number | undefined;
+  #statusMessage: string | undefined;
+  #blobs: BlobAccess | undefined;
+  #runs: RunAccess | undefined;
+
+  constructor(assignment: TaskAssignment, request: ComponentExecuteRequest, env: TaskEnvironment) {
+    this.taskId = assignment.taskId;
+    this.#env = env;
+    this.#request = request;
+    this.#clients = env.channels.get(assignment.context?.orchestratorServiceUrl || env.tasksUrl);
+    this.#runId = request.observability?.runId || undefined;
+    this.#rootRunId = assignment.context?.rootRunId ?? '';
+    this.#intervalMs = Math.max(1, assignment.heartbeatIntervalSecs || 1) * 1000;
+  }
+
+  get component(): string {
+    return this.#request.componentId;
+  }
+
+  /** Stop the component (shutdown grace over): it completes as WORKER_ERROR. */
+  cancel(reason: string): void {
+    if (!this.#abort.signal.aborted) this.#abort.abort(new Error(reason));
+  }
+
+  async run(): Promise<void> {
+    const claimed = await this.#claim();
+    if (!claimed) return;
+    this.#timer = setInterval(() => this.#beat(), this.#intervalMs);
+    this.#timer.unref();
+    let completion: Completion;
+    try {
+      const output = await this.#execute();
+      completion = this.#success(output);
+    } catch (err) {
+      completion = this.#failure(this.#abort.signal.aborted && !this.#lost ? shutdownError(this.#abort.signal.reason) : toTaskError(err, this.component));
+    } finally {
+      clearInterval(this.#timer);
+    }
+    await this.#inFlight; // a heartbeat under way may still report the claim lost
+    if (this.#lost) {
+      this.#env.log.warn('dropping the result of a task whose claim was lost', { task: this.taskId, component: this.component, reason: this.#lost });
+      return;
+    }
+    await this.#complete(completion);
+  }
+
+  #execute(): Promise<unknown> {
+    const request = this.#request;
+    const o = request.observability;
+    const observability: Observability = {};
+    if (o?.traceId) observability.trace_id = o.traceId;
+    if (o?.spanId) observability.span_id = o.spanId;
+    if (o?.runId) observability.run_id = o.runId;
+    if (o?.flowId) observability.flow_id = o.flowId;
+    if (o?.stepId) observability.step_id = o.stepId;
+    const running = this.#env.dispatcher.execute(
+      request.componentId,
+      fromInput(request),
+      { attempt: Math.max(1, request.attempt), observability, pathParams: request.pathParams },
+      this.#session(),
+    );
+    // A component that ignores its signal must not hold the completion past a cancel.
+    const aborted = new Promise<never>((_, reject) => {
+      const signal = this.#abort.signal;
+      if (signal.aborted) reject(signal.reason);
+      else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    return Promise.race([running, aborted]);
+  }
+
+  #session(): Session {
+    const task = this;
+    return {
+      transport: 'grpc',
+      dialect: 'v0.13',
+      signal: this.#abort.signal,
+      get blobs() {
+        return task.#blobAccess();
+      },
+      get runs() {
+        return (task.#runs ??= grpcRuns(task.#clients.orchestrator, task.#blobAccess(), task.#rootRunId || undefined));
+      },
+      reportProgress: (progress, message) => {
+        this.#progress = progress;
+        this.#statusMessage = message;
+      },
+    };
+  }
+
+  #blobAccess(): BlobAccess {
+    const url = this.#env.blobUrl;
+    return (this.#blobs ??= grpcBlobs(this.#env.channels.get(url).blobs, url, this.#env.blobTimeoutMs));
+  }
+
+  /** The first heartbeat: IN_PROGRESS means the task is ours. */
+  async #claim(): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const reply = await this.#heartbeat();
+        if (reply.shouldAbort || reply.status === TaskStatus.ALREADY_CLAIMED) {
+          this.#env.log.debug('task already claimed by another worker; skipped', { task: this.taskId });
+          return false;
+        }
+        return true;
+      } catch (err) {
+        const error = ConnectError.from(err);
+        if (error.code === Code.Unavailable && attempt < CLAIM_RETRIES) {
+          await sleep(1000);
+          continue;
+        }
+        const level = error.code === Code.NotFound ? 'debug' : 'warn';
+        this.#env.log[level]('could not claim the task; skipped', { task: this.taskId, component: this.component, grpc_code: Code[error.code], error: error.rawMessage });
+        return false;
+      }
+    }
+  }
+
+  #heartbeat() {
+    return this.#clients.orchestrator.taskHeartbeat(
+      {
+        taskId: this.taskId,
+        workerId: this.#env.workerId,
+        ...(this.#runId ? { runId: this.#runId } : {}),
+        ...(this.#progress !== undefined ? { progress: this.#progress } : {}),
+        ...(this.#statusMessage !== undefined ? { statusMessage: this.#statusMessage } : {}),
+      },
+      { timeoutMs: 10_000 },
+    );
+  }
+
+  #beat(): void {
+    if (this.#inFlight || this.#lost) return;
+    this.#inFlight = this.#heartbeat()
+      .then(
+        (reply) => {
+          if (reply.shouldAbort || reply.status === TaskStatus.ALREADY_CLAIMED) this.#loseClaim('another worker holds the task');
+        },
+        (err: unknown) => {
+          const error = ConnectError.from(err);
+          // NOT_FOUND: the orchestrator timed the task out (or it finished elsewhere).
+          if (error.code === Code.NotFound) this.#loseClaim('the orchestrator no longer tracks the task');
+          else this.#env.log.debug('heartbeat failed; retrying on the next tick', { task: this.taskId, grpc_code: Code[error.code] });
+        },
+      )
+      .finally(() => {
+        this.#inFlight = undefined;
+      });
+  }
+
+  #loseClaim(reason: string): void {
+    this.#lost = reason;
+    clearInterval(this.#timer);
+    this.cancel(reason);
+  }
+
+  #success(output: unknown): Completion {
+    try {
+      return { taskId: this.taskId, result: { case: 'response', value: { output: toValue(output) } }, ...this.#runField() };
+    } catch (err) {
+      return this.#failure(toTaskError(err, this.component));
+    }
+  }
+
+  #failure(error: WireTaskError): Completion {
+    return {
+      taskId: this.taskId,
+      result: { case: 'error', value: { code: error.code, message: error.message, ...(error.data ? { data: error.data } : {}) } },
+      ...this.#runField(),
+    };
+  }
+
+  #runField(): { runId?: string } {
+    return this.#runId ? { runId: this.#runId } : {};
+  }
+
+  /**
+   * CompleteTask to the task's orchestrator URL; on UNAVAILABLE, bounded retries with backoff,
+   * then the run's current owner (GetOrchestratorForRun) or STEPFLOW_TASKS_URL. NOT_FOUND means
+   * the orchestrator already has a result: done. A message over the size limit is replaced by
+   * an error that names the limit and the blob alternative.
+   */
+  async #complete(completion: Completion): Promise<void> {
+    const targets = [this.#clients];
+    for (let t = 0; t < targets.length; t++) {
+      const clients = targets[t]!;
+      for (let attempt = 0; attempt <= COMPLETE_RETRIES; attempt++) {
+        try {
+          await clients.orchestrator.completeTask(completion, { timeoutMs: 30_000 });
+          return;
+        } catch (err) {
+          const error = ConnectError.from(err);
+          if (error.code === Code.NotFound) {
+            this.#env.log.debug('completion not needed: the orchestrator no longer tracks the task', { task: this.taskId });
+            return;
+          }
+          if (error.code === Code.ResourceExhausted && completion.result?.case === 'response') {
+            completion = this.#failure(this.#tooLarge(error));
+            attempt--;
+            continue;
+          }
+          if (error.code !== Code.Unavailable && error.code !== Code.DeadlineExceeded) {
+            this.#env.log.error('the orchestrator refused the completion', { task: this.taskId, grpc_code: Code[error.code], error: error.rawMessage });
+            return;
+          }
+          if (attempt < COMPLETE_RETRIES) await sleep(jittered(Math.min(500 * 2 ** attempt, 8000)));
+        }
+      }
+      if (t === targets.length - 1) {
+        const next = await this.#failover(targets.map((c) => c.url));
+        if (next) targets.push(next);
+      }
+    }
+    this.#env.log.error('could not deliver the completion; the orchestrator will time the task out', { task: this.taskId, component: this.component });
+  }
+
+  async #failover(tried: string[]): Promise<GrpcClients | undefined> {
+    const home = this.#env.channels.get(this.#env.tasksUrl);
+    if (this.#runId) {
+      try {
+        const owner = await home.tasks.getOrchestratorForRun({ runId: this.#runId }, { timeoutMs: 5000 });
+        if (owner.orchestratorServiceUrl) {
+          const clients = this.#env.channels.get(owner.orchestratorServiceUrl);
+          if (!tried.includes(clients.url)) return clients;
+        }
+      } catch {
+        // no owner advertised (the default lease manager); fall back to the tasks URL
+      }
+    }
+    return tried.includes(home.url) ? undefined : home;
+  }
+
+  #tooLarge(error: ConnectError): WireTaskError {
+    const limit = this.#env.maxMessageBytes;
+    const alternative = this.#env.blobAlternative(this.component);
+    return {
+      code: TaskErrorCode.COMPONENT_FAILED,
+      message:
+        `The output of component "${this.component}" is larger than the orchestrator's gRPC message limit of ${limit} bytes` +
+        (alternative ? `; ${alternative}` : '; store large results with ctx.putBlob and return the blob id'),
+      data: { reason: 'message_too_large', limit_bytes: limit, detail: error.rawMessage },
+    };
+  }
+}
+
+function fromInput(request: ComponentExecuteRequest): unknown {
+  return request.input === undefined ? null : fromValue(request.input);
+}
+
+function shutdownError(reason: unknown): WireTaskError {
+  const detail = reason instanceof Error ? reason.message : 'the worker is shutting down';
+  return { code: TaskErrorCode.WORKER_ERROR, message: `The worker stopped the component before it finished: ${detail}`, data: { reason: 'worker_shutdown' } };
+}
