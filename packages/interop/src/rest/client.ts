@@ -1,0 +1,21 @@
+import type { Json, JsonObject } from '@stepflow-packs/runner';
+import type { Generation } from '../generation.js';
+
+/** What a run of one input item gave, as a FlowResult (`{outcome, result}` / `{outcome, error}`). */
+export interface ItemOutcome {
+  /** FlowResult in the generation's vocabulary: 0.11 integer codes, 0.13 short code names. */
+  result: JsonObject;
+  runId: string;
+}
+
+/** The part of `stepflow-server`'s REST API a test harness needs, one module per generation. */
+export interface RestClient {
+  readonly generation: Generation;
+  readonly baseUrl: string;
+  /** The release the server reports on GET /api/v1/health. */
+  version(): Promise<string>;
+  /** POST /api/v1/flows; returns the flow id (fails on fatal diagnostics). */
+  storeFlow(flow: JsonObject): Promise<string>;
+  /** POST /api/v1/runs with one item and `wait: true`. */
+  runItem(flowId: string, input: Json, timeoutSecs: number): Promise<ItemOutcome>;
+}

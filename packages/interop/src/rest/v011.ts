@@ -1,0 +1,74 @@
+import { canonicalJson, type Json, type JsonObject } from '@stepflow-packs/runner';
+import { isRecord, requestJson, type JsonValue } from './http.js';
+import type { ItemOutcome, RestClient } from './client.js';
+
+/**
+ * stepflow-server 0.11.1 (spec v0.13 §12.6): serde DTOs, flat run summary, string statuses,
+ * `results[].result` is the FlowResult itself (integer codes, `data` included).
+ */
+export class RestClientV011 implements RestClient {
+  readonly generation = '0.11.1' as const;
+  constructor(readonly baseUrl: string) {}
+
+  async version(): Promise<string> {
+    const health = await requestJson('GET', `${this.baseUrl}/api/v1/health`);
+    if (!isRecord(health) || typeof health.version !== 'string')
+      throw new Error(
+        `health: no "version" member (not a 0.11 server?): ${JSON.stringify(health)}`,
+      );
+    return health.version;
+  }
+
+  async storeFlow(flow: JsonObject): Promise<string> {
+    const res = await requestJson(
+      'POST',
+      `${this.baseUrl}/api/v1/flows`,
+      `{"flow":${canonicalJson(flow)}}`,
+    );
+    return flowIdOf(res);
+  }
+
+  async runItem(flowId: string, input: Json, timeoutSecs: number): Promise<ItemOutcome> {
+    const res = await requestJson(
+      'POST',
+      `${this.baseUrl}/api/v1/runs`,
+      runBody(flowId, input, timeoutSecs),
+      (timeoutSecs + 30) * 1000,
+    );
+    if (!isRecord(res) || typeof res.runId !== 'string')
+      throw new Error(`create run: unexpected reply ${JSON.stringify(res).slice(0, 500)}`);
+    const item = Array.isArray(res.results) ? res.results[0] : undefined;
+    if (!isRecord(item) || !isRecord(item.result))
+      throw new Error(
+        `run ${res.runId} has no finished item (status ${String(res.status)}): ${JSON.stringify(res).slice(0, 500)}`,
+      );
+    return { runId: res.runId, result: item.result as JsonObject };
+  }
+}
+
+/** `{flowId, stored, diagnostics}` — the same top-level keys on 0.11 and 0.13. */
+export function flowIdOf(res: JsonValue): string {
+  if (!isRecord(res) || typeof res.flowId !== 'string')
+    throw new Error(`store flow: unexpected reply ${JSON.stringify(res).slice(0, 500)}`);
+  if (res.stored === false) {
+    const diagnostics = isRecord(res.diagnostics) ? res.diagnostics.diagnostics : undefined;
+    const fatal = Array.isArray(diagnostics)
+      ? diagnostics
+          .filter(
+            (d) =>
+              isRecord(d) &&
+              (d.level === 'fatal' || d.level === 1 || d.level === 'error' || d.level === 2),
+          )
+          .map((d) => (isRecord(d) ? String(d.formatted ?? d.kind) : ''))
+      : [];
+    throw new Error(
+      `the server did not store the flow: ${fatal.join('; ') || JSON.stringify(res)}`,
+    );
+  }
+  return res.flowId;
+}
+
+/** `POST /api/v1/runs` body for one item, waiting for the result (same keys on 0.11 and 0.13). */
+export function runBody(flowId: string, input: Json, timeoutSecs: number): string {
+  return `{"flowId":${JSON.stringify(flowId)},"input":[${canonicalJson(input)}],"wait":true,"timeoutSecs":${timeoutSecs}}`;
+}

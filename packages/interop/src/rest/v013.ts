@@ -1,0 +1,67 @@
+import { canonicalJson, type Json, type JsonObject } from '@stepflow-packs/runner';
+import { taskErrorName } from '../codes.js';
+import { isRecord, requestJson, type JsonValue } from './http.js';
+import type { ItemOutcome, RestClient } from './client.js';
+import { flowIdOf, runBody } from './v011.js';
+
+/** ExecutionStatus values used in REST replies (spec v0.13 §12.2, §12.5). */
+const RUNNING = 1;
+const COMPLETED = 2;
+const FAILED = 3;
+
+/**
+ * stepflow-server 0.13.0 (spec v0.13 §12): proto-mapped JSON, `{summary, results}`, integer
+ * statuses and `errorCode`s; failures carry only `errorMessage`/`errorCode` (no `data`).
+ */
+export class RestClientV013 implements RestClient {
+  readonly generation = '0.13.0' as const;
+  constructor(readonly baseUrl: string) {}
+
+  async version(): Promise<string> {
+    const health = await requestJson('GET', `${this.baseUrl}/api/v1/health`);
+    const build = isRecord(health) ? health.build : undefined;
+    if (!isRecord(build) || typeof build.gitVersion !== 'string')
+      throw new Error(
+        `health: no "build.gitVersion" (not a 0.13 server?): ${JSON.stringify(health)}`,
+      );
+    return build.gitVersion.replace(/^stepflow-/, '');
+  }
+
+  async storeFlow(flow: JsonObject): Promise<string> {
+    return flowIdOf(
+      await requestJson('POST', `${this.baseUrl}/api/v1/flows`, `{"flow":${canonicalJson(flow)}}`),
+    );
+  }
+
+  async runItem(flowId: string, input: Json, timeoutSecs: number): Promise<ItemOutcome> {
+    const res = await requestJson(
+      'POST',
+      `${this.baseUrl}/api/v1/runs`,
+      runBody(flowId, input, timeoutSecs),
+      (timeoutSecs + 30) * 1000,
+    );
+    const summary = isRecord(res) ? res.summary : undefined;
+    if (!isRecord(res) || !isRecord(summary) || typeof summary.runId !== 'string')
+      throw new Error(`create run: unexpected reply ${JSON.stringify(res).slice(0, 500)}`);
+    const item = Array.isArray(res.results) ? res.results[0] : undefined;
+    if (!isRecord(item) || item.status === RUNNING)
+      throw new Error(
+        `run ${summary.runId} has no finished item after ${timeoutSecs} s: ${JSON.stringify(res).slice(0, 500)}`,
+      );
+    return { runId: summary.runId, result: toFlowResult(item) };
+  }
+}
+
+/** An `ItemResult` as a FlowResult with the short code name (spec v0.13 §12.5). */
+export function toFlowResult(item: { [key: string]: JsonValue }): JsonObject {
+  if (item.status === COMPLETED)
+    return { outcome: 'success', result: (item.output ?? null) as Json };
+  if (item.status === FAILED) {
+    const error: JsonObject = {
+      code: typeof item.errorCode === 'number' ? taskErrorName(item.errorCode) : 'UNSPECIFIED',
+    };
+    if (typeof item.errorMessage === 'string') error.message = item.errorMessage;
+    return { outcome: 'failed', error };
+  }
+  throw new Error(`item ended with status ${JSON.stringify(item.status)}: ${JSON.stringify(item)}`);
+}

@@ -1,0 +1,3 @@
+import { definePackSuite } from './support/suite.js';
+
+definePackSuite('data');
