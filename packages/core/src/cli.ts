@@ -4,11 +4,19 @@ import type { Pack } from './component.js';
 import { Dispatcher } from './dispatcher.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
 import { createLogger, isLogLevel, type Logger, type LogLevel } from './logger.js';
+import { exitWithParentProcess, exitWithParentSetting } from './parent-watch.js';
 import { resolveSettings, SettingsError, type SettingsDefinition } from './settings.js';
 import { serveHttp } from './transport/http.js';
 import { reserveStdout, serveStdio } from './transport/stdio.js';
+import {
+  GRPC_FLAGS,
+  GRPC_SETTINGS,
+  grpcOptionsFrom,
+  launchedForGrpc,
+} from './transport/grpc/options.js';
+import { serveGrpc, type GrpcWorkerOptions } from './transport/grpc/worker.js';
 
-export type TransportMode = 'auto' | 'stdio' | 'http';
+export type TransportMode = 'auto' | 'stdio' | 'http' | 'grpc';
 
 export interface CliOptions {
   argv?: string[];
@@ -16,8 +24,8 @@ export interface CliOptions {
 }
 
 const COMMON_ENV = [
-  ['STEPFLOW_TRANSPORT', 'auto | stdio | http (default auto)'],
-  ['STEPFLOW_PORT', 'HTTP port (default 0 = ephemeral)'],
+  ['STEPFLOW_TRANSPORT', 'auto | stdio | http | grpc (default auto)'],
+  ['STEPFLOW_PORT', 'HTTP port (default 0 = ephemeral; ignored by gRPC)'],
   ['STEPFLOW_HOST', 'HTTP bind address (default 127.0.0.1)'],
   ['STEPFLOW_LOG_LEVEL', 'trace | debug | info | warn | error | silent (default info)'],
   ['STEPFLOW_AUTH_TOKEN', 'require "Authorization: Bearer <token>" on HTTP POSTs'],
@@ -25,9 +33,11 @@ const COMMON_ENV = [
   ['STEPFLOW_ALLOWED_ORIGINS', 'Origins accepted over HTTP (comma-separated; default none)'],
   ['STEPFLOW_MAX_MESSAGE_BYTES', `largest accepted message (default ${DEFAULT_MAX_MESSAGE_BYTES})`],
   ['STEPFLOW_SHUTDOWN_GRACE_MS', 'time in-flight work gets on shutdown (default 10000)'],
+  ['STEPFLOW_SHUTDOWN_GRACE_SECS', 'the same in seconds (the Python SDK name)'],
   ['STEPFLOW_HEADERS_TIMEOUT_MS', 'HTTP header read timeout (default 10000)'],
   ['STEPFLOW_REQUEST_TIMEOUT_MS', 'HTTP request body read timeout (default 60000)'],
   ['STEPFLOW_BLOB_TIMEOUT_MS', 'wait for each blob call to the runtime (default 30000, max 30000)'],
+  ['STEPFLOW_EXIT_WITH_PARENT', 'HTTP subprocess exits when its starter dies (default true)'],
 ] as const;
 
 function usage(pack: Pack): string {
@@ -36,16 +46,20 @@ function usage(pack: Pack): string {
     '',
     `Usage: stepflow-pack-${pack.name} [options]`,
     '',
-    'Serves the Stepflow component protocol (JSON-RPC 2.0) for the components of this pack.',
+    'Serves the components of this pack to Stepflow: as a gRPC pull worker (Stepflow 0.12+),',
+    'or over the JSON-RPC component protocol on stdio or HTTP (Stepflow 0.8 to 0.11).',
     '',
     'Options:',
-    '  --transport <auto|stdio|http>  auto: stdio when stdin is a pipe, else HTTP on port 0',
-    '  --stdio, --http                shorthands for --transport stdio|http',
+    '  --transport <auto|stdio|http|grpc>',
+    '                                 auto: gRPC when STEPFLOW_TRANSPORT=grpc or STEPFLOW_TASKS_URL',
+    '                                 is set, else stdio when stdin is a pipe, else HTTP on port 0',
+    '  --stdio, --http, --grpc        shorthands for --transport stdio|http|grpc',
     '  --port <n>                     HTTP port (0 = ephemeral; the port is printed as {"port":N})',
     '  --host <addr>                  HTTP bind address (default 127.0.0.1)',
     '  --allow-remote                 permit binding a non-loopback address',
     '  --log-level <level>            trace | debug | info | warn | error | silent',
     '  --blob-timeout-ms <n>          wait for each blob call to the runtime (default 30000)',
+    '  --no-exit-with-parent          keep serving HTTP after the process that started it exits',
     '  --list-components              print the components with their schemas and exit',
     '  --help, --version',
   ];
@@ -59,13 +73,24 @@ function usage(pack: Pack): string {
       lines.push(`  ${names}`, `      ${setting.description}`);
     }
   }
+  lines.push('', 'gRPC pull worker (flag / environment variable):');
+  for (const [flag, variable, text] of GRPC_SETTINGS) {
+    lines.push(`  ${[flag, variable].filter(Boolean).join(' / ')}`, `      ${text}`);
+  }
   lines.push('', 'Environment:');
   for (const [name, text] of COMMON_ENV) lines.push(`  ${name.padEnd(28)} ${text}`);
   return lines.join('\n') + '\n';
 }
 
-/** stdio when fd 0 is a pipe: a FIFO (Rust, shells) or a socket (Node's child_process). */
-export function detectTransport(): 'stdio' | 'http' {
+/**
+ * gRPC when the orchestrator's launch environment asks for it (Stepflow 0.12+ sets
+ * STEPFLOW_TRANSPORT=grpc and STEPFLOW_TASKS_URL); otherwise stdio when fd 0 is a pipe (a FIFO
+ * from Rust or shells, a socket from Node's child_process), else HTTP.
+ */
+export function detectTransport(
+  env: Record<string, string | undefined> = process.env,
+): 'stdio' | 'http' | 'grpc' {
+  if (launchedForGrpc(env)) return 'grpc';
   try {
     const stat = fstatSync(0);
     return stat.isFIFO() || stat.isSocket() ? 'stdio' : 'http';
@@ -121,10 +146,13 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
         transport: { type: 'string' },
         stdio: { type: 'boolean' },
         http: { type: 'boolean' },
+        grpc: { type: 'boolean' },
+        ...GRPC_FLAGS,
         port: { type: 'string' },
         host: { type: 'string' },
         'allow-remote': { type: 'boolean' },
         'log-level': { type: 'string' },
+        'no-exit-with-parent': { type: 'boolean' },
         'blob-timeout-ms': { type: 'string' },
         'list-components': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -150,7 +178,11 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
     return process.exit(0);
   }
   if (flags['list-components']) {
+    // component_id and path are what Stepflow 0.13 discovery registers; component is the
+    // JSON-RPC name of Stepflow 0.8–0.11.
     const components = [...pack.components.values()].map((c) => ({
+      component_id: c.name,
+      path: `/${c.name}`,
       component: `/${c.name}`,
       description: c.description,
       input_schema: c.inputJsonSchema,
@@ -162,16 +194,19 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
     return process.exit(0);
   }
 
-  const levelText = String(
-    flags['log-level'] ?? env.STEPFLOW_LOG_LEVEL ?? env.LOG_LEVEL ?? 'info',
-  ).toLowerCase();
+  // `off` is the orchestrator's spelling (it passes STEPFLOW_LOG_LEVEL on to its workers).
+  const levelText = String(flags['log-level'] ?? env.STEPFLOW_LOG_LEVEL ?? env.LOG_LEVEL ?? 'info')
+    .toLowerCase()
+    .replace(/^off$/, 'silent');
   const level: LogLevel = isLogLevel(levelText) ? levelText : 'info';
   const log: Logger = createLogger({ level, bindings: { pack: pack.name } });
   if (!isLogLevel(levelText)) log.warn('unknown log level; using info', { given: levelText });
 
-  let mode: TransportMode;
+  let chosen: 'stdio' | 'http' | 'grpc';
   let settings;
-  let port: number;
+  let exitWithParent = true;
+  let port = 0;
+  let grpcOptions: Omit<GrpcWorkerOptions, 'log'> | undefined;
   const numbers: Record<string, number> = {};
   try {
     const transport = String(
@@ -179,22 +214,34 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
         ? 'stdio'
         : flags.http
           ? 'http'
-          : (flags.transport ?? env.STEPFLOW_TRANSPORT ?? 'auto'),
+          : flags.grpc
+            ? 'grpc'
+            : (flags.transport ?? env.STEPFLOW_TRANSPORT ?? 'auto'),
     );
-    if (transport !== 'auto' && transport !== 'stdio' && transport !== 'http') {
+    if (transport === 'nats') {
       throw new SettingsError([
-        `--transport: expected auto, stdio or http, got ${JSON.stringify(transport)}`,
+        '--transport: nats (NATS JetStream) is not supported by this version; use grpc',
       ]);
     }
-    mode = transport;
-    port = intFrom((flags.port as string | undefined) ?? env.STEPFLOW_PORT, '--port', 0);
-    if (port > 65535) throw new SettingsError([`--port: must be at most 65535, got ${port}`]);
+    if (!['auto', 'stdio', 'http', 'grpc'].includes(transport)) {
+      throw new SettingsError([
+        `--transport: expected auto, stdio, http or grpc, got ${JSON.stringify(transport)}`,
+      ]);
+    }
+    chosen = transport === 'auto' ? detectTransport(env) : (transport as typeof chosen);
+    if (chosen === 'http') {
+      // Only HTTP reads a port: a gRPC worker inherits the orchestrator's own STEPFLOW_PORT.
+      port = intFrom((flags.port as string | undefined) ?? env.STEPFLOW_PORT, '--port', 0);
+      if (port > 65535) throw new SettingsError([`--port: must be at most 65535, got ${port}`]);
+    }
     numbers.maxMessageBytes = intFrom(
       env.STEPFLOW_MAX_MESSAGE_BYTES,
       'STEPFLOW_MAX_MESSAGE_BYTES',
       DEFAULT_MAX_MESSAGE_BYTES,
     );
-    numbers.graceMs = intFrom(env.STEPFLOW_SHUTDOWN_GRACE_MS, 'STEPFLOW_SHUTDOWN_GRACE_MS', 10_000);
+    numbers.graceMs = env.STEPFLOW_SHUTDOWN_GRACE_MS
+      ? intFrom(env.STEPFLOW_SHUTDOWN_GRACE_MS, 'STEPFLOW_SHUTDOWN_GRACE_MS', 10_000)
+      : intFrom(env.STEPFLOW_SHUTDOWN_GRACE_SECS, 'STEPFLOW_SHUTDOWN_GRACE_SECS', 10) * 1000;
     numbers.headersTimeoutMs = intFrom(
       env.STEPFLOW_HEADERS_TIMEOUT_MS,
       'STEPFLOW_HEADERS_TIMEOUT_MS',
@@ -204,6 +251,10 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
       env.STEPFLOW_REQUEST_TIMEOUT_MS,
       'STEPFLOW_REQUEST_TIMEOUT_MS',
       60_000,
+    );
+    exitWithParent = exitWithParentSetting(
+      flags['no-exit-with-parent'],
+      env.STEPFLOW_EXIT_WITH_PARENT,
     );
     numbers.blobTimeoutMs = intFrom(
       (flags['blob-timeout-ms'] as string | undefined) ?? env.STEPFLOW_BLOB_TIMEOUT_MS,
@@ -222,13 +273,19 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
       if (Array.isArray(value)) flagValues[s.flag!] = value.join(',');
     }
     settings = resolveSettings(pack.settings as SettingsDefinition, { env, flags: flagValues });
+    if (chosen === 'grpc') {
+      grpcOptions = grpcOptionsFrom(flags, env, {
+        queueName: pack.name,
+        shutdownGraceMs: numbers.graceMs!,
+        blobTimeoutMs: numbers.blobTimeoutMs!,
+      });
+    }
   } catch (err) {
     const message = err instanceof SettingsError ? err.problems.join('\n  ') : String(err);
     process.stderr.write(`stepflow-pack-${pack.name}: invalid configuration:\n  ${message}\n`);
     return process.exit(1);
   }
 
-  const chosen = mode === 'auto' ? detectTransport() : mode;
   const writeStdout = reserveStdout();
   const dispatcher = new Dispatcher(pack, {
     config: settings,
@@ -245,6 +302,16 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
       error: reason instanceof Error ? reason.message : String(reason),
     });
   });
+
+  if (grpcOptions) {
+    const worker = serveGrpc(dispatcher, { ...grpcOptions, log });
+    const stop = () => worker.shutdown();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    const code = await worker.done;
+    await closePack(pack, log);
+    return process.exit(code);
+  }
 
   if (chosen === 'stdio') {
     const server = serveStdio(dispatcher, {
@@ -290,6 +357,7 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
     return process.exit(1);
   }
   log.debug('serving over HTTP', { port: server.port });
+  if (exitWithParent) exitWithParentProcess(log);
   await stopRequested;
   await server.close(numbers.graceMs!);
   await closePack(pack, log);
