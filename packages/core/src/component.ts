@@ -59,6 +59,11 @@ export interface ComponentDefinition<
   settings?: S;
   /** True when running it twice with the same input has the same effect as once. */
   idempotent?: boolean;
+  /**
+   * How to move this component's large inputs or outputs through blobs instead (for example
+   * "set to_blob: true"). Shown when a message exceeds the orchestrator's gRPC size limit.
+   */
+  blobAlternative?: string;
   execute(
     input: z.output<I>,
     ctx: ComponentContext<SettingsOf<S>>,
@@ -71,6 +76,8 @@ export interface Component {
   readonly input: z.ZodType;
   readonly output: z.ZodType;
   readonly idempotent: boolean;
+  /** How large inputs/outputs can go through blobs instead (see ComponentDefinition). */
+  readonly blobAlternative?: string;
   /** Input fields declared with `lazyArray()`: large arrays there reach the component unparsed. */
   readonly lazyFields: ReadonlySet<string>;
   /** JSON Schema (draft 2020-12) of the accepted input, computed once. */
@@ -107,6 +114,7 @@ export function defineComponent<
     input: definition.input,
     output: definition.output,
     idempotent: definition.idempotent ?? true,
+    ...(definition.blobAlternative ? { blobAlternative: definition.blobAlternative } : {}),
     lazyFields: lazyFieldsOf(definition.input),
     get inputJsonSchema() {
       return (inputSchema ??= toJsonSchema(definition.input, 'input'));

@@ -116,7 +116,8 @@ function convert(value: unknown, path: PropertyKey[], root: string, seen: Set<ob
 }
 
 function toStructMessage(object: object, path: PropertyKey[], root: string, seen: Set<object>): Struct {
-  const fields: Record<string, Value> = {};
+  // A null prototype keeps "__proto__" an own key instead of a prototype change.
+  const fields = Object.create(null) as Record<string, Value>;
   for (const key of Object.keys(object)) {
     const member = (object as Record<string, unknown>)[key];
     if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;

@@ -28,8 +28,6 @@ export interface GrpcWorkerOptions {
   /** Give up (exit 1) after this long without a working stream; 0 = never. */
   reconnectTimeoutMs: number;
   log: Logger;
-  /** How to move a component's large inputs/outputs through blobs (for the size error). */
-  blobAlternatives?: ReadonlyMap<string, string>;
 }
 
 export interface GrpcWorker {
@@ -66,7 +64,8 @@ export function serveGrpc(dispatcher: Dispatcher, options: GrpcWorkerOptions): G
     blobTimeoutMs: options.blobTimeoutMs,
     maxMessageBytes,
     log,
-    blobAlternative: (component) => options.blobAlternatives?.get(component),
+    blobAlternative: (component) =>
+      dispatcher.pack.components.get(component.replace(/^\//, ''))?.blobAlternative,
   };
   const discovery = describeComponents(dispatcher);
   let pull: AbortController | undefined;
