@@ -97,6 +97,7 @@ export class StepflowServer {
     child.stderr!.on('data', more);
     try {
       await waitHealthy(client, 10_000);
+      await client.ready(30_000 * Math.max(1, options.plugins));
     } catch (err) {
       await server.stop();
       throw err;

@@ -14,6 +14,8 @@ export interface RestClient {
   readonly baseUrl: string;
   /** The release the server reports on GET /api/v1/health. */
   version(): Promise<string>;
+  /** Resolves once every plugin's components are listed (0.13: workers connected and discovered). */
+  ready(timeoutMs: number): Promise<void>;
   /** POST /api/v1/flows; returns the flow id (fails on fatal diagnostics). */
   storeFlow(flow: JsonObject): Promise<string>;
   /** POST /api/v1/runs with one item and `wait: true`. */

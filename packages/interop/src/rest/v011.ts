@@ -19,6 +19,9 @@ export class RestClientV011 implements RestClient {
     return health.version;
   }
 
+  /** 0.11.1 initialises (and health-checks) its workers before printing the port line. */
+  async ready(): Promise<void> {}
+
   async storeFlow(flow: JsonObject): Promise<string> {
     const res = await requestJson(
       'POST',

@@ -9,6 +9,9 @@ const RUNNING = 1;
 const COMPLETED = 2;
 const FAILED = 3;
 
+/** `build.gitVersion` of release binaries → version (tag stepflow-0.13.0 is commit dd82fa7). */
+const KNOWN_COMMITS: Record<string, string> = { dd82fa7: '0.13.0' };
+
 /**
  * stepflow-server 0.13.0 (spec v0.13 §12): proto-mapped JSON, `{summary, results}`, integer
  * statuses and `errorCode`s; failures carry only `errorMessage`/`errorCode` (no `data`).
@@ -24,7 +27,26 @@ export class RestClientV013 implements RestClient {
       throw new Error(
         `health: no "build.gitVersion" (not a 0.13 server?): ${JSON.stringify(health)}`,
       );
-    return build.gitVersion.replace(/^stepflow-/, '');
+    // The 0.13.0 release binary reports the tag's commit ("dd82fa7"), not "stepflow-0.13.0".
+    const git = build.gitVersion.replace(/^stepflow-/, '');
+    return KNOWN_COMMITS[git] ?? git;
+  }
+
+  /**
+   * The port line already follows the workers' connection (spec v0.13 §2.3, §12.1); this also
+   * waits for discovery: GET /api/v1/components with `complete: true` and no failed plugin.
+   */
+  async ready(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      const res = await requestJson('GET', `${this.baseUrl}/api/v1/components?excludeSchemas=true`);
+      const failed = isRecord(res) && Array.isArray(res.failedPlugins) ? res.failedPlugins : [];
+      if (isRecord(res) && res.complete === true && failed.length === 0) return;
+      last = JSON.stringify(res).slice(0, 500);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`components not complete within ${timeoutMs} ms: ${last}`);
   }
 
   async storeFlow(flow: JsonObject): Promise<string> {

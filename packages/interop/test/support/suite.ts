@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
@@ -26,23 +25,11 @@ function details(report: FolderReport): string {
     .join('\n');
 }
 
-/**
- * TEMPORARY capability gate for 0.13: the packs speak gRPC only once core's gRPC transport has
- * landed. Remove when every pack's --help lists the grpc transport.
- */
-function speaksGrpc(): boolean {
-  const res = spawnSync(process.execPath, [join(repoRoot, 'packages/math/dist/bin.js'), '--help'], {
-    encoding: 'utf8',
-  });
-  return /grpc/i.test(`${res.stdout}${res.stderr}`);
-}
-
 /** One suite per generation: every non-excepted case of workflows/<folder> passes. */
 export function definePackSuite(folder: string): void {
   for (const generation of GENERATIONS) {
-    const gated = generation === '0.13.0' && !speaksGrpc();
     describe(`workflows/${folder} on stepflow-server ${generation}`, () => {
-      it.skipIf(gated)('every case passes (or is a listed exception)', async () => {
+      it('every case passes (or is a listed exception)', async () => {
         const binary = inject('stepflowBinaries')[generation as Generation];
         const report = await runFolder({
           folder: join(repoRoot, 'workflows', folder),
