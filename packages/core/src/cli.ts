@@ -334,6 +334,8 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  // Before the port line: a starter that dies right after reading it is still noticed.
+  if (exitWithParent) exitWithParentProcess(log);
   let server;
   try {
     server = await serveHttp(dispatcher, {
@@ -357,7 +359,6 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
     return process.exit(1);
   }
   log.debug('serving over HTTP', { port: server.port });
-  if (exitWithParent) exitWithParentProcess(log);
   await stopRequested;
   await server.close(numbers.graceMs!);
   await closePack(pack, log);
