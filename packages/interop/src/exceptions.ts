@@ -90,14 +90,6 @@ export const EXCEPTIONS: readonly Exception[] = [
       `${CODEC} refuses the output value 1e308 ("the integer 1e+308 is beyond 2^53 …"), although a double ` +
       'carries it unchanged (the server passes 1e308 through), so the step fails before aggregate reports the overflow',
   },
-  {
-    generation: '0.13.0',
-    file: 'data/hostile-keys.yaml',
-    case: 'keys round-trip through every step',
-    reason:
-      `${CODEC} drops "__proto__" members of step output (plain assignment in toStructMessage); ` +
-      'the server itself passes "__proto__" keys through',
-  },
 ];
 
 export function exceptionFor(
