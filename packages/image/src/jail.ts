@@ -107,6 +107,13 @@ function inside(root: string, path: string): boolean {
  * opened descriptor's path. Writes: realpath'd parent, exclusive no-follow temp file, then an
  * atomic rename (overwrite) or hard link (no overwrite).
  */
+/** One entry found by `Jail.list`. */
+export interface DirectoryEntry {
+  path: string;
+  /** `special`: FIFO, socket or device; `excluded_directory`: the `skip` folder. */
+  kind: 'file' | 'symlink' | 'special' | 'directory' | 'excluded_directory';
+}
+
 export class Jail {
   readonly roots: readonly string[];
 
@@ -541,31 +548,32 @@ export class Jail {
   }
 
   /**
-   * List the non-directory entries whose name matches `accept` (links, FIFOs and devices
-   * included: they are resolved and refused when read, so they show up as per-file failures). Loop-safe: symbolic links to directories are never
-   * descended, every directory is visited once, `skip` subtrees are ignored. Refuses with
-   * -32103 `too_many_files` as soon as more than `maxFiles` match.
+   * Every entry of `directory` with its kind, so that a batch can account for each one.
+   * Subdirectories are descended when `recursive` (and then not listed themselves), except
+   * `skip`, which is listed as `excluded_directory`. Loop-safe: symbolic links are listed as
+   * such and never followed, every directory is visited once. Refuses with -32103
+   * `too_many_files` as soon as more than `maxFiles` entries are found.
    */
   async list(
     directory: string,
-    options: {
-      recursive: boolean;
-      maxFiles: number;
-      accept: (name: string) => boolean;
-      skip?: string;
-      field: string;
-    },
-  ): Promise<string[]> {
-    const found: string[] = [];
+    options: { recursive: boolean; maxFiles: number; skip?: string; field: string },
+  ): Promise<DirectoryEntry[]> {
+    const found: DirectoryEntry[] = [];
     const visited = new Set<string>();
     const pending = [directory];
+    const add = (entry: DirectoryEntry) => {
+      found.push(entry);
+      if (found.length > options.maxFiles) {
+        throw refused(
+          'too_many_files',
+          `${options.field} holds more than ${options.maxFiles} entries (limit STEPFLOW_IMAGE_MAX_FILES)`,
+          { field: options.field, limit: options.maxFiles },
+        );
+      }
+    };
     while (pending.length > 0) {
       const dir = pending.shift()!;
-      if (
-        visited.has(dir) ||
-        (options.skip !== undefined && dir !== directory && inside(options.skip, dir))
-      )
-        continue;
+      if (visited.has(dir)) continue;
       visited.add(dir);
       let handle: Dir;
       try {
@@ -577,20 +585,16 @@ export class Jail {
       for await (const entry of handle) {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) {
-          if (options.recursive) pending.push(path);
-        } else if (options.accept(entry.name)) {
-          found.push(path);
-          if (found.length > options.maxFiles) {
-            throw refused(
-              'too_many_files',
-              `${options.field} holds more than ${options.maxFiles} images (limit STEPFLOW_IMAGE_MAX_FILES)`,
-              { field: options.field, limit: options.maxFiles },
-            );
-          }
-        }
+          if (options.skip !== undefined && inside(options.skip, path)) {
+            add({ path, kind: 'excluded_directory' });
+          } else if (options.recursive) pending.push(path);
+          else add({ path, kind: 'directory' });
+        } else if (entry.isSymbolicLink()) add({ path, kind: 'symlink' });
+        else if (entry.isFile()) add({ path, kind: 'file' });
+        else add({ path, kind: 'special' });
       }
     }
-    return found.sort();
+    return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   /** `path` relative to its directory, for naming outputs. */

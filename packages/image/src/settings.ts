@@ -126,7 +126,7 @@ export const settings = defineSettings({
     env: 'STEPFLOW_IMAGE_MAX_FILES',
     flag: 'max-files',
     description:
-      'Most images one batch_process_images call may process; a larger directory is refused (default 1000).',
+      'Most folder entries (images or not) one batch_process_images call may list; a larger directory is refused (default 1000).',
   },
 });
 

@@ -8,6 +8,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharpJobs } from '../src/engine.js';
@@ -26,13 +27,17 @@ import {
 
 interface BatchOutput {
   success: boolean;
+  total_entries: number;
   total_images: number;
   processed_images: number;
   failed_images: number;
+  skipped_entries: number;
   processing_time_ms: number;
   results: {
     input_path: string;
     output_path?: string;
+    status: 'processed' | 'failed' | 'skipped';
+    skip_reason?: string;
     success: boolean;
     error_message?: string;
     error_code?: number;
@@ -135,9 +140,11 @@ describe('batch_process_images', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(result).toMatchObject({
       success: false,
-      total_images: 7,
+      total_entries: 8,
+      total_images: 5,
       processed_images: 3,
-      failed_images: 4,
+      failed_images: 2,
+      skipped_entries: 3,
     });
     const byName = Object.fromEntries(
       result.results.map((r) => [r.input_path.slice(dir.length + 1), r]),
@@ -152,19 +159,78 @@ describe('batch_process_images', () => {
       error_code: -32103,
       error_reason: 'crop_out_of_bounds',
     });
-    expect(byName['fifo.png']).toMatchObject({
-      success: false,
-      error_code: -32103,
-      error_reason: 'not_regular_file',
-    });
-    expect(byName['escape.png']).toMatchObject({
-      success: false,
-      error_code: -32103,
-      error_reason: 'outside_roots',
-    });
+    expect(byName['fifo.png']).toMatchObject({ status: 'skipped', skip_reason: 'special_file' });
+    expect(byName['escape.png']).toMatchObject({ status: 'skipped', skip_reason: 'symlink' });
+    expect(byName['notes.txt']).toMatchObject({ status: 'skipped', skip_reason: 'not_an_image' });
     expect(byName['img-00.png']).toMatchObject({ success: true, width: 50, height: 50 });
     const image = await decode(readFileSync(byName['img-02.png']!.output_path!));
     expect(image.pixel(10, 10)).toEqual(RED);
+  });
+
+  it('accounts for every entry of the folder: non-images, hidden files, symlinks, FIFOs, sockets and subfolders are skipped with a reason, and processed + failed + skipped = entries', async () => {
+    const dir = await folder(2);
+    writeFileSync(join(dir, 'broken.png'), 'not an image');
+    writeFileSync(join(dir, 'readme.txt'), 'text');
+    writeFileSync(join(dir, 'no-extension'), 'data');
+    writeFileSync(join(dir, '.hidden.png'), await quadrants(20, 20));
+    symlinkSync(join(dir, 'img-00.png'), join(dir, 'link-inside.png'));
+    symlinkSync(join(dir, 'missing.png'), join(dir, 'dangling.png'));
+    symlinkSync(join(base, 'outside'), join(dir, 'dir-link'));
+    execFileSync('mkfifo', [join(dir, 'pipe.jpg')]);
+    execFileSync('mkfifo', [join(dir, 'pipe')]);
+    const socketPath = join(dir, 'sock.png');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'sub', 'deep.png'), await quadrants(20, 20));
+    try {
+      const result = await k.execute<BatchOutput>('batch_process_images', {
+        image_directory: dir,
+        output_directory: join(root, `out-${n++}`),
+        output_format: 'png',
+      });
+      const entries = readdirSync(dir).sort();
+      expect(entries).toHaveLength(13);
+      expect(result.results.map((r) => r.input_path)).toEqual(entries.map((e) => join(dir, e)));
+      const reasons = Object.fromEntries(
+        result.results.map((r) => [
+          r.input_path.slice(dir.length + 1),
+          r.status === 'skipped' ? r.skip_reason : r.status,
+        ]),
+      );
+      expect(reasons).toEqual({
+        '.hidden.png': 'hidden',
+        'broken.png': 'failed',
+        'dangling.png': 'symlink',
+        'dir-link': 'symlink',
+        'img-00.png': 'processed',
+        'img-01.png': 'processed',
+        'link-inside.png': 'symlink',
+        'no-extension': 'not_an_image',
+        pipe: 'special_file',
+        'pipe.jpg': 'special_file',
+        'readme.txt': 'not_an_image',
+        'sock.png': 'special_file',
+        sub: 'directory',
+      });
+      expect(result).toMatchObject({
+        success: false,
+        total_entries: 13,
+        total_images: 3,
+        processed_images: 2,
+        failed_images: 1,
+        skipped_entries: 10,
+      });
+      expect(result.processed_images + result.failed_images + result.skipped_entries).toBe(
+        result.total_entries,
+      );
+      for (const r of result.results.filter((r) => r.status === 'skipped')) {
+        expect(r).toMatchObject({ success: false });
+        expect(r.output_path).toBeUndefined();
+      }
+    } finally {
+      server.close();
+    }
   });
 
   it('runs at most parallel_limit images at once, and never more than the global limit', async () => {
@@ -187,8 +253,10 @@ describe('batch_process_images', () => {
     expect(jobs.peak).toBeLessThanOrEqual(availableParallelism());
   });
 
-  it('refuses a directory with more than maxFiles images before processing any', async () => {
-    const dir = await folder(5);
+  it('refuses a directory with more than maxFiles entries (images or not) before processing any', async () => {
+    const dir = await folder(2);
+    writeFileSync(join(dir, 'a.txt'), 'a');
+    writeFileSync(join(dir, 'b.txt'), 'b');
     const out = join(root, `out-${n++}`);
     const error = await failure(kit({ roots: [root], maxFiles: 3 }), 'batch_process_images', {
       image_directory: dir,
@@ -211,10 +279,14 @@ describe('batch_process_images', () => {
       output_format: 'png',
       recursive: true,
     });
-    expect(first.results.map((r) => r.input_path.slice(dir.length + 1))).toEqual([
-      'img-00.png',
-      'img-01.png',
-      'sub/deep.png',
+    expect(
+      first.results.map((r) => [r.input_path.slice(dir.length + 1), r.skip_reason ?? r.status]),
+    ).toEqual([
+      ['img-00.png', 'processed'],
+      ['img-01.png', 'processed'],
+      ['processed', 'output_directory'],
+      ['sub/deep.png', 'processed'],
+      ['sub/loop', 'symlink'],
     ]);
     expect(existsSync(join(out, 'sub', 'deep_processed.png'))).toBe(true);
     // a second run does not pick up the outputs of the first
@@ -225,7 +297,7 @@ describe('batch_process_images', () => {
       recursive: true,
       overwrite: true,
     });
-    expect(second.total_images).toBe(3);
+    expect(second).toMatchObject({ total_images: 3, skipped_entries: 2, total_entries: 5 });
     expect(second.success).toBe(true);
   });
 
@@ -289,7 +361,9 @@ describe('batch_process_images', () => {
       await k.execute('batch_process_images', { image_directory: dir, output_directory: dir }),
     ).toMatchObject({
       success: true,
+      total_entries: 0,
       total_images: 0,
+      skipped_entries: 0,
       results: [],
     });
   });

@@ -207,16 +207,16 @@ describe('F23 image confinement: traversal, symlink-out, dangling-symlink output
       });
     }
     expect(outcomes).toHaveLength(attacks.length);
-    // a batch over a folder holding a FIFO reports it per file, without hanging
+    // a batch over a folder holding a FIFO reports it as skipped, without opening it
     const started = performance.now();
     const batch = (await worker.execute('/batch_process_images', {
       image_directory: 'fifo-dir',
       output_directory: 'fifo-out',
     })) as {
-      results: { error_code?: number; error_reason?: string }[];
+      results: { status: string; skip_reason?: string }[];
     };
     expect(performance.now() - started).toBeLessThanOrEqual(1000);
-    expect(batch.results).toMatchObject([{ error_code: -32103, error_reason: 'not_regular_file' }]);
+    expect(batch.results).toMatchObject([{ status: 'skipped', skip_reason: 'special_file' }]);
     expect(treeHash(base, root)).toBe(before);
   });
 

@@ -8,7 +8,7 @@ import {
 } from '@stepflow-packs/core';
 import { refused } from '../errors.js';
 import { jailFor, loadImage, processedName } from '../io.js';
-import type { PendingWrite } from '../jail.js';
+import type { DirectoryEntry, PendingWrite } from '../jail.js';
 import { operations, type Operation } from '../operations.js';
 import type { OutputFormat, Watermark } from '../pipeline.js';
 import { settings, type ImageSettings, type InputFormat } from '../settings.js';
@@ -25,10 +25,31 @@ const EXTENSIONS: Record<InputFormat, string[]> = {
   svg: ['.svg'],
 };
 
+const SKIP_REASONS = [
+  'not_an_image',
+  'hidden',
+  'symlink',
+  'special_file',
+  'directory',
+  'output_directory',
+] as const;
+type SkipReason = (typeof SKIP_REASONS)[number];
+
 const result = z.object({
-  input_path: z.string().describe('Input file'),
+  input_path: z.string().describe('Folder entry'),
   output_path: z.string().optional().describe('Written file (when successful)'),
-  success: z.boolean(),
+  status: z
+    .enum(['processed', 'failed', 'skipped'])
+    .describe(
+      'processed; failed (see error_*); skipped: not an image to process (see skip_reason)',
+    ),
+  skip_reason: z
+    .enum(SKIP_REASONS)
+    .optional()
+    .describe(
+      'Why a skipped entry was not processed: not_an_image (extension), hidden (dot file), symlink (never followed), special_file (FIFO, socket, device), directory (recursive is false), output_directory',
+    ),
+  success: z.boolean().describe('True when processed'),
   error_message: z.string().optional().describe('Why this file failed'),
   error_code: z
     .number()
@@ -50,11 +71,16 @@ interface Job {
   output: string;
 }
 
+function skipped(input: string, reason: SkipReason): FileResult {
+  return { input_path: input, status: 'skipped', skip_reason: reason, success: false };
+}
+
 function failure(input: string, err: unknown): FileResult {
   if (err instanceof RpcError) {
     const data = err.data as { reason?: unknown } | undefined;
     return {
       input_path: input,
+      status: 'failed',
       success: false,
       error_message: err.message,
       error_code: err.code,
@@ -64,6 +90,7 @@ function failure(input: string, err: unknown): FileResult {
   const message = err instanceof Error ? oneSentence(err.message) : 'unexpected failure';
   return {
     input_path: input,
+    status: 'failed',
     success: false,
     error_message: `Unexpected error: ${message}`,
     error_code: -32100,
@@ -114,6 +141,7 @@ async function processOne(
     return {
       input_path: job.input,
       output_path: target.path,
+      status: 'processed',
       success: true,
       width: out.width,
       height: out.height,
@@ -124,11 +152,25 @@ async function processOne(
   }
 }
 
+function skipReason(
+  name: string,
+  kind: DirectoryEntry['kind'],
+  extensions: ReadonlySet<string>,
+): SkipReason | undefined {
+  if (kind === 'directory') return 'directory';
+  if (kind === 'excluded_directory') return 'output_directory';
+  if (name.startsWith('.')) return 'hidden';
+  if (kind === 'symlink') return 'symlink';
+  if (kind === 'special') return 'special_file';
+  const dot = name.lastIndexOf('.');
+  return dot > 0 && extensions.has(name.slice(dot).toLowerCase()) ? undefined : 'not_an_image';
+}
+
 /** `batch_process_images`: every file of a folder through the same operations, bounded in parallel. */
 export const batchProcessImages = defineComponent({
   name: 'batch_process_images',
   description:
-    'Apply the same operations and output format to every image in a directory, parallel_limit at a time; one failure never stops the batch.',
+    'Apply the same operations and output format to every image in a directory, parallel_limit at a time; one failure never stops the batch, and every entry of the folder is reported (processed, failed or skipped with a reason).',
   input: z.strictObject({
     image_directory: z
       .string()
@@ -161,12 +203,17 @@ export const batchProcessImages = defineComponent({
     auto_orient: autoOrient,
   }),
   output: z.object({
-    success: z.boolean().describe('True when every image was processed'),
-    total_images: z.number().int(),
+    success: z.boolean().describe('True when no image failed (skipped entries do not count)'),
+    total_entries: z
+      .number()
+      .int()
+      .describe('Entries of the folder: processed_images + failed_images + skipped_entries'),
+    total_images: z.number().int().describe('Images attempted: processed_images + failed_images'),
     processed_images: z.number().int(),
     failed_images: z.number().int(),
+    skipped_entries: z.number().int().describe('Entries that are not images to process'),
     processing_time_ms: z.number(),
-    results: z.array(result).describe('One entry per input file, sorted by input path'),
+    results: z.array(result).describe('One result per folder entry, sorted by path'),
   }),
   settings,
   idempotent: false,
@@ -177,22 +224,26 @@ export const batchProcessImages = defineComponent({
     const inputDir = await jail.directory(params.image_directory, 'image_directory');
     const outputDir = await jail.ensureDirectory(params.output_directory, 'output_directory');
     const extensions = new Set(config.allowedInputFormats.flatMap((f) => EXTENSIONS[f]));
-    const files = await jail.list(inputDir, {
+    const entries = await jail.list(inputDir, {
       recursive: params.recursive,
       maxFiles: config.maxFiles,
       field: 'image_directory',
       skip: outputDir.startsWith(inputDir + sep) ? outputDir : undefined,
-      accept: (name) =>
-        !name.startsWith('.') && extensions.has(name.slice(name.lastIndexOf('.')).toLowerCase()),
     });
     const watermarks = await prepareWatermarks(params.operations, ctx);
 
     // Plan outputs first: a snapshot taken before anything is written keeps the batch loop-safe.
-    const inputs = new Set(files);
+    const results: FileResult[] = new Array(entries.length);
+    const images: { index: number; input: string }[] = [];
+    entries.forEach(({ path, kind }, index) => {
+      const reason = skipReason(basename(path), kind, extensions);
+      if (reason) results[index] = skipped(path, reason);
+      else images.push({ index, input: path });
+    });
+    const inputs = new Set(images.map((image) => image.input));
     const claimed = new Set<string>();
-    const results: FileResult[] = new Array(files.length);
     const jobs: { index: number; job: Job }[] = [];
-    files.forEach((input, index) => {
+    images.forEach(({ index, input }) => {
       const rel = relative(inputDir, input);
       const output = join(
         outputDir,
@@ -239,12 +290,17 @@ export const batchProcessImages = defineComponent({
     };
     await Promise.all(Array.from({ length: Math.min(params.parallel_limit, jobs.length) }, worker));
 
-    const processed = results.filter((r) => r.success).length;
+    const count = (status: FileResult['status']) =>
+      results.filter((r) => r.status === status).length;
+    const failed = count('failed');
+    const processed = count('processed');
     return {
-      success: processed === results.length,
-      total_images: results.length,
+      success: failed === 0,
+      total_entries: results.length,
+      total_images: processed + failed,
       processed_images: processed,
-      failed_images: results.length - processed,
+      failed_images: failed,
+      skipped_entries: count('skipped'),
       processing_time_ms: Math.round((performance.now() - started) * 100) / 100,
       results,
     };
