@@ -9,7 +9,6 @@ import {
 import type { JsonRpcDialect as Dialect } from '../../src/protocol.js';
 import { ProtocolTap, type Violation } from './protocol-validator.js';
 
-export const MATH_BIN = fileURLToPath(new URL('../../../math/dist/bin.js', import.meta.url));
 export const FIXTURE_BIN = fileURLToPath(new URL('../fixtures/fixture-pack.mjs', import.meta.url));
 
 export type Mode = 'stdio' | 'http-subprocess';
