@@ -15,6 +15,10 @@ export interface ServerOptions {
   plugins: number;
   env?: NodeJS.ProcessEnv;
   logLevel?: string;
+  /** Port to bind (default 0: OS-assigned); a fixed one lets a test restart the server in place. */
+  port?: number;
+  /** Wait until every plugin reports components (default true; false for remote workers started later). */
+  waitReady?: boolean;
 }
 
 /** A running `stepflow-server` (behind a lifeline, so it dies with the test process). */
@@ -28,7 +32,7 @@ export class StepflowServer {
 
   /** Start with `--port 0`, read the `{"port":N}` line from stdout, then wait for /health. */
   static async start(options: ServerOptions): Promise<StepflowServer> {
-    const args = ['--port', '0', '--config', options.config];
+    const args = ['--port', String(options.port ?? 0), '--config', options.config];
     args.push('--log-level', options.logLevel ?? 'warn');
     const child = spawn(process.execPath, lifelineArgs('inherit', options.binary, args), {
       env: options.env ?? process.env,
@@ -36,6 +40,7 @@ export class StepflowServer {
       detached: true,
     });
     const output: string[] = [];
+    const stderr: string[] = [];
     const keep = (line: string) => {
       output.push(line);
       if (output.length > 200) output.splice(0, output.length - 200);
@@ -62,9 +67,13 @@ export class StepflowServer {
             }
           }
         });
-        child.stderr!.on('data', (chunk: Buffer) =>
-          chunk.toString('utf8').split('\n').filter(Boolean).forEach(keep),
-        );
+        child.stderr!.on('data', (chunk: Buffer) => {
+          // The server logs to stdout; its stderr carries what its workers write (inherited).
+          for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+            keep(line);
+            if (stderr.length < 40) stderr.push(line);
+          }
+        });
         child.once('error', (err) => {
           clearTimeout(timer);
           reject(err);
@@ -79,7 +88,8 @@ export class StepflowServer {
     } catch (err) {
       await stopProcessTree(child);
       throw new Error(
-        `${(err as Error).message}; last output:\n  ${output.slice(-25).join('\n  ')}`,
+        `${(err as Error).message}; worker output (stderr):\n  ${stderr.join('\n  ') || '(none)'}\n` +
+          `last server output:\n  ${output.slice(-25).join('\n  ')}`,
       );
     }
     const baseUrl = `http://127.0.0.1:${port}`;
@@ -97,7 +107,7 @@ export class StepflowServer {
     child.stderr!.on('data', more);
     try {
       await waitHealthy(client, 10_000);
-      await client.ready(30_000 * Math.max(1, options.plugins));
+      if (options.waitReady !== false) await client.ready(30_000 * Math.max(1, options.plugins));
     } catch (err) {
       await server.stop();
       throw err;
