@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryBlobStore, RpcError, type WorkerClient } from '@stepflow-packs/core/client';
 import { startBuiltWorker } from '@stepflow-packs/core/testing';
 import { MISSING_ID } from './helpers.js';
@@ -91,12 +91,12 @@ describe.each(matrix)(
     });
 
     it('expires a real entry by wall clock after its TTL (0.001 min = 60 ms)', async () => {
-      const { blob_id } = (await worker.execute('/cache_data', {
+      const { blob_id, expires_at } = (await worker.execute('/cache_data', {
         key: 'short',
         data: { v: 1 },
         ttl_minutes: 0.001,
-      })) as { blob_id: string };
-      await new Promise((resolve) => setTimeout(resolve, 120));
+      })) as { blob_id: string; expires_at: string };
+      await vi.waitUntil(() => Date.now() > Date.parse(expires_at), { timeout: 5000, interval: 5 });
       expect(await worker.execute('/retrieve_cache', { blob_id })).toMatchObject({
         found: true,
         is_expired: true,

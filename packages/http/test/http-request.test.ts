@@ -1,5 +1,5 @@
 import { createTestKit } from '@stepflow-packs/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { httpPack } from '../src/index.js';
 import { routes } from './helpers/routes.js';
 import { startServer, type FixtureServer } from './helpers/server.js';
@@ -338,8 +338,11 @@ describe('http_request: retries and deadline', () => {
     const single = createTestKit(httpPack, {
       config: { allowHosts: ['127.0.0.1'], connectionsPerOrigin: 1 },
     });
+    const hanging = a.requests.filter((r) => r.url === '/hang').length;
     const blocker = single.execute<Output>('http_request', { url: `${a.url}/hang`, timeout: 1.5 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await vi.waitUntil(() => a.requests.filter((r) => r.url === '/hang').length > hanging, {
+      timeout: 5000,
+    });
     const t0 = performance.now();
     const queued = await single.execute<Output>('http_request', {
       url: `${a.url}/json`,
@@ -508,6 +511,7 @@ describe('http_request: cancellation', () => {
   it('stops in-flight calls sharing one request signal within 200 ms of its abort, and closes their sockets', async () => {
     const controller = new AbortController();
     const open = a.openSockets;
+    const hanging = a.requests.filter((r) => r.url === '/hang').length;
     const calls = [1, 2, 3].map(() =>
       kit.call(
         'http_request',
@@ -515,7 +519,9 @@ describe('http_request: cancellation', () => {
         { signal: controller.signal },
       ),
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await vi.waitUntil(() => a.requests.filter((r) => r.url === '/hang').length === hanging + 3, {
+      timeout: 5000,
+    });
     const abortedAt = performance.now();
     controller.abort();
     const outcomes = await Promise.all(calls);

@@ -241,6 +241,11 @@ export class Semaphore {
     return this.#limit - this.#available;
   }
 
+  /** Jobs waiting for a slot. */
+  get waiting(): number {
+    return this.#waiting.length - this.#head;
+  }
+
   /** Most jobs ever running at once (observability and tests). */
   get peak(): number {
     return this.#peak;

@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Semaphore, sharpJobs } from '../src/engine.js';
 import { kit, quadrants, tempDir } from './helpers.js';
 
@@ -74,7 +74,7 @@ describe('what takes a slot', () => {
       return out;
     });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await vi.waitUntil(() => sharpJobs(1).waiting === 1, { timeout: 5000 });
       expect(answered).toBe(false);
     } finally {
       held.open();
@@ -97,7 +97,7 @@ describe('what takes a slot', () => {
       output_path: join(root, 'out.png'),
     });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await vi.waitUntil(() => limiter.waiting === 1, { timeout: 5000 });
       expect(limiter.active).toBe(1);
       expect(existsSync(join(root, 'out.png'))).toBe(false);
     } finally {

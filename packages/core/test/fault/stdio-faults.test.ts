@@ -210,7 +210,9 @@ describe('stdio fault tests (RELIABILITY.md §2)', () => {
     it('answers a 3 s job in flight at stdin EOF, then exits 0 within 5 s', async () => {
       const w = spawnRaw(['--stdio']);
       w.send(execute('job', '/echo', { payload: 'done', delay_ms: 3000 }));
-      await sleep(100);
+      // Frames are read in order: once a later one is answered, the job is in flight.
+      w.send(execute('probe', '/echo', { payload: 'probe' }));
+      await w.waitFor(byId('probe'));
       const closed = Date.now();
       w.child.stdin!.end();
       const exit = await w.exit;
@@ -249,7 +251,8 @@ describe('stdio fault tests (RELIABILITY.md §2)', () => {
       w.send(execute('ready', '/echo', { payload: 'ready' }));
       await w.waitFor(byId('ready'));
       w.send(execute('job', '/echo', { payload: 'finished', delay_ms: 1000 }));
-      await sleep(100);
+      w.send(execute('probe', '/echo', { payload: 'probe' }));
+      await w.waitFor(byId('probe'));
       const signalled = Date.now();
       w.child.kill('SIGTERM');
       const exit = await w.exit;

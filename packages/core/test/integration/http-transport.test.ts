@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { httpCall, spawnHttp, spawnRaw, execute, type RawWorker } from '../helpers/raw.js';
 
 const json = (reply: { body: Buffer }) => JSON.parse(reply.body.toString('utf8'));
@@ -183,8 +183,10 @@ describe('HTTP transport of a built worker', () => {
       headers: { 'content-type': 'application/json' },
     });
     req.on('error', () => {});
-    req.end(JSON.stringify(execute('w', '/wait_for_abort', { file })));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    req.end(
+      JSON.stringify(execute('w', '/wait_for_abort', { file, started_file: `${file}.started` })),
+    );
+    await vi.waitUntil(() => existsSync(`${file}.started`), { timeout: 5000, interval: 10 });
     const disconnectedAt = Date.now();
     req.destroy();
     const deadline = disconnectedAt + 1000;
@@ -233,8 +235,7 @@ describe('HTTP binding and authentication', () => {
     );
     try {
       await w.waitFor((l) => l.startsWith('{"port":'));
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(w.stderr()).toMatch(/non-loopback/);
+      await vi.waitUntil(() => /non-loopback/.test(w.stderr()), { timeout: 5000 });
     } finally {
       w.child.kill('SIGTERM');
     }

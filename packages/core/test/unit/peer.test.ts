@@ -60,7 +60,7 @@ describe('JsonRpcPeer', () => {
     const { worker, sentByWorker } = pair(async (m) => encodeResult(m.id, 'ok'));
     worker.receiveLine('{"jsonrpc":"2.0","id":5,"method":"components/list","params":{}}');
     worker.receiveLine('{"jsonrpc":"2.0","id":"5","method":"components/list","params":{}}');
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await worker.whenIdle();
     expect(sentByWorker.map((f) => JSON.parse(f).id)).toEqual([5, '5']);
   });
 
