@@ -130,6 +130,7 @@ function record(ctx: Ctx, file: FlowFile, c: Omit<CaseReport, 'file'>): void {
         : { ...entry, status: 'excepted', reason: exception.reason };
   }
   ctx.report.cases.push(entry);
+  if (entry.status === 'passed' && !process.env.STEPFLOW_INTEROP_VERBOSE) return;
   ctx.log(
     `[${ctx.options.generation}] ${entry.status.padEnd(8)} ${file.name} › ${c.name}${entry.status === 'failed' && entry.reason ? ` — ${entry.reason}` : ''}`,
   );

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
@@ -37,6 +38,10 @@ export function definePackSuite(folder: string): void {
           binary,
         });
         process.stderr.write(`${summary(report)}\n${details(report)}\n`);
+        writeFileSync(
+          join(inject('interopReports'), `${folder}-${generation}.json`),
+          JSON.stringify(report),
+        );
         expect(report.cases.length).toBeGreaterThan(0);
         const bad = report.cases.filter(
           (c) => c.status === 'failed' || c.status === 'stale-exception',
