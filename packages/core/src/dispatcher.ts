@@ -7,7 +7,7 @@ import {
   type CallRuntime,
 } from './blobs.js';
 import type { BlobType, Component, ComponentContext, Pack } from './component.js';
-import type { RunAccess, SubRunRequest, SubRunResult } from './runs.js';
+import { jsonRpcRuns, type RunAccess, type SubRunRequest, type SubRunResult } from './runs.js';
 import { RpcError, toRpcErrorObject } from './errors.js';
 import { encodeError, encodeResult } from './json.js';
 import { DeferredJsonArray, parseFrame } from './lazy-json.js';
@@ -266,6 +266,13 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
     return this.pack.components.has(name.startsWith('/') ? name.slice(1) : name);
   }
 
+  /** Sub-runs for a session: the transport's own, or callbacks on a JSON-RPC channel. */
+  runsFor(session: Session): RunAccess | undefined {
+    if (session.runs) return session.runs;
+    if (!session.call) return undefined;
+    return jsonRpcRuns(this.#dialect, session.call, this.blobsFor(session), this.#options.blobTimeoutMs ?? 30_000);
+  }
+
   /** Blob access for a session (used by ExecutionContext on first use). */
   blobsFor(session: Session): BlobAccess {
     return this.#blobs(session);
@@ -378,7 +385,8 @@ class ExecutionContext<S extends SettingsDefinition> implements ComponentContext
   }
 
   submitRun(request: SubRunRequest): Promise<SubRunResult> {
-    if (!this.session.runs) {
+    const runs = this.dispatcher.runsFor(this.session);
+    if (!runs) {
       return Promise.reject(
         new RpcError(
           ErrorCodes.WORKER_ERROR,
@@ -386,7 +394,7 @@ class ExecutionContext<S extends SettingsDefinition> implements ComponentContext
         ),
       );
     }
-    return this.session.runs.submit(request, this.session.signal);
+    return runs.submit(request, this.session.signal);
   }
 
   #access(): BlobAccess {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Dialect } from '../../src/protocol.js';
+import type { JsonRpcDialect as Dialect } from '../../src/protocol.js';
 import { assertNoProtocolViolations, FIXTURE_BIN, start, type Mode } from '../helpers/workers.js';
 
 assertNoProtocolViolations();
