@@ -64,6 +64,12 @@ export interface ComponentDefinition<
    * "set to_blob: true"). Shown when a message exceeds the orchestrator's gRPC size limit.
    */
   blobAlternative?: string;
+  /**
+   * Top-level input fields that may carry a blob reference `{"$blob": "<id>"}` instead of their
+   * value: the worker reads the blob and validates its content as the field. The way to hand a
+   * component more than fits in one orchestrator message.
+   */
+  blobInputs?: readonly string[];
   execute(
     input: z.output<I>,
     ctx: ComponentContext<SettingsOf<S>>,
@@ -78,6 +84,8 @@ export interface Component {
   readonly idempotent: boolean;
   /** How large inputs/outputs can go through blobs instead (see ComponentDefinition). */
   readonly blobAlternative?: string;
+  /** Input fields that accept a blob reference (see ComponentDefinition). */
+  readonly blobInputs: readonly string[];
   /** Input fields declared with `lazyArray()`: large arrays there reach the component unparsed. */
   readonly lazyFields: ReadonlySet<string>;
   /** JSON Schema (draft 2020-12) of the accepted input, computed once. */
@@ -116,14 +124,43 @@ export function defineComponent<
     idempotent: definition.idempotent ?? true,
     ...(definition.blobAlternative ? { blobAlternative: definition.blobAlternative } : {}),
     lazyFields: lazyFieldsOf(definition.input),
+    blobInputs: [...(definition.blobInputs ?? [])],
     get inputJsonSchema() {
-      return (inputSchema ??= toJsonSchema(definition.input, 'input'));
+      return (inputSchema ??= withBlobReferences(
+        toJsonSchema(definition.input, 'input'),
+        definition.blobInputs ?? [],
+      ));
     },
     get outputJsonSchema() {
       return (outputSchema ??= toJsonSchema(definition.output, 'output'));
     },
     execute: definition.execute as Component['execute'],
   };
+}
+
+/** JSON Schema of `{"$blob": "<id>"}`, the reference a `blobInputs` field accepts. */
+export const BLOB_REFERENCE_SCHEMA: Record<string, unknown> = {
+  type: 'object',
+  description: 'A blob reference: the field\'s value, stored in the blob store',
+  properties: {
+    $blob: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The blob id' },
+    blobType: { type: 'string' },
+    size: { type: 'integer' },
+  },
+  required: ['$blob'],
+};
+
+function withBlobReferences(
+  schema: Record<string, unknown>,
+  fields: readonly string[],
+): Record<string, unknown> {
+  const properties = schema.properties as Record<string, Record<string, unknown>> | undefined;
+  if (!properties) return schema;
+  for (const field of fields) {
+    const original = properties[field];
+    if (original) properties[field] = { anyOf: [original, BLOB_REFERENCE_SCHEMA] };
+  }
+  return schema;
 }
 
 export interface PackDefinition<S extends SettingsDefinition = Record<string, never>> {

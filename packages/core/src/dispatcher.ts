@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  BlobNotFoundError,
   callbackBlobs,
   httpBlobs,
   unavailableBlobs,
@@ -8,7 +9,7 @@ import {
 } from './blobs.js';
 import type { BlobType, Component, ComponentContext, Pack } from './component.js';
 import { jsonRpcRuns, type RunAccess, type SubRunRequest, type SubRunResult } from './runs.js';
-import { RpcError, toRpcErrorObject } from './errors.js';
+import { BadRequestError, RpcError, toRpcErrorObject } from './errors.js';
 import { encodeError, encodeResult } from './json.js';
 import { DeferredJsonArray, parseFrame } from './lazy-json.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -247,6 +248,7 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
    */
   async execute(name: string, input: unknown, meta: ExecuteMeta, session: Session): Promise<unknown> {
     const component = this.#lookup(name);
+    if (component.blobInputs.length > 0) await this.#resolveBlobInputs(component, input, session);
     if (this.#lazyFields.size > 0) materializeDeferred(input, component.lazyFields);
     const parsed = component.input.safeParse(input === undefined ? null : input);
     if (!parsed.success) throw invalidInput(parsed.error, name);
@@ -259,6 +261,27 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
       );
     }
     return output;
+  }
+
+  /** Replace `{"$blob": id}` in the component's `blobInputs` fields by the blobs' content. */
+  async #resolveBlobInputs(component: Component, input: unknown, session: Session): Promise<void> {
+    if (!isRecord(input)) return;
+    for (const field of component.blobInputs) {
+      const value = input[field];
+      if (!isBlobReference(value)) continue;
+      try {
+        input[field] = await this.blobsFor(session).get(value.$blob, session.signal);
+      } catch (err) {
+        if (err instanceof BlobNotFoundError) {
+          throw new BadRequestError(`input.${field}: blob ${value.$blob} was not found in the blob store`, {
+            reason: 'blob_not_found',
+            field: `input.${field}`,
+            blob_id: value.$blob,
+          });
+        }
+        throw err;
+      }
+    }
   }
 
   /** Whether the pack serves `name` (with or without a leading `/`). */
@@ -304,6 +327,12 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
           'Blob storage is unavailable: the runtime did not send capabilities.blobApiUrl in initialize',
         );
   }
+}
+
+/** `{"$blob": "<64 hex>"}`, optionally with `blobType` and `size` (the Stepflow ref shape). */
+function isBlobReference(value: unknown): value is { $blob: string } {
+  if (!isRecord(value) || typeof value.$blob !== 'string' || !/^[0-9a-f]{64}$/.test(value.$blob)) return false;
+  return Object.keys(value).every((key) => key === '$blob' || key === 'blobType' || key === 'size');
 }
 
 /** Parse the deferred arrays of `input` that the component does not take lazily. */

@@ -242,6 +242,8 @@ interface CopyPlan {
   end: number;
   /** Streaming plans: records must have the plan's shape; the first that has not ends the plan. */
   conforms?: ((record: Row) => boolean) | undefined;
+  /** Called after each chunk is handed to COPY (progress reporting). */
+  onBatch?: (() => void) | undefined;
 }
 
 /** Read a field; keys that exist on Object.prototype must be own properties to count. */
@@ -279,12 +281,14 @@ function* textChunks(plan: CopyPlan, from: number): Generator<string> {
     chunk += line + '\n';
     if ((n + 1) % batchSize === 0 || n + 1 === plan.end) {
       plan.batches++;
+      plan.onBatch?.();
       yield chunk;
       chunk = '';
     }
   }
   if (chunk !== '') {
     plan.batches++;
+    plan.onBatch?.();
     yield chunk;
   }
 }
@@ -335,7 +339,10 @@ class BinaryCopy {
     for (;;) {
       this.fill();
       // A batch cut short by a misfit is finished by the text COPY that follows.
-      if (!this.misfit) plan.batches++;
+      if (!this.misfit) {
+        plan.batches++;
+        plan.onBatch?.();
+      }
       if (this.misfit || this.position === plan.end) {
         this.#writer.bytes(BINARY_TRAILER);
         yield this.#writer.take(false);
@@ -498,12 +505,18 @@ export async function bulkWrite(
         await client.query('BEGIN');
         progress.commitState = 'rolled_back';
         await setTimeouts(client, statementTimeout, config.lockTimeoutMs, true);
+        let sent = 0;
         const write: Write = {
           client,
           table,
           batchSize: input.batch_size,
           progress,
           signal: ctx.signal,
+          // Rides on the Stepflow 0.13 heartbeats; a no-op on the JSON-RPC generations.
+          onBatch: () => {
+            sent = Math.min(count, sent + input.batch_size);
+            ctx.reportProgress(sent / count, `${sent} of ${count} records sent to COPY`);
+          },
         };
         const written = !all
           ? await streamInsert(write, records, columns)
@@ -586,12 +599,15 @@ interface Write {
   batchSize: number;
   progress: Progress;
   signal: AbortSignal;
+  /** Called after each chunk of records is sent (ctx.reportProgress). */
+  onBatch: () => void;
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
 
 /** COPY one plan, keeping the batch count in `progress` even when it fails. */
 async function runPlan(write: Write, target: string, plan: CopyPlan): Promise<number> {
+  plan.onBatch = write.onBatch;
   try {
     return await copyInto(write.client, target, plan, write.signal, write.progress);
   } finally {

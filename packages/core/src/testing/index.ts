@@ -21,6 +21,8 @@ export interface TestKitOptions<S extends SettingsDefinition> {
   config?: Partial<SettingsOf<S>>;
   blobs?: MemoryBlobStore;
   log?: Logger;
+  /** Receives what components pass to `ctx.reportProgress` (as a v0.13 worker would send it). */
+  onProgress?: (progress: number | undefined, message: string | undefined) => void;
 }
 
 export interface ExecuteOptions {
@@ -59,7 +61,11 @@ export function createTestKit<S extends SettingsDefinition>(
   const request = async (method: string, params: unknown, signal?: AbortSignal) => {
     const frame = await dispatcher.respond(
       { jsonrpc: '2.0', id: nextId++, method, params },
-      { transport: 'memory', signal: signal ?? new AbortController().signal },
+      {
+        transport: 'memory',
+        signal: signal ?? new AbortController().signal,
+        ...(options.onProgress ? { reportProgress: options.onProgress } : {}),
+      },
     );
     return JSON.parse(frame) as { result?: unknown; error?: RpcErrorObject };
   };

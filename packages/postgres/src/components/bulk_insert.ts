@@ -8,6 +8,9 @@ export const bulkInsert = defineComponent({
   description:
     'Write records into a table in one transaction (all rows or none) through COPY FROM STDIN; with upsert_key, existing rows are updated.',
   settings,
+  blobInputs: ['records'],
+  blobAlternative:
+    'records may be given as a blob reference {"$blob": "<id>"} (a JSON array stored with put_blob)',
   idempotent: false,
   input: bulkInput,
   output: bulkOutput,

@@ -8,6 +8,9 @@ export const bulkUpsert = defineComponent({
   description:
     'Insert or update records by upsert_key in one transaction: COPY into a temporary table, then INSERT … ON CONFLICT DO UPDATE. Later records with the same key win.',
   settings,
+  blobInputs: ['records'],
+  blobAlternative:
+    'records may be given as a blob reference {"$blob": "<id>"} (a JSON array stored with put_blob)',
   idempotent: true,
   input: z.strictObject({
     ...bulkInputShape,

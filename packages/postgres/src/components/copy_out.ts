@@ -38,6 +38,7 @@ export const copyOut = defineComponent({
     "Export a read-only query's rows as CSV text or JSON records, streamed from a server-side cursor in chunks; optionally stored as a blob.",
   settings,
   idempotent: true,
+  blobAlternative: 'set to_blob: true to store the export in the blob store and return its blob_id',
   input: z.strictObject({
     connection_string: connectionStringSchema,
     query: z.string().min(1).describe('A SELECT (or VALUES) statement; use $1, $2, … for values'),

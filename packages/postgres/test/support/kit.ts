@@ -1,9 +1,13 @@
-import { createTestKit, type TestKit } from '@stepflow-packs/core/testing';
+import { createTestKit, type TestKit, type TestKitOptions } from '@stepflow-packs/core/testing';
 import { postgresPack, type PostgresSettings } from '../../src/index.js';
 
 /** The pack in-process (real dispatcher, validation and error mapping) against a real server. */
-export function kitFor(url: string, config: Partial<PostgresSettings> = {}): TestKit {
-  return createTestKit(postgresPack, { config: { databaseUrl: url, ...config } });
+export function kitFor(
+  url: string,
+  config: Partial<PostgresSettings> = {},
+  options: Omit<TestKitOptions<typeof postgresPack.settings>, 'config'> = {},
+): TestKit {
+  return createTestKit(postgresPack, { ...options, config: { databaseUrl: url, ...config } });
 }
 
 export interface Failed {
