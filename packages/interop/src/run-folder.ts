@@ -222,12 +222,17 @@ async function runFile(
       }
       const expectedRaw = substituteInJson(c.output, placeholders);
       try {
-        const { result } = await server.client.runItem(
+        const { result, runId } = await server.client.runItem(
           flowId,
           input,
           ctx.options.runTimeoutSecs ?? 60,
         );
         const differences = compareCase(ctx.options.generation, expectedRaw, result);
+        const steps = differences.length
+          ? await server.client
+              .describeSteps(runId)
+              .catch((err: Error) => `(steps: ${err.message})`)
+          : '';
         record(ctx, file, {
           name: c.name,
           status: differences.length ? 'failed' : 'passed',
@@ -237,7 +242,7 @@ async function runFile(
                 differences,
                 expected: expectedFor(ctx.options.generation, expectedRaw),
                 actual: result,
-                reason: describe(differences, result),
+                reason: `${describe(differences, result)}\n    steps of run ${runId}:\n      ${steps.split('\n').join('\n      ')}`,
               }
             : {}),
         });

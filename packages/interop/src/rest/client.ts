@@ -20,4 +20,6 @@ export interface RestClient {
   storeFlow(flow: JsonObject): Promise<string>;
   /** POST /api/v1/runs with one item and `wait: true`. */
   runItem(flowId: string, input: Json, timeoutSecs: number): Promise<ItemOutcome>;
+  /** One line per step of a run (status, output or error), for failure reports. */
+  describeSteps(runId: string): Promise<string>;
 }

@@ -47,6 +47,21 @@ export class RestClientV011 implements RestClient {
       );
     return { runId: res.runId, result: item.result as JsonObject };
   }
+
+  /** GET /api/v1/runs/{id}/steps → `{"steps": {"<stepId>": {stepId, status, result?}}}`. */
+  async describeSteps(runId: string): Promise<string> {
+    const res = await requestJson('GET', `${this.baseUrl}/api/v1/runs/${runId}/steps`);
+    const steps = isRecord(res) && isRecord(res.steps) ? Object.values(res.steps) : [];
+    return steps
+      .map((s) => (isRecord(s) ? `${String(s.stepId)}: ${String(s.status)} ${clip(s.result)}` : ''))
+      .join('\n');
+  }
+}
+
+/** Compact JSON for failure reports. */
+export function clip(value: unknown, max = 300): string {
+  const text = JSON.stringify(value) ?? 'undefined';
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /** `{flowId, stored, diagnostics}` — the same top-level keys on 0.11 and 0.13. */

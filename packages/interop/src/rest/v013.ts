@@ -2,7 +2,7 @@ import { canonicalJson, type Json, type JsonObject } from '@stepflow-packs/runne
 import { taskErrorName } from '../codes.js';
 import { isRecord, requestJson, type JsonValue } from './http.js';
 import type { ItemOutcome, RestClient } from './client.js';
-import { flowIdOf, runBody } from './v011.js';
+import { clip, flowIdOf, runBody } from './v011.js';
 
 /** ExecutionStatus values used in REST replies (spec v0.13 §12.2, §12.5). */
 const RUNNING = 1;
@@ -71,6 +71,22 @@ export class RestClientV013 implements RestClient {
         `run ${summary.runId} has no finished item after ${timeoutSecs} s: ${JSON.stringify(res).slice(0, 500)}`,
       );
     return { runId: summary.runId, result: toFlowResult(item) };
+  }
+
+  /** GET /api/v1/runs/{id}/steps → `{"steps": [StepStatus]}` (integer status, §12.3). */
+  async describeSteps(runId: string): Promise<string> {
+    const res = await requestJson('GET', `${this.baseUrl}/api/v1/runs/${runId}/steps`);
+    const steps = isRecord(res) && Array.isArray(res.steps) ? res.steps : [];
+    return steps
+      .map((s) =>
+        isRecord(s)
+          ? `${String(s.stepId)}: status ${String(s.status)} ` +
+            (s.errorCode !== undefined
+              ? `${taskErrorName(Number(s.errorCode))} ${clip(s.errorMessage)}`
+              : clip(s.output))
+          : '',
+      )
+      .join('\n');
   }
 }
 
