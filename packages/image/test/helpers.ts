@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { createTestKit, type TestKit } from '@stepflow-packs/core/testing';
-import { RpcError } from '@stepflow-packs/core';
 import { imagePack, type ImageSettings } from '../src/index.js';
 
 export type RGB = [number, number, number];
@@ -110,4 +109,3 @@ export async function failure(
   return outcome.error as { code: number; message: string; data: Record<string, unknown> };
 }
 
-export { RpcError };

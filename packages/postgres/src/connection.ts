@@ -192,10 +192,6 @@ export async function acquire(pool: pg.Pool, waitMs = 0): Promise<pg.PoolClient>
   }
 }
 
-export function isBroken(client: pg.PoolClient): boolean {
-  return isUnusable(client);
-}
-
 /**
  * Give a client back: destroyed when its connection failed or its state is unknown, rolled back
  * when it is still inside a transaction (no `idle in transaction` leaks), else reused.

@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 
 export const RUNNER_BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 export const TRACKER = fileURLToPath(new URL('./fixtures/tracker/worker.mjs', import.meta.url));
-export const MATH_BIN = fileURLToPath(new URL('../../math/dist/bin.js', import.meta.url));
 
 export interface RunnerProcess {
   child: ChildProcess;

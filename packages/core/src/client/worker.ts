@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import type { MemoryBlobStore } from '../blobs.js';
-import { RpcError, TransportError } from '../errors.js';
+import { TransportError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import {
   ErrorCodes,
@@ -354,4 +354,3 @@ async function waitForHealth(
   }
 }
 
-export { RpcError, TransportError };

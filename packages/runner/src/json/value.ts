@@ -101,13 +101,6 @@ export class ArrayBuilder {
   }
 }
 
-/** Plain object from entries (no annotations needed unless keys are integer-like). */
-export function objectOf(entries: Iterable<[string, Json]>): JsonObject {
-  const builder = new ObjectBuilder();
-  for (const [key, value] of entries) builder.set(key, value);
-  return builder.build();
-}
-
 /** JSON equality (object key order irrelevant; numbers by value). */
 export function jsonEqual(a: Json, b: Json): boolean {
   if (a === b) return true;
