@@ -108,4 +108,3 @@ export async function failure(
     );
   return outcome.error as { code: number; message: string; data: Record<string, unknown> };
 }
-

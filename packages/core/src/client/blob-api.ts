@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BlobNotFoundError, type MemoryBlobStore } from '../blobs.js';
+import type { MemoryBlobStore } from '../blobs.js';
 import type { BlobType } from '../component.js';
 import type { JsonValue } from '../protocol.js';
 
@@ -98,4 +98,3 @@ export async function serveBlobApi(
       }),
   };
 }
-

@@ -353,4 +353,3 @@ async function waitForHealth(
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }
-
