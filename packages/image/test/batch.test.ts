@@ -77,6 +77,25 @@ beforeAll(() => {
 afterAll(() => cleanup());
 
 describe('batch_process_images', () => {
+  it('reports progress after each image (carried by the 0.13 heartbeats)', async () => {
+    const seen: [number | undefined, string | undefined][] = [];
+    const dir = await folder(4);
+    await kit({ roots: [root] }, 'v0.11', (p, m) => seen.push([p, m])).execute(
+      'batch_process_images',
+      {
+        image_directory: dir,
+        output_directory: join(root, `out-${n++}`),
+        parallel_limit: 2,
+      },
+    );
+    expect(seen).toEqual([
+      [0.25, '1 of 4 images done'],
+      [0.5, '2 of 4 images done'],
+      [0.75, '3 of 4 images done'],
+      [1, '4 of 4 images done'],
+    ]);
+  });
+
   it('applies every operation and the requested format to every image', async () => {
     const dir = await folder(6);
     const out = join(root, `out-${n++}`);

@@ -91,8 +91,9 @@ export function near(actual: number[], expected: number[], tolerance = 12): bool
 export function kit(
   config: Partial<ImageSettings> = {},
   dialect: 'v0.8' | 'v0.11' = 'v0.11',
+  onProgress?: (progress: number | undefined, message: string | undefined) => void,
 ): TestKit {
-  return createTestKit(imagePack, { config, dialect });
+  return createTestKit(imagePack, { config, dialect, ...(onProgress ? { onProgress } : {}) });
 }
 
 /** The JSON-RPC error of a call that must fail. */

@@ -277,6 +277,7 @@ export const batchProcessImages = defineComponent({
       overwrite: params.overwrite,
     };
     let next = 0;
+    let done = 0;
     const worker = async () => {
       while (next < jobs.length) {
         const { index, job } = jobs[next++]!;
@@ -286,6 +287,9 @@ export const batchProcessImages = defineComponent({
               refused('cancelled', 'the request was cancelled before this file was processed'),
             )
           : await processOne(job, request, watermarks, outputDir, ctx);
+        // Rides on the Stepflow 0.13 heartbeats; a no-op on the JSON-RPC generations.
+        done++;
+        ctx.reportProgress(done / jobs.length, `${done} of ${jobs.length} images done`);
       }
     };
     await Promise.all(Array.from({ length: Math.min(params.parallel_limit, jobs.length) }, worker));
