@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { discoverConfig } from './config/discovery.js';
+import { discoverConfig, generationOf } from './config/discovery.js';
 import { ConfigError } from './config/load.js';
 import type { RetryConfig } from './config/types.js';
 import { Environment } from './execute/environment.js';
@@ -34,7 +34,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 class UsageError extends Error {}
 
-const HELP = `stepflow-packs ${VERSION} — run and test Stepflow flows locally (Stepflow v0.8 / v0.11 semantics)
+const HELP = `stepflow-packs ${VERSION} — run and test Stepflow flows locally (Stepflow v0.8 / v0.11 / 0.13 semantics)
 
 Usage:
   stepflow-packs run --flow <FILE> [--input <FILE> | --input-json <JSON> | --input-yaml <YAML>] [options]
@@ -51,7 +51,12 @@ Commands:
 
 Options:
   --config <FILE>            stepflow-config.yml to use (default: discovered per flow file)
-  --emulate <v0.8|v0.11>     Stepflow release to imitate (default: inferred from the flow syntax)
+  --emulate <v0.8|v0.11|v0.13>
+                             Stepflow release to imitate (default: inferred from the flow syntax
+                             and the config: grpc plugins / one-segment routes mean 0.13). With
+                             v0.13, stepflow-config.v0.13.yml is preferred beside each flow.
+                             test: a list (v0.13,v0.11,v0.8 or "all") runs every flow under each
+                             release that reads its syntax and prints a summary per release
   --request-timeout-ms <N>   per-request worker timeout (default 300000; never infinite)
   --backoff-ms <N>           constant delay between retries instead of the configured backoff
   --transport-max-retries <N> transport retries per step (default: config retry, else 3)
@@ -111,12 +116,26 @@ function positiveInt(
   return n;
 }
 
-function emulation(values: Values): Version | undefined {
-  const v = values.emulate;
-  if (v === undefined) return undefined;
+function versionOf(v: string): Version {
   if (v === 'v0.8' || v === '0.8' || v === 'v0.8.0') return 'v0.8';
   if (v === 'v0.11' || v === '0.11' || v === 'v0.11.1') return 'v0.11';
-  throw new UsageError(`--emulate: expected v0.8 or v0.11, got ${JSON.stringify(v)}`);
+  if (v === 'v0.13' || v === '0.13' || v === 'v0.13.0' || v === '0.13.0') return 'v0.13';
+  throw new UsageError(`--emulate: expected v0.8, v0.11 or v0.13, got ${JSON.stringify(v)}`);
+}
+
+function emulation(values: Values): Version | undefined {
+  const list = emulations(values);
+  if (list && list.length > 1)
+    throw new UsageError('--emulate: a list of releases is only accepted by the test command');
+  return list?.[0];
+}
+
+/** `--emulate v0.13,v0.11,v0.8` / `all` (test only). */
+function emulations(values: Values): Version[] | undefined {
+  const v = values.emulate;
+  if (v === undefined) return undefined;
+  if (v === 'all') return ['v0.13', 'v0.11', 'v0.8'];
+  return [...new Set(v.split(',').map((part) => versionOf(part.trim())))];
 }
 
 function workerTransport(values: Values): { workerTransport?: 'stdio' | 'http' } {
@@ -187,7 +206,34 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-function loadFlow(file: string, version: Version | undefined, io: Io): Flow {
+/**
+ * Read a flow and the config it runs with. Without `--emulate`, the release comes from the
+ * syntax, and a 0.13 config turns a v0.11-syntax flow into a 0.13 one (spec v0.13.md §14.6).
+ */
+function loadFlowAndConfig(
+  file: string,
+  values: Values,
+  io: Io,
+): { flow: Flow; config: ReturnType<typeof discoverConfig> } {
+  const emulate = emulation(values);
+  const doc = readFlowDoc(file, io);
+  const syntax = isObject(doc) ? inferVersion(doc) : 'v0.11';
+  const config = discoverConfig({
+    explicit: values.config,
+    flowFile: file,
+    cwd: io.cwd,
+    generation: emulate ? generationOf(emulate) : undefined,
+  });
+  const version =
+    emulate ?? (syntax === 'v0.11' && config.generation === 'v0.13' ? 'v0.13' : syntax);
+  if (version === 'v0.13' && syntax === 'v0.8')
+    throw new UsageError(`${file}: a flow in the v0.8 ($from) syntax cannot run on Stepflow 0.13`);
+  const { flow, warnings } = parseFlow(doc, { version, file });
+  for (const w of warnings) io.stderr(`warning: ${w}\n`);
+  return { flow, config };
+}
+
+function readFlowDoc(file: string, io: Io): Json {
   const full = resolve(io.cwd, file);
   let text: string;
   try {
@@ -197,11 +243,7 @@ function loadFlow(file: string, version: Version | undefined, io: Io): Flow {
       `cannot read flow ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
-  const doc = parseYaml(text, file);
-  const emulated = version ?? (isObject(doc) ? inferVersion(doc) : 'v0.11');
-  const { flow, warnings } = parseFlow(doc, { version: emulated, file });
-  for (const w of warnings) io.stderr(`warning: ${w}\n`);
-  return flow;
+  return parseYaml(text, file);
 }
 
 function readInput(values: Values, io: Io): Json {
@@ -230,7 +272,7 @@ function readInput(values: Values, io: Io): Json {
 async function runCommand(values: Values, rest: string[], io: Io): Promise<number> {
   const flowFile = values.flow ?? rest[0];
   if (!flowFile) throw new UsageError('run needs --flow <FILE>');
-  const flow = loadFlow(flowFile, emulation(values), io);
+  const { flow, config } = loadFlowAndConfig(flowFile, values, io);
   const input = readInput(values, io);
   let variables: JsonObject = {};
   if (values['variables-json'] !== undefined) {
@@ -238,8 +280,8 @@ async function runCommand(values: Values, rest: string[], io: Io): Promise<numbe
     if (!isObject(v)) throw new UsageError('--variables-json: expected a JSON object');
     variables = v;
   }
-  const config = discoverConfig({ explicit: values.config, flowFile, cwd: io.cwd });
   for (const w of config.warnings) io.stderr(`warning: ${w}\n`);
+  io.stderr(`emulating Stepflow ${flow.version} (config: ${config.source})\n`);
   const retry = retryOverride(values);
   const requestTimeoutMs = positiveInt(values, 'request-timeout-ms');
   const env = await Environment.start({
@@ -273,30 +315,48 @@ async function runCommand(values: Values, rest: string[], io: Io): Promise<numbe
 
 async function testCommand(values: Values, paths: string[], io: Io): Promise<number> {
   const kind = values.reporter ?? 'human';
+  const versions = emulations(values);
+  const multi = versions !== undefined && versions.length > 1;
+  if (multi && kind !== 'human')
+    throw new UsageError('--emulate with several releases needs --reporter human');
   let reporter: Reporter;
   if (kind === 'human') reporter = new HumanReporter(io.stdout, io.stderr);
   else if (kind === 'json') reporter = new JsonReporter(io.stdout);
   else if (kind === 'junit') reporter = new JunitReporter(io.stdout);
   else
     throw new UsageError(`--reporter: expected human, json or junit, got ${JSON.stringify(kind)}`);
-  const emulate = emulation(values);
   const retry = retryOverride(values);
   const requestTimeoutMs = positiveInt(values, 'request-timeout-ms');
   const maxConcurrency = positiveInt(values, 'max-concurrency');
-  const summary = await runTests({
+  const common = {
     paths,
     cwd: io.cwd,
     reporter,
     ...(values.config ? { config: values.config } : {}),
-    ...(emulate ? { emulate } : {}),
     ...(values.case ? { cases: values.case } : {}),
     ...(maxConcurrency ? { maxConcurrency } : {}),
     ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
     ...(retry ? { retry } : {}),
     stackSensitive: values['stack-sensitive'] ?? false,
     ...workerTransport(values),
-  });
-  return Math.min(summary.failed, 100);
+  };
+  if (!multi) {
+    const emulate = versions?.[0];
+    const summary = await runTests({ ...common, ...(emulate ? { emulate } : {}) });
+    return Math.min(summary.failed, 100);
+  }
+  const lines: string[] = [];
+  let failed = 0;
+  for (const emulate of versions) {
+    io.stdout(`\n=== Stepflow ${emulate} ===\n`);
+    const s = await runTests({ ...common, emulate, nativeSyntaxOnly: true });
+    failed += s.failed;
+    lines.push(
+      `${emulate.padEnd(6)} ${s.passed} passed, ${s.failed} failed, ${s.notApplicableCases} not applicable (${s.notApplicableFiles} file${s.notApplicableFiles === 1 ? '' : 's'} in another syntax) in ${(s.durationMs / 1000).toFixed(1)} s`,
+    );
+  }
+  io.stdout(`\nSummary per generation:\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
+  return Math.min(failed, 100);
 }
 
 /** Flow path of a listed component under a route pattern (spec protocol.md §8.4). */
@@ -307,9 +367,14 @@ function flowPath(pattern: string, name: string): string {
 }
 
 async function listCommand(values: Values, io: Io): Promise<number> {
-  const config = discoverConfig({ explicit: values.config, cwd: io.cwd });
+  const emulate = emulation(values);
+  const config = discoverConfig({
+    explicit: values.config,
+    cwd: io.cwd,
+    generation: emulate ? generationOf(emulate) : undefined,
+  });
   for (const w of config.warnings) io.stderr(`warning: ${w}\n`);
-  const version = emulation(values) ?? 'v0.11';
+  const version = emulate ?? (config.generation === 'v0.13' ? 'v0.13' : 'v0.11');
   const env = await Environment.start({
     version,
     config,
@@ -320,13 +385,22 @@ async function listCommand(values: Values, io: Io): Promise<number> {
   try {
     const rows: { path: string; plugin: string; component: string; description?: string }[] = [];
     for (const [name, plugin] of env.plugins) {
-      const patterns = config.routes.patterns
-        .filter((r) => r.rules.some((rule) => rule.plugin === name))
-        .map((r) => r.pattern);
+      const patterns =
+        version === 'v0.13'
+          ? config.prefixRoutes.entries
+              .filter((r) => r.rules.some((rule) => rule.plugin === name))
+              .map((r) => r.prefix)
+          : config.routes.patterns
+              .filter((r) => r.rules.some((rule) => rule.plugin === name))
+              .map((r) => r.pattern);
       for (const info of await plugin.list()) {
         for (const pattern of patterns.length ? patterns : ['(unrouted)']) {
           rows.push({
-            path: patterns.length ? flowPath(pattern, info.component) : '(unrouted)',
+            path: !patterns.length
+              ? '(unrouted)'
+              : version === 'v0.13'
+                ? `${pattern === '/' ? '' : pattern}${info.path ?? `/${info.component}`}`
+                : flowPath(pattern, info.component),
             plugin: name,
             component: info.component,
             ...(info.description ? { description: info.description } : {}),
@@ -349,8 +423,9 @@ async function validateCommand(values: Values, rest: string[], io: Io): Promise<
   const flowFile = values.flow ?? rest[0];
   if (!flowFile) throw new UsageError('validate needs a flow file');
   let flow: Flow;
+  let config: ReturnType<typeof discoverConfig>;
   try {
-    flow = loadFlow(flowFile, emulation(values), io);
+    ({ flow, config } = loadFlowAndConfig(flowFile, values, io));
   } catch (err) {
     if (err instanceof FlowParseError || err instanceof SourceError) {
       io.stderr(`${err.message}\n`);
@@ -358,10 +433,20 @@ async function validateCommand(values: Values, rest: string[], io: Io): Promise<
     }
     throw err;
   }
-  const config = discoverConfig({ explicit: values.config, flowFile, cwd: io.cwd });
   for (const w of config.warnings) io.stderr(`warning: ${w}\n`);
   const problems: string[] = [];
   for (const step of flow.steps) {
+    if (flow.version === 'v0.13') {
+      // Components are known only after discovery; the prefix must exist.
+      const second = step.component.indexOf('/', 1);
+      const prefix = second < 0 ? step.component : step.component.slice(0, second);
+      const keys = config.prefixRoutes.entries.map((e) => e.prefix);
+      if (!keys.includes(prefix) && !keys.includes('/'))
+        problems.push(
+          `${flowFile}: step "${step.id}": component ${step.component}: No matching prefix for path: ${step.component}`,
+        );
+      continue;
+    }
     try {
       config.routes.resolve(step.component, null);
     } catch (err) {

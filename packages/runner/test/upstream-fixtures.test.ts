@@ -38,9 +38,60 @@ describe('upstream Stepflow fixtures (vendored, unmodified)', () => {
     expect(code).toBe(0);
   });
 
-  it('even match the pinned Rust error stacks when comparing stacks', async () => {
+  it('pass under 0.13 semantics, detected from the configs: 18 cases, string codes, one-segment routes', async () => {
+    const { code, stdout } = await runCli(['test', 'v0.13', '--reporter', 'json']);
+    const report = JSON.parse(stdout) as {
+      summary: { passed: number; failed: number; noTestFiles: number };
+      cases: { version: string; name: string; actual: { error?: { code: unknown } } }[];
+    };
+    expect(report.summary).toMatchObject({ passed: 18, failed: 0, noTestFiles: 1 });
+    expect(report.cases.every((c) => c.version === 'v0.13')).toBe(true);
+    const failed = report.cases.find((c) => c.name === 'test error case that should fail');
+    expect(failed?.actual.error?.code).toBe('COMPONENT_FAILED');
+    expect(code).toBe(0);
+  });
+
+  it('0.13: onError retry retries COMPONENT_FAILED maxRetries times with one attempt counter', async () => {
+    const { code, stdout } = await runCli([
+      'test',
+      'v0.13/mock/error_retry.yaml',
+      '--backoff-ms',
+      '1',
+      '--reporter',
+      'json',
+    ]);
+    expect(JSON.parse(stdout).summary).toMatchObject({ passed: 2, failed: 0 });
+    expect(code).toBe(0);
+  });
+
+  it('0.13: a routing failure is ORCHESTRATOR_ERROR "error routing component", without retry', async () => {
+    const { code, stdout } = await runCli([
+      'run',
+      '--flow',
+      'v0.13/mock/basic.yaml',
+      '--config',
+      'v0.13/builtins/stepflow-config.yml',
+      '--input-json',
+      '{"name":"a"}',
+    ]);
+    const result = JSON.parse(stdout) as {
+      outcome: string;
+      error: { code: string; message: string; data: { stack: { error: string }[] } };
+    };
+    expect(result.error).toMatchObject({
+      code: 'ORCHESTRATOR_ERROR',
+      message: 'error routing component',
+    });
+    expect(result.error.data.stack.map((f) => f.error)).toContain(
+      'No matching prefix for path: /mock/one_output',
+    );
+    expect(code).toBe(1);
+  });
+
+  it('even match the pinned Rust error stacks when comparing stacks (all three generations)', async () => {
     const { code, stdout } = await runCli(['test', '.', '--stack-sensitive']);
-    expect(stdout).toMatch(/32 passed, 0 failed/);
+    expect(stdout).toMatch(/50 passed, 0 failed/);
+    expect(stdout).toMatch(/Emulated: Stepflow v0\.11, v0\.13, v0\.8/);
     expect(code).toBe(0);
   });
 

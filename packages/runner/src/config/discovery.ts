@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, defaultConfig, parseConfig, readConfigFile } from './load.js';
-import type { RunnerConfig } from './types.js';
-import type { Json } from '../json/value.js';
+import { detectGeneration } from './load-v013.js';
+import type { ConfigGeneration, RunnerConfig } from './types.js';
+import { entriesOf, isObject, type Json, type JsonObject } from '../json/value.js';
 import type { Version } from '../flow/model.js';
 
 export const CONFIG_NAMES = [
@@ -11,6 +12,11 @@ export const CONFIG_NAMES = [
   'stepflow_config.yml',
   'stepflow_config.yaml',
 ];
+/**
+ * Runner convention: a folder serving several generations keeps its 0.13 config beside the
+ * v0.8/v0.11 one under these names; they are preferred when emulating 0.13.
+ */
+export const V013_CONFIG_NAMES = ['stepflow-config.v0.13.yml', 'stepflow-config.v0.13.yaml'];
 export const TEST_CONFIG_NAMES = [
   'stepflow-config.test.yml',
   'stepflow-config.test.yaml',
@@ -19,7 +25,11 @@ export const TEST_CONFIG_NAMES = [
 ];
 
 /** The config file in `dir`, if any; more than one candidate is an error (spec config.md §1.1). */
-export function configFileIn(dir: string): string | undefined {
+export function configFileIn(dir: string, generation?: ConfigGeneration): string | undefined {
+  if (generation === 'v0.13') {
+    const v013 = V013_CONFIG_NAMES.map((name) => join(dir, name)).find((p) => existsSync(p));
+    if (v013) return v013;
+  }
   const found = CONFIG_NAMES.map((name) => join(dir, name)).filter((path) => existsSync(path));
   if (found.length > 1)
     throw new ConfigError(
@@ -28,21 +38,32 @@ export function configFileIn(dir: string): string | undefined {
   return found[0];
 }
 
-/** Config for `run`/`validate`/`list-components`: --config, the flow's dir, the cwd, default. */
+/**
+ * Config for `run`/`validate`/`list-components`: --config, the flow's dir, the cwd, default.
+ * `generation` (from `--emulate`) forces the config format and, for 0.13, prefers
+ * `stepflow-config.v0.13.yml`; without it the format is detected from the content.
+ */
 export function discoverConfig(options: {
   explicit?: string | undefined;
   flowFile?: string | undefined;
   cwd?: string;
+  generation?: ConfigGeneration | undefined;
 }): RunnerConfig {
   const cwd = options.cwd ?? process.cwd();
-  if (options.explicit) return readConfigFile(resolve(cwd, options.explicit));
+  const g = options.generation;
+  if (options.explicit) return readConfigFile(resolve(cwd, options.explicit), g);
   if (options.flowFile) {
-    const inFlowDir = configFileIn(dirname(resolve(cwd, options.flowFile)));
-    if (inFlowDir) return readConfigFile(inFlowDir);
+    const inFlowDir = configFileIn(dirname(resolve(cwd, options.flowFile)), g);
+    if (inFlowDir) return readConfigFile(inFlowDir, g);
   }
-  const inCwd = configFileIn(cwd);
-  if (inCwd) return readConfigFile(inCwd);
+  const inCwd = configFileIn(cwd, g);
+  if (inCwd) return readConfigFile(inCwd, g);
   return defaultConfig(options.flowFile ? dirname(resolve(cwd, options.flowFile)) : cwd);
+}
+
+/** The config format a release reads. */
+export function generationOf(version: Version): ConfigGeneration {
+  return version === 'v0.13' ? 'v0.13' : 'legacy';
 }
 
 /**
@@ -54,16 +75,28 @@ export function resolveTestConfig(options: {
   explicit?: string | undefined;
   flowFile: string;
   version: Version;
+  /** Set when the release was chosen explicitly (`--emulate`): forces the config format. */
+  generation?: ConfigGeneration | undefined;
   test: { config?: Json; configFile?: string } | undefined;
   cwd?: string;
   warn?: (message: string) => void;
 }): RunnerConfig {
   const cwd = options.cwd ?? process.cwd();
+  const g = options.generation;
   const flowDir = dirname(resolve(cwd, options.flowFile));
-  if (options.explicit) return readConfigFile(resolve(cwd, options.explicit));
+  if (options.explicit) return readConfigFile(resolve(cwd, options.explicit), g);
   const test = options.test;
+  if (g === 'v0.13' && isObject(test?.config ?? null) && !isV013Doc(test!.config!)) {
+    // A v0.11 inline config cannot be read by 0.13: use the folder's 0.13 config with the
+    // inline config's literal `env` values (e.g. a test server's port) on the same plugins.
+    const folder = discoverConfig({ flowFile: options.flowFile, cwd, generation: g });
+    options.warn?.(
+      `${options.flowFile}: test.config is a v0.11 config; emulating 0.13 with ${folder.source} and the inline config's literal env values`,
+    );
+    return withInlineEnv(folder, test!.config as JsonObject);
+  }
   if (test?.configFile !== undefined) {
-    if (options.version === 'v0.11') {
+    if (options.version !== 'v0.8') {
       if (test.config !== undefined)
         throw new ConfigError(
           `${options.flowFile}: test.configFile and test.config are mutually exclusive`,
@@ -79,11 +112,31 @@ export function resolveTestConfig(options: {
       source: `${options.flowFile} (test.config)`,
       file: undefined,
       baseDir: flowDir,
+      ...(g ? { generation: g } : {}),
     });
   }
   const testFile = TEST_CONFIG_NAMES.map((name) => join(flowDir, name)).find((path) =>
     existsSync(path),
   );
-  if (testFile) return readConfigFile(testFile);
-  return discoverConfig({ flowFile: options.flowFile, cwd });
+  if (testFile) return readConfigFile(testFile, g);
+  return discoverConfig({ flowFile: options.flowFile, cwd, generation: g });
+}
+
+function isV013Doc(doc: Json): boolean {
+  return isObject(doc) && detectGeneration(doc) === 'v0.13';
+}
+
+/** Copy literal (`${}`-free) `env` values of an inline config's plugins onto `config`'s. */
+function withInlineEnv(config: RunnerConfig, inline: JsonObject): RunnerConfig {
+  if (config.generation !== 'v0.13' || !isObject(inline.plugins ?? null)) return config;
+  const plugins = new Map(config.plugins);
+  for (const [name, spec] of entriesOf(inline.plugins as JsonObject)) {
+    const target = plugins.get(name);
+    if (target?.type !== 'grpc' || !isObject(spec) || !isObject(spec.env ?? null)) continue;
+    const env = { ...target.env };
+    for (const [key, value] of entriesOf(spec.env as JsonObject))
+      if (typeof value === 'string' && !value.includes('${')) env[key] = value;
+    plugins.set(name, { ...target, env });
+  }
+  return { ...config, plugins };
 }

@@ -1,28 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { canonicalJson } from '../json/canonical.js';
 import { parseYaml } from '../json/yaml.js';
-import { decodeComplexKey } from '../json/yaml.js';
 import { entriesOf, isObject, typeName, type Json, type JsonObject } from '../json/value.js';
-import { conditionOf, RouteError, RouteTable, type RouteRule } from './routes.js';
+import { ConfigError, parseConditions, parseMock, stringList, stringMap, uint } from './fields.js';
+import { detectGeneration, parsePluginV013, parsePrefixRoutes } from './load-v013.js';
+import { PrefixRoutes } from './prefix-routes.js';
+import { RouteError, RouteTable, type RouteRule } from './routes.js';
 import {
   DEFAULT_RETRY,
   type Backoff,
   type BlobApiConfig,
+  type ConfigGeneration,
   type HealthCheckConfig,
-  type MockComponentConfig,
   type PluginConfig,
   type RetryConfig,
   type RunnerConfig,
 } from './types.js';
 
-/** A config that cannot be used; the message names the file and the key. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 const TOP_KEYS = new Set([
   'workingDirectory',
@@ -43,7 +38,8 @@ const SNAKE_HINTS: Record<string, string> = {
   lease_manager: 'leaseManager',
 };
 
-export function readConfigFile(file: string): RunnerConfig {
+/** Read a config file; `generation` forces a format (else it is detected from the content). */
+export function readConfigFile(file: string, generation?: ConfigGeneration): RunnerConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -51,16 +47,27 @@ export function readConfigFile(file: string): RunnerConfig {
     throw new ConfigError(`cannot read config ${file}: ${(err as Error).message}`);
   }
   const root = parseYaml(text, file);
-  return parseConfig(root, { source: file, file, baseDir: dirname(resolve(file)) });
+  return parseConfig(root, {
+    source: file,
+    file,
+    baseDir: dirname(resolve(file)),
+    ...(generation ? { generation } : {}),
+  });
 }
 
 /**
- * Interpret a config document (spec config.md §2–§5). Unknown keys are ignored like the
- * runtime does, but reported as warnings. `baseDir` is the default working directory.
+ * Interpret a config document (spec config.md §2–§5; v0.13.md §11 for 0.13). Unknown keys are
+ * ignored like the runtime does, but reported as warnings. `baseDir` is the default working
+ * directory. The format is detected from the content unless `generation` forces one.
  */
 export function parseConfig(
   root: Json,
-  where: { source: string; file: string | undefined; baseDir: string },
+  where: {
+    source: string;
+    file: string | undefined;
+    baseDir: string;
+    generation?: ConfigGeneration;
+  },
 ): RunnerConfig {
   const warnings: string[] = [];
   const fail = (key: string, message: string): never => {
@@ -83,15 +90,27 @@ export function parseConfig(
         ? where.baseDir
         : fail('workingDirectory', 'expected a string');
 
+  const generation = where.generation ?? detectGeneration(doc);
   if (!isObject(doc.plugins)) fail('plugins', 'is required and must be a mapping');
   const plugins = new Map<string, PluginConfig>();
   for (const [name, value] of entriesOf(doc.plugins as JsonObject)) {
-    plugins.set(name, parsePlugin(name, value, where.source, warnings));
+    plugins.set(
+      name,
+      generation === 'v0.13'
+        ? parsePluginV013(name, value, where.source, warnings)
+        : parsePlugin(name, value, where.source, warnings),
+    );
   }
 
   if (!isObject(doc.routes)) fail('routes', 'is required and must be a mapping');
   const routes = new RouteTable();
-  for (const [pattern, value] of entriesOf(doc.routes as JsonObject)) {
+  const prefixRoutes =
+    generation === 'v0.13'
+      ? parsePrefixRoutes(doc.routes as JsonObject, where.source, plugins)
+      : new PrefixRoutes();
+  for (const [pattern, value] of generation === 'v0.13'
+    ? []
+    : entriesOf(doc.routes as JsonObject)) {
     if (!Array.isArray(value)) fail(`routes["${pattern}"]`, 'expected a list of rules');
     const rules = (value as Json[]).map((rule, i) =>
       parseRule(rule, `routes["${pattern}"][${i}]`, where.source, plugins, warnings),
@@ -117,8 +136,10 @@ export function parseConfig(
     file: where.file,
     source: where.source,
     workingDirectory,
+    generation,
     plugins,
     routes,
+    prefixRoutes,
     blobApi: parseBlobApi(doc.blobApi, where.source),
     retry: parseRetry(doc.retry, where.source),
     retryConfigured: doc.retry !== undefined,
@@ -132,45 +153,15 @@ export function defaultConfig(baseDir: string): RunnerConfig {
     file: undefined,
     source: '(default config)',
     workingDirectory: baseDir,
+    generation: 'legacy',
     plugins: new Map([['builtin', { type: 'builtin' }]]),
     routes: new RouteTable(),
+    prefixRoutes: new PrefixRoutes(),
     blobApi: { enabled: true, blobThreshold: 1_048_576 },
     retry: DEFAULT_RETRY,
     retryConfigured: false,
     warnings: [],
   };
-}
-
-function stringList(value: Json | undefined, key: string, source: string): string[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
-    throw new ConfigError(`${source}: ${key}: expected a list of strings`);
-  return value as string[];
-}
-
-function stringMap(
-  value: Json | undefined,
-  key: string,
-  source: string,
-): Record<string, string> | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (!isObject(value)) throw new ConfigError(`${source}: ${key}: expected a mapping of strings`);
-  const out: Record<string, string> = {};
-  for (const [name, member] of entriesOf(value)) {
-    if (typeof member !== 'string')
-      throw new ConfigError(
-        `${source}: ${key}.${name}: expected a string, got ${typeName(member)}`,
-      );
-    out[name] = member;
-  }
-  return out;
-}
-
-function uint(value: Json | undefined, key: string, source: string, fallback: number): number {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
-    throw new ConfigError(`${source}: ${key}: expected a non-negative integer`);
-  return value;
 }
 
 const PLUGIN_KEYS: Record<string, Set<string>> = {
@@ -194,8 +185,12 @@ function parsePlugin(name: string, value: Json, source: string, warnings: string
   if (!isObject(value)) throw new ConfigError(`${source}: ${key}: expected a mapping`);
   const type = value.type;
   if (typeof type !== 'string' || !PLUGIN_KEYS[type]) {
+    const hint =
+      type === 'grpc' || type === 'nats'
+        ? ` (a Stepflow 0.13 plugin type: use --emulate v0.13)`
+        : '';
     throw new ConfigError(
-      `${source}: ${key}.type: expected one of builtin, stepflow, mock, mcp; got ${JSON.stringify(type ?? null)}`,
+      `${source}: ${key}.type: expected one of builtin, stepflow, mock, mcp; got ${JSON.stringify(type ?? null)}${hint}`,
     );
   }
   for (const member of Object.keys(value)) {
@@ -204,7 +199,7 @@ function parsePlugin(name: string, value: Json, source: string, warnings: string
   }
   if (type === 'builtin') return { type: 'builtin' };
   if (type === 'mcp') return { type: 'mcp' };
-  if (type === 'mock') return parseMock(value, key, source);
+  if (type === 'mock') return parseMock(value, key, source, 'legacy');
   const str = (member: string): string | undefined => {
     const v = value[member];
     if (v === undefined || v === null) return undefined;
@@ -248,48 +243,6 @@ function parsePlugin(name: string, value: Json, source: string, warnings: string
   return config;
 }
 
-function parseMock(value: JsonObject, key: string, source: string): PluginConfig {
-  const components = new Map<string, MockComponentConfig>();
-  if (!isObject(value.components))
-    throw new ConfigError(`${source}: ${key}.components: expected a mapping`);
-  for (const [component, spec] of entriesOf(value.components)) {
-    const at = `${key}.components["${component}"]`;
-    if (!isObject(spec)) throw new ConfigError(`${source}: ${at}: expected a mapping`);
-    if (spec.input_schema === undefined)
-      throw new ConfigError(`${source}: ${at}.input_schema: is required`);
-    if (spec.output_schema === undefined)
-      throw new ConfigError(`${source}: ${at}.output_schema: is required`);
-    const behaviors: MockComponentConfig['behaviors'] = [];
-    if (spec.behaviors !== undefined && spec.behaviors !== null) {
-      if (!isObject(spec.behaviors))
-        throw new ConfigError(
-          `${source}: ${at}.behaviors: expected a mapping from inputs to results`,
-        );
-      for (const [inputKey, result] of entriesOf(spec.behaviors)) {
-        const input = decodeComplexKey(inputKey);
-        if (isObject(result) && typeof result.error === 'string' && result.outcome === undefined) {
-          behaviors.push({ input, behavior: { kind: 'error', message: result.error } });
-        } else if (
-          isObject(result) &&
-          ['success', 'failed', 'skipped'].includes(result.outcome as string)
-        ) {
-          behaviors.push({ input, behavior: { kind: 'result', result } });
-        } else {
-          throw new ConfigError(
-            `${source}: ${at}.behaviors[${canonicalJson(input)}]: expected a FlowResult (outcome: success|failed|skipped) or {error: "<text>"}`,
-          );
-        }
-      }
-    }
-    components.set(component, {
-      inputSchema: spec.input_schema,
-      outputSchema: spec.output_schema,
-      behaviors,
-    });
-  }
-  return { type: 'mock', components };
-}
-
 function parseRule(
   value: Json,
   key: string,
@@ -312,23 +265,7 @@ function parseRule(
     throw new ConfigError(
       `${source}: ${key}.plugin: no plugin named "${value.plugin}" is configured`,
     );
-  const conditions = [];
-  if (value.conditions !== undefined && value.conditions !== null) {
-    if (!Array.isArray(value.conditions))
-      throw new ConfigError(`${source}: ${key}.conditions: expected a list`);
-    for (const [i, c] of value.conditions.entries()) {
-      if (!isObject(c) || typeof c.path !== 'string' || !('value' in c)) {
-        throw new ConfigError(
-          `${source}: ${key}.conditions[${i}]: expected {path: "<JSONPath>", value: <json>}`,
-        );
-      }
-      try {
-        conditions.push(conditionOf(c.path, c.value!));
-      } catch (err) {
-        throw new ConfigError(`${source}: ${key}.conditions[${i}].path: ${(err as Error).message}`);
-      }
-    }
-  }
+  const conditions = parseConditions(value.conditions, key, source);
   const rule: RouteRule = { plugin: value.plugin, conditions };
   const allow = stringList(value.componentAllow, `${key}.componentAllow`, source);
   const deny = stringList(value.componentDeny, `${key}.componentDeny`, source);

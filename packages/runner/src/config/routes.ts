@@ -22,7 +22,7 @@ export interface RouteRule {
 
 type Token = { kind: 'static'; text: string } | { kind: 'param' | 'catchAll'; name: string };
 
-interface Route {
+export interface Route {
   pattern: string;
   tokens: Token[];
   rules: RouteRule[];
@@ -95,7 +95,7 @@ export function parsePattern(pattern: string): Token[] {
 }
 
 /** Per-character kinds (0 static, 1 param, 2 catch-all) used to rank matches, plus captures. */
-function match(
+export function match(
   tokens: Token[],
   path: string,
 ): { rank: number[]; params: Record<string, string> } | undefined {
@@ -134,7 +134,7 @@ function match(
   return go(0, 0) ? { rank, params } : undefined;
 }
 
-function compareRank(a: number[], b: number[]): number {
+export function compareRank(a: number[], b: number[]): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return 0;
@@ -149,7 +149,7 @@ function shape(tokens: Token[]): string {
     .join('');
 }
 
-function conflict(a: Route, b: Route): string | undefined {
+export function conflict(a: Route, b: Route): string | undefined {
   const sa = shape(a.tokens);
   const sb = shape(b.tokens);
   if (sa === sb)
@@ -236,4 +236,38 @@ export class RouteTable {
 
 export function conditionOf(pathText: string, value: Json): RouteCondition {
   return { path: parsePath(pathText), pathText, value };
+}
+
+/**
+ * A 0.13 plugin's component paths (spec v0.13.md §4.3–§4.4): matchit patterns reported in
+ * discovery (`/add`, `/{name}`, `/core/{*rest}`) → `component_id`. Conflicting paths make the
+ * whole build fail, as upstream's `ComponentInsertionFailed`.
+ */
+export class ComponentTrie {
+  readonly #routes: { route: Route; id: string }[] = [];
+
+  constructor(entries: readonly { path: string; id: string }[]) {
+    for (const { path, id } of entries) {
+      const route: Route = { pattern: path, tokens: parsePattern(path), rules: [] };
+      for (const other of this.#routes) {
+        const problem = conflict(route, other.route);
+        if (problem) throw new RouteError(problem);
+      }
+      this.#routes.push({ route, id });
+    }
+  }
+
+  get size(): number {
+    return this.#routes.length;
+  }
+
+  /** The component id and captures for a path below the route prefix, if any. */
+  match(path: string): { id: string; params: Record<string, string> } | undefined {
+    let best: { id: string; rank: number[]; params: Record<string, string> } | undefined;
+    for (const { route, id } of this.#routes) {
+      const m = match(route.tokens, path);
+      if (m && (!best || compareRank(m.rank, best.rank) < 0)) best = { id, ...m };
+    }
+    return best ? { id: best.id, params: best.params } : undefined;
+  }
 }

@@ -1,4 +1,5 @@
 import type { Json } from '../json/value.js';
+import type { PrefixRoutes } from './prefix-routes.js';
 import type { RouteTable } from './routes.js';
 
 export type Backoff =
@@ -32,6 +33,25 @@ export interface StepflowPluginConfig {
   requestTimeoutMs?: number;
 }
 
+/** Stepflow 0.13 `type: grpc` (spec v0.13.md §11.2, §2). */
+export interface GrpcPluginConfig {
+  type: 'grpc';
+  queueName: string;
+  /** Absent for a remote worker (§2.5). */
+  command?: string;
+  /** Verbatim (no substitution). */
+  args: string[];
+  /** Verbatim, added to the inherited environment. */
+  env: Record<string, string>;
+  queueTimeoutSecs: number;
+  executionTimeoutSecs?: number;
+}
+
+/** Parsed so that the error can name the plugin; not supported by this runner. */
+export interface UnsupportedPluginConfig {
+  type: 'nats' | 'mcp';
+}
+
 export interface MockBehavior {
   input: Json;
   /** A FlowResult returned as the step result, or an infrastructure error text. */
@@ -50,7 +70,14 @@ export interface MockPluginConfig {
 }
 
 export type PluginConfig =
-  { type: 'builtin' } | StepflowPluginConfig | MockPluginConfig | { type: 'mcp' };
+  | { type: 'builtin' }
+  | StepflowPluginConfig
+  | MockPluginConfig
+  | GrpcPluginConfig
+  | UnsupportedPluginConfig;
+
+/** Which config format a file is: v0.8/v0.11 (`type: stepflow`, matchit routes) or 0.13. */
+export type ConfigGeneration = 'legacy' | 'v0.13';
 
 export interface BlobApiConfig {
   enabled: boolean;
@@ -64,8 +91,13 @@ export interface RunnerConfig {
   /** Human description of where the config came from (for messages). */
   source: string;
   workingDirectory: string;
+  /** `v0.13` for grpc/nats plugins, one-segment route prefixes, string error codes. */
+  generation: ConfigGeneration;
   plugins: Map<string, PluginConfig>;
+  /** v0.8/v0.11 route patterns (empty for a 0.13 config). */
   routes: RouteTable;
+  /** 0.13 one-segment prefixes (empty for a v0.8/v0.11 config). */
+  prefixRoutes: PrefixRoutes;
   blobApi: BlobApiConfig;
   retry: RetryConfig;
   /** Whether `retry` was given explicitly (v0.8 has no retry configuration). */

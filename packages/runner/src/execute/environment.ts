@@ -1,7 +1,11 @@
 import { serveBlobApi, type BlobApiServer } from '@stepflow-packs/core/client';
 import { RunnerBlobStore } from '../blobs/store.js';
-import type { RouteTable } from '../config/routes.js';
+import { ComponentTrie, type RouteTable } from '../config/routes.js';
 import type { RetryConfig, RunnerConfig } from '../config/types.js';
+import { TaskBroker } from '../grpc/broker.js';
+import { SubRuns } from '../grpc/runs.js';
+import { OrchestratorServer } from '../grpc/server.js';
+import { GrpcPlugin } from '../plugins/grpc.js';
 import type { Flow, Version } from '../flow/model.js';
 import { parseFlow } from '../flow/parse.js';
 import type { Json, JsonObject } from '../json/value.js';
@@ -10,7 +14,7 @@ import { MockPlugin } from '../plugins/mock.js';
 import type { Plugin } from '../plugins/types.js';
 import { WorkerPlugin } from '../plugins/worker.js';
 import { failed, type StepResult } from './result.js';
-import { FlowRun, type RunHost, type StepEvent } from './run.js';
+import { FlowRun, type RouteTarget, type RunHost, type StepEvent } from './run.js';
 
 export interface EnvironmentOptions {
   version: Version;
@@ -25,6 +29,8 @@ export interface EnvironmentOptions {
   processEnv?: Readonly<Record<string, string | undefined>>;
   /** Runner extension: launch every `command` worker over stdio or HTTP, whatever the release. */
   workerTransport?: 'stdio' | 'http';
+  /** 0.13 worker stderr lines (default: passed through to the runner's stderr). */
+  workerStderr?: (plugin: string, line: string) => void;
   onStepEvent?: (event: StepEvent) => void;
 }
 
@@ -45,6 +51,8 @@ export class Environment implements RunHost {
   readonly onStepEvent: ((event: StepEvent) => void) | undefined;
   readonly #warn: (message: string) => void;
   #blobApi: BlobApiServer | undefined;
+  #grpc: { broker: TaskBroker; server: OrchestratorServer } | undefined;
+  readonly #tries = new Map<string, ComponentTrie>();
   #closed: Promise<void> | undefined;
 
   private constructor(options: EnvironmentOptions) {
@@ -69,6 +77,8 @@ export class Environment implements RunHost {
 
   async #startPlugins(options: EnvironmentOptions): Promise<void> {
     const { config, version } = options;
+    checkGeneration(config, version);
+    if (version === 'v0.13') return this.#startV013(options);
     const needsApi =
       version === 'v0.11' &&
       config.blobApi.enabled &&
@@ -104,6 +114,8 @@ export class Environment implements RunHost {
           break;
         case 'mcp':
           throw new Error(`plugin "${name}": unsupported plugin type "mcp"`);
+        default:
+          throw new Error(`plugin "${name}": type ${plugin.type} needs --emulate v0.13`);
       }
     }
     const started = await Promise.allSettled(
@@ -119,8 +131,85 @@ export class Environment implements RunHost {
     if (failure) throw failure.reason;
   }
 
+  /**
+   * Stepflow 0.13 (spec v0.13.md §14): one h2c port for the task queues, claims and blobs;
+   * plugins initialised one after another in config order; component paths from discovery.
+   */
+  async #startV013(options: EnvironmentOptions): Promise<void> {
+    const { config } = options;
+    for (const [name, plugin] of config.plugins) {
+      if (plugin.type === 'nats' || plugin.type === 'mcp')
+        throw new Error(
+          `plugin "${name}": type ${plugin.type} is not supported by this runner yet${plugin.type === 'nats' ? " (Stepflow 0.13's release binaries lack it too: NATS plugin requires the `nats` feature flag)" : ''}`,
+        );
+    }
+    const needsServer = [...config.plugins.values()].some((p) => p.type === 'grpc');
+    if (needsServer) {
+      const broker = new TaskBroker({
+        onConnect: () => {
+          // Every PullTasks connection starts background discovery of every plugin (§4.1).
+          for (const p of this.plugins.values()) if (p instanceof GrpcPlugin) void p.discover();
+        },
+      });
+      const runs = new SubRuns(this.blobStore, async (doc, input) => {
+        const flow = parseFlow(doc, { version: 'v0.13', file: '<sub-run flow>' }).flow;
+        return new FlowRun(this, flow, input).run();
+      });
+      const server = await OrchestratorServer.start({ broker, blobs: this.blobStore, runs });
+      this.#grpc = { broker, server };
+    }
+    let discovery = 0;
+    const stderr =
+      options.workerStderr ??
+      ((_plugin: string, line: string) => process.stderr.write(`${line}\n`));
+    for (const [name, plugin] of config.plugins) {
+      let instance: Plugin;
+      if (plugin.type === 'builtin') instance = new BuiltinPlugin(this.#builtinHost());
+      else if (plugin.type === 'mock') instance = new MockPlugin(plugin);
+      else if (plugin.type === 'grpc')
+        instance = new GrpcPlugin({
+          name,
+          config: plugin,
+          broker: this.#grpc!.broker,
+          address: this.#grpc!.server.address,
+          workingDirectory: config.workingDirectory,
+          processEnv: options.processEnv ?? process.env,
+          nextDiscoveryId: () => `discovery-${discovery++}`,
+          warn: this.#warn,
+          stderr: (line) => stderr(name, line),
+        });
+      else throw new Error(`plugin "${name}": type ${plugin.type} is not a Stepflow 0.13 plugin`);
+      this.plugins.set(name, instance);
+      try {
+        await instance.start();
+      } catch (err) {
+        throw new Error(`plugin "${name}" failed to start: ${(err as Error).message}`);
+      }
+      if (!(instance instanceof GrpcPlugin)) {
+        const listed = await instance.list();
+        this.#tries.set(
+          name,
+          new ComponentTrie(listed.map((c) => ({ path: c.path ?? c.component, id: c.component }))),
+        );
+      }
+    }
+  }
+
   plugin(name: string): Plugin | undefined {
     return this.plugins.get(name);
+  }
+
+  route(path: string, input: Json): RouteTarget {
+    if (this.version !== 'v0.13') return this.routes.resolve(path, input);
+    return this.config.prefixRoutes.resolve(path, input, (name) => {
+      const plugin = this.plugins.get(name);
+      return plugin instanceof GrpcPlugin ? plugin.trie : this.#tries.get(name);
+    });
+  }
+
+  /** The 0.13 orchestrator address (`127.0.0.1:<port>`), when a grpc plugin is configured. */
+  get grpcAddress(): string | undefined {
+    return this.#grpc?.server.address;
   }
 
   #builtinHost() {
@@ -162,8 +251,10 @@ export class Environment implements RunHost {
   /** Stop every worker (and the Blob API); idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      this.#grpc?.broker.close();
       await Promise.allSettled([...this.plugins.values()].map((p) => p.close()));
       await this.#blobApi?.close();
+      await this.#grpc?.server.close();
     })();
     return this.#closed;
   }
@@ -178,6 +269,14 @@ export class Environment implements RunHost {
   }[] {
     const out = [];
     for (const [name, p] of this.plugins) {
+      if (p instanceof GrpcPlugin)
+        out.push({
+          name,
+          transport: 'grpc',
+          restarts: p.restarts,
+          junkLines: 0,
+          pids: [...p.pids],
+        });
       if (p instanceof WorkerPlugin)
         out.push({
           name,
@@ -189,4 +288,26 @@ export class Environment implements RunHost {
     }
     return out;
   }
+}
+
+/** A config and the emulated release must agree on the format (spec v0.13.md §11.2). */
+function checkGeneration(config: RunnerConfig, version: Version): void {
+  if (
+    config.file === undefined &&
+    config.routes.patterns.length === 0 &&
+    config.prefixRoutes.size === 0
+  )
+    return; // the default config (builtins, no routes) serves every release
+  if (version === 'v0.13' && config.generation !== 'v0.13') {
+    const legacy = [...config.plugins].find(([, p]) => p.type === 'stepflow');
+    throw new Error(
+      legacy
+        ? `${config.source}: plugins.${legacy[0]}: unknown variant \`stepflow\`, expected one of \`builtin\`, \`mock\`, \`mcp\`, \`grpc\`, \`nats\``
+        : `${config.source}: a v0.8/v0.11 config cannot be used with Stepflow 0.13`,
+    );
+  }
+  if (version !== 'v0.13' && config.generation === 'v0.13')
+    throw new Error(
+      `${config.source} is a Stepflow 0.13 config (grpc plugins, one-segment routes); it cannot be used with ${version} (use --emulate v0.13)`,
+    );
 }

@@ -1,8 +1,9 @@
 import { ObjectBuilder, type Json, type JsonObject } from '../json/value.js';
+import type { ErrorCode } from './codes.js';
 
-/** `error` member of a failed FlowResult (spec flows.md §8.1). */
+/** `error` member of a failed FlowResult (spec flows.md §8.1; names in 0.13, v0.13.md §6.4). */
 export interface FlowError {
-  code: number;
+  code: ErrorCode;
   message: string;
   data?: Json;
 }
@@ -16,7 +17,7 @@ export type StepResult =
 export const success = (value: Json, float = false): StepResult =>
   float ? { outcome: 'success', value, float } : { outcome: 'success', value };
 export const skipped = (): StepResult => ({ outcome: 'skipped' });
-export const failed = (code: number, message: string, data?: Json): StepResult => ({
+export const failed = (code: ErrorCode, message: string, data?: Json): StepResult => ({
   outcome: 'failed',
   error: data === undefined || data === null ? { code, message } : { code, message, data },
 });

@@ -12,7 +12,8 @@ import {
 } from '../json/value.js';
 import type { Expr, Flow, Step } from '../flow/model.js';
 import { StepCallError, type Plugin } from '../plugins/types.js';
-import type { RouteTable } from '../config/routes.js';
+import { codeFor, isComponentRetryCode, isTransportCode, type ErrorCode } from './codes.js';
+import { uuidV7 } from './uuid.js';
 import {
   failed,
   RunAbort,
@@ -23,9 +24,17 @@ import {
   type StepResult,
 } from './result.js';
 
+/** Where a step's component path leads: the plugin, the name it is called with, captures. */
+export interface RouteTarget {
+  plugin: string;
+  component: string;
+  params: Record<string, string>;
+}
+
 /** What a run needs from its environment. */
 export interface RunHost {
-  readonly routes: RouteTable;
+  /** Resolve a component path (throws RouteError). */
+  route(path: string, input: Json): RouteTarget;
   readonly retry: RetryConfig;
   plugin(name: string): Plugin | undefined;
   /** Observe step attempts (tests, reporters). */
@@ -41,7 +50,7 @@ export type StepEvent =
       attempt: number;
       reason: 'transport' | 'component';
       delayMs: number;
-      code: number;
+      code: ErrorCode;
     }
   | { type: 'done'; runId: string; stepId: string; outcome: StepResult['outcome'] };
 
@@ -51,10 +60,6 @@ type Eval =
   | { kind: 'failed'; error: FlowError };
 
 const OK_NULL: Eval = { kind: 'ok', value: null, float: false };
-const TRANSPORT_MIN = -32399;
-const TRANSPORT_MAX = -32300;
-const COMPONENT_MIN = -32199;
-const COMPONENT_MAX = -32100;
 
 /** Resolves after `ms`, or at once when the run has finished. */
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -91,6 +96,7 @@ export class FlowRun {
   readonly runId = randomUUID();
   readonly #results = new Map<string, Promise<StepResult>>();
   readonly #v08: boolean;
+  readonly #v013: boolean;
   readonly #lastPlugin = new Map<string, Plugin>();
   readonly #finished = new AbortController();
   #aborted: RunAbort | undefined;
@@ -103,12 +109,20 @@ export class FlowRun {
     readonly inputFloat = false,
   ) {
     this.#v08 = flow.version === 'v0.8';
+    this.#v013 = flow.version === 'v0.13';
+  }
+
+  /** 0.13 results carry `TaskErrorCode` names (spec v0.13.md §6.4, §6.5). */
+  #generational(result: StepResult): StepResult {
+    if (!this.#v013 || result.outcome !== 'failed') return result;
+    const code = codeFor(result.error.code, 'v0.13');
+    return code === result.error.code ? result : { ...result, error: { ...result.error, code } };
   }
 
   /** The flow result. v0.8 run-level errors become a failed result with their code (500). */
   async run(): Promise<StepResult> {
     try {
-      return await this.#run();
+      return this.#generational(await this.#run());
     } catch (err) {
       if (err instanceof RunAbort) return { outcome: 'failed', error: err.error };
       throw err;
@@ -324,7 +338,9 @@ export class FlowRun {
   async #runStep(step: Step): Promise<StepResult> {
     if (this.#aborted) throw this.#aborted;
     if (this.#finished.signal.aborted) return failed(-32202, 'the run has finished');
-    const result = this.#v08 ? await this.#runStepV08(step) : await this.#runStepV011(step);
+    const result = this.#generational(
+      this.#v08 ? await this.#runStepV08(step) : await this.#runStepV011(step),
+    );
     this.host.onStepEvent?.({
       type: 'done',
       runId: this.runId,
@@ -417,6 +433,8 @@ export class FlowRun {
     if (input.kind === 'failed') return { outcome: 'failed', error: input.error };
     if (input.kind === 'skipped') return skipped();
     const onError = step.onError;
+    // 0.13 reuses one task id for every attempt of the step (spec v0.13.md §5.6).
+    const taskId = uuidV7();
     let attempt = 0;
     let transportRetries = 0;
     let componentRetries = 0;
@@ -425,10 +443,12 @@ export class FlowRun {
       let result: StepResult;
       let retryable: StepCallError | undefined;
       try {
-        result = await this.#call(step, input.value, input.float, attempt);
+        result = this.#generational(
+          await this.#call(step, input.value, input.float, attempt, taskId),
+        );
       } catch (err) {
         if (!(err instanceof StepCallError)) throw err;
-        result = this.#v011CallFailure(step, err);
+        result = this.#generational(this.#v011CallFailure(step, err));
         if (err.kind !== 'component') retryable = err;
       }
       if (result.outcome !== 'failed' || this.#finished.signal.aborted) return result;
@@ -439,22 +459,21 @@ export class FlowRun {
           : success(null);
       }
       const code = result.error.code;
+      // 0.13 retries TIMEOUT/UNREACHABLE whoever produced them (§6.2); v0.11 only call failures.
       if (
-        retryable &&
-        code >= TRANSPORT_MIN &&
-        code <= TRANSPORT_MAX &&
+        (retryable || this.#v013) &&
+        isTransportCode(code) &&
         transportRetries < this.host.retry.transportMaxRetries
       ) {
         transportRetries++;
         await this.#waitBeforeRetry(step, attempt, 'transport', transportRetries, code);
         if (this.#finished.signal.aborted) return result;
-        await this.#recover(step, retryable);
+        if (retryable) await this.#recover(step, retryable);
         continue;
       }
       if (
         onError.action === 'retry' &&
-        code >= COMPONENT_MIN &&
-        code <= COMPONENT_MAX &&
+        isComponentRetryCode(code) &&
         componentRetries < onError.maxRetries
       ) {
         componentRetries++;
@@ -468,6 +487,8 @@ export class FlowRun {
 
   #v011CallFailure(step: Step, err: StepCallError): StepResult {
     if (err.kind === 'component') return failed(err.code, err.message, err.data);
+    // 0.13 orchestrator timers report their own message (spec v0.13.md §5.3).
+    if (typeof err.code === 'string') return failed(err.code, err.message, err.data);
     const message = `step "${step.id}" failed`;
     const extra: JsonObject = isObject(err.data ?? null) ? (err.data as JsonObject) : {};
     return failed(
@@ -488,7 +509,7 @@ export class FlowRun {
     attempt: number,
     reason: 'transport' | 'component',
     n: number,
-    code: number,
+    code: ErrorCode,
   ): Promise<void> {
     const delayMs = backoffDelay(this.host.retry.backoff, n);
     this.host.onStepEvent?.({
@@ -508,13 +529,21 @@ export class FlowRun {
   }
 
   /** Route and call the plugin once. */
-  async #call(step: Step, input: Json, inputFloat: boolean, attempt: number): Promise<StepResult> {
+  async #call(
+    step: Step,
+    input: Json,
+    inputFloat: boolean,
+    attempt: number,
+    taskId = '',
+  ): Promise<StepResult> {
     let plugin: Plugin | undefined;
     let component: string;
+    let pathParams: Record<string, string> = {};
     try {
-      const route = this.host.routes.resolve(step.component, input);
+      const route = this.host.route(step.component, input);
       plugin = this.host.plugin(route.plugin);
       component = route.component;
+      pathParams = route.params;
       if (!plugin) throw new RouteError(`plugin "${route.plugin}" is not available`);
     } catch (err) {
       if (!(err instanceof RouteError)) throw err;
@@ -525,6 +554,12 @@ export class FlowRun {
           data: stackData([{ error: `step "${step.id}" failed`, attachments: [err.message] }]),
         });
       }
+      if (this.#v013)
+        return failed(
+          'ORCHESTRATOR_ERROR',
+          'error routing component',
+          stackData([{ error: 'error routing component' }, { error: err.message }]),
+        );
       return failed(-32202, err.message);
     }
     this.#lastPlugin.set(step.id, plugin);
@@ -536,6 +571,8 @@ export class FlowRun {
         runId: this.runId,
         flowId: this.flow.name,
         inputFloat,
+        taskId,
+        pathParams,
       });
     } catch (err) {
       if (!(err instanceof StepCallError)) throw err;

@@ -2,7 +2,13 @@ import type { Path } from '../json/path.js';
 import type { Json, JsonObject } from '../json/value.js';
 
 /** The Stepflow release whose semantics are reproduced. */
-export type Version = 'v0.8' | 'v0.11';
+export type Version = 'v0.8' | 'v0.11' | 'v0.13';
+
+/** The expression syntax of a flow document: `$from` (v0.8) or `$step`/`$input` (v0.11, 0.13). */
+export type Syntax = 'v0.8' | 'v0.11';
+
+/** Generations that read the v0.11 syntax and share its flow semantics. */
+export const isModern = (version: Version): boolean => version !== 'v0.8';
 
 /** v0.8 `onSkip` of a reference. */
 export type OnSkip =

@@ -7,7 +7,7 @@ import {
   type Json,
   type JsonObject,
 } from '../json/value.js';
-import type { ErrorAction, Expr, Flow, OnSkip, Step, Version } from './model.js';
+import type { ErrorAction, Expr, Flow, OnSkip, Step, Syntax, Version } from './model.js';
 
 export const FLOW_SCHEMA_URL = 'https://stepflow.org/schemas/v1/flow.json';
 
@@ -33,7 +33,7 @@ const V011_KEYS = new Set(['$step', '$input', '$variable', '$if', '$coalesce']);
  * `$step`/`$input`/`$variable`/`$if`/`$coalesce` ⇒ v0.11. Without references, v0.8-only keys
  * (`inputSchema`, `outputSchema`, `variables`, `skipIf`, `onError: skip`) ⇒ v0.8; otherwise v0.11.
  */
-export function inferVersion(doc: JsonObject): Version {
+export function inferVersion(doc: JsonObject): Syntax {
   let legacy = 0;
   let modern = 0;
   const visit = (value: Json, depth: number): void => {
@@ -64,7 +64,7 @@ interface Context {
   /** Semantics being emulated. */
   version: Version;
   /** Expression syntax of this document (`$from` = v0.8, `$step`/`$input` = v0.11). */
-  syntax: Version;
+  syntax: Syntax;
   file: string;
   problems: string[];
   warnings: string[];
@@ -99,14 +99,14 @@ const FLOW_SNAKE: Record<string, string> = {
  */
 export function parseFlow(
   doc: Json,
-  options: { version: Version; syntax?: Version; file?: string },
+  options: { version: Version; syntax?: Syntax; file?: string },
 ): { flow: Flow; warnings: string[] } {
   const file = options.file ?? '<flow>';
   if (!isObject(doc))
     throw new FlowParseError(file, [`${file}: a flow must be a mapping, got ${typeName(doc)}`]);
   const syntax = options.syntax ?? inferVersion(doc);
   const ctx: Context = { version: options.version, syntax, file, problems: [], warnings: [] };
-  if (syntax !== ctx.version) {
+  if (syntax !== (ctx.version === 'v0.13' ? 'v0.11' : ctx.version)) {
     ctx.warnings.push(
       `${file}: written in ${syntax} syntax, run with ${ctx.version} semantics (--emulate)`,
     );
@@ -245,7 +245,7 @@ function parseErrorAction(raw: Json | undefined, ctx: Context, at: string): Erro
     case 'fail':
       return { action: 'fail' };
     case 'skip':
-      if (ctx.version === 'v0.11') {
+      if (ctx.version !== 'v0.8') {
         ctx.problems.push(
           `${at}.action: "skip" does not exist in v0.11 (use useDefault, or $if/$coalesce at the consumers)`,
         );

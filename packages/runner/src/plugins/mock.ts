@@ -53,7 +53,7 @@ function toStepResult(result: Json): StepResult {
   if (result.outcome === 'failed') {
     const error = isObject(result.error) ? result.error : {};
     return failed(
-      typeof error.code === 'number' ? error.code : 0,
+      typeof error.code === 'number' || typeof error.code === 'string' ? error.code : 0,
       typeof error.message === 'string' ? error.message : '',
       error.data,
     );

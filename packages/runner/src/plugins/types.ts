@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../execute/codes.js';
 import type { StepResult } from '../execute/result.js';
 import type { Json } from '../json/value.js';
 
@@ -8,6 +9,10 @@ export interface CallContext {
   flowId: string | undefined;
   /** Integral-float marker of the input value itself. */
   inputFloat: boolean;
+  /** 0.13: the step's task id, the same on every attempt ('' before 0.13). */
+  taskId: string;
+  /** 0.13: the route's path captures (`path_params`). */
+  pathParams: Record<string, string>;
 }
 
 /**
@@ -19,7 +24,7 @@ export interface CallContext {
 export class StepCallError extends Error {
   constructor(
     readonly kind: 'component' | 'transport' | 'infrastructure',
-    readonly code: number,
+    readonly code: ErrorCode,
     message: string,
     readonly data: Json | undefined = undefined,
     /** Human lines for the error stack / report. */
@@ -34,6 +39,8 @@ export class StepCallError extends Error {
 
 export interface ListedComponent {
   component: string;
+  /** 0.13: the path pattern below the route prefix (`/add`). */
+  path?: string;
   description?: string;
   input_schema?: Json;
   output_schema?: Json;

@@ -114,7 +114,7 @@ export class WorkerPlugin implements Plugin {
       );
     }
     const client = await startWorker(spec, {
-      dialect: this.options.version,
+      dialect: this.options.version === 'v0.8' ? 'v0.8' : 'v0.11',
       log: this.#log,
       blobStore: this.options.blobStore,
       ...(this.options.version === 'v0.11'

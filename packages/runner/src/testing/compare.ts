@@ -1,3 +1,4 @@
+import { legacyToTaskError } from '../execute/codes.js';
 import { isObject, type Json, type JsonObject } from '../json/value.js';
 
 export const NIL_RUN_ID = '00000000-0000-0000-0000-000000000000';
@@ -38,6 +39,11 @@ export interface CompareOptions {
   mode: 'exact' | 'subset';
   /** Compare `error.data.stack` too; by default it is ignored (runner-generated text). */
   stackSensitive?: boolean;
+  /**
+   * 0.13: codes are `TaskErrorCode` names; an expected integer (a flow shared with v0.11) is
+   * read through upstream's legacy mapping (-32101 → COMPONENT_FAILED, spec v0.13.md §6.5).
+   */
+  codeNames?: boolean;
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -186,6 +192,8 @@ export function compareResults(
       compareValues(e ?? null, a, '$.error', 'exact', out);
       return out;
     }
+    if (options.codeNames && typeof e.code === 'number')
+      e = { ...e, code: legacyToTaskError(e.code) };
     if (e.code !== a.code)
       out.push({
         path: '$.error.code',

@@ -1,6 +1,12 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { CONFIG_NAMES, resolveTestConfig, TEST_CONFIG_NAMES } from '../config/discovery.js';
+import {
+  CONFIG_NAMES,
+  generationOf,
+  resolveTestConfig,
+  TEST_CONFIG_NAMES,
+  V013_CONFIG_NAMES,
+} from '../config/discovery.js';
 import type { RetryConfig } from '../config/types.js';
 import { Environment } from '../execute/environment.js';
 import { toFlowResult } from '../execute/result.js';
@@ -18,6 +24,12 @@ export interface TestOptions {
   paths: string[];
   config?: string;
   emulate?: Version;
+  /**
+   * Run a flow only on releases that read its syntax: v0.8-syntax flows are not applicable to
+   * v0.11/0.13, v0.11-syntax flows not to v0.8 (multi-generation runs). Without it, only
+   * v0.8-syntax flows under 0.13 are not applicable.
+   */
+  nativeSyntaxOnly?: boolean;
   cases?: string[];
   maxConcurrency?: number;
   requestTimeoutMs?: number;
@@ -28,7 +40,7 @@ export interface TestOptions {
   reporter: Reporter;
 }
 
-const CONFIG_FILES = new Set([...CONFIG_NAMES, ...TEST_CONFIG_NAMES]);
+const CONFIG_FILES = new Set([...CONFIG_NAMES, ...TEST_CONFIG_NAMES, ...V013_CONFIG_NAMES]);
 const FLOW_KEYS = ['steps', 'output', 'test', 'schema'];
 
 /** Flow candidates: files as given, directories searched recursively for .yaml/.yml. */
@@ -82,7 +94,28 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
   if (!isObject(doc) || !FLOW_KEYS.some((k) => k in doc))
     return done({ status: 'skipped', message: 'not a flow file' });
   const syntax = inferVersion(doc);
-  const version = options.emulate ?? syntax;
+  let version: Version = options.emulate ?? syntax;
+  const foreign =
+    (version !== 'v0.8' &&
+      syntax === 'v0.8' &&
+      (version === 'v0.13' || options.nativeSyntaxOnly)) ||
+    (version === 'v0.8' && syntax === 'v0.11' && options.nativeSyntaxOnly);
+  if (foreign) {
+    let count: TestCase[] = [];
+    try {
+      count = parseTestSection(doc.test, display, () => {})?.cases ?? [];
+    } catch {
+      /* counted as zero */
+    }
+    return {
+      ...done({
+        status: 'not-applicable',
+        version,
+        message: `written in the ${syntax === 'v0.8' ? 'v0.8 ($from)' : 'v0.11 ($step/$input)'} syntax, which Stepflow ${version} cannot read`,
+      }),
+      cases: count,
+    };
+  }
   if (version === 'v0.8' && doc.schema !== FLOW_SCHEMA_URL) {
     return done({
       status: 'skipped',
@@ -100,6 +133,12 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
     (c) => !options.cases?.length || options.cases.includes(c.name),
   );
   if (!test || selected.length === 0) return done({ status: 'no-tests', version });
+  if (
+    !options.emulate &&
+    syntax === 'v0.11' &&
+    configGeneration(file, test, options, cwd) === 'v0.13'
+  )
+    version = 'v0.13'; // 0.13 flows read like v0.11 ones: the config tells them apart (§14.6)
   let flow: Flow;
   try {
     const parsed = parseFlow(doc, { version, file: display });
@@ -132,7 +171,9 @@ export async function runTests(options: TestOptions): Promise<Summary> {
   const prepared = collectFiles(options.paths.length ? options.paths : ['.'], cwd).map((f) =>
     prepare(f, options, cwd),
   );
-  const total = prepared.reduce((n, p) => n + p.cases.length, 0);
+  const total = prepared
+    .filter((p) => p.report.status !== 'not-applicable')
+    .reduce((n, p) => n + p.cases.length, 0);
   const cases: CaseReport[] = [];
   const files: FileReport[] = [];
   reporter.start(total);
@@ -145,6 +186,7 @@ export async function runTests(options: TestOptions): Promise<Summary> {
     reporter.file(p.report);
     if (p.cases.length === 0) continue;
     const version = p.report.version ?? 'v0.11';
+    if (p.report.status === 'not-applicable') continue;
     if (!p.flow) {
       for (const c of p.cases)
         record({
@@ -172,6 +214,11 @@ export async function runTests(options: TestOptions): Promise<Summary> {
     errors: cases.filter((c) => c.status === 'error').length,
     files: files.length,
     skippedFiles: files.filter((f) => f.status === 'skipped').length,
+    notApplicableFiles: files.filter((f) => f.status === 'not-applicable').length,
+    notApplicableCases: prepared
+      .filter((p) => p.report.status === 'not-applicable')
+      .reduce((n, p) => n + p.cases.length, 0),
+    versions: [...new Set(cases.map((c) => c.version))],
     noTestFiles: files.filter((f) => f.status === 'no-tests').length,
     durationMs: performance.now() - started,
   };
@@ -212,6 +259,7 @@ async function runFile(
         explicit: options.config,
         flowFile: p.file,
         version,
+        generation: options.emulate || version === 'v0.13' ? generationOf(version) : undefined,
         test:
           test.config !== undefined
             ? {
@@ -264,6 +312,7 @@ async function runFile(
         return record({ ...base, status: 'failed', message: 'the case has no expected output' });
       const differences = compareResults(expected, actual, {
         mode: version === 'v0.8' ? 'exact' : 'subset',
+        codeNames: version === 'v0.13',
         stackSensitive: options.stackSensitive ?? false,
       });
       record({
@@ -304,5 +353,25 @@ async function runFile(
     untrackEnv();
     await stopServers(servers, test.servers);
     untrackServers();
+  }
+}
+
+/** The format of the config a flow file would use (`legacy` when it cannot be read). */
+function configGeneration(
+  file: string,
+  test: TestSection,
+  options: TestOptions,
+  cwd: string,
+): 'legacy' | 'v0.13' {
+  try {
+    return resolveTestConfig({
+      explicit: options.config,
+      flowFile: file,
+      version: 'v0.11',
+      test,
+      cwd,
+    }).generation;
+  } catch {
+    return 'legacy';
   }
 }

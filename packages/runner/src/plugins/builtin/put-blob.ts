@@ -8,7 +8,7 @@ export const putBlob: Builtin = {
   description: 'Store JSON data (or a flow) in the blob store and return its content-addressed id',
   async execute(input, host) {
     const type = input.blob_type;
-    const allowed = host.version === 'v0.11' ? ['data', 'flow', 'binary'] : ['data', 'flow'];
+    const allowed = host.version !== 'v0.8' ? ['data', 'flow', 'binary'] : ['data', 'flow'];
     if (typeof type !== 'string' || !allowed.includes(type)) {
       throw builtinError('put_blob', `input.blob_type: required, one of ${allowed.join(', ')}`);
     }

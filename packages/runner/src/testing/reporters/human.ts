@@ -21,6 +21,10 @@ export class HumanReporter implements Reporter {
   file(report: FileReport): void {
     for (const warning of report.warnings) this.err(`warning: ${warning}\n`);
     if (report.status === 'no-tests') this.out(`- ${report.file}: no tests\n`);
+    else if (report.status === 'not-applicable')
+      this.out(`- ${report.file}: not applicable to ${report.version} (${report.message})\n`);
+    else if (report.status === 'ran' && report.version === 'v0.13')
+      this.out(`▸ ${report.file}: Stepflow 0.13 (gRPC orchestrator emulation)\n`);
     else if (report.status === 'skipped')
       this.out(`- ${report.file}: skipped (${report.message ?? 'invalid or non-flow file'})\n`);
     else if (report.status === 'error')
@@ -66,7 +70,12 @@ export class HumanReporter implements Reporter {
       summary.skippedFiles
         ? `${summary.skippedFiles} skipped file${summary.skippedFiles === 1 ? '' : 's'}`
         : '',
+      summary.notApplicableFiles
+        ? `${summary.notApplicableCases} case${summary.notApplicableCases === 1 ? '' : 's'} in ${summary.notApplicableFiles} file${summary.notApplicableFiles === 1 ? '' : 's'} not applicable`
+        : '',
     ].filter(Boolean);
+    if (summary.versions.length > 0)
+      this.out(`\nEmulated: Stepflow ${summary.versions.join(', ')}`);
     this.out(
       `\n${summary.passed} passed, ${summary.failed} failed${extras.length ? ` (${extras.join(', ')})` : ''} in ${(summary.durationMs / 1000).toFixed(1)} s\n`,
     );

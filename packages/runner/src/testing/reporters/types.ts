@@ -1,3 +1,4 @@
+import type { Version } from '../../flow/model.js';
 import type { Json } from '../../json/value.js';
 import type { Difference } from '../compare.js';
 
@@ -8,7 +9,7 @@ export interface CaseReport {
   name: string;
   status: CaseStatus;
   durationMs: number;
-  version: 'v0.8' | 'v0.11';
+  version: Version;
   expected?: Json;
   actual?: Json;
   differences?: Difference[];
@@ -18,8 +19,9 @@ export interface CaseReport {
 
 export interface FileReport {
   file: string;
-  status: 'ran' | 'no-tests' | 'skipped' | 'error';
-  version?: 'v0.8' | 'v0.11';
+  /** `not-applicable`: the flow's syntax cannot be read by the emulated release. */
+  status: 'ran' | 'no-tests' | 'skipped' | 'not-applicable' | 'error';
+  version?: Version;
   message?: string;
   warnings: string[];
   /** Workers used by the file's environment. */
@@ -35,6 +37,11 @@ export interface Summary {
   /** Flow files that could not be read (YAML syntax, invalid test section); each counts as failed. */
   fileErrors: number;
   noTestFiles: number;
+  /** Flow files (and their cases) whose syntax the emulated release cannot read. */
+  notApplicableFiles: number;
+  notApplicableCases: number;
+  /** Releases the cases ran under. */
+  versions: Version[];
   durationMs: number;
 }
 

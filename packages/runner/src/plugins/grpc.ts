@@ -1,0 +1,230 @@
+import { create } from '@bufbuild/protobuf';
+import { TaskAssignmentSchema, type ComponentInfo } from '@stepflow-packs/core/grpc';
+import { ComponentTrie } from '../config/routes.js';
+import type { GrpcPluginConfig } from '../config/types.js';
+import { failed, success, type StepResult } from '../execute/result.js';
+import type { TaskBroker, TaskOutcome } from '../grpc/broker.js';
+import { toWire } from '../grpc/values.js';
+import type { Json } from '../json/value.js';
+import { resolveCommand } from './command.js';
+import { WorkerProcess } from './grpc-process.js';
+import { StepCallError, type CallContext, type ListedComponent, type Plugin } from './types.js';
+
+export interface GrpcPluginOptions {
+  name: string;
+  config: GrpcPluginConfig;
+  broker: TaskBroker;
+  /** The orchestrator's gRPC address, `127.0.0.1:<port>`. */
+  address: string;
+  workingDirectory: string;
+  /** The environment the worker inherits (and where `command` is looked up). */
+  processEnv: Readonly<Record<string, string | undefined>>;
+  /** A process-wide discovery counter (`discovery-<n>`). */
+  nextDiscoveryId(): string;
+  warn(message: string): void;
+  /** Worker stderr lines (upstream lets them through to its own stderr). */
+  stderr(line: string): void;
+}
+
+export const CONNECT_DEADLINE_MS = 30_000;
+export const DISCOVERY_TIMEOUT_MS = 5_000;
+
+/**
+ * A Stepflow 0.13 `type: grpc` plugin (spec v0.13.md §2–§5): a queue on the orchestrator, a
+ * worker spawned with the launch environment (or none: a remote worker), discovery of its
+ * component paths, and tasks dispatched through the queue.
+ */
+export class GrpcPlugin implements Plugin {
+  readonly type = 'grpc';
+  restarts = 0;
+  readonly pids: number[] = [];
+  trie: ComponentTrie | undefined;
+  components: ListedComponent[] = [];
+  #process: WorkerProcess | undefined;
+  /** Identifies the current worker incarnation, so concurrent failures restart it once. */
+  #incarnation: object = {};
+  #closed = false;
+  #lastDiscovery = '';
+
+  constructor(private readonly options: GrpcPluginOptions) {
+    options.broker.ensureQueue(options.config.queueName);
+  }
+
+  get queueName(): string {
+    return this.options.config.queueName;
+  }
+
+  async start(): Promise<void> {
+    if (this.options.config.command !== undefined) {
+      const ok = await this.#spawn();
+      if (!ok) throw new Error(this.#connectFailure());
+    }
+    await this.discover();
+  }
+
+  /** Spawn and wait for the PullTasks registration (§2.3); false when it never came. */
+  async #spawn(): Promise<boolean> {
+    const { config, broker, workingDirectory, processEnv, address } = this.options;
+    const command = resolveCommand(config.command!, workingDirectory, processEnv.PATH ?? '');
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(processEnv)) if (v !== undefined) env[k] = v;
+    Object.assign(
+      env,
+      {
+        STEPFLOW_TRANSPORT: 'grpc',
+        STEPFLOW_TASKS_URL: address,
+        STEPFLOW_QUEUE_NAME: config.queueName,
+        STEPFLOW_BLOB_URL: address,
+      },
+      config.env,
+    );
+    const before = broker.connections(config.queueName);
+    const proc = WorkerProcess.spawn({
+      command,
+      args: config.args,
+      cwd: workingDirectory,
+      env,
+      stderr: this.options.stderr,
+    });
+    this.#process = proc;
+    this.#incarnation = {};
+    if (proc.pid !== undefined) this.pids.push(proc.pid);
+    const died = new AbortController();
+    void proc.exited.then(() => died.abort());
+    const ok = await broker.waitForConnection(
+      config.queueName,
+      before,
+      CONNECT_DEADLINE_MS,
+      died.signal,
+    );
+    if (!ok) await proc.kill();
+    return ok;
+  }
+
+  #connectFailure(): string {
+    const proc = this.#process;
+    const exit = proc?.exit;
+    const how = exit
+      ? exit.signal
+        ? ` (the worker was killed by ${exit.signal})`
+        : ` (the worker exited with code ${exit.code} before connecting)`
+      : '';
+    const tail = proc?.stderrTail(10) ?? [];
+    return `gRPC worker did not connect within 30 seconds${how}${tail.length ? `\n${tail.map((l) => `  stderr: ${l}`).join('\n')}` : ''}`;
+  }
+
+  /** One `list_components` round (§4.1): 5 s from dispatch; the trie is rebuilt on change. */
+  async discover(): Promise<void> {
+    const taskId = this.options.nextDiscoveryId();
+    const assignment = create(TaskAssignmentSchema, {
+      taskId,
+      task: { case: 'listComponents', value: {} },
+      context: { orchestratorServiceUrl: this.options.address, rootRunId: '' },
+      heartbeatIntervalSecs: 0,
+    });
+    const outcome = await this.options.broker.dispatch(this.queueName, assignment, {
+      queueTimeoutMs: DISCOVERY_TIMEOUT_MS,
+    });
+    if (outcome.kind === 'components') this.#setComponents(outcome.components);
+  }
+
+  #setComponents(infos: ComponentInfo[]): void {
+    const key = JSON.stringify(infos.map((c) => [c.componentId, c.path]));
+    if (key === this.#lastDiscovery) return;
+    const listed = infos.map((info) => ({
+      component: info.componentId,
+      path: info.path === '' ? `/${info.componentId}` : info.path,
+      ...(info.description ? { description: info.description } : {}),
+      ...schema('input_schema', info.inputSchema),
+      ...schema('output_schema', info.outputSchema),
+    }));
+    try {
+      this.trie = new ComponentTrie(listed.map((c) => ({ path: c.path, id: c.component })));
+      this.components = listed;
+      this.#lastDiscovery = key;
+    } catch (err) {
+      this.options.warn(
+        `plugin "${this.options.name}": the reported component paths conflict, routing keeps the previous ones: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  async execute(component: string, input: Json, ctx: CallContext): Promise<StepResult> {
+    const { config, broker, address } = this.options;
+    const incarnation = this.#incarnation;
+    const assignment = create(TaskAssignmentSchema, {
+      taskId: ctx.taskId,
+      task: {
+        case: 'execute',
+        value: {
+          componentId: component,
+          input: toWire(input),
+          attempt: ctx.attempt,
+          observability: {
+            runId: ctx.runId,
+            stepId: ctx.stepId,
+            ...(ctx.flowId ? { flowId: ctx.flowId } : {}),
+          },
+          pathParams: ctx.pathParams,
+        },
+      },
+      context: { orchestratorServiceUrl: address, rootRunId: ctx.runId },
+      heartbeatIntervalSecs: 1,
+    });
+    const outcome: TaskOutcome = await broker.dispatch(config.queueName, assignment, {
+      queueTimeoutMs: config.queueTimeoutSecs * 1000,
+      executionTimeoutMs:
+        config.executionTimeoutSecs === undefined ? undefined : config.executionTimeoutSecs * 1000,
+    });
+    switch (outcome.kind) {
+      case 'output':
+        return success(outcome.value);
+      case 'error':
+        return failed(outcome.code, outcome.message, outcome.data);
+      case 'components':
+        return failed('WORKER_ERROR', 'the worker answered an execute task with a component list');
+      case 'timeout':
+      case 'cancelled':
+        throw new StepCallError(
+          'transport',
+          outcome.kind === 'timeout' ? 'TIMEOUT' : 'UNREACHABLE',
+          outcome.message,
+          undefined,
+          this.#process?.stderrTail(10).map((l) => `stderr: ${l}`) ?? [],
+          incarnation,
+        );
+    }
+  }
+
+  /** Before a TIMEOUT/UNREACHABLE retry: kill and respawn a `command` worker (§2.4). */
+  async recover(failure: StepCallError): Promise<void> {
+    if (this.#closed || this.options.config.command === undefined) return;
+    if (failure.origin !== this.#incarnation) return; // another step already restarted it
+    this.restarts++;
+    await this.#process?.kill();
+    if (this.#closed) return;
+    const ok = await this.#spawn();
+    if (!ok) this.options.warn(`plugin "${this.options.name}": ${this.#connectFailure()}`);
+  }
+
+  async list(): Promise<ListedComponent[]> {
+    return this.components;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#process?.kill();
+  }
+}
+
+function schema(
+  key: 'input_schema' | 'output_schema',
+  text: string | undefined,
+): Record<string, Json> {
+  if (text === undefined) return {};
+  try {
+    return { [key]: JSON.parse(text) as Json };
+  } catch {
+    return {}; // invalid JSON is dropped silently upstream
+  }
+}
