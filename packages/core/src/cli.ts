@@ -304,6 +304,9 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
   });
 
   if (grpcOptions) {
+    // A worker the orchestrator spawned must not outlive it (stepflow run does not always kill
+    // its workers); a remote worker under a supervisor has nothing to watch.
+    if (exitWithParent) exitWithParentProcess(log);
     const worker = serveGrpc(dispatcher, { ...grpcOptions, log });
     const stop = () => worker.shutdown();
     process.once('SIGTERM', stop);

@@ -1,9 +1,15 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TaskErrorCode } from '../../src/transport/grpc/gen/stepflow/v1/common_pb.js';
 import type { CompleteTaskRequest } from '../../src/transport/grpc/gen/stepflow/v1/orchestrator_pb.js';
 import { fromValue } from '../../src/transport/grpc/values.js';
 import { FixtureOrchestrator } from '../helpers/grpc-orchestrator.js';
-import { startGrpcWorker, until, type StartedWorker } from '../helpers/grpc-worker.js';
+import { grpcPack, startGrpcWorker, until, type StartedWorker } from '../helpers/grpc-worker.js';
+import { alive, goneWithin } from '../helpers/processes.js';
+
+const STARTER = fileURLToPath(new URL('../fixtures/http-starter.mjs', import.meta.url));
 
 let orchestrator: FixtureOrchestrator;
 let worker: StartedWorker | undefined;
@@ -19,12 +25,14 @@ afterEach(async () => {
 });
 
 function output(completion: CompleteTaskRequest): unknown {
-  if (completion.result.case !== 'response') throw new Error(`expected a response, got ${JSON.stringify(completion.result)}`);
+  if (completion.result.case !== 'response')
+    throw new Error(`expected a response, got ${JSON.stringify(completion.result)}`);
   return fromValue(completion.result.value.output);
 }
 
 function error(completion: CompleteTaskRequest) {
-  if (completion.result.case !== 'error') throw new Error(`expected an error, got ${completion.result.case}`);
+  if (completion.result.case !== 'error')
+    throw new Error(`expected an error, got ${completion.result.case}`);
   return completion.result.value;
 }
 
@@ -53,12 +61,22 @@ describe('gRPC pull worker against a fixture orchestrator', () => {
     const answer = await orchestrator.discover();
     expect(Date.now() - started).toBeLessThan(2000);
     expect(answer.result.case).toBe('listComponents');
-    const components = answer.result.case === 'listComponents' ? answer.result.value.components : [];
+    const components =
+      answer.result.case === 'listComponents' ? answer.result.value.components : [];
     const echo = components.find((c) => c.componentId === 'echo');
-    expect(echo).toMatchObject({ componentId: 'echo', path: '/echo', description: expect.stringContaining('payload') });
-    expect(JSON.parse(echo!.inputSchema!)).toMatchObject({ type: 'object', properties: { payload: {} } });
+    expect(echo).toMatchObject({
+      componentId: 'echo',
+      path: '/echo',
+      description: expect.stringContaining('payload'),
+    });
+    expect(JSON.parse(echo!.inputSchema!)).toMatchObject({
+      type: 'object',
+      properties: { payload: {} },
+    });
     expect(JSON.parse(echo!.outputSchema!)).toMatchObject({ type: 'object' });
-    expect(components.every((c) => !c.componentId.startsWith('/') && c.path === `/${c.componentId}`)).toBe(true);
+    expect(
+      components.every((c) => !c.componentId.startsWith('/') && c.path === `/${c.componentId}`),
+    ).toBe(true);
     expect(components.map((c) => c.componentId)).toContain('health_check');
   });
 
@@ -90,7 +108,9 @@ describe('gRPC pull worker against a fixture orchestrator', () => {
 
   it('answers INVALID_INPUT naming the field, and COMPONENT_NOT_FOUND for an unknown id', async () => {
     await connected();
-    const bad = error(await orchestrator.execute('echo', { payload: 1, delay_ms: 'soon' }).completed);
+    const bad = error(
+      await orchestrator.execute('echo', { payload: 1, delay_ms: 'soon' }).completed,
+    );
     expect(bad.code).toBe(TaskErrorCode.INVALID_INPUT);
     expect(bad.message).toMatch(/^input\.delay_ms: /);
     expect(bad.data).toMatchObject({ issues: [{ path: 'input.delay_ms' }] });
@@ -101,14 +121,27 @@ describe('gRPC pull worker against a fixture orchestrator', () => {
 
   it.each([
     ['value', TaskErrorCode.COMPONENT_FAILED, 'division by zero', { divisor: 0 }],
-    ['resource', TaskErrorCode.RESOURCE_UNAVAILABLE, 'the database is down', { reason: 'db_down', retryable: true }],
-    ['bad_request', TaskErrorCode.INVALID_INPUT, 'path outside the allowed roots', { reason: 'outside_roots' }],
-  ] as const)('maps a %s error to its TaskErrorCode with Struct data', async (how, code, message, data) => {
-    await connected();
-    const failure = error(await orchestrator.execute('fail', { how }).completed);
-    expect(failure).toMatchObject({ code, message });
-    expect(failure.data).toEqual(data);
-  });
+    [
+      'resource',
+      TaskErrorCode.RESOURCE_UNAVAILABLE,
+      'the database is down',
+      { reason: 'db_down', retryable: true },
+    ],
+    [
+      'bad_request',
+      TaskErrorCode.INVALID_INPUT,
+      'path outside the allowed roots',
+      { reason: 'outside_roots' },
+    ],
+  ] as const)(
+    'maps a %s error to its TaskErrorCode with Struct data',
+    async (how, code, message, data) => {
+      await connected();
+      const failure = error(await orchestrator.execute('fail', { how }).completed);
+      expect(failure).toMatchObject({ code, message });
+      expect(failure.data).toEqual(data);
+    },
+  );
 
   it('sends one line without stack or secret for an unexpected throw', async () => {
     await connected();
@@ -124,14 +157,19 @@ describe('gRPC pull worker against a fixture orchestrator', () => {
     ['nan', 'output.mean', /not a finite number/],
     ['bigint', 'output.n', /BigInt/],
     ['cycle', 'output.self', /circular/],
-  ] as const)('refuses an output with %s as COMPONENT_FAILED naming the path, and keeps serving', async (how, path, reason) => {
-    await connected();
-    const failure = error(await orchestrator.execute('fail', { how }).completed);
-    expect(failure.code).toBe(TaskErrorCode.COMPONENT_FAILED);
-    expect(failure.message).toContain(path);
-    expect(failure.message).toMatch(reason);
-    expect(output(await orchestrator.execute('echo', { payload: 'still here' }).completed)).toMatchObject({ payload: 'still here' });
-  });
+  ] as const)(
+    'refuses an output with %s as COMPONENT_FAILED naming the path, and keeps serving',
+    async (how, path, reason) => {
+      await connected();
+      const failure = error(await orchestrator.execute('fail', { how }).completed);
+      expect(failure.code).toBe(TaskErrorCode.COMPONENT_FAILED);
+      expect(failure.message).toContain(path);
+      expect(failure.message).toMatch(reason);
+      expect(
+        output(await orchestrator.execute('echo', { payload: 'still here' }).completed),
+      ).toMatchObject({ payload: 'still here' });
+    },
+  );
 
   it('replaces an output over the 4 MiB message limit with an error naming the limit and the blob alternative', async () => {
     await connected();
@@ -140,7 +178,9 @@ describe('gRPC pull worker against a fixture orchestrator', () => {
     expect(failure.message).toContain('4194304 bytes');
     expect(failure.message).toContain('as_blob: true');
     expect(failure.data).toMatchObject({ reason: 'message_too_large', limit_bytes: 4194304 });
-    expect(output(await orchestrator.execute('big', { bytes: 3 * 1024 * 1024 }).completed)).toMatchObject({ text: expect.any(String) });
+    expect(
+      output(await orchestrator.execute('big', { bytes: 3 * 1024 * 1024 }).completed),
+    ).toMatchObject({ text: expect.any(String) });
   });
 
   it('receives assignments larger than 4 MiB', async () => {
@@ -161,12 +201,17 @@ describe('gRPC pull worker against a fixture orchestrator', () => {
     expect(beats.length).toBeGreaterThanOrEqual(4); // the claim + one per second
     const gaps = beats.slice(1).map((b, i) => b.at - beats[i]!.at);
     expect(Math.max(...gaps)).toBeLessThan(2500);
-    expect(beats.some((b) => b.request.progress !== undefined && b.request.statusMessage?.startsWith('step '))).toBe(true);
+    expect(
+      beats.some(
+        (b) => b.request.progress !== undefined && b.request.statusMessage?.startsWith('step '),
+      ),
+    ).toBe(true);
   });
 
   it('drops a task already claimed by another worker without running or completing it', async () => {
     await connected();
-    orchestrator.claim = (request) => (request.taskId === 'taken' ? 'already_claimed' : 'in_progress');
+    orchestrator.claim = (request) =>
+      request.taskId === 'taken' ? 'already_claimed' : 'in_progress';
     orchestrator.execute('echo', { payload: 'never' }, { taskId: 'taken' });
     const after = await orchestrator.execute('echo', { payload: 'next' }).completed;
     expect(output(after)).toMatchObject({ payload: 'next' });
@@ -178,7 +223,14 @@ describe('gRPC pull worker against a fixture orchestrator', () => {
     const { taskId } = orchestrator.execute('slow', { ms: 4000 }, { taskId: 'retried' });
     await until(() => orchestrator.ownerOf(taskId) !== undefined, 'the claim');
     orchestrator.reassign(taskId, 'worker-b'); // the retry's copy, claimed elsewhere
-    await until(() => w().logs().some((l) => l.msg === 'dropping the result of a task whose claim was lost'), 'the worker to drop the task', 8000);
+    await until(
+      () =>
+        w()
+          .logs()
+          .some((l) => l.msg === 'dropping the result of a task whose claim was lost'),
+      'the worker to drop the task',
+      8000,
+    );
     const next = await orchestrator.execute('echo', { payload: 'after' }).completed;
     expect(output(next)).toMatchObject({ payload: 'after' });
     expect(orchestrator.completions.map((c) => c.taskId)).not.toContain('retried');
@@ -186,19 +238,31 @@ describe('gRPC pull worker against a fixture orchestrator', () => {
 
   it('runs at most STEPFLOW_MAX_CONCURRENT components and leaves the rest unread in the queue', async () => {
     await connected({ STEPFLOW_MAX_CONCURRENT: '2' });
-    const tasks = Array.from({ length: 6 }, (_, i) => orchestrator.execute('echo', { payload: i, delay_ms: 600 }));
+    const tasks = Array.from({ length: 6 }, (_, i) =>
+      orchestrator.execute('echo', { payload: i, delay_ms: 600 }),
+    );
     await until(() => orchestrator.heartbeats.length >= 2, 'two claims');
     await new Promise((resolve) => setTimeout(resolve, 200));
     const claimed = new Set(orchestrator.heartbeats.map((h) => h.request.taskId));
     expect(claimed.size).toBe(2);
-    const outputs = await Promise.all(tasks.map(async (t) => output(await t.completed) as { max_in_flight: number }));
+    const outputs = await Promise.all(
+      tasks.map(async (t) => output(await t.completed) as { max_in_flight: number }),
+    );
     expect(Math.max(...outputs.map((o) => o.max_in_flight))).toBe(2);
   });
 
   it('stores and reads JSON and binary blobs through BlobService', async () => {
     await connected();
-    const completion = await orchestrator.execute('blobs', { value: { k: [1, 2.5, 'x'] }, text: 'héllo bytes' }).completed;
-    const result = output(completion) as { json_id: string; bytes_id: string; value: unknown; text: string };
+    const completion = await orchestrator.execute('blobs', {
+      value: { k: [1, 2.5, 'x'] },
+      text: 'héllo bytes',
+    }).completed;
+    const result = output(completion) as {
+      json_id: string;
+      bytes_id: string;
+      value: unknown;
+      text: string;
+    };
     expect(result.value).toEqual({ k: [1, 2.5, 'x'] });
     expect(result.text).toBe('héllo bytes');
     expect(result.json_id).toMatch(/^[0-9a-f]{64}$/);
@@ -219,9 +283,18 @@ describe('gRPC pull worker against a fixture orchestrator', () => {
 
   it('submits a sub-run: the flow is stored as a flow blob and SubmitRun names the root run', async () => {
     await connected();
-    const flow = { schema: 'https://stepflow.org/schemas/v1/flow.json', name: 'inner', steps: [], output: { $input: 'x' } };
+    const flow = {
+      schema: 'https://stepflow.org/schemas/v1/flow.json',
+      name: 'inner',
+      steps: [],
+      output: { $input: 'x' },
+    };
     const completion = await orchestrator.execute('sub_run', { flow, input: { x: 7 } }).completed;
-    expect(output(completion)).toEqual({ runId: 'sub-run-1', outcome: 'success', output: { x: 7 } });
+    expect(output(completion)).toEqual({
+      runId: 'sub-run-1',
+      outcome: 'success',
+      output: { x: 7 },
+    });
     const submitted = orchestrator.submitted[0]!;
     expect(orchestrator.blobs.get(submitted.runRequest!.flowId)?.type).toBe('flow');
     expect(submitted.rootRunId).toBe('01a23b41-0000-7000-8000-000000000001');
@@ -240,7 +313,17 @@ describe('gRPC pull worker against a fixture orchestrator', () => {
     await orchestrator.execute('echo', { payload: 1 }).completed;
     const port = orchestrator.port;
     await orchestrator.stop();
-    await until(() => w.logs().some((l) => l.msg === 'lost the orchestrator; reconnecting' || l.msg === 'task stream ended; reconnecting'), 'the worker to notice');
+    await until(
+      () =>
+        w
+          .logs()
+          .some(
+            (l) =>
+              l.msg === 'lost the orchestrator; reconnecting' ||
+              l.msg === 'task stream ended; reconnecting',
+          ),
+      'the worker to notice',
+    );
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const restartedAt = Date.now();
     await orchestrator.listen(port);
@@ -253,13 +336,37 @@ describe('gRPC pull worker against a fixture orchestrator', () => {
     expect(lines.filter((m) => typeof m === 'string' && /reconnecting/.test(m)).length).toBe(1);
   });
 
+  it('shuts down when the process that started it dies (SIGKILL), like an orchestrator that never killed it', async () => {
+    const starter = spawn(process.execPath, [STARTER, 'direct', grpcPack], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        STEPFLOW_TRANSPORT: 'grpc',
+        STEPFLOW_TASKS_URL: orchestrator.url,
+        STEPFLOW_QUEUE_NAME: 'fixture',
+        STEPFLOW_LOG_LEVEL: 'warn',
+      },
+    });
+    const [line] = (await once(starter.stdout!, 'data')) as [Buffer];
+    const { worker: pid } = JSON.parse(line.toString().split('\n')[0]!) as { worker: number };
+    try {
+      await until(() => orchestrator.openStreams > 0, 'the worker to connect');
+      starter.kill('SIGKILL');
+      expect(await goneWithin(pid, 5000)).toBeDefined();
+    } finally {
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
   it('exits 1 with a clear line when the orchestrator stays unreachable past the reconnect timeout', async () => {
     const port = orchestrator.port;
     await orchestrator.stop();
     worker = startGrpcWorker(`127.0.0.1:${port}`, { STEPFLOW_RECONNECT_TIMEOUT_SECS: '2' });
     const exit = await worker.exited;
     expect(exit.code).toBe(1);
-    expect(worker.logs().some((l) => l.msg === 'giving up: no task stream from the orchestrator')).toBe(true);
+    expect(
+      worker.logs().some((l) => l.msg === 'giving up: no task stream from the orchestrator'),
+    ).toBe(true);
   });
 
   it('on SIGTERM stops pulling, completes the in-flight task and exits 0', async () => {

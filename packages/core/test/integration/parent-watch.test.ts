@@ -1,38 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnRaw, type RawWorker } from '../helpers/raw.js';
+import { alive, goneWithin } from '../helpers/processes.js';
 import { FIXTURE_BIN } from '../helpers/workers.js';
 
 const STARTER = fileURLToPath(new URL('../fixtures/http-starter.mjs', import.meta.url));
-
-/** Alive and not a zombie (an orphan may wait to be reaped by a busy init). */
-function alive(pid: number): boolean {
-  const stat = `/proc/${pid}/stat`;
-  if (existsSync('/proc/self/stat')) {
-    try {
-      return readFileSync(stat, 'utf8').split(') ')[1]?.[0] !== 'Z';
-    } catch {
-      return false;
-    }
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Resolves with the time at which `pid` was seen gone, or undefined after `limitMs`. */
-async function goneWithin(pid: number, limitMs: number): Promise<number | undefined> {
-  const started = Date.now();
-  while (Date.now() - started < limitMs) {
-    if (!alive(pid)) return Date.now() - started;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return undefined;
-}
 
 const leftovers: number[] = [];
 const starters: RawWorker[] = [];
