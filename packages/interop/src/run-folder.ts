@@ -9,6 +9,7 @@ import {
   type Placeholders,
   type RunningServer,
 } from '@stepflow-packs/runner';
+import { awaitAnnouncements } from './announce.js';
 import { fileConfig, folderConfig, hasOwnConfig, type ServerConfig } from './config.js';
 import { exceptionFor } from './exceptions.js';
 import { expectedFor, compareCase } from './expect.js';
@@ -164,9 +165,14 @@ async function withServer(
     config.dispose();
     return errorAll(ctx, files, `stepflow-server failed to start: ${(err as Error).message}`);
   }
+  const before = ctx.report.cases.length;
   try {
     await body(server);
   } finally {
+    if (ctx.report.cases.slice(before).some((c) => c.status === 'failed'))
+      ctx.log(
+        `[${ctx.options.generation}] last output of stepflow-server and its workers:\n  ${server.tail(40)}`,
+      );
     await server.stop();
     config.dispose();
   }
@@ -183,6 +189,12 @@ async function withTestServers(
   try {
     ({ servers, placeholders } = await startServers(file.test.servers, dirname(file.file)));
   } catch (err) {
+    return errorAll(ctx, [file], `test servers failed to start: ${(err as Error).message}`);
+  }
+  try {
+    await awaitAnnouncements(servers, file.test.servers, ctx.log);
+  } catch (err) {
+    await stopServers(servers, file.test.servers);
     return errorAll(ctx, [file], `test servers failed to start: ${(err as Error).message}`);
   }
   try {
