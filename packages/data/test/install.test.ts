@@ -5,17 +5,28 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker } from '@stepflow-packs/core/client';
 import { installFromTarballs, type InstalledPackages } from '@stepflow-packs/core/testing';
+import {
+  readTryIt,
+  runTryIt,
+  shippedExamples,
+  splitInstall,
+  summarize,
+} from '../../../scripts/try-it.mjs';
 
 const packageDir = (name: string) => fileURLToPath(new URL(`../../${name}`, import.meta.url));
 const { version } = JSON.parse(readFileSync(`${packageDir('data')}/package.json`, 'utf8')) as {
   version: string;
 };
 
+/** The README's "Try it" section: installs this pack and the runner, then runs its commands. */
+const readme = readTryIt(`${packageDir('data')}/README.md`);
+const tryIt = { ...splitInstall(readme.install), commands: readme.commands };
+
 /** The pack installs alone from its `pnpm pack` tarball (with core) into an empty folder. */
 describe('installing @stepflow-packs/data from its tarball', () => {
   let installed: InstalledPackages;
   beforeAll(async () => {
-    installed = await installFromTarballs([packageDir('core'), packageDir('data')]);
+    installed = await installFromTarballs(['core', ...tryIt.workspace].map(packageDir));
   }, 120_000);
   afterAll(() => rmSync(dirname(installed.dir), { recursive: true, force: true }));
 
@@ -46,4 +57,20 @@ describe('installing @stepflow-packs/data from its tarball', () => {
       await worker.close();
     }
   }, 20_000);
+  it('runs the README "Try it" commands from the installed tarballs: the scoped npx lists the components, the shipped examples pass', async () => {
+    expect(tryIt.registry).toEqual([]);
+    const shipped = shippedExamples(installed.dir, 'data');
+    expect(shipped.files).toEqual(
+      expect.arrayContaining(['stepflow-config.yml', 'stepflow-config.v0.13.yml']),
+    );
+    expect(shipped.escaping).toEqual([]);
+    const result = summarize(await runTryIt(installed.dir, tryIt.commands));
+    expect(result.components?.length).toBeGreaterThan(1);
+    expect(result.components).toContainEqual({
+      component_id: 'health_check',
+      path: '/health_check',
+    });
+    expect(result.failed).toBe(0);
+    expect(result.passed).toBeGreaterThan(0);
+  }, 180_000);
 });

@@ -5,6 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker } from '@stepflow-packs/core/client';
 import { installFromTarballs, type InstalledPackages } from '@stepflow-packs/core/testing';
+import {
+  readTryIt,
+  runTryIt,
+  shippedExamples,
+  splitInstall,
+  summarize,
+} from '../../../scripts/try-it.mjs';
 import { json, startServer, type FixtureServer } from './helpers/server.js';
 import { rpcError } from './helpers/worker.js';
 
@@ -13,13 +20,17 @@ const { version } = JSON.parse(readFileSync(`${packageDir('http')}/package.json`
   version: string;
 };
 
+/** The README's "Try it" section: installs this pack and the runner, then runs its commands. */
+const readme = readTryIt(`${packageDir('http')}/README.md`);
+const tryIt = { ...splitInstall(readme.install), commands: readme.commands };
+
 /** The pack installs alone from its `pnpm pack` tarball (with core) into an empty folder. */
 describe('installing @stepflow-packs/http from its tarball', () => {
   let installed: InstalledPackages;
   let server: FixtureServer;
   beforeAll(async () => {
     server = await startServer((_req, res) => json(res, { installed: true }));
-    installed = await installFromTarballs([packageDir('core'), packageDir('http')], {
+    installed = await installFromTarballs(['core', ...tryIt.workspace].map(packageDir), {
       timeoutMs: 60_000,
     });
   }, 150_000);
@@ -60,4 +71,21 @@ describe('installing @stepflow-packs/http from its tarball', () => {
       await worker.close();
     }
   }, 20_000);
+
+  it('runs the README "Try it" commands from the installed tarballs: the scoped npx lists the components, the shipped examples pass', async () => {
+    expect(tryIt.registry).toEqual([]);
+    const shipped = shippedExamples(installed.dir, 'http');
+    expect(shipped.files).toEqual(
+      expect.arrayContaining(['stepflow-config.yml', 'stepflow-config.v0.13.yml']),
+    );
+    expect(shipped.escaping).toEqual([]);
+    const result = summarize(await runTryIt(installed.dir, tryIt.commands));
+    expect(result.components?.length).toBeGreaterThan(1);
+    expect(result.components).toContainEqual({
+      component_id: 'health_check',
+      path: '/health_check',
+    });
+    expect(result.failed).toBe(0);
+    expect(result.passed).toBeGreaterThan(0);
+  }, 180_000);
 });

