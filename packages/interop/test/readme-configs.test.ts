@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+// The prepack step of every pack (plain ESM at the repository root).
+import { generateExamples } from '../../../scripts/pack-examples.mjs';
+import { runFolder } from '../src/run-folder.js';
 import {
   PACKS,
   TEST_ONLY,
@@ -96,5 +99,29 @@ describe('README config snippets are the configs the interop suite runs', () => 
       expect(text, readme(doc)).not.toMatch(/npx\s+(-y\s+|--yes\s+)?stepflow-pack-/);
       expect(text, readme(doc)).not.toMatch(/\[\s*'stepflow-pack-/);
     }
+  });
+});
+
+describe("a pack's shipped examples/ on the real stepflow-server 0.13.0", () => {
+  it('packages/math/examples, generated as prepack does, passes with its stepflow-config.v0.13.yml (../dist/bin.js)', async () => {
+    const packageDir = join(repoRoot, 'packages/math');
+    const files = generateExamples(packageDir);
+    expect(files).toContain('stepflow-config.v0.13.yml');
+    const config = readYaml(join(packageDir, 'examples/stepflow-config.v0.13.yml'));
+    expect(isObject(config) && isObject(config.plugins) && config.plugins.math).toMatchObject({
+      args: ['../dist/bin.js'],
+    });
+    const report = await runFolder({
+      folder: join(packageDir, 'examples'),
+      generation: '0.13.0',
+      binary: inject('stepflowBinaries')['0.13.0'],
+      log: () => {},
+    });
+    expect(report.cases.filter((c) => c.status === 'passed').length).toBeGreaterThan(0);
+    expect(
+      report.cases
+        .filter((c) => c.status === 'failed' || c.status === 'stale-exception')
+        .map((c) => `${c.file} › ${c.name}: ${c.reason ?? ''}`),
+    ).toEqual([]);
   });
 });
