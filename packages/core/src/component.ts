@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { lazyFieldsOf } from './lazy-json.js';
 import type { Logger } from './logger.js';
 import type { Dialect, JsonValue, Observability } from './protocol.js';
-import type { SubRunRequest, SubRunResult } from './runs.js';
+import type { GetRunOptions, SubRunRequest, SubRunResult } from './runs.js';
 import type { SettingsDefinition, SettingsOf } from './settings.js';
 
 export type BlobType = 'data' | 'flow';
@@ -41,8 +41,13 @@ export interface ComponentContext<Config = Record<string, unknown>> {
    * heartbeats; a no-op on the JSON-RPC generations, which have no such channel.
    */
   reportProgress(progress?: number, message?: string): void;
-  /** Run a flow through the orchestrator and wait for its result (v0.13 SubmitRun). */
+  /**
+   * Run a flow through the orchestrator and wait for its result: v0.13 `SubmitRun`, v0.11
+   * `runs/submit`, v0.8 `flows/evaluate`. A run still going when the wait ends is `running`.
+   */
   submitRun(request: SubRunRequest): Promise<SubRunResult>;
+  /** Read a run again (v0.13 `GetRun`, v0.11 `runs/get`), waiting for it by default. */
+  getRun(runId: string, options?: GetRunOptions): Promise<SubRunResult>;
 }
 
 export interface ComponentDefinition<
@@ -141,7 +146,7 @@ export function defineComponent<
 /** JSON Schema of `{"$blob": "<id>"}`, the reference a `blobInputs` field accepts. */
 export const BLOB_REFERENCE_SCHEMA: Record<string, unknown> = {
   type: 'object',
-  description: 'A blob reference: the field\'s value, stored in the blob store',
+  description: "A blob reference: the field's value, stored in the blob store",
   properties: {
     $blob: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The blob id' },
     blobType: { type: 'string' },

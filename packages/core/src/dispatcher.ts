@@ -8,7 +8,13 @@ import {
   type CallRuntime,
 } from './blobs.js';
 import type { BlobType, Component, ComponentContext, Pack } from './component.js';
-import { jsonRpcRuns, type RunAccess, type SubRunRequest, type SubRunResult } from './runs.js';
+import {
+  jsonRpcRuns,
+  type GetRunOptions,
+  type RunAccess,
+  type SubRunRequest,
+  type SubRunResult,
+} from './runs.js';
 import { BadRequestError, RpcError, toRpcErrorObject } from './errors.js';
 import { encodeError, encodeResult } from './json.js';
 import { DeferredJsonArray, parseFrame } from './lazy-json.js';
@@ -237,7 +243,12 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
       throw invalidParams('params.observability must be an object', 'observability');
     }
     const observability = (p.observability ?? {}) as Observability;
-    const output = await this.execute(name, p.input, { attempt: attempt as number, observability }, session);
+    const output = await this.execute(
+      name,
+      p.input,
+      { attempt: attempt as number, observability },
+      session,
+    );
     return { output };
   }
 
@@ -246,13 +257,23 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
    * it returned something. The one execution path of every transport. Throws RpcError (or
    * whatever the component threw).
    */
-  async execute(name: string, input: unknown, meta: ExecuteMeta, session: Session): Promise<unknown> {
+  async execute(
+    name: string,
+    input: unknown,
+    meta: ExecuteMeta,
+    session: Session,
+  ): Promise<unknown> {
     const component = this.#lookup(name);
     if (component.blobInputs.length > 0) await this.#resolveBlobInputs(component, input, session);
     if (this.#lazyFields.size > 0) materializeDeferred(input, component.lazyFields);
     const parsed = component.input.safeParse(input === undefined ? null : input);
     if (!parsed.success) throw invalidInput(parsed.error, name);
-    const ctx: ComponentContext<SettingsOf<S>> = new ExecutionContext(this, component.name, meta, session);
+    const ctx: ComponentContext<SettingsOf<S>> = new ExecutionContext(
+      this,
+      component.name,
+      meta,
+      session,
+    );
     const output = await component.execute(parsed.data, ctx as ComponentContext<never>);
     if (output === undefined) {
       throw new RpcError(
@@ -273,11 +294,14 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
         input[field] = await this.blobsFor(session).get(value.$blob, session.signal);
       } catch (err) {
         if (err instanceof BlobNotFoundError) {
-          throw new BadRequestError(`input.${field}: blob ${value.$blob} was not found in the blob store`, {
-            reason: 'blob_not_found',
-            field: `input.${field}`,
-            blob_id: value.$blob,
-          });
+          throw new BadRequestError(
+            `input.${field}: blob ${value.$blob} was not found in the blob store`,
+            {
+              reason: 'blob_not_found',
+              field: `input.${field}`,
+              blob_id: value.$blob,
+            },
+          );
         }
         throw err;
       }
@@ -293,7 +317,12 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
   runsFor(session: Session): RunAccess | undefined {
     if (session.runs) return session.runs;
     if (!session.call) return undefined;
-    return jsonRpcRuns(this.#dialect, session.call, this.blobsFor(session), this.#options.blobTimeoutMs ?? 30_000);
+    return jsonRpcRuns(
+      this.#dialect,
+      session.call,
+      this.blobsFor(session),
+      this.#options.blobTimeoutMs ?? 30_000,
+    );
   }
 
   /** Blob access for a session (used by ExecutionContext on first use). */
@@ -331,7 +360,8 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
 
 /** `{"$blob": "<64 hex>"}`, optionally with `blobType` and `size` (the Stepflow ref shape). */
 function isBlobReference(value: unknown): value is { $blob: string } {
-  if (!isRecord(value) || typeof value.$blob !== 'string' || !/^[0-9a-f]{64}$/.test(value.$blob)) return false;
+  if (!isRecord(value) || typeof value.$blob !== 'string' || !/^[0-9a-f]{64}$/.test(value.$blob))
+    return false;
   return Object.keys(value).every((key) => key === '$blob' || key === 'blobType' || key === 'size');
 }
 
@@ -414,16 +444,24 @@ class ExecutionContext<S extends SettingsDefinition> implements ComponentContext
   }
 
   submitRun(request: SubRunRequest): Promise<SubRunResult> {
-    const runs = this.dispatcher.runsFor(this.session);
-    if (!runs) {
-      return Promise.reject(
-        new RpcError(
-          ErrorCodes.WORKER_ERROR,
-          `Sub-runs are not available on this transport (${this.session.transport}, ${this.dialect})`,
-        ),
-      );
-    }
-    return runs.submit(request, this.session.signal);
+    const runs = this.#runs();
+    return runs ? runs.submit(request, this.session.signal) : Promise.reject(this.#noRuns());
+  }
+
+  getRun(runId: string, options?: GetRunOptions): Promise<SubRunResult> {
+    const runs = this.#runs();
+    return runs ? runs.get(runId, options, this.session.signal) : Promise.reject(this.#noRuns());
+  }
+
+  #runs(): RunAccess | undefined {
+    return this.dispatcher.runsFor(this.session);
+  }
+
+  #noRuns(): RpcError {
+    return new RpcError(
+      ErrorCodes.WORKER_ERROR,
+      `Sub-runs are not available on this transport (${this.session.transport}, ${this.dialect})`,
+    );
   }
 
   #access(): BlobAccess {

@@ -64,6 +64,7 @@ export {
   type SettingsOf,
 } from './settings.js';
 export { jsonObject, jsonValue } from './schemas.js';
+export type { GetRunOptions, RunAccess, SubRunRequest, SubRunResult } from './runs.js';
 export { LazyArray, lazyArray, type LazyArrayOptions } from './lazy-array.js';
 export {
   DeferredJsonArray,

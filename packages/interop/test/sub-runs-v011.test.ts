@@ -20,7 +20,13 @@ beforeAll(async () => {
     config,
     JSON.stringify({
       plugins: {
-        probe: { type: 'stepflow', transport: 'http', command: process.execPath, args: [probe, '--transport', 'auto'], env: { PATH: process.env.PATH ?? '' } },
+        probe: {
+          type: 'stepflow',
+          transport: 'http',
+          command: process.execPath,
+          args: [probe, '--transport', 'auto'],
+          env: { PATH: process.env.PATH ?? '' },
+        },
       },
       routes: { '/probe/{component}': [{ plugin: 'probe' }] },
     }),
@@ -43,7 +49,13 @@ describe('ctx.submitRun on stepflow-server 0.11.1', () => {
     const outer = {
       schema: 'https://stepflow.org/schemas/v1/flow.json',
       name: 'outer',
-      steps: [{ id: 'sub', component: '/probe/sub_run', input: { flow: { $literal: inner }, input: { v: 42 } } }],
+      steps: [
+        {
+          id: 'sub',
+          component: '/probe/sub_run',
+          input: { flow: { $literal: inner }, input: { v: 42 } },
+        },
+      ],
       output: { $step: 'sub' },
     };
     const flowId = await server.client.storeFlow(outer);
@@ -51,6 +63,19 @@ describe('ctx.submitRun on stepflow-server 0.11.1', () => {
     expect(result).toMatchObject({
       outcome: 'success',
       result: { outcome: 'success', output: { payload: 42, attempt: 1 } },
+    });
+    const runId = (result.result as { runId: string }).runId;
+    expect(runId).toMatch(/^[0-9a-f-]{36}$/);
+    const read = {
+      schema: 'https://stepflow.org/schemas/v1/flow.json',
+      name: 'read',
+      steps: [{ id: 'get', component: '/probe/get_run', input: { run_id: runId } }],
+      output: { $step: 'get' },
+    };
+    const again = await server.client.runItem(await server.client.storeFlow(read), {}, 60);
+    expect(again.result).toMatchObject({
+      outcome: 'success',
+      result: { runId, outcome: 'success', output: { payload: 42 } },
     });
   });
 });

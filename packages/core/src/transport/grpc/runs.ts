@@ -4,7 +4,10 @@ import { ResourceUnavailableError, RpcError } from '../../errors.js';
 import { ErrorCodes } from '../../protocol.js';
 import type { RunAccess, SubRunRequest, SubRunResult } from '../../runs.js';
 import { ExecutionStatus } from './gen/stepflow/v1/common_pb.js';
-import type { OrchestratorService } from './gen/stepflow/v1/orchestrator_pb.js';
+import type {
+  OrchestratorRunStatus,
+  OrchestratorService,
+} from './gen/stepflow/v1/orchestrator_pb.js';
 import { taskErrorName } from './task-errors.js';
 import { fromValue, toValue } from './values.js';
 
@@ -17,36 +20,81 @@ export function grpcRuns(
   blobs: BlobAccess,
   rootRunId: string | undefined,
 ): RunAccess {
+  const root = rootRunId ? { rootRunId } : {};
+  const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (err) {
+      const error = ConnectError.from(err);
+      if (error.code === Code.Unavailable || error.code === Code.DeadlineExceeded) {
+        throw new ResourceUnavailableError(
+          `The orchestrator did not answer ${what}: ${error.rawMessage}`,
+          { reason: 'orchestrator_unavailable' },
+        );
+      }
+      throw new RpcError(
+        ErrorCodes.COMPONENT_EXECUTION_FAILED,
+        `The orchestrator refused ${what}: ${error.rawMessage}`,
+        { grpc_code: Code[error.code] },
+      );
+    }
+  };
   return {
     async submit(request: SubRunRequest, signal?: AbortSignal): Promise<SubRunResult> {
       const flowId = await blobs.put(request.flow, 'flow', signal);
       const timeoutSecs = request.timeoutSecs ?? 300;
-      let status;
-      try {
-        status = await orchestrator.submitRun(
+      const status = await call('the sub-run', () =>
+        orchestrator.submitRun(
           {
-            runRequest: { flowId, input: [toValue(request.input, 'input')], wait: true, timeoutSecs: BigInt(timeoutSecs) },
-            ...(rootRunId ? { rootRunId } : {}),
+            runRequest: {
+              flowId,
+              input: [toValue(request.input, 'input')],
+              wait: true,
+              timeoutSecs: BigInt(timeoutSecs),
+            },
+            ...root,
           },
           { timeoutMs: (timeoutSecs + 30) * 1000, ...(signal ? { signal } : {}) },
-        );
-      } catch (err) {
-        const error = ConnectError.from(err);
-        if (error.code === Code.Unavailable || error.code === Code.DeadlineExceeded) {
-          throw new ResourceUnavailableError(`The orchestrator did not run the sub-flow: ${error.rawMessage}`, { reason: 'orchestrator_unavailable' });
-        }
-        throw new RpcError(ErrorCodes.COMPONENT_EXECUTION_FAILED, `The orchestrator refused the sub-flow: ${error.rawMessage}`, { grpc_code: Code[error.code] });
-      }
-      const item = status.results[0];
-      if (status.status === ExecutionStatus.RUNNING || !item) return { runId: status.runId, outcome: 'running' };
-      if (item.status === ExecutionStatus.COMPLETED) {
-        return { runId: status.runId, outcome: 'success', output: fromValue(item.output) };
-      }
-      return {
-        runId: status.runId,
-        outcome: 'failed',
-        error: { code: taskErrorName(item.errorCode ?? 0), message: item.errorMessage ?? 'the sub-run failed' },
-      };
+        ),
+      );
+      return fromRunStatus(status);
+    },
+    async get(
+      runId: string,
+      options: { wait?: boolean; timeoutSecs?: number } = {},
+      signal?: AbortSignal,
+    ) {
+      const timeoutSecs = options.timeoutSecs ?? 300;
+      const status = await call(`GetRun for ${runId}`, () =>
+        orchestrator.getRun(
+          {
+            runId,
+            wait: options.wait ?? true,
+            includeResults: true,
+            timeoutSecs: BigInt(timeoutSecs),
+            ...root,
+          },
+          { timeoutMs: (timeoutSecs + 30) * 1000, ...(signal ? { signal } : {}) },
+        ),
+      );
+      return fromRunStatus(status);
+    },
+  };
+}
+
+function fromRunStatus(status: OrchestratorRunStatus): SubRunResult {
+  const item = status.results[0];
+  if (status.status === ExecutionStatus.RUNNING || !item)
+    return { runId: status.runId, outcome: 'running' };
+  if (item.status === ExecutionStatus.COMPLETED) {
+    return { runId: status.runId, outcome: 'success', output: fromValue(item.output) };
+  }
+  return {
+    runId: status.runId,
+    outcome: 'failed',
+    error: {
+      code: taskErrorName(item.errorCode ?? 0),
+      message: item.errorMessage ?? 'the sub-run failed',
     },
   };
 }
