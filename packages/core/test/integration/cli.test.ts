@@ -25,7 +25,7 @@ describe('runCli', () => {
   it('--help documents transports, pack settings and environment, and exits 0', () => {
     const r = run(['--help']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('--transport <auto|stdio|http>');
+    expect(r.stdout).toContain('--transport <auto|stdio|http|grpc>');
     expect(r.stdout).toContain('--marker <value> / FIXTURE_MARKER');
     expect(r.stdout).toContain('STEPFLOW_LOG_LEVEL');
   });
@@ -38,6 +38,48 @@ describe('runCli', () => {
     };
     expect(listed.components.map((c) => c.component)).toContain('/echo');
     expect(listed.components.every((c) => typeof c.input_schema === 'object')).toBe(true);
+  });
+
+  it('--list-components shows component_id and path as Stepflow 0.13 discovery registers them', () => {
+    const listed = JSON.parse(run(['--list-components']).stdout) as {
+      components: { component_id: string; path: string }[];
+    };
+    const echo = listed.components.find((c) => c.component_id === 'echo');
+    expect(echo).toMatchObject({ component_id: 'echo', path: '/echo' });
+    expect(listed.components.every((c) => c.path === `/${c.component_id}`)).toBe(true);
+  });
+
+  it('--help documents the gRPC transport and its settings', () => {
+    const r = run(['--help']);
+    for (const text of [
+      '--transport <auto|stdio|http|grpc>',
+      'STEPFLOW_TASKS_URL',
+      'STEPFLOW_QUEUE_NAME',
+      'STEPFLOW_MAX_CONCURRENT',
+      'STEPFLOW_BLOB_URL',
+    ]) {
+      expect(r.stdout).toContain(text);
+    }
+  });
+
+  it('rejects --transport nats with a clear message, and a bad STEPFLOW_MAX_CONCURRENT by name', () => {
+    const nats = run(['--transport', 'nats']);
+    expect(nats.status).toBe(1);
+    expect(nats.stderr).toContain('nats (NATS JetStream) is not supported by this version');
+    const bad = run(['--transport', 'grpc'], { STEPFLOW_MAX_CONCURRENT: '0' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('STEPFLOW_MAX_CONCURRENT');
+  });
+
+  it('ignores an inherited STEPFLOW_PORT that is not a port when it runs as a gRPC worker', () => {
+    const r = run(['--transport', 'grpc'], {
+      STEPFLOW_PORT: 'not-a-port',
+      STEPFLOW_TASKS_URL: '127.0.0.1:9',
+      STEPFLOW_RECONNECT_TIMEOUT_SECS: '1',
+      STEPFLOW_LOG_LEVEL: 'off',
+    });
+    expect(r.stderr).not.toContain('--port');
+    expect(r.status).toBe(1); // gave up on the unreachable orchestrator, not on the port
   });
 
   it('exits 1 naming the variable when a pack setting is invalid', () => {
