@@ -69,6 +69,8 @@ export class FixtureOrchestrator {
   /** How CompleteTask is answered (default: accepted). */
   completeAnswer: (request: CompleteTaskRequest) => 'ok' | 'not_found' | 'unavailable' = () => 'ok';
   blobsDown = false;
+  /** End every PullTasks stream as soon as it opens (a misbehaving or restarting server). */
+  endStreamsAtOnce = false;
   /** Open PullTasks streams. */
   openStreams = 0;
 
@@ -125,7 +127,8 @@ export class FixtureOrchestrator {
               this.blobs.set(id, { bytes: request.content.value, type: 'binary' });
               return { blobId: id };
             }
-            if (request.content.case !== 'jsonData') throw new ConnectError('content is required', Code.InvalidArgument);
+            if (request.content.case !== 'jsonData')
+              throw new ConnectError('content is required', Code.InvalidArgument);
             const json = fromValue(request.content.value);
             const id = blobIdOf(JSON.stringify(json));
             this.blobs.set(id, { json, type: request.blobType || 'data' });
@@ -136,8 +139,16 @@ export class FixtureOrchestrator {
             const blob = this.blobs.get(request.blobId);
             if (!blob) throw new ConnectError(`blob '${request.blobId}' not found`, Code.NotFound);
             return blob.bytes
-              ? { blobId: request.blobId, blobType: blob.type, content: { case: 'rawData', value: blob.bytes } }
-              : { blobId: request.blobId, blobType: blob.type, content: { case: 'jsonData', value: toValue(blob.json ?? null) } };
+              ? {
+                  blobId: request.blobId,
+                  blobType: blob.type,
+                  content: { case: 'rawData', value: blob.bytes },
+                }
+              : {
+                  blobId: request.blobId,
+                  blobType: blob.type,
+                  content: { case: 'jsonData', value: toValue(blob.json ?? null) },
+                };
           },
         });
       },
@@ -163,7 +174,11 @@ export class FixtureOrchestrator {
   }
 
   /** Queue an execute task; resolves with its completion. */
-  execute(componentId: string, input: unknown, options: ExecuteOptions = {}): { taskId: string; completed: Promise<CompleteTaskRequest> } {
+  execute(
+    componentId: string,
+    input: unknown,
+    options: ExecuteOptions = {},
+  ): { taskId: string; completed: Promise<CompleteTaskRequest> } {
     const taskId = options.taskId ?? `task-${++this.#nextTask}`;
     const runId = options.runId ?? '01a23b41-0000-7000-8000-000000000001';
     const assignment = create(TaskAssignmentSchema, {
@@ -223,6 +238,7 @@ export class FixtureOrchestrator {
 
   async *#pull(request: PullTasksRequest, signal: AbortSignal): AsyncGenerator<TaskAssignment> {
     this.pulls.push(request);
+    if (this.endStreamsAtOnce) return;
     this.openStreams++;
     try {
       while (!signal.aborted) {
@@ -275,7 +291,8 @@ export class FixtureOrchestrator {
     const answer = this.completeAnswer(request);
     if (answer === 'unavailable') throw new ConnectError('recovering', Code.Unavailable);
     const done = this.#completed.get(request.taskId);
-    if (!done || answer === 'not_found') throw new ConnectError(`task '${request.taskId}' not found`, Code.NotFound);
+    if (!done || answer === 'not_found')
+      throw new ConnectError(`task '${request.taskId}' not found`, Code.NotFound);
     if (request.result.case === 'response' && request.result.value.output === undefined) {
       throw new ConnectError('response present but output is missing', Code.InvalidArgument);
     }
@@ -285,17 +302,24 @@ export class FixtureOrchestrator {
     return {};
   }
 
-  #submitRun(request: OrchestratorSubmitRunRequest): MessageInitShape<typeof import('../../src/transport/grpc/gen/stepflow/v1/orchestrator_pb.js').OrchestratorRunStatusSchema> {
+  #submitRun(
+    request: OrchestratorSubmitRunRequest,
+  ): MessageInitShape<
+    typeof import('../../src/transport/grpc/gen/stepflow/v1/orchestrator_pb.js').OrchestratorRunStatusSchema
+  > {
     this.submitted.push(request);
     const flowId = request.runRequest?.flowId ?? '';
-    if (!this.blobs.has(flowId)) throw new ConnectError(`flow '${flowId}' not found`, Code.NotFound);
+    if (!this.blobs.has(flowId))
+      throw new ConnectError(`flow '${flowId}' not found`, Code.NotFound);
     // The fixture "runs" a flow by echoing its first input as the output.
     const input = request.runRequest?.input[0];
     return {
       runId: 'sub-run-1',
       flowId,
       status: ExecutionStatus.COMPLETED,
-      results: [{ itemIndex: 0, status: ExecutionStatus.COMPLETED, ...(input ? { output: input } : {}) }],
+      results: [
+        { itemIndex: 0, status: ExecutionStatus.COMPLETED, ...(input ? { output: input } : {}) },
+      ],
       rootRunId: request.rootRunId ?? '',
     };
   }

@@ -358,6 +358,29 @@ describe('gRPC pull worker against a fixture orchestrator', () => {
     }
   });
 
+  it('backs off instead of busy-looping when streams end as soon as they open', async () => {
+    orchestrator.endStreamsAtOnce = true;
+    worker = startGrpcWorker(orchestrator.url);
+    await until(() => orchestrator.pulls.length > 0, 'the first PullTasks');
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // the window being measured
+    expect(orchestrator.pulls.length).toBeLessThanOrEqual(8);
+  });
+
+  it('completes through STEPFLOW_TASKS_URL when the task’s orchestrator URL goes away after the claim', async () => {
+    const owner = await FixtureOrchestrator.start();
+    owner.claim = () => 'in_progress';
+    await connected();
+    const { completed } = orchestrator.execute(
+      'echo',
+      { payload: 'rerouted', delay_ms: 500 },
+      { orchestratorUrl: owner.url },
+    );
+    await until(() => owner.heartbeats.length > 0, 'the claim at the task’s URL');
+    await owner.stop();
+    const completion = await completed;
+    expect(output(completion)).toMatchObject({ payload: 'rerouted' });
+  }, 30_000);
+
   it('exits 1 with a clear line when the orchestrator stays unreachable past the reconnect timeout', async () => {
     const port = orchestrator.port;
     await orchestrator.stop();

@@ -10,7 +10,8 @@ export class Slots {
   #idle: (() => void)[] = [];
 
   constructor(size: number) {
-    if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`slots must be ≥ 1, got ${size}`);
+    if (!Number.isSafeInteger(size) || size < 1)
+      throw new RangeError(`slots must be ≥ 1, got ${size}`);
     this.size = size;
   }
 
@@ -47,7 +48,9 @@ export class Slots {
 
   /** Resolves once no slot is held. */
   whenIdle(): Promise<void> {
-    return this.#busy === 0 ? Promise.resolve() : new Promise((resolve) => this.#idle.push(resolve));
+    return this.#busy === 0
+      ? Promise.resolve()
+      : new Promise((resolve) => this.#idle.push(resolve));
   }
 }
 

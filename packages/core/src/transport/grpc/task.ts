@@ -8,10 +8,7 @@ import type { RunAccess } from '../../runs.js';
 import { grpcBlobs } from './blobs.js';
 import type { GrpcChannels, GrpcClients } from './channels.js';
 import { TaskErrorCode } from './gen/stepflow/v1/common_pb.js';
-import {
-  TaskStatus,
-  type CompleteTaskRequestSchema,
-} from './gen/stepflow/v1/orchestrator_pb.js';
+import { TaskStatus, type CompleteTaskRequestSchema } from './gen/stepflow/v1/orchestrator_pb.js';
 import type { ComponentExecuteRequest, TaskAssignment } from './gen/stepflow/v1/tasks_pb.js';
 import { grpcRuns } from './runs.js';
 import { toTaskError, type WireTaskError } from './task-errors.js';
@@ -35,7 +32,7 @@ export interface TaskEnvironment {
 }
 
 const CLAIM_RETRIES = 5;
-const COMPLETE_RETRIES = 5;
+const COMPLETE_RETRIES = 4;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 /** 0.5·d … d: spreads retries of many tasks without ever waiting longer than d. */
@@ -93,13 +90,21 @@ export class ExecuteTask {
       const output = await this.#execute();
       completion = this.#success(output);
     } catch (err) {
-      completion = this.#failure(this.#abort.signal.aborted && !this.#lost ? shutdownError(this.#abort.signal.reason) : toTaskError(err, this.component));
+      completion = this.#failure(
+        this.#abort.signal.aborted && !this.#lost
+          ? shutdownError(this.#abort.signal.reason)
+          : toTaskError(err, this.component),
+      );
     } finally {
       clearInterval(this.#timer);
     }
     await this.#inFlight; // a heartbeat under way may still report the claim lost
     if (this.#lost) {
-      this.#env.log.warn('dropping the result of a task whose claim was lost', { task: this.taskId, component: this.component, reason: this.#lost });
+      this.#env.log.warn('dropping the result of a task whose claim was lost', {
+        task: this.taskId,
+        component: this.component,
+        reason: this.#lost,
+      });
       return;
     }
     await this.#complete(completion);
@@ -130,16 +135,19 @@ export class ExecuteTask {
   }
 
   #session(): Session {
-    const task = this;
+    const blobs = () => this.#blobAccess();
+    const runs = () =>
+      (this.#runs ??= grpcRuns(this.#clients.orchestrator, blobs(), this.#rootRunId || undefined));
     return {
       transport: 'grpc',
       dialect: 'v0.13',
       signal: this.#abort.signal,
+      // Created on first use: most components touch neither.
       get blobs() {
-        return task.#blobAccess();
+        return blobs();
       },
       get runs() {
-        return (task.#runs ??= grpcRuns(task.#clients.orchestrator, task.#blobAccess(), task.#rootRunId || undefined));
+        return runs();
       },
       reportProgress: (progress, message) => {
         this.#progress = progress;
@@ -150,7 +158,11 @@ export class ExecuteTask {
 
   #blobAccess(): BlobAccess {
     const url = this.#env.blobUrl;
-    return (this.#blobs ??= grpcBlobs(this.#env.channels.get(url).blobs, url, this.#env.blobTimeoutMs));
+    return (this.#blobs ??= grpcBlobs(
+      this.#env.channels.get(url).blobs,
+      url,
+      this.#env.blobTimeoutMs,
+    ));
   }
 
   /** The first heartbeat: IN_PROGRESS means the task is ours. */
@@ -159,7 +171,9 @@ export class ExecuteTask {
       try {
         const reply = await this.#heartbeat();
         if (reply.shouldAbort || reply.status === TaskStatus.ALREADY_CLAIMED) {
-          this.#env.log.debug('task already claimed by another worker; skipped', { task: this.taskId });
+          this.#env.log.debug('task already claimed by another worker; skipped', {
+            task: this.taskId,
+          });
           return false;
         }
         return true;
@@ -170,7 +184,12 @@ export class ExecuteTask {
           continue;
         }
         const level = error.code === Code.NotFound ? 'debug' : 'warn';
-        this.#env.log[level]('could not claim the task; skipped', { task: this.taskId, component: this.component, grpc_code: Code[error.code], error: error.rawMessage });
+        this.#env.log[level]('could not claim the task; skipped', {
+          task: this.taskId,
+          component: this.component,
+          grpc_code: Code[error.code],
+          error: error.rawMessage,
+        });
         return false;
       }
     }
@@ -194,13 +213,19 @@ export class ExecuteTask {
     this.#inFlight = this.#heartbeat()
       .then(
         (reply) => {
-          if (reply.shouldAbort || reply.status === TaskStatus.ALREADY_CLAIMED) this.#loseClaim('another worker holds the task');
+          if (reply.shouldAbort || reply.status === TaskStatus.ALREADY_CLAIMED)
+            this.#loseClaim('another worker holds the task');
         },
         (err: unknown) => {
           const error = ConnectError.from(err);
           // NOT_FOUND: the orchestrator timed the task out (or it finished elsewhere).
-          if (error.code === Code.NotFound) this.#loseClaim('the orchestrator no longer tracks the task');
-          else this.#env.log.debug('heartbeat failed; retrying on the next tick', { task: this.taskId, grpc_code: Code[error.code] });
+          if (error.code === Code.NotFound)
+            this.#loseClaim('the orchestrator no longer tracks the task');
+          else
+            this.#env.log.debug('heartbeat failed; retrying on the next tick', {
+              task: this.taskId,
+              grpc_code: Code[error.code],
+            });
         },
       )
       .finally(() => {
@@ -216,7 +241,11 @@ export class ExecuteTask {
 
   #success(output: unknown): Completion {
     try {
-      return { taskId: this.taskId, result: { case: 'response', value: { output: toValue(output) } }, ...this.#runField() };
+      return {
+        taskId: this.taskId,
+        result: { case: 'response', value: { output: toValue(output) } },
+        ...this.#runField(),
+      };
     } catch (err) {
       return this.#failure(toTaskError(err, this.component));
     }
@@ -225,7 +254,14 @@ export class ExecuteTask {
   #failure(error: WireTaskError): Completion {
     return {
       taskId: this.taskId,
-      result: { case: 'error', value: { code: error.code, message: error.message, ...(error.data ? { data: error.data } : {}) } },
+      result: {
+        case: 'error',
+        value: {
+          code: error.code,
+          message: error.message,
+          ...(error.data ? { data: error.data } : {}),
+        },
+      },
       ...this.#runField(),
     };
   }
@@ -251,7 +287,10 @@ export class ExecuteTask {
         } catch (err) {
           const error = ConnectError.from(err);
           if (error.code === Code.NotFound) {
-            this.#env.log.debug('completion not needed: the orchestrator no longer tracks the task', { task: this.taskId });
+            this.#env.log.debug(
+              'completion not needed: the orchestrator no longer tracks the task',
+              { task: this.taskId },
+            );
             return;
           }
           if (error.code === Code.ResourceExhausted && completion.result?.case === 'response') {
@@ -260,10 +299,14 @@ export class ExecuteTask {
             continue;
           }
           if (error.code !== Code.Unavailable && error.code !== Code.DeadlineExceeded) {
-            this.#env.log.error('the orchestrator refused the completion', { task: this.taskId, grpc_code: Code[error.code], error: error.rawMessage });
+            this.#env.log.error('the orchestrator refused the completion', {
+              task: this.taskId,
+              grpc_code: Code[error.code],
+              error: error.rawMessage,
+            });
             return;
           }
-          if (attempt < COMPLETE_RETRIES) await sleep(jittered(Math.min(500 * 2 ** attempt, 8000)));
+          if (attempt < COMPLETE_RETRIES) await sleep(jittered(Math.min(500 * 2 ** attempt, 4000)));
         }
       }
       if (t === targets.length - 1) {
@@ -271,14 +314,20 @@ export class ExecuteTask {
         if (next) targets.push(next);
       }
     }
-    this.#env.log.error('could not deliver the completion; the orchestrator will time the task out', { task: this.taskId, component: this.component });
+    this.#env.log.error(
+      'could not deliver the completion; the orchestrator will time the task out',
+      { task: this.taskId, component: this.component },
+    );
   }
 
   async #failover(tried: string[]): Promise<GrpcClients | undefined> {
     const home = this.#env.channels.get(this.#env.tasksUrl);
     if (this.#runId) {
       try {
-        const owner = await home.tasks.getOrchestratorForRun({ runId: this.#runId }, { timeoutMs: 5000 });
+        const owner = await home.tasks.getOrchestratorForRun(
+          { runId: this.#runId },
+          { timeoutMs: 5000 },
+        );
         if (owner.orchestratorServiceUrl) {
           const clients = this.#env.channels.get(owner.orchestratorServiceUrl);
           if (!tried.includes(clients.url)) return clients;
@@ -297,7 +346,9 @@ export class ExecuteTask {
       code: TaskErrorCode.COMPONENT_FAILED,
       message:
         `The output of component "${this.component}" is larger than the orchestrator's gRPC message limit of ${limit} bytes` +
-        (alternative ? `; ${alternative}` : '; store large results with ctx.putBlob and return the blob id'),
+        (alternative
+          ? `; ${alternative}`
+          : '; store large results with ctx.putBlob and return the blob id'),
       data: { reason: 'message_too_large', limit_bytes: limit, detail: error.rawMessage },
     };
   }
@@ -309,5 +360,9 @@ function fromInput(request: ComponentExecuteRequest): unknown {
 
 function shutdownError(reason: unknown): WireTaskError {
   const detail = reason instanceof Error ? reason.message : 'the worker is shutting down';
-  return { code: TaskErrorCode.WORKER_ERROR, message: `The worker stopped the component before it finished: ${detail}`, data: { reason: 'worker_shutdown' } };
+  return {
+    code: TaskErrorCode.WORKER_ERROR,
+    message: `The worker stopped the component before it finished: ${detail}`,
+    data: { reason: 'worker_shutdown' },
+  };
 }

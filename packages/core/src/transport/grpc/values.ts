@@ -47,7 +47,12 @@ function fromStruct(struct: Struct): { [key: string]: JsonValue } {
     const field = struct.fields[key]!;
     // defineProperty keeps "__proto__" an ordinary key.
     if (key === '__proto__') {
-      Object.defineProperty(out, key, { value: fromValue(field), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, {
+        value: fromValue(field),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     } else {
       out[key] = fromValue(field);
     }
@@ -72,7 +77,10 @@ function convert(value: unknown, path: PropertyKey[], root: string, seen: Set<ob
       return create(ValueSchema, { kind: { case: 'boolValue', value } });
     case 'number':
       if (!Number.isFinite(value)) {
-        throw new UnrepresentableValueError(formatPath(root, path), `${value} is not a finite number`);
+        throw new UnrepresentableValueError(
+          formatPath(root, path),
+          `${value} is not a finite number`,
+        );
       }
       if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
         throw new UnrepresentableValueError(
@@ -89,38 +97,57 @@ function convert(value: unknown, path: PropertyKey[], root: string, seen: Set<ob
     case 'undefined':
     case 'function':
     case 'symbol':
-      throw new UnrepresentableValueError(formatPath(root, path), `a ${typeof value} is not a JSON value`);
+      throw new UnrepresentableValueError(
+        formatPath(root, path),
+        `a ${typeof value} is not a JSON value`,
+      );
     default:
       break;
   }
-  if (value === null) return create(ValueSchema, { kind: { case: 'nullValue', value: NullValue.NULL_VALUE } });
+  if (value === null)
+    return create(ValueSchema, { kind: { case: 'nullValue', value: NullValue.NULL_VALUE } });
   const object = value as object;
   if (seen.has(object)) {
-    throw new UnrepresentableValueError(formatPath(root, path), 'a circular reference cannot be represented');
+    throw new UnrepresentableValueError(
+      formatPath(root, path),
+      'a circular reference cannot be represented',
+    );
   }
   seen.add(object);
   try {
     if (Array.isArray(object)) {
       const values = object.map((item, i) =>
         // JSON.stringify writes null for undefined array elements; keep positions the same.
-        item === undefined ? convert(null, [...path, i], root, seen) : convert(item, [...path, i], root, seen),
+        item === undefined
+          ? convert(null, [...path, i], root, seen)
+          : convert(item, [...path, i], root, seen),
       );
-      return create(ValueSchema, { kind: { case: 'listValue', value: create(ListValueSchema, { values }) } });
+      return create(ValueSchema, {
+        kind: { case: 'listValue', value: create(ListValueSchema, { values }) },
+      });
     }
     const json = (object as { toJSON?: () => unknown }).toJSON;
     if (typeof json === 'function') return convert(json.call(object), path, root, seen);
-    return create(ValueSchema, { kind: { case: 'structValue', value: toStructMessage(object, path, root, seen) } });
+    return create(ValueSchema, {
+      kind: { case: 'structValue', value: toStructMessage(object, path, root, seen) },
+    });
   } finally {
     seen.delete(object);
   }
 }
 
-function toStructMessage(object: object, path: PropertyKey[], root: string, seen: Set<object>): Struct {
+function toStructMessage(
+  object: object,
+  path: PropertyKey[],
+  root: string,
+  seen: Set<object>,
+): Struct {
   // A null prototype keeps "__proto__" an own key instead of a prototype change.
   const fields = Object.create(null) as Record<string, Value>;
   for (const key of Object.keys(object)) {
     const member = (object as Record<string, unknown>)[key];
-    if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+    if (member === undefined || typeof member === 'function' || typeof member === 'symbol')
+      continue;
     fields[key] = convert(member, [...path, key], root, seen);
   }
   return create(StructSchema, { fields });

@@ -74,7 +74,10 @@ export function serveGrpc(dispatcher: Dispatcher, options: GrpcWorkerOptions): G
     const clients = channels.get(assignment.context?.orchestratorServiceUrl || tasksUrl);
     try {
       await clients.orchestrator.completeTask(
-        { taskId: assignment.taskId, result: { case: 'listComponents', value: { components: discovery } } },
+        {
+          taskId: assignment.taskId,
+          result: { case: 'listComponents', value: { components: discovery } },
+        },
         { timeoutMs: 5000 },
       );
       log.debug('answered discovery', { task: assignment.taskId, components: discovery.length });
@@ -96,7 +99,12 @@ export function serveGrpc(dispatcher: Dispatcher, options: GrpcWorkerOptions): G
     running.add(task);
     task
       .run()
-      .catch((err: unknown) => log.error('task failed outside the component', { task: task.taskId, error: err instanceof Error ? err.message : String(err) }))
+      .catch((err: unknown) =>
+        log.error('task failed outside the component', {
+          task: task.taskId,
+          error: err instanceof Error ? err.message : String(err),
+        }),
+      )
       .finally(() => {
         running.delete(task);
         slots.release();
@@ -108,27 +116,38 @@ export function serveGrpc(dispatcher: Dispatcher, options: GrpcWorkerOptions): G
     let failingSince: number | undefined;
     const link = { state: 'connecting' as 'connecting' | 'connected' | 'disconnected' };
     let everConnected = false;
-    log.info('pulling tasks', { url: tasksUrl, queue: options.queueName, worker_id: workerId, max_concurrent: options.maxConcurrent });
+    log.info('pulling tasks', {
+      url: tasksUrl,
+      queue: options.queueName,
+      worker_id: workerId,
+      max_concurrent: options.maxConcurrent,
+    });
     while (!stop.signal.aborted) {
       pull = new AbortController();
       let opened = false;
+      let openedAt = 0;
       let outcome: { kind: 'ended' } | { kind: 'failed'; code: Code; message: string };
       const markOpen = () => {
         if (opened) return;
         opened = true;
-        failures = 0;
+        openedAt = Date.now();
         failingSince = undefined;
         if (link.state !== 'connected') {
-          log.info(everConnected ? 'reconnected to the orchestrator' : 'connected to the orchestrator', { url: tasksUrl, queue: options.queueName });
+          log.info(
+            everConnected ? 'reconnected to the orchestrator' : 'connected to the orchestrator',
+            { url: tasksUrl, queue: options.queueName },
+          );
         }
         link.state = 'connected';
         everConnected = true;
       };
       try {
-        const stream = channels.get(tasksUrl).tasks.pullTasks(
-          { queueName: options.queueName, workerId },
-          { signal: pull.signal, onHeader: markOpen },
-        );
+        const stream = channels
+          .get(tasksUrl)
+          .tasks.pullTasks(
+            { queueName: options.queueName, workerId },
+            { signal: pull.signal, onHeader: markOpen },
+          );
         for await (const assignment of stream) {
           markOpen();
           if (assignment.task.case === 'listComponents') {
@@ -152,17 +171,39 @@ export function serveGrpc(dispatcher: Dispatcher, options: GrpcWorkerOptions): G
       failingSince ??= Date.now();
       const wasConnected = link.state === 'connected';
       if (wasConnected || link.state === 'connecting') {
-        const fields = outcome.kind === 'ended' ? {} : { grpc_code: Code[outcome.code], error: outcome.message };
-        if (wasConnected) log.warn(outcome.kind === 'ended' ? 'task stream ended; reconnecting' : 'lost the orchestrator; reconnecting', fields);
-        else log.warn('cannot reach the orchestrator yet; retrying', { url: tasksUrl, queue: options.queueName, ...fields });
+        const fields =
+          outcome.kind === 'ended' ? {} : { grpc_code: Code[outcome.code], error: outcome.message };
+        if (wasConnected)
+          log.warn(
+            outcome.kind === 'ended'
+              ? 'task stream ended; reconnecting'
+              : 'lost the orchestrator; reconnecting',
+            fields,
+          );
+        else
+          log.warn('cannot reach the orchestrator yet; retrying', {
+            url: tasksUrl,
+            queue: options.queueName,
+            ...fields,
+          });
         link.state = 'disconnected';
       }
-      if (options.reconnectTimeoutMs > 0 && Date.now() - failingSince > options.reconnectTimeoutMs) {
-        log.error('giving up: no task stream from the orchestrator', { url: tasksUrl, queue: options.queueName, waited_ms: Date.now() - failingSince });
+      if (
+        options.reconnectTimeoutMs > 0 &&
+        Date.now() - failingSince > options.reconnectTimeoutMs
+      ) {
+        log.error('giving up: no task stream from the orchestrator', {
+          url: tasksUrl,
+          queue: options.queueName,
+          waited_ms: Date.now() - failingSince,
+        });
         return 1;
       }
-      // A clean end after a working stream reconnects almost at once; failures back off.
-      const delay = opened ? 50 : backoff(failures);
+      // A clean end after a working stream reconnects almost at once; failures back off, and
+      // so do streams that end as soon as they open (no busy loop against such a server).
+      if (opened && Date.now() - openedAt < 1000) failures++;
+      else if (opened) failures = 0;
+      const delay = failures === 0 ? 50 : backoff(failures);
       log.debug('reconnecting', { in_ms: Math.round(delay) });
       await sleepUnlessStopped(delay, stop.signal);
     }
@@ -177,8 +218,13 @@ export function serveGrpc(dispatcher: Dispatcher, options: GrpcWorkerOptions): G
     stop.abort();
     pull?.abort();
     if (running.size > 0) {
-      log.info('finishing in-flight tasks', { tasks: running.size, grace_ms: options.shutdownGraceMs });
-      const graceOver = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), options.shutdownGraceMs).unref());
+      log.info('finishing in-flight tasks', {
+        tasks: running.size,
+        grace_ms: options.shutdownGraceMs,
+      });
+      const graceOver = new Promise<'timeout'>((resolve) =>
+        setTimeout(() => resolve('timeout'), options.shutdownGraceMs).unref(),
+      );
       if ((await Promise.race([slots.whenIdle(), graceOver])) === 'timeout') {
         for (const task of running) task.cancel('the shutdown grace period ended');
         await slots.whenIdle();
@@ -201,7 +247,9 @@ export function serveGrpc(dispatcher: Dispatcher, options: GrpcWorkerOptions): G
 }
 
 /** What discovery registers: id = the bare name, path = `/<name>`, schemas as JSON text. */
-export function describeComponents(dispatcher: Dispatcher): MessageInitShape<typeof ComponentInfoSchema>[] {
+export function describeComponents(
+  dispatcher: Dispatcher,
+): MessageInitShape<typeof ComponentInfoSchema>[] {
   return [...dispatcher.pack.components.values()].map((c) => ({
     componentId: c.name,
     path: `/${c.name}`,

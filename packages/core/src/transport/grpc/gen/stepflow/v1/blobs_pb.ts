@@ -5,38 +5,45 @@
 // @generated from file stepflow/v1/blobs.proto (package stepflow.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Value } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
-import type { Message } from "@bufbuild/protobuf";
+import type { GenFile, GenMessage, GenService } from '@bufbuild/protobuf/codegenv2';
+import { fileDesc, messageDesc, serviceDesc } from '@bufbuild/protobuf/codegenv2';
+import type { Value } from '@bufbuild/protobuf/wkt';
+import { file_google_protobuf_struct } from '@bufbuild/protobuf/wkt';
+import type { Message } from '@bufbuild/protobuf';
 
 /**
  * Describes the file stepflow/v1/blobs.proto.
  */
-export const file_stepflow_v1_blobs: GenFile = /*@__PURE__*/
-  fileDesc("ChdzdGVwZmxvdy92MS9ibG9icy5wcm90bxILc3RlcGZsb3cudjEivwEKDlB1dEJsb2JSZXF1ZXN0EisKCWpzb25fZGF0YRgBIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZUgAEhIKCHJhd19kYXRhGAUgASgMSAASEQoJYmxvYl90eXBlGAIgASgJEhUKCGZpbGVuYW1lGAMgASgJSAGIAQESGQoMY29udGVudF90eXBlGAQgASgJSAKIAQFCCQoHY29udGVudEILCglfZmlsZW5hbWVCDwoNX2NvbnRlbnRfdHlwZSJGCg9QdXRCbG9iUmVzcG9uc2USDwoHYmxvYl9pZBgBIAEoCRIVCghmaWxlbmFtZRgCIAEoCUgAiAEBQgsKCV9maWxlbmFtZSIhCg5HZXRCbG9iUmVxdWVzdBIPCgdibG9iX2lkGAEgASgJItEBCg9HZXRCbG9iUmVzcG9uc2USKwoJanNvbl9kYXRhGAEgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSAASEgoIcmF3X2RhdGEYBiABKAxIABIRCglibG9iX3R5cGUYAiABKAkSDwoHYmxvYl9pZBgDIAEoCRIVCghmaWxlbmFtZRgEIAEoCUgBiAEBEhkKDGNvbnRlbnRfdHlwZRgFIAEoCUgCiAEBQgkKB2NvbnRlbnRCCwoJX2ZpbGVuYW1lQg8KDV9jb250ZW50X3R5cGUymQEKC0Jsb2JTZXJ2aWNlEkQKB1B1dEJsb2ISGy5zdGVwZmxvdy52MS5QdXRCbG9iUmVxdWVzdBocLnN0ZXBmbG93LnYxLlB1dEJsb2JSZXNwb25zZRJECgdHZXRCbG9iEhsuc3RlcGZsb3cudjEuR2V0QmxvYlJlcXVlc3QaHC5zdGVwZmxvdy52MS5HZXRCbG9iUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct]);
+export const file_stepflow_v1_blobs: GenFile =
+  /*@__PURE__*/
+  fileDesc(
+    'ChdzdGVwZmxvdy92MS9ibG9icy5wcm90bxILc3RlcGZsb3cudjEivwEKDlB1dEJsb2JSZXF1ZXN0EisKCWpzb25fZGF0YRgBIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZUgAEhIKCHJhd19kYXRhGAUgASgMSAASEQoJYmxvYl90eXBlGAIgASgJEhUKCGZpbGVuYW1lGAMgASgJSAGIAQESGQoMY29udGVudF90eXBlGAQgASgJSAKIAQFCCQoHY29udGVudEILCglfZmlsZW5hbWVCDwoNX2NvbnRlbnRfdHlwZSJGCg9QdXRCbG9iUmVzcG9uc2USDwoHYmxvYl9pZBgBIAEoCRIVCghmaWxlbmFtZRgCIAEoCUgAiAEBQgsKCV9maWxlbmFtZSIhCg5HZXRCbG9iUmVxdWVzdBIPCgdibG9iX2lkGAEgASgJItEBCg9HZXRCbG9iUmVzcG9uc2USKwoJanNvbl9kYXRhGAEgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSAASEgoIcmF3X2RhdGEYBiABKAxIABIRCglibG9iX3R5cGUYAiABKAkSDwoHYmxvYl9pZBgDIAEoCRIVCghmaWxlbmFtZRgEIAEoCUgBiAEBEhkKDGNvbnRlbnRfdHlwZRgFIAEoCUgCiAEBQgkKB2NvbnRlbnRCCwoJX2ZpbGVuYW1lQg8KDV9jb250ZW50X3R5cGUymQEKC0Jsb2JTZXJ2aWNlEkQKB1B1dEJsb2ISGy5zdGVwZmxvdy52MS5QdXRCbG9iUmVxdWVzdBocLnN0ZXBmbG93LnYxLlB1dEJsb2JSZXNwb25zZRJECgdHZXRCbG9iEhsuc3RlcGZsb3cudjEuR2V0QmxvYlJlcXVlc3QaHC5zdGVwZmxvdy52MS5HZXRCbG9iUmVzcG9uc2ViBnByb3RvMw',
+    [file_google_protobuf_struct],
+  );
 
 /**
  * @generated from message stepflow.v1.PutBlobRequest
  */
-export type PutBlobRequest = Message<"stepflow.v1.PutBlobRequest"> & {
+export type PutBlobRequest = Message<'stepflow.v1.PutBlobRequest'> & {
   /**
    * @generated from oneof stepflow.v1.PutBlobRequest.content
    */
-  content: {
-    /**
-     * @generated from field: google.protobuf.Value json_data = 1;
-     */
-    value: Value;
-    case: "jsonData";
-  } | {
-    /**
-     * @generated from field: bytes raw_data = 5;
-     */
-    value: Uint8Array;
-    case: "rawData";
-  } | { case: undefined; value?: undefined };
+  content:
+    | {
+        /**
+         * @generated from field: google.protobuf.Value json_data = 1;
+         */
+        value: Value;
+        case: 'jsonData';
+      }
+    | {
+        /**
+         * @generated from field: bytes raw_data = 5;
+         */
+        value: Uint8Array;
+        case: 'rawData';
+      }
+    | { case: undefined; value?: undefined };
 
   /**
    * "data", "flow" or "binary" ("" = data).
@@ -60,13 +67,14 @@ export type PutBlobRequest = Message<"stepflow.v1.PutBlobRequest"> & {
  * Describes the message stepflow.v1.PutBlobRequest.
  * Use `create(PutBlobRequestSchema)` to create a new message.
  */
-export const PutBlobRequestSchema: GenMessage<PutBlobRequest> = /*@__PURE__*/
+export const PutBlobRequestSchema: GenMessage<PutBlobRequest> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_blobs, 0);
 
 /**
  * @generated from message stepflow.v1.PutBlobResponse
  */
-export type PutBlobResponse = Message<"stepflow.v1.PutBlobResponse"> & {
+export type PutBlobResponse = Message<'stepflow.v1.PutBlobResponse'> & {
   /**
    * 64 lowercase hex characters: SHA-256 of the stored bytes.
    *
@@ -84,13 +92,14 @@ export type PutBlobResponse = Message<"stepflow.v1.PutBlobResponse"> & {
  * Describes the message stepflow.v1.PutBlobResponse.
  * Use `create(PutBlobResponseSchema)` to create a new message.
  */
-export const PutBlobResponseSchema: GenMessage<PutBlobResponse> = /*@__PURE__*/
+export const PutBlobResponseSchema: GenMessage<PutBlobResponse> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_blobs, 1);
 
 /**
  * @generated from message stepflow.v1.GetBlobRequest
  */
-export type GetBlobRequest = Message<"stepflow.v1.GetBlobRequest"> & {
+export type GetBlobRequest = Message<'stepflow.v1.GetBlobRequest'> & {
   /**
    * @generated from field: string blob_id = 1;
    */
@@ -101,29 +110,33 @@ export type GetBlobRequest = Message<"stepflow.v1.GetBlobRequest"> & {
  * Describes the message stepflow.v1.GetBlobRequest.
  * Use `create(GetBlobRequestSchema)` to create a new message.
  */
-export const GetBlobRequestSchema: GenMessage<GetBlobRequest> = /*@__PURE__*/
+export const GetBlobRequestSchema: GenMessage<GetBlobRequest> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_blobs, 2);
 
 /**
  * @generated from message stepflow.v1.GetBlobResponse
  */
-export type GetBlobResponse = Message<"stepflow.v1.GetBlobResponse"> & {
+export type GetBlobResponse = Message<'stepflow.v1.GetBlobResponse'> & {
   /**
    * @generated from oneof stepflow.v1.GetBlobResponse.content
    */
-  content: {
-    /**
-     * @generated from field: google.protobuf.Value json_data = 1;
-     */
-    value: Value;
-    case: "jsonData";
-  } | {
-    /**
-     * @generated from field: bytes raw_data = 6;
-     */
-    value: Uint8Array;
-    case: "rawData";
-  } | { case: undefined; value?: undefined };
+  content:
+    | {
+        /**
+         * @generated from field: google.protobuf.Value json_data = 1;
+         */
+        value: Value;
+        case: 'jsonData';
+      }
+    | {
+        /**
+         * @generated from field: bytes raw_data = 6;
+         */
+        value: Uint8Array;
+        case: 'rawData';
+      }
+    | { case: undefined; value?: undefined };
 
   /**
    * @generated from field: string blob_type = 2;
@@ -150,7 +163,8 @@ export type GetBlobResponse = Message<"stepflow.v1.GetBlobResponse"> & {
  * Describes the message stepflow.v1.GetBlobResponse.
  * Use `create(GetBlobResponseSchema)` to create a new message.
  */
-export const GetBlobResponseSchema: GenMessage<GetBlobResponse> = /*@__PURE__*/
+export const GetBlobResponseSchema: GenMessage<GetBlobResponse> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_blobs, 3);
 
 /**
@@ -161,18 +175,16 @@ export const BlobService: GenService<{
    * @generated from rpc stepflow.v1.BlobService.PutBlob
    */
   putBlob: {
-    methodKind: "unary";
+    methodKind: 'unary';
     input: typeof PutBlobRequestSchema;
     output: typeof PutBlobResponseSchema;
-  },
+  };
   /**
    * @generated from rpc stepflow.v1.BlobService.GetBlob
    */
   getBlob: {
-    methodKind: "unary";
+    methodKind: 'unary';
     input: typeof GetBlobRequestSchema;
     output: typeof GetBlobResponseSchema;
-  },
-}> = /*@__PURE__*/
-  serviceDesc(file_stepflow_v1_blobs, 0);
-
+  };
+}> = /*@__PURE__*/ serviceDesc(file_stepflow_v1_blobs, 0);

@@ -5,24 +5,31 @@
 // @generated from file stepflow/v1/common.proto (package stepflow.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Timestamp, Value } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Message } from "@bufbuild/protobuf";
+import type { GenEnum, GenFile, GenMessage } from '@bufbuild/protobuf/codegenv2';
+import { enumDesc, fileDesc, messageDesc } from '@bufbuild/protobuf/codegenv2';
+import type { Timestamp, Value } from '@bufbuild/protobuf/wkt';
+import {
+  file_google_protobuf_struct,
+  file_google_protobuf_timestamp,
+} from '@bufbuild/protobuf/wkt';
+import type { Message } from '@bufbuild/protobuf';
 
 /**
  * Describes the file stepflow/v1/common.proto.
  */
-export const file_stepflow_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("ChhzdGVwZmxvdy92MS9jb21tb24ucHJvdG8SC3N0ZXBmbG93LnYxIsABChRPYnNlcnZhYmlsaXR5Q29udGV4dBIVCgh0cmFjZV9pZBgBIAEoCUgAiAEBEhQKB3NwYW5faWQYAiABKAlIAYgBARITCgZydW5faWQYAyABKAlIAogBARIUCgdmbG93X2lkGAQgASgJSAOIAQESFAoHc3RlcF9pZBgFIAEoCUgEiAEBQgsKCV90cmFjZV9pZEIKCghfc3Bhbl9pZEIJCgdfcnVuX2lkQgoKCF9mbG93X2lkQgoKCF9zdGVwX2lkImYKDkl0ZW1TdGF0aXN0aWNzEg0KBXRvdGFsGAEgASgNEhEKCWNvbXBsZXRlZBgCIAEoDRIPCgdydW5uaW5nGAMgASgNEg4KBmZhaWxlZBgEIAEoDRIRCgljYW5jZWxsZWQYBSABKA0iwAIKCkl0ZW1SZXN1bHQSEgoKaXRlbV9pbmRleBgBIAEoDRIsCgZzdGF0dXMYAiABKA4yHC5zdGVwZmxvdy52MS5FeGVjdXRpb25TdGF0dXMSKwoGb3V0cHV0GAMgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSACIAQESGgoNZXJyb3JfbWVzc2FnZRgEIAEoCUgBiAEBEjMKCmVycm9yX2NvZGUYBSABKA4yGi5zdGVwZmxvdy52MS5UYXNrRXJyb3JDb2RlSAKIAQESNQoMY29tcGxldGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgDiAEBQgkKB19vdXRwdXRCEAoOX2Vycm9yX21lc3NhZ2VCDQoLX2Vycm9yX2NvZGVCDwoNX2NvbXBsZXRlZF9hdCrxAQoPRXhlY3V0aW9uU3RhdHVzEiAKHEVYRUNVVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIcChhFWEVDVVRJT05fU1RBVFVTX1JVTk5JTkcQARIeChpFWEVDVVRJT05fU1RBVFVTX0NPTVBMRVRFRBACEhsKF0VYRUNVVElPTl9TVEFUVVNfRkFJTEVEEAMSHgoaRVhFQ1VUSU9OX1NUQVRVU19DQU5DRUxMRUQQBBIbChdFWEVDVVRJT05fU1RBVFVTX1BBVVNFRBAFEiQKIEVYRUNVVElPTl9TVEFUVVNfUkVDT1ZFUllfRkFJTEVEEAYqZgoLUmVzdWx0T3JkZXISHAoYUkVTVUxUX09SREVSX1VOU1BFQ0lGSUVEEAASGQoVUkVTVUxUX09SREVSX0JZX0lOREVYEAESHgoaUkVTVUxUX09SREVSX0JZX0NPTVBMRVRJT04QAiqbAwoNVGFza0Vycm9yQ29kZRIfChtUQVNLX0VSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIbChdUQVNLX0VSUk9SX0NPREVfVElNRU9VVBABEiEKHVRBU0tfRVJST1JfQ09ERV9JTlZBTElEX0lOUFVUEAISJAogVEFTS19FUlJPUl9DT0RFX0NPTVBPTkVOVF9GQUlMRUQQAxIdChlUQVNLX0VSUk9SX0NPREVfQ0FOQ0VMTEVEEAQSHwobVEFTS19FUlJPUl9DT0RFX1VOUkVBQ0hBQkxFEAUSJwojVEFTS19FUlJPUl9DT0RFX0NPTVBPTkVOVF9OT1RfRk9VTkQQBhIoCiRUQVNLX0VSUk9SX0NPREVfUkVTT1VSQ0VfVU5BVkFJTEFCTEUQBxImCiJUQVNLX0VSUk9SX0NPREVfRVhQUkVTU0lPTl9GQUlMVVJFEAgSJgoiVEFTS19FUlJPUl9DT0RFX09SQ0hFU1RSQVRPUl9FUlJPUhAJEiAKHFRBU0tfRVJST1JfQ09ERV9XT1JLRVJfRVJST1IQCmIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+export const file_stepflow_v1_common: GenFile =
+  /*@__PURE__*/
+  fileDesc(
+    'ChhzdGVwZmxvdy92MS9jb21tb24ucHJvdG8SC3N0ZXBmbG93LnYxIsABChRPYnNlcnZhYmlsaXR5Q29udGV4dBIVCgh0cmFjZV9pZBgBIAEoCUgAiAEBEhQKB3NwYW5faWQYAiABKAlIAYgBARITCgZydW5faWQYAyABKAlIAogBARIUCgdmbG93X2lkGAQgASgJSAOIAQESFAoHc3RlcF9pZBgFIAEoCUgEiAEBQgsKCV90cmFjZV9pZEIKCghfc3Bhbl9pZEIJCgdfcnVuX2lkQgoKCF9mbG93X2lkQgoKCF9zdGVwX2lkImYKDkl0ZW1TdGF0aXN0aWNzEg0KBXRvdGFsGAEgASgNEhEKCWNvbXBsZXRlZBgCIAEoDRIPCgdydW5uaW5nGAMgASgNEg4KBmZhaWxlZBgEIAEoDRIRCgljYW5jZWxsZWQYBSABKA0iwAIKCkl0ZW1SZXN1bHQSEgoKaXRlbV9pbmRleBgBIAEoDRIsCgZzdGF0dXMYAiABKA4yHC5zdGVwZmxvdy52MS5FeGVjdXRpb25TdGF0dXMSKwoGb3V0cHV0GAMgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSACIAQESGgoNZXJyb3JfbWVzc2FnZRgEIAEoCUgBiAEBEjMKCmVycm9yX2NvZGUYBSABKA4yGi5zdGVwZmxvdy52MS5UYXNrRXJyb3JDb2RlSAKIAQESNQoMY29tcGxldGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgDiAEBQgkKB19vdXRwdXRCEAoOX2Vycm9yX21lc3NhZ2VCDQoLX2Vycm9yX2NvZGVCDwoNX2NvbXBsZXRlZF9hdCrxAQoPRXhlY3V0aW9uU3RhdHVzEiAKHEVYRUNVVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIcChhFWEVDVVRJT05fU1RBVFVTX1JVTk5JTkcQARIeChpFWEVDVVRJT05fU1RBVFVTX0NPTVBMRVRFRBACEhsKF0VYRUNVVElPTl9TVEFUVVNfRkFJTEVEEAMSHgoaRVhFQ1VUSU9OX1NUQVRVU19DQU5DRUxMRUQQBBIbChdFWEVDVVRJT05fU1RBVFVTX1BBVVNFRBAFEiQKIEVYRUNVVElPTl9TVEFUVVNfUkVDT1ZFUllfRkFJTEVEEAYqZgoLUmVzdWx0T3JkZXISHAoYUkVTVUxUX09SREVSX1VOU1BFQ0lGSUVEEAASGQoVUkVTVUxUX09SREVSX0JZX0lOREVYEAESHgoaUkVTVUxUX09SREVSX0JZX0NPTVBMRVRJT04QAiqbAwoNVGFza0Vycm9yQ29kZRIfChtUQVNLX0VSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIbChdUQVNLX0VSUk9SX0NPREVfVElNRU9VVBABEiEKHVRBU0tfRVJST1JfQ09ERV9JTlZBTElEX0lOUFVUEAISJAogVEFTS19FUlJPUl9DT0RFX0NPTVBPTkVOVF9GQUlMRUQQAxIdChlUQVNLX0VSUk9SX0NPREVfQ0FOQ0VMTEVEEAQSHwobVEFTS19FUlJPUl9DT0RFX1VOUkVBQ0hBQkxFEAUSJwojVEFTS19FUlJPUl9DT0RFX0NPTVBPTkVOVF9OT1RfRk9VTkQQBhIoCiRUQVNLX0VSUk9SX0NPREVfUkVTT1VSQ0VfVU5BVkFJTEFCTEUQBxImCiJUQVNLX0VSUk9SX0NPREVfRVhQUkVTU0lPTl9GQUlMVVJFEAgSJgoiVEFTS19FUlJPUl9DT0RFX09SQ0hFU1RSQVRPUl9FUlJPUhAJEiAKHFRBU0tfRVJST1JfQ09ERV9XT1JLRVJfRVJST1IQCmIGcHJvdG8z',
+    [file_google_protobuf_struct, file_google_protobuf_timestamp],
+  );
 
 /**
  * Trace and run identifiers attached to an execute task.
  *
  * @generated from message stepflow.v1.ObservabilityContext
  */
-export type ObservabilityContext = Message<"stepflow.v1.ObservabilityContext"> & {
+export type ObservabilityContext = Message<'stepflow.v1.ObservabilityContext'> & {
   /**
    * @generated from field: optional string trace_id = 1;
    */
@@ -53,13 +60,14 @@ export type ObservabilityContext = Message<"stepflow.v1.ObservabilityContext"> &
  * Describes the message stepflow.v1.ObservabilityContext.
  * Use `create(ObservabilityContextSchema)` to create a new message.
  */
-export const ObservabilityContextSchema: GenMessage<ObservabilityContext> = /*@__PURE__*/
+export const ObservabilityContextSchema: GenMessage<ObservabilityContext> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_common, 0);
 
 /**
  * @generated from message stepflow.v1.ItemStatistics
  */
-export type ItemStatistics = Message<"stepflow.v1.ItemStatistics"> & {
+export type ItemStatistics = Message<'stepflow.v1.ItemStatistics'> & {
   /**
    * @generated from field: uint32 total = 1;
    */
@@ -90,13 +98,14 @@ export type ItemStatistics = Message<"stepflow.v1.ItemStatistics"> & {
  * Describes the message stepflow.v1.ItemStatistics.
  * Use `create(ItemStatisticsSchema)` to create a new message.
  */
-export const ItemStatisticsSchema: GenMessage<ItemStatistics> = /*@__PURE__*/
+export const ItemStatisticsSchema: GenMessage<ItemStatistics> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_common, 1);
 
 /**
  * @generated from message stepflow.v1.ItemResult
  */
-export type ItemResult = Message<"stepflow.v1.ItemResult"> & {
+export type ItemResult = Message<'stepflow.v1.ItemResult'> & {
   /**
    * @generated from field: uint32 item_index = 1;
    */
@@ -132,7 +141,8 @@ export type ItemResult = Message<"stepflow.v1.ItemResult"> & {
  * Describes the message stepflow.v1.ItemResult.
  * Use `create(ItemResultSchema)` to create a new message.
  */
-export const ItemResultSchema: GenMessage<ItemResult> = /*@__PURE__*/
+export const ItemResultSchema: GenMessage<ItemResult> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_common, 2);
 
 /**
@@ -178,7 +188,8 @@ export enum ExecutionStatus {
 /**
  * Describes the enum stepflow.v1.ExecutionStatus.
  */
-export const ExecutionStatusSchema: GenEnum<ExecutionStatus> = /*@__PURE__*/
+export const ExecutionStatusSchema: GenEnum<ExecutionStatus> =
+  /*@__PURE__*/
   enumDesc(file_stepflow_v1_common, 0);
 
 /**
@@ -204,7 +215,8 @@ export enum ResultOrder {
 /**
  * Describes the enum stepflow.v1.ResultOrder.
  */
-export const ResultOrderSchema: GenEnum<ResultOrder> = /*@__PURE__*/
+export const ResultOrderSchema: GenEnum<ResultOrder> =
+  /*@__PURE__*/
   enumDesc(file_stepflow_v1_common, 1);
 
 /**
@@ -272,6 +284,6 @@ export enum TaskErrorCode {
 /**
  * Describes the enum stepflow.v1.TaskErrorCode.
  */
-export const TaskErrorCodeSchema: GenEnum<TaskErrorCode> = /*@__PURE__*/
+export const TaskErrorCodeSchema: GenEnum<TaskErrorCode> =
+  /*@__PURE__*/
   enumDesc(file_stepflow_v1_common, 2);
-

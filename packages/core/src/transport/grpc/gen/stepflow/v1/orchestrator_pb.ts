@@ -6,28 +6,46 @@
 // @generated from file stepflow/v1/orchestrator.proto (package stepflow.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Timestamp, Value } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { ExecutionStatus, ItemResult, ItemStatistics, ResultOrder, TaskErrorCode } from "./common_pb.js";
-import { file_stepflow_v1_common } from "./common_pb.js";
-import type { ComponentExecuteResponse, ComponentInfo } from "./tasks_pb.js";
-import { file_stepflow_v1_tasks } from "./tasks_pb.js";
-import type { JsonObject, Message } from "@bufbuild/protobuf";
+import type { GenEnum, GenFile, GenMessage, GenService } from '@bufbuild/protobuf/codegenv2';
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from '@bufbuild/protobuf/codegenv2';
+import type { Timestamp, Value } from '@bufbuild/protobuf/wkt';
+import {
+  file_google_protobuf_struct,
+  file_google_protobuf_timestamp,
+} from '@bufbuild/protobuf/wkt';
+import type {
+  ExecutionStatus,
+  ItemResult,
+  ItemStatistics,
+  ResultOrder,
+  TaskErrorCode,
+} from './common_pb.js';
+import { file_stepflow_v1_common } from './common_pb.js';
+import type { ComponentExecuteResponse, ComponentInfo } from './tasks_pb.js';
+import { file_stepflow_v1_tasks } from './tasks_pb.js';
+import type { JsonObject, Message } from '@bufbuild/protobuf';
 
 /**
  * Describes the file stepflow/v1/orchestrator.proto.
  */
-export const file_stepflow_v1_orchestrator: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zdGVwZmxvdy92MS9vcmNoZXN0cmF0b3IucHJvdG8SC3N0ZXBmbG93LnYxIoADChBDcmVhdGVSdW5SZXF1ZXN0Eg8KB2Zsb3dfaWQYASABKAkSJQoFaW5wdXQYAiADKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSLwoJb3ZlcnJpZGVzGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEgAiAEBEj8KCXZhcmlhYmxlcxgEIAMoCzIsLnN0ZXBmbG93LnYxLkNyZWF0ZVJ1blJlcXVlc3QuVmFyaWFibGVzRW50cnkSHAoPbWF4X2NvbmN1cnJlbmN5GAUgASgNSAGIAQESDAoEd2FpdBgGIAEoCBIZCgx0aW1lb3V0X3NlY3MYByABKARIAogBARpICg5WYXJpYWJsZXNFbnRyeRILCgNrZXkYASABKAkSJQoFdmFsdWUYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWU6AjgBQgwKCl9vdmVycmlkZXNCEgoQX21heF9jb25jdXJyZW5jeUIPCg1fdGltZW91dF9zZWNzIqYBChxPcmNoZXN0cmF0b3JTdWJtaXRSdW5SZXF1ZXN0EjIKC3J1bl9yZXF1ZXN0GAEgASgLMh0uc3RlcGZsb3cudjEuQ3JlYXRlUnVuUmVxdWVzdBIYCgtzdWJmbG93X2tleRgCIAEoCUgAiAEBEhgKC3Jvb3RfcnVuX2lkGAMgASgJSAGIAQFCDgoMX3N1YmZsb3dfa2V5Qg4KDF9yb290X3J1bl9pZCLYAQoZT3JjaGVzdHJhdG9yR2V0UnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkSDAoEd2FpdBgCIAEoCBIXCg9pbmNsdWRlX3Jlc3VsdHMYAyABKAgSLgoMcmVzdWx0X29yZGVyGAQgASgOMhguc3RlcGZsb3cudjEuUmVzdWx0T3JkZXISGQoMdGltZW91dF9zZWNzGAUgASgESACIAQESGAoLcm9vdF9ydW5faWQYBiABKAlIAYgBAUIPCg1fdGltZW91dF9zZWNzQg4KDF9yb290X3J1bl9pZCK3AwoVT3JjaGVzdHJhdG9yUnVuU3RhdHVzEg4KBnJ1bl9pZBgBIAEoCRIPCgdmbG93X2lkGAIgASgJEhYKCWZsb3dfbmFtZRgDIAEoCUgAiAEBEiwKBnN0YXR1cxgEIAEoDjIcLnN0ZXBmbG93LnYxLkV4ZWN1dGlvblN0YXR1cxIqCgVpdGVtcxgFIAEoCzIbLnN0ZXBmbG93LnYxLkl0ZW1TdGF0aXN0aWNzEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKDGNvbXBsZXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAYgBARIoCgdyZXN1bHRzGAggAygLMhcuc3RlcGZsb3cudjEuSXRlbVJlc3VsdBITCgtyb290X3J1bl9pZBgJIAEoCRIaCg1wYXJlbnRfcnVuX2lkGAogASgJSAKIAQESGAoQY3JlYXRlZF9hdF9zZXFubxgLIAEoBEIMCgpfZmxvd19uYW1lQg8KDV9jb21wbGV0ZWRfYXRCEAoOX3BhcmVudF9ydW5faWQiewoJVGFza0Vycm9yEigKBGNvZGUYASABKA4yGi5zdGVwZmxvdy52MS5UYXNrRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkSKgoEZGF0YRgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RIAIgBAUIHCgVfZGF0YSLyAQoTQ29tcGxldGVUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJEjkKCHJlc3BvbnNlGAIgASgLMiUuc3RlcGZsb3cudjEuQ29tcG9uZW50RXhlY3V0ZVJlc3BvbnNlSAASJwoFZXJyb3IYAyABKAsyFi5zdGVwZmxvdy52MS5UYXNrRXJyb3JIABI8Cg9saXN0X2NvbXBvbmVudHMYBSABKAsyIS5zdGVwZmxvdy52MS5MaXN0Q29tcG9uZW50c1Jlc3VsdEgAEhMKBnJ1bl9pZBgEIAEoCUgBiAEBQggKBnJlc3VsdEIJCgdfcnVuX2lkIkYKFExpc3RDb21wb25lbnRzUmVzdWx0Ei4KCmNvbXBvbmVudHMYASADKAsyGi5zdGVwZmxvdy52MS5Db21wb25lbnRJbmZvIhYKFENvbXBsZXRlVGFza1Jlc3BvbnNlIq4BChRUYXNrSGVhcnRiZWF0UmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJEhEKCXdvcmtlcl9pZBgCIAEoCRIVCghwcm9ncmVzcxgDIAEoAkgAiAEBEhsKDnN0YXR1c19tZXNzYWdlGAQgASgJSAGIAQESEwoGcnVuX2lkGAUgASgJSAKIAQFCCwoJX3Byb2dyZXNzQhEKD19zdGF0dXNfbWVzc2FnZUIJCgdfcnVuX2lkIlYKFVRhc2tIZWFydGJlYXRSZXNwb25zZRIUCgxzaG91bGRfYWJvcnQYASABKAgSJwoGc3RhdHVzGAIgASgOMhcuc3RlcGZsb3cudjEuVGFza1N0YXR1cypnCgpUYXNrU3RhdHVzEhsKF1RBU0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXVEFTS19TVEFUVVNfSU5fUFJPR1JFU1MQARIfChtUQVNLX1NUQVRVU19BTFJFQURZX0NMQUlNRUQQAjL0AgoTT3JjaGVzdHJhdG9yU2VydmljZRJaCglTdWJtaXRSdW4SKS5zdGVwZmxvdy52MS5PcmNoZXN0cmF0b3JTdWJtaXRSdW5SZXF1ZXN0GiIuc3RlcGZsb3cudjEuT3JjaGVzdHJhdG9yUnVuU3RhdHVzElQKBkdldFJ1bhImLnN0ZXBmbG93LnYxLk9yY2hlc3RyYXRvckdldFJ1blJlcXVlc3QaIi5zdGVwZmxvdy52MS5PcmNoZXN0cmF0b3JSdW5TdGF0dXMSUwoMQ29tcGxldGVUYXNrEiAuc3RlcGZsb3cudjEuQ29tcGxldGVUYXNrUmVxdWVzdBohLnN0ZXBmbG93LnYxLkNvbXBsZXRlVGFza1Jlc3BvbnNlElYKDVRhc2tIZWFydGJlYXQSIS5zdGVwZmxvdy52MS5UYXNrSGVhcnRiZWF0UmVxdWVzdBoiLnN0ZXBmbG93LnYxLlRhc2tIZWFydGJlYXRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_stepflow_v1_common, file_stepflow_v1_tasks]);
+export const file_stepflow_v1_orchestrator: GenFile =
+  /*@__PURE__*/
+  fileDesc(
+    'Ch5zdGVwZmxvdy92MS9vcmNoZXN0cmF0b3IucHJvdG8SC3N0ZXBmbG93LnYxIoADChBDcmVhdGVSdW5SZXF1ZXN0Eg8KB2Zsb3dfaWQYASABKAkSJQoFaW5wdXQYAiADKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSLwoJb3ZlcnJpZGVzGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEgAiAEBEj8KCXZhcmlhYmxlcxgEIAMoCzIsLnN0ZXBmbG93LnYxLkNyZWF0ZVJ1blJlcXVlc3QuVmFyaWFibGVzRW50cnkSHAoPbWF4X2NvbmN1cnJlbmN5GAUgASgNSAGIAQESDAoEd2FpdBgGIAEoCBIZCgx0aW1lb3V0X3NlY3MYByABKARIAogBARpICg5WYXJpYWJsZXNFbnRyeRILCgNrZXkYASABKAkSJQoFdmFsdWUYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWU6AjgBQgwKCl9vdmVycmlkZXNCEgoQX21heF9jb25jdXJyZW5jeUIPCg1fdGltZW91dF9zZWNzIqYBChxPcmNoZXN0cmF0b3JTdWJtaXRSdW5SZXF1ZXN0EjIKC3J1bl9yZXF1ZXN0GAEgASgLMh0uc3RlcGZsb3cudjEuQ3JlYXRlUnVuUmVxdWVzdBIYCgtzdWJmbG93X2tleRgCIAEoCUgAiAEBEhgKC3Jvb3RfcnVuX2lkGAMgASgJSAGIAQFCDgoMX3N1YmZsb3dfa2V5Qg4KDF9yb290X3J1bl9pZCLYAQoZT3JjaGVzdHJhdG9yR2V0UnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkSDAoEd2FpdBgCIAEoCBIXCg9pbmNsdWRlX3Jlc3VsdHMYAyABKAgSLgoMcmVzdWx0X29yZGVyGAQgASgOMhguc3RlcGZsb3cudjEuUmVzdWx0T3JkZXISGQoMdGltZW91dF9zZWNzGAUgASgESACIAQESGAoLcm9vdF9ydW5faWQYBiABKAlIAYgBAUIPCg1fdGltZW91dF9zZWNzQg4KDF9yb290X3J1bl9pZCK3AwoVT3JjaGVzdHJhdG9yUnVuU3RhdHVzEg4KBnJ1bl9pZBgBIAEoCRIPCgdmbG93X2lkGAIgASgJEhYKCWZsb3dfbmFtZRgDIAEoCUgAiAEBEiwKBnN0YXR1cxgEIAEoDjIcLnN0ZXBmbG93LnYxLkV4ZWN1dGlvblN0YXR1cxIqCgVpdGVtcxgFIAEoCzIbLnN0ZXBmbG93LnYxLkl0ZW1TdGF0aXN0aWNzEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKDGNvbXBsZXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAYgBARIoCgdyZXN1bHRzGAggAygLMhcuc3RlcGZsb3cudjEuSXRlbVJlc3VsdBITCgtyb290X3J1bl9pZBgJIAEoCRIaCg1wYXJlbnRfcnVuX2lkGAogASgJSAKIAQESGAoQY3JlYXRlZF9hdF9zZXFubxgLIAEoBEIMCgpfZmxvd19uYW1lQg8KDV9jb21wbGV0ZWRfYXRCEAoOX3BhcmVudF9ydW5faWQiewoJVGFza0Vycm9yEigKBGNvZGUYASABKA4yGi5zdGVwZmxvdy52MS5UYXNrRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkSKgoEZGF0YRgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RIAIgBAUIHCgVfZGF0YSLyAQoTQ29tcGxldGVUYXNrUmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJEjkKCHJlc3BvbnNlGAIgASgLMiUuc3RlcGZsb3cudjEuQ29tcG9uZW50RXhlY3V0ZVJlc3BvbnNlSAASJwoFZXJyb3IYAyABKAsyFi5zdGVwZmxvdy52MS5UYXNrRXJyb3JIABI8Cg9saXN0X2NvbXBvbmVudHMYBSABKAsyIS5zdGVwZmxvdy52MS5MaXN0Q29tcG9uZW50c1Jlc3VsdEgAEhMKBnJ1bl9pZBgEIAEoCUgBiAEBQggKBnJlc3VsdEIJCgdfcnVuX2lkIkYKFExpc3RDb21wb25lbnRzUmVzdWx0Ei4KCmNvbXBvbmVudHMYASADKAsyGi5zdGVwZmxvdy52MS5Db21wb25lbnRJbmZvIhYKFENvbXBsZXRlVGFza1Jlc3BvbnNlIq4BChRUYXNrSGVhcnRiZWF0UmVxdWVzdBIPCgd0YXNrX2lkGAEgASgJEhEKCXdvcmtlcl9pZBgCIAEoCRIVCghwcm9ncmVzcxgDIAEoAkgAiAEBEhsKDnN0YXR1c19tZXNzYWdlGAQgASgJSAGIAQESEwoGcnVuX2lkGAUgASgJSAKIAQFCCwoJX3Byb2dyZXNzQhEKD19zdGF0dXNfbWVzc2FnZUIJCgdfcnVuX2lkIlYKFVRhc2tIZWFydGJlYXRSZXNwb25zZRIUCgxzaG91bGRfYWJvcnQYASABKAgSJwoGc3RhdHVzGAIgASgOMhcuc3RlcGZsb3cudjEuVGFza1N0YXR1cypnCgpUYXNrU3RhdHVzEhsKF1RBU0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXVEFTS19TVEFUVVNfSU5fUFJPR1JFU1MQARIfChtUQVNLX1NUQVRVU19BTFJFQURZX0NMQUlNRUQQAjL0AgoTT3JjaGVzdHJhdG9yU2VydmljZRJaCglTdWJtaXRSdW4SKS5zdGVwZmxvdy52MS5PcmNoZXN0cmF0b3JTdWJtaXRSdW5SZXF1ZXN0GiIuc3RlcGZsb3cudjEuT3JjaGVzdHJhdG9yUnVuU3RhdHVzElQKBkdldFJ1bhImLnN0ZXBmbG93LnYxLk9yY2hlc3RyYXRvckdldFJ1blJlcXVlc3QaIi5zdGVwZmxvdy52MS5PcmNoZXN0cmF0b3JSdW5TdGF0dXMSUwoMQ29tcGxldGVUYXNrEiAuc3RlcGZsb3cudjEuQ29tcGxldGVUYXNrUmVxdWVzdBohLnN0ZXBmbG93LnYxLkNvbXBsZXRlVGFza1Jlc3BvbnNlElYKDVRhc2tIZWFydGJlYXQSIS5zdGVwZmxvdy52MS5UYXNrSGVhcnRiZWF0UmVxdWVzdBoiLnN0ZXBmbG93LnYxLlRhc2tIZWFydGJlYXRSZXNwb25zZWIGcHJvdG8z',
+    [
+      file_google_protobuf_struct,
+      file_google_protobuf_timestamp,
+      file_stepflow_v1_common,
+      file_stepflow_v1_tasks,
+    ],
+  );
 
 /**
  * From runs.proto: a run of a stored flow (one input per item).
  *
  * @generated from message stepflow.v1.CreateRunRequest
  */
-export type CreateRunRequest = Message<"stepflow.v1.CreateRunRequest"> & {
+export type CreateRunRequest = Message<'stepflow.v1.CreateRunRequest'> & {
   /**
    * @generated from field: string flow_id = 1;
    */
@@ -68,13 +86,14 @@ export type CreateRunRequest = Message<"stepflow.v1.CreateRunRequest"> & {
  * Describes the message stepflow.v1.CreateRunRequest.
  * Use `create(CreateRunRequestSchema)` to create a new message.
  */
-export const CreateRunRequestSchema: GenMessage<CreateRunRequest> = /*@__PURE__*/
+export const CreateRunRequestSchema: GenMessage<CreateRunRequest> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_orchestrator, 0);
 
 /**
  * @generated from message stepflow.v1.OrchestratorSubmitRunRequest
  */
-export type OrchestratorSubmitRunRequest = Message<"stepflow.v1.OrchestratorSubmitRunRequest"> & {
+export type OrchestratorSubmitRunRequest = Message<'stepflow.v1.OrchestratorSubmitRunRequest'> & {
   /**
    * @generated from field: stepflow.v1.CreateRunRequest run_request = 1;
    */
@@ -95,13 +114,14 @@ export type OrchestratorSubmitRunRequest = Message<"stepflow.v1.OrchestratorSubm
  * Describes the message stepflow.v1.OrchestratorSubmitRunRequest.
  * Use `create(OrchestratorSubmitRunRequestSchema)` to create a new message.
  */
-export const OrchestratorSubmitRunRequestSchema: GenMessage<OrchestratorSubmitRunRequest> = /*@__PURE__*/
+export const OrchestratorSubmitRunRequestSchema: GenMessage<OrchestratorSubmitRunRequest> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_orchestrator, 1);
 
 /**
  * @generated from message stepflow.v1.OrchestratorGetRunRequest
  */
-export type OrchestratorGetRunRequest = Message<"stepflow.v1.OrchestratorGetRunRequest"> & {
+export type OrchestratorGetRunRequest = Message<'stepflow.v1.OrchestratorGetRunRequest'> & {
   /**
    * @generated from field: string run_id = 1;
    */
@@ -137,13 +157,14 @@ export type OrchestratorGetRunRequest = Message<"stepflow.v1.OrchestratorGetRunR
  * Describes the message stepflow.v1.OrchestratorGetRunRequest.
  * Use `create(OrchestratorGetRunRequestSchema)` to create a new message.
  */
-export const OrchestratorGetRunRequestSchema: GenMessage<OrchestratorGetRunRequest> = /*@__PURE__*/
+export const OrchestratorGetRunRequestSchema: GenMessage<OrchestratorGetRunRequest> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_orchestrator, 2);
 
 /**
  * @generated from message stepflow.v1.OrchestratorRunStatus
  */
-export type OrchestratorRunStatus = Message<"stepflow.v1.OrchestratorRunStatus"> & {
+export type OrchestratorRunStatus = Message<'stepflow.v1.OrchestratorRunStatus'> & {
   /**
    * @generated from field: string run_id = 1;
    */
@@ -204,13 +225,14 @@ export type OrchestratorRunStatus = Message<"stepflow.v1.OrchestratorRunStatus">
  * Describes the message stepflow.v1.OrchestratorRunStatus.
  * Use `create(OrchestratorRunStatusSchema)` to create a new message.
  */
-export const OrchestratorRunStatusSchema: GenMessage<OrchestratorRunStatus> = /*@__PURE__*/
+export const OrchestratorRunStatusSchema: GenMessage<OrchestratorRunStatus> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_orchestrator, 3);
 
 /**
  * @generated from message stepflow.v1.TaskError
  */
-export type TaskError = Message<"stepflow.v1.TaskError"> & {
+export type TaskError = Message<'stepflow.v1.TaskError'> & {
   /**
    * @generated from field: stepflow.v1.TaskErrorCode code = 1;
    */
@@ -233,13 +255,14 @@ export type TaskError = Message<"stepflow.v1.TaskError"> & {
  * Describes the message stepflow.v1.TaskError.
  * Use `create(TaskErrorSchema)` to create a new message.
  */
-export const TaskErrorSchema: GenMessage<TaskError> = /*@__PURE__*/
+export const TaskErrorSchema: GenMessage<TaskError> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_orchestrator, 4);
 
 /**
  * @generated from message stepflow.v1.CompleteTaskRequest
  */
-export type CompleteTaskRequest = Message<"stepflow.v1.CompleteTaskRequest"> & {
+export type CompleteTaskRequest = Message<'stepflow.v1.CompleteTaskRequest'> & {
   /**
    * @generated from field: string task_id = 1;
    */
@@ -248,25 +271,29 @@ export type CompleteTaskRequest = Message<"stepflow.v1.CompleteTaskRequest"> & {
   /**
    * @generated from oneof stepflow.v1.CompleteTaskRequest.result
    */
-  result: {
-    /**
-     * @generated from field: stepflow.v1.ComponentExecuteResponse response = 2;
-     */
-    value: ComponentExecuteResponse;
-    case: "response";
-  } | {
-    /**
-     * @generated from field: stepflow.v1.TaskError error = 3;
-     */
-    value: TaskError;
-    case: "error";
-  } | {
-    /**
-     * @generated from field: stepflow.v1.ListComponentsResult list_components = 5;
-     */
-    value: ListComponentsResult;
-    case: "listComponents";
-  } | { case: undefined; value?: undefined };
+  result:
+    | {
+        /**
+         * @generated from field: stepflow.v1.ComponentExecuteResponse response = 2;
+         */
+        value: ComponentExecuteResponse;
+        case: 'response';
+      }
+    | {
+        /**
+         * @generated from field: stepflow.v1.TaskError error = 3;
+         */
+        value: TaskError;
+        case: 'error';
+      }
+    | {
+        /**
+         * @generated from field: stepflow.v1.ListComponentsResult list_components = 5;
+         */
+        value: ListComponentsResult;
+        case: 'listComponents';
+      }
+    | { case: undefined; value?: undefined };
 
   /**
    * @generated from field: optional string run_id = 4;
@@ -278,13 +305,14 @@ export type CompleteTaskRequest = Message<"stepflow.v1.CompleteTaskRequest"> & {
  * Describes the message stepflow.v1.CompleteTaskRequest.
  * Use `create(CompleteTaskRequestSchema)` to create a new message.
  */
-export const CompleteTaskRequestSchema: GenMessage<CompleteTaskRequest> = /*@__PURE__*/
+export const CompleteTaskRequestSchema: GenMessage<CompleteTaskRequest> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_orchestrator, 5);
 
 /**
  * @generated from message stepflow.v1.ListComponentsResult
  */
-export type ListComponentsResult = Message<"stepflow.v1.ListComponentsResult"> & {
+export type ListComponentsResult = Message<'stepflow.v1.ListComponentsResult'> & {
   /**
    * @generated from field: repeated stepflow.v1.ComponentInfo components = 1;
    */
@@ -295,20 +323,21 @@ export type ListComponentsResult = Message<"stepflow.v1.ListComponentsResult"> &
  * Describes the message stepflow.v1.ListComponentsResult.
  * Use `create(ListComponentsResultSchema)` to create a new message.
  */
-export const ListComponentsResultSchema: GenMessage<ListComponentsResult> = /*@__PURE__*/
+export const ListComponentsResultSchema: GenMessage<ListComponentsResult> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_orchestrator, 6);
 
 /**
  * @generated from message stepflow.v1.CompleteTaskResponse
  */
-export type CompleteTaskResponse = Message<"stepflow.v1.CompleteTaskResponse"> & {
-};
+export type CompleteTaskResponse = Message<'stepflow.v1.CompleteTaskResponse'> & {};
 
 /**
  * Describes the message stepflow.v1.CompleteTaskResponse.
  * Use `create(CompleteTaskResponseSchema)` to create a new message.
  */
-export const CompleteTaskResponseSchema: GenMessage<CompleteTaskResponse> = /*@__PURE__*/
+export const CompleteTaskResponseSchema: GenMessage<CompleteTaskResponse> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_orchestrator, 7);
 
 /**
@@ -316,7 +345,7 @@ export const CompleteTaskResponseSchema: GenMessage<CompleteTaskResponse> = /*@_
  *
  * @generated from message stepflow.v1.TaskHeartbeatRequest
  */
-export type TaskHeartbeatRequest = Message<"stepflow.v1.TaskHeartbeatRequest"> & {
+export type TaskHeartbeatRequest = Message<'stepflow.v1.TaskHeartbeatRequest'> & {
   /**
    * @generated from field: string task_id = 1;
    */
@@ -347,13 +376,14 @@ export type TaskHeartbeatRequest = Message<"stepflow.v1.TaskHeartbeatRequest"> &
  * Describes the message stepflow.v1.TaskHeartbeatRequest.
  * Use `create(TaskHeartbeatRequestSchema)` to create a new message.
  */
-export const TaskHeartbeatRequestSchema: GenMessage<TaskHeartbeatRequest> = /*@__PURE__*/
+export const TaskHeartbeatRequestSchema: GenMessage<TaskHeartbeatRequest> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_orchestrator, 8);
 
 /**
  * @generated from message stepflow.v1.TaskHeartbeatResponse
  */
-export type TaskHeartbeatResponse = Message<"stepflow.v1.TaskHeartbeatResponse"> & {
+export type TaskHeartbeatResponse = Message<'stepflow.v1.TaskHeartbeatResponse'> & {
   /**
    * @generated from field: bool should_abort = 1;
    */
@@ -369,7 +399,8 @@ export type TaskHeartbeatResponse = Message<"stepflow.v1.TaskHeartbeatResponse">
  * Describes the message stepflow.v1.TaskHeartbeatResponse.
  * Use `create(TaskHeartbeatResponseSchema)` to create a new message.
  */
-export const TaskHeartbeatResponseSchema: GenMessage<TaskHeartbeatResponse> = /*@__PURE__*/
+export const TaskHeartbeatResponseSchema: GenMessage<TaskHeartbeatResponse> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_orchestrator, 9);
 
 /**
@@ -395,7 +426,8 @@ export enum TaskStatus {
 /**
  * Describes the enum stepflow.v1.TaskStatus.
  */
-export const TaskStatusSchema: GenEnum<TaskStatus> = /*@__PURE__*/
+export const TaskStatusSchema: GenEnum<TaskStatus> =
+  /*@__PURE__*/
   enumDesc(file_stepflow_v1_orchestrator, 0);
 
 /**
@@ -406,34 +438,32 @@ export const OrchestratorService: GenService<{
    * @generated from rpc stepflow.v1.OrchestratorService.SubmitRun
    */
   submitRun: {
-    methodKind: "unary";
+    methodKind: 'unary';
     input: typeof OrchestratorSubmitRunRequestSchema;
     output: typeof OrchestratorRunStatusSchema;
-  },
+  };
   /**
    * @generated from rpc stepflow.v1.OrchestratorService.GetRun
    */
   getRun: {
-    methodKind: "unary";
+    methodKind: 'unary';
     input: typeof OrchestratorGetRunRequestSchema;
     output: typeof OrchestratorRunStatusSchema;
-  },
+  };
   /**
    * @generated from rpc stepflow.v1.OrchestratorService.CompleteTask
    */
   completeTask: {
-    methodKind: "unary";
+    methodKind: 'unary';
     input: typeof CompleteTaskRequestSchema;
     output: typeof CompleteTaskResponseSchema;
-  },
+  };
   /**
    * @generated from rpc stepflow.v1.OrchestratorService.TaskHeartbeat
    */
   taskHeartbeat: {
-    methodKind: "unary";
+    methodKind: 'unary';
     input: typeof TaskHeartbeatRequestSchema;
     output: typeof TaskHeartbeatResponseSchema;
-  },
-}> = /*@__PURE__*/
-  serviceDesc(file_stepflow_v1_orchestrator, 0);
-
+  };
+}> = /*@__PURE__*/ serviceDesc(file_stepflow_v1_orchestrator, 0);

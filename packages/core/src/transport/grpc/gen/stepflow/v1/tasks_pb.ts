@@ -5,26 +5,30 @@
 // @generated from file stepflow/v1/tasks.proto (package stepflow.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Value } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
-import type { ObservabilityContext } from "./common_pb.js";
-import { file_stepflow_v1_common } from "./common_pb.js";
-import type { Message } from "@bufbuild/protobuf";
+import type { GenFile, GenMessage, GenService } from '@bufbuild/protobuf/codegenv2';
+import { fileDesc, messageDesc, serviceDesc } from '@bufbuild/protobuf/codegenv2';
+import type { Value } from '@bufbuild/protobuf/wkt';
+import { file_google_protobuf_struct } from '@bufbuild/protobuf/wkt';
+import type { ObservabilityContext } from './common_pb.js';
+import { file_stepflow_v1_common } from './common_pb.js';
+import type { Message } from '@bufbuild/protobuf';
 
 /**
  * Describes the file stepflow/v1/tasks.proto.
  */
-export const file_stepflow_v1_tasks: GenFile = /*@__PURE__*/
-  fileDesc("ChdzdGVwZmxvdy92MS90YXNrcy5wcm90bxILc3RlcGZsb3cudjEiRAoLVGFza0NvbnRleHQSIAoYb3JjaGVzdHJhdG9yX3NlcnZpY2VfdXJsGAEgASgJEhMKC3Jvb3RfcnVuX2lkGAIgASgJIhcKFUxpc3RDb21wb25lbnRzUmVxdWVzdCK3AQoNQ29tcG9uZW50SW5mbxIUCgxjb21wb25lbnRfaWQYASABKAkSGAoLZGVzY3JpcHRpb24YAiABKAlIAIgBARIZCgxpbnB1dF9zY2hlbWEYAyABKAlIAYgBARIaCg1vdXRwdXRfc2NoZW1hGAQgASgJSAKIAQESDAoEcGF0aBgFIAEoCUIOCgxfZGVzY3JpcHRpb25CDwoNX2lucHV0X3NjaGVtYUIQCg5fb3V0cHV0X3NjaGVtYSKfAgoXQ29tcG9uZW50RXhlY3V0ZVJlcXVlc3QSFAoMY29tcG9uZW50X2lkGAEgASgJEiUKBWlucHV0GAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEg8KB2F0dGVtcHQYAyABKA0SOAoNb2JzZXJ2YWJpbGl0eRgEIAEoCzIhLnN0ZXBmbG93LnYxLk9ic2VydmFiaWxpdHlDb250ZXh0EkkKC3BhdGhfcGFyYW1zGAUgAygLMjQuc3RlcGZsb3cudjEuQ29tcG9uZW50RXhlY3V0ZVJlcXVlc3QuUGF0aFBhcmFtc0VudHJ5GjEKD1BhdGhQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkIKGENvbXBvbmVudEV4ZWN1dGVSZXNwb25zZRImCgZvdXRwdXQYASABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUiOQoQUHVsbFRhc2tzUmVxdWVzdBISCgpxdWV1ZV9uYW1lGAEgASgJEhEKCXdvcmtlcl9pZBgCIAEoCSLtAQoOVGFza0Fzc2lnbm1lbnQSDwoHdGFza19pZBgBIAEoCRI3CgdleGVjdXRlGAIgASgLMiQuc3RlcGZsb3cudjEuQ29tcG9uZW50RXhlY3V0ZVJlcXVlc3RIABI9Cg9saXN0X2NvbXBvbmVudHMYAyABKAsyIi5zdGVwZmxvdy52MS5MaXN0Q29tcG9uZW50c1JlcXVlc3RIABIpCgdjb250ZXh0GAQgASgLMhguc3RlcGZsb3cudjEuVGFza0NvbnRleHQSHwoXaGVhcnRiZWF0X2ludGVydmFsX3NlY3MYBSABKA1CBgoEdGFzayIuChxHZXRPcmNoZXN0cmF0b3JGb3JSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSJBCh1HZXRPcmNoZXN0cmF0b3JGb3JSdW5SZXNwb25zZRIgChhvcmNoZXN0cmF0b3Jfc2VydmljZV91cmwYASABKAkyyQEKDFRhc2tzU2VydmljZRJJCglQdWxsVGFza3MSHS5zdGVwZmxvdy52MS5QdWxsVGFza3NSZXF1ZXN0Ghsuc3RlcGZsb3cudjEuVGFza0Fzc2lnbm1lbnQwARJuChVHZXRPcmNoZXN0cmF0b3JGb3JSdW4SKS5zdGVwZmxvdy52MS5HZXRPcmNoZXN0cmF0b3JGb3JSdW5SZXF1ZXN0Giouc3RlcGZsb3cudjEuR2V0T3JjaGVzdHJhdG9yRm9yUnVuUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct, file_stepflow_v1_common]);
+export const file_stepflow_v1_tasks: GenFile =
+  /*@__PURE__*/
+  fileDesc(
+    'ChdzdGVwZmxvdy92MS90YXNrcy5wcm90bxILc3RlcGZsb3cudjEiRAoLVGFza0NvbnRleHQSIAoYb3JjaGVzdHJhdG9yX3NlcnZpY2VfdXJsGAEgASgJEhMKC3Jvb3RfcnVuX2lkGAIgASgJIhcKFUxpc3RDb21wb25lbnRzUmVxdWVzdCK3AQoNQ29tcG9uZW50SW5mbxIUCgxjb21wb25lbnRfaWQYASABKAkSGAoLZGVzY3JpcHRpb24YAiABKAlIAIgBARIZCgxpbnB1dF9zY2hlbWEYAyABKAlIAYgBARIaCg1vdXRwdXRfc2NoZW1hGAQgASgJSAKIAQESDAoEcGF0aBgFIAEoCUIOCgxfZGVzY3JpcHRpb25CDwoNX2lucHV0X3NjaGVtYUIQCg5fb3V0cHV0X3NjaGVtYSKfAgoXQ29tcG9uZW50RXhlY3V0ZVJlcXVlc3QSFAoMY29tcG9uZW50X2lkGAEgASgJEiUKBWlucHV0GAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEg8KB2F0dGVtcHQYAyABKA0SOAoNb2JzZXJ2YWJpbGl0eRgEIAEoCzIhLnN0ZXBmbG93LnYxLk9ic2VydmFiaWxpdHlDb250ZXh0EkkKC3BhdGhfcGFyYW1zGAUgAygLMjQuc3RlcGZsb3cudjEuQ29tcG9uZW50RXhlY3V0ZVJlcXVlc3QuUGF0aFBhcmFtc0VudHJ5GjEKD1BhdGhQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkIKGENvbXBvbmVudEV4ZWN1dGVSZXNwb25zZRImCgZvdXRwdXQYASABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUiOQoQUHVsbFRhc2tzUmVxdWVzdBISCgpxdWV1ZV9uYW1lGAEgASgJEhEKCXdvcmtlcl9pZBgCIAEoCSLtAQoOVGFza0Fzc2lnbm1lbnQSDwoHdGFza19pZBgBIAEoCRI3CgdleGVjdXRlGAIgASgLMiQuc3RlcGZsb3cudjEuQ29tcG9uZW50RXhlY3V0ZVJlcXVlc3RIABI9Cg9saXN0X2NvbXBvbmVudHMYAyABKAsyIi5zdGVwZmxvdy52MS5MaXN0Q29tcG9uZW50c1JlcXVlc3RIABIpCgdjb250ZXh0GAQgASgLMhguc3RlcGZsb3cudjEuVGFza0NvbnRleHQSHwoXaGVhcnRiZWF0X2ludGVydmFsX3NlY3MYBSABKA1CBgoEdGFzayIuChxHZXRPcmNoZXN0cmF0b3JGb3JSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSJBCh1HZXRPcmNoZXN0cmF0b3JGb3JSdW5SZXNwb25zZRIgChhvcmNoZXN0cmF0b3Jfc2VydmljZV91cmwYASABKAkyyQEKDFRhc2tzU2VydmljZRJJCglQdWxsVGFza3MSHS5zdGVwZmxvdy52MS5QdWxsVGFza3NSZXF1ZXN0Ghsuc3RlcGZsb3cudjEuVGFza0Fzc2lnbm1lbnQwARJuChVHZXRPcmNoZXN0cmF0b3JGb3JSdW4SKS5zdGVwZmxvdy52MS5HZXRPcmNoZXN0cmF0b3JGb3JSdW5SZXF1ZXN0Giouc3RlcGZsb3cudjEuR2V0T3JjaGVzdHJhdG9yRm9yUnVuUmVzcG9uc2ViBnByb3RvMw',
+    [file_google_protobuf_struct, file_stepflow_v1_common],
+  );
 
 /**
  * Where to send heartbeats and completions for a task.
  *
  * @generated from message stepflow.v1.TaskContext
  */
-export type TaskContext = Message<"stepflow.v1.TaskContext"> & {
+export type TaskContext = Message<'stepflow.v1.TaskContext'> & {
   /**
    * @generated from field: string orchestrator_service_url = 1;
    */
@@ -40,7 +44,8 @@ export type TaskContext = Message<"stepflow.v1.TaskContext"> & {
  * Describes the message stepflow.v1.TaskContext.
  * Use `create(TaskContextSchema)` to create a new message.
  */
-export const TaskContextSchema: GenMessage<TaskContext> = /*@__PURE__*/
+export const TaskContextSchema: GenMessage<TaskContext> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_tasks, 0);
 
 /**
@@ -48,14 +53,14 @@ export const TaskContextSchema: GenMessage<TaskContext> = /*@__PURE__*/
  *
  * @generated from message stepflow.v1.ListComponentsRequest
  */
-export type ListComponentsRequest = Message<"stepflow.v1.ListComponentsRequest"> & {
-};
+export type ListComponentsRequest = Message<'stepflow.v1.ListComponentsRequest'> & {};
 
 /**
  * Describes the message stepflow.v1.ListComponentsRequest.
  * Use `create(ListComponentsRequestSchema)` to create a new message.
  */
-export const ListComponentsRequestSchema: GenMessage<ListComponentsRequest> = /*@__PURE__*/
+export const ListComponentsRequestSchema: GenMessage<ListComponentsRequest> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_tasks, 1);
 
 /**
@@ -63,7 +68,7 @@ export const ListComponentsRequestSchema: GenMessage<ListComponentsRequest> = /*
  *
  * @generated from message stepflow.v1.ComponentInfo
  */
-export type ComponentInfo = Message<"stepflow.v1.ComponentInfo"> & {
+export type ComponentInfo = Message<'stepflow.v1.ComponentInfo'> & {
   /**
    * Comes back verbatim as ComponentExecuteRequest.component_id.
    *
@@ -100,13 +105,14 @@ export type ComponentInfo = Message<"stepflow.v1.ComponentInfo"> & {
  * Describes the message stepflow.v1.ComponentInfo.
  * Use `create(ComponentInfoSchema)` to create a new message.
  */
-export const ComponentInfoSchema: GenMessage<ComponentInfo> = /*@__PURE__*/
+export const ComponentInfoSchema: GenMessage<ComponentInfo> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_tasks, 2);
 
 /**
  * @generated from message stepflow.v1.ComponentExecuteRequest
  */
-export type ComponentExecuteRequest = Message<"stepflow.v1.ComponentExecuteRequest"> & {
+export type ComponentExecuteRequest = Message<'stepflow.v1.ComponentExecuteRequest'> & {
   /**
    * @generated from field: string component_id = 1;
    */
@@ -139,13 +145,14 @@ export type ComponentExecuteRequest = Message<"stepflow.v1.ComponentExecuteReque
  * Describes the message stepflow.v1.ComponentExecuteRequest.
  * Use `create(ComponentExecuteRequestSchema)` to create a new message.
  */
-export const ComponentExecuteRequestSchema: GenMessage<ComponentExecuteRequest> = /*@__PURE__*/
+export const ComponentExecuteRequestSchema: GenMessage<ComponentExecuteRequest> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_tasks, 3);
 
 /**
  * @generated from message stepflow.v1.ComponentExecuteResponse
  */
-export type ComponentExecuteResponse = Message<"stepflow.v1.ComponentExecuteResponse"> & {
+export type ComponentExecuteResponse = Message<'stepflow.v1.ComponentExecuteResponse'> & {
   /**
    * @generated from field: google.protobuf.Value output = 1;
    */
@@ -156,13 +163,14 @@ export type ComponentExecuteResponse = Message<"stepflow.v1.ComponentExecuteResp
  * Describes the message stepflow.v1.ComponentExecuteResponse.
  * Use `create(ComponentExecuteResponseSchema)` to create a new message.
  */
-export const ComponentExecuteResponseSchema: GenMessage<ComponentExecuteResponse> = /*@__PURE__*/
+export const ComponentExecuteResponseSchema: GenMessage<ComponentExecuteResponse> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_tasks, 4);
 
 /**
  * @generated from message stepflow.v1.PullTasksRequest
  */
-export type PullTasksRequest = Message<"stepflow.v1.PullTasksRequest"> & {
+export type PullTasksRequest = Message<'stepflow.v1.PullTasksRequest'> & {
   /**
    * @generated from field: string queue_name = 1;
    */
@@ -178,13 +186,14 @@ export type PullTasksRequest = Message<"stepflow.v1.PullTasksRequest"> & {
  * Describes the message stepflow.v1.PullTasksRequest.
  * Use `create(PullTasksRequestSchema)` to create a new message.
  */
-export const PullTasksRequestSchema: GenMessage<PullTasksRequest> = /*@__PURE__*/
+export const PullTasksRequestSchema: GenMessage<PullTasksRequest> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_tasks, 5);
 
 /**
  * @generated from message stepflow.v1.TaskAssignment
  */
-export type TaskAssignment = Message<"stepflow.v1.TaskAssignment"> & {
+export type TaskAssignment = Message<'stepflow.v1.TaskAssignment'> & {
   /**
    * Reused on every retry of the same step.
    *
@@ -195,19 +204,22 @@ export type TaskAssignment = Message<"stepflow.v1.TaskAssignment"> & {
   /**
    * @generated from oneof stepflow.v1.TaskAssignment.task
    */
-  task: {
-    /**
-     * @generated from field: stepflow.v1.ComponentExecuteRequest execute = 2;
-     */
-    value: ComponentExecuteRequest;
-    case: "execute";
-  } | {
-    /**
-     * @generated from field: stepflow.v1.ListComponentsRequest list_components = 3;
-     */
-    value: ListComponentsRequest;
-    case: "listComponents";
-  } | { case: undefined; value?: undefined };
+  task:
+    | {
+        /**
+         * @generated from field: stepflow.v1.ComponentExecuteRequest execute = 2;
+         */
+        value: ComponentExecuteRequest;
+        case: 'execute';
+      }
+    | {
+        /**
+         * @generated from field: stepflow.v1.ListComponentsRequest list_components = 3;
+         */
+        value: ListComponentsRequest;
+        case: 'listComponents';
+      }
+    | { case: undefined; value?: undefined };
 
   /**
    * @generated from field: stepflow.v1.TaskContext context = 4;
@@ -226,13 +238,14 @@ export type TaskAssignment = Message<"stepflow.v1.TaskAssignment"> & {
  * Describes the message stepflow.v1.TaskAssignment.
  * Use `create(TaskAssignmentSchema)` to create a new message.
  */
-export const TaskAssignmentSchema: GenMessage<TaskAssignment> = /*@__PURE__*/
+export const TaskAssignmentSchema: GenMessage<TaskAssignment> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_tasks, 6);
 
 /**
  * @generated from message stepflow.v1.GetOrchestratorForRunRequest
  */
-export type GetOrchestratorForRunRequest = Message<"stepflow.v1.GetOrchestratorForRunRequest"> & {
+export type GetOrchestratorForRunRequest = Message<'stepflow.v1.GetOrchestratorForRunRequest'> & {
   /**
    * @generated from field: string run_id = 1;
    */
@@ -243,13 +256,14 @@ export type GetOrchestratorForRunRequest = Message<"stepflow.v1.GetOrchestratorF
  * Describes the message stepflow.v1.GetOrchestratorForRunRequest.
  * Use `create(GetOrchestratorForRunRequestSchema)` to create a new message.
  */
-export const GetOrchestratorForRunRequestSchema: GenMessage<GetOrchestratorForRunRequest> = /*@__PURE__*/
+export const GetOrchestratorForRunRequestSchema: GenMessage<GetOrchestratorForRunRequest> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_tasks, 7);
 
 /**
  * @generated from message stepflow.v1.GetOrchestratorForRunResponse
  */
-export type GetOrchestratorForRunResponse = Message<"stepflow.v1.GetOrchestratorForRunResponse"> & {
+export type GetOrchestratorForRunResponse = Message<'stepflow.v1.GetOrchestratorForRunResponse'> & {
   /**
    * @generated from field: string orchestrator_service_url = 1;
    */
@@ -260,7 +274,8 @@ export type GetOrchestratorForRunResponse = Message<"stepflow.v1.GetOrchestrator
  * Describes the message stepflow.v1.GetOrchestratorForRunResponse.
  * Use `create(GetOrchestratorForRunResponseSchema)` to create a new message.
  */
-export const GetOrchestratorForRunResponseSchema: GenMessage<GetOrchestratorForRunResponse> = /*@__PURE__*/
+export const GetOrchestratorForRunResponseSchema: GenMessage<GetOrchestratorForRunResponse> =
+  /*@__PURE__*/
   messageDesc(file_stepflow_v1_tasks, 8);
 
 /**
@@ -273,20 +288,18 @@ export const TasksService: GenService<{
    * @generated from rpc stepflow.v1.TasksService.PullTasks
    */
   pullTasks: {
-    methodKind: "server_streaming";
+    methodKind: 'server_streaming';
     input: typeof PullTasksRequestSchema;
     output: typeof TaskAssignmentSchema;
-  },
+  };
   /**
    * The orchestrator that owns a run, after a fail-over.
    *
    * @generated from rpc stepflow.v1.TasksService.GetOrchestratorForRun
    */
   getOrchestratorForRun: {
-    methodKind: "unary";
+    methodKind: 'unary';
     input: typeof GetOrchestratorForRunRequestSchema;
     output: typeof GetOrchestratorForRunResponseSchema;
-  },
-}> = /*@__PURE__*/
-  serviceDesc(file_stepflow_v1_tasks, 0);
-
+  };
+}> = /*@__PURE__*/ serviceDesc(file_stepflow_v1_tasks, 0);
