@@ -63,6 +63,8 @@ Options:
   --worker-transport <auto|stdio|http>
                              launch command workers over stdio or HTTP subprocess whatever the
                              emulated release (default auto: v0.8 per config, v0.11 HTTP)
+  --grpc-port <N>            0.13: serve the orchestrator on 127.0.0.1:N instead of an ephemeral
+                             port (for remote workers: type grpc without command)
   --variables-json <JSON>    variables for run (an object)
   --output <FILE>            run: also write the FlowResult to FILE
   --case <NAME>              test: only cases with this name (repeatable)
@@ -89,6 +91,7 @@ const OPTIONS = {
   'transport-max-retries': { type: 'string' },
   'variables-json': { type: 'string' },
   'worker-transport': { type: 'string' },
+  'grpc-port': { type: 'string' },
   output: { type: 'string' },
   case: { type: 'string', multiple: true },
   reporter: { type: 'string' },
@@ -105,7 +108,8 @@ type Values = ReturnType<
 
 function positiveInt(
   values: Values,
-  name: 'request-timeout-ms' | 'max-concurrency' | 'backoff-ms' | 'transport-max-retries',
+  name:
+    'request-timeout-ms' | 'max-concurrency' | 'backoff-ms' | 'transport-max-retries' | 'grpc-port',
   min = 1,
 ): number | undefined {
   const text = values[name];
@@ -284,10 +288,13 @@ async function runCommand(values: Values, rest: string[], io: Io): Promise<numbe
   io.stderr(`emulating Stepflow ${flow.version} (config: ${config.source})\n`);
   const retry = retryOverride(values);
   const requestTimeoutMs = positiveInt(values, 'request-timeout-ms');
+  const grpcPort = positiveInt(values, 'grpc-port', 0);
   const env = await Environment.start({
     version: flow.version,
     config,
     warn: (w) => io.stderr(`warning: ${w}\n`),
+    ...(grpcPort !== undefined ? { grpcPort } : {}),
+    onGrpcListening: (address) => io.stderr(`gRPC orchestrator listening on ${address}\n`),
     ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
     ...(retry ? { retry } : {}),
     ...workerTransport(values),

@@ -29,6 +29,10 @@ export interface EnvironmentOptions {
   processEnv?: Readonly<Record<string, string | undefined>>;
   /** Runner extension: launch every `command` worker over stdio or HTTP, whatever the release. */
   workerTransport?: 'stdio' | 'http';
+  /** 0.13: the orchestrator port (default 0, an ephemeral one, as `stepflow run`/`test`). */
+  grpcPort?: number;
+  /** 0.13: called with `127.0.0.1:<port>` once the orchestrator listens, before plugins start. */
+  onGrpcListening?: (address: string) => void;
   /** 0.13 worker stderr lines (default: passed through to the runner's stderr). */
   workerStderr?: (plugin: string, line: string) => void;
   onStepEvent?: (event: StepEvent) => void;
@@ -155,8 +159,14 @@ export class Environment implements RunHost {
         const flow = parseFlow(doc, { version: 'v0.13', file: '<sub-run flow>' }).flow;
         return new FlowRun(this, flow, input).run();
       });
-      const server = await OrchestratorServer.start({ broker, blobs: this.blobStore, runs });
+      const server = await OrchestratorServer.start({
+        broker,
+        blobs: this.blobStore,
+        runs,
+        port: options.grpcPort ?? 0,
+      });
       this.#grpc = { broker, server };
+      options.onGrpcListening?.(server.address);
     }
     let discovery = 0;
     const stderr =

@@ -47,6 +47,7 @@ export class OrchestratorServer {
     broker: TaskBroker;
     blobs: RunnerBlobStore;
     runs: SubRuns;
+    port?: number;
   }): Promise<OrchestratorServer> {
     const { broker, blobs, runs } = options;
     const handler = connectNodeAdapter({
@@ -78,7 +79,7 @@ export class OrchestratorServer {
       },
     });
     const server = createServer(handler);
-    server.listen(0, '127.0.0.1');
+    server.listen(options.port ?? 0, '127.0.0.1');
     await once(server, 'listening');
     return new OrchestratorServer(server, (server.address() as AddressInfo).port);
   }

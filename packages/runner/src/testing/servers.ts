@@ -47,8 +47,15 @@ async function portIsFree(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * A free port of the range, scanned from a random offset: a port just released by the previous
+ * file's server (or held by a concurrent run) is then rarely the first candidate.
+ */
 async function freePort([low, high]: [number, number], taken: Set<number>): Promise<number> {
-  for (let port = low; port <= high; port++) {
+  const size = high - low + 1;
+  const offset = Math.floor(Math.random() * size);
+  for (let i = 0; i < size; i++) {
+    const port = low + ((offset + i) % size);
     if (!taken.has(port) && (await portIsFree(port))) return port;
   }
   throw new Error(`no free port in ${low}–${high}`);

@@ -1,0 +1,305 @@
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { alive, readTracker, runRunner, tempDir, TRACKER } from './helpers.js';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+/** A 0.13 config with the tracker fixture as a gRPC pull worker spawned by the runner. */
+function trackerV013(extra: { env?: string; retry?: string; plugin?: string } = {}): string {
+  return `plugins:
+  tracker:
+    type: grpc
+    queueName: tracker
+    command: node
+    args: [${JSON.stringify(TRACKER)}]
+${extra.plugin ?? ''}${extra.env ?? ''}routes:
+  "/tracker":
+    - plugin: tracker
+${extra.retry ?? 'retry:\n  transportMaxRetries: 2\n  backoff: {type: constant, delayMs: 10}\n'}`;
+}
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+function workspace(name: string) {
+  const w = tempDir(name);
+  cleanups.push(w.cleanup);
+  return w;
+}
+
+describe('0.13: a test worker written with @stepflow-packs/core, over the real gRPC wire', () => {
+  it('passes flows with success, string error codes, blob round trips and multi-step data passing (11 cases)', async () => {
+    const result = await runRunner(['test', 'grpc', '--reporter', 'json'], FIXTURES, 60_000);
+    const report = JSON.parse(result.stdout) as {
+      summary: { passed: number; failed: number };
+      cases: { name: string; version: string; actual: { error?: { code: unknown } } }[];
+      files: { workers?: { transport: string; restarts: number }[] }[];
+    };
+    expect(report.summary).toMatchObject({ passed: 11, failed: 0 });
+    expect(report.cases.every((c) => c.version === 'v0.13')).toBe(true);
+    const schema = report.cases.find((c) => c.name.startsWith('a schema failure'));
+    expect(schema?.actual.error?.code).toBe('INVALID_INPUT');
+    expect(report.files.flatMap((f) => f.workers ?? [])).toContainEqual({
+      name: 'tw',
+      transport: 'grpc',
+      restarts: 0,
+      junkLines: 0,
+    });
+    expect(result.code).toBe(0);
+  });
+
+  it('gives the worker the 0.13 launch environment: inherited variables, the four STEPFLOW_* and a literal env', async () => {
+    const w = workspace('grpc-env');
+    w.write(
+      'stepflow-config.yml',
+      trackerV013({
+        env: '    env:\n      LITERAL: "${HOME}"\n      STEPFLOW_QUEUE_NAME: tracker\n',
+      }),
+    );
+    const names = [
+      'STEPFLOW_TASKS_URL',
+      'STEPFLOW_BLOB_URL',
+      'STEPFLOW_TRANSPORT',
+      'STEPFLOW_QUEUE_NAME',
+      'LITERAL',
+    ];
+    w.write(
+      'flow.yaml',
+      `steps:
+${names.map((n) => `  - id: ${n}\n    component: /tracker/environment\n    input: {name: ${n}}`).join('\n')}
+output:
+${names.map((n) => `  ${n}: {$step: ${n}}`).join('\n')}
+`,
+    );
+    const r = await runRunner(['run', '--flow', 'flow.yaml'], w.dir);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout).result as Record<
+      string,
+      { names: string[]; value: string | null }
+    >;
+    expect(out.STEPFLOW_TASKS_URL!.value).toMatch(/^127\.0\.0\.1:\d+$/); // no scheme
+    expect(out.STEPFLOW_BLOB_URL!.value).toBe(out.STEPFLOW_TASKS_URL!.value);
+    expect(out.STEPFLOW_TRANSPORT!.value).toBe('grpc');
+    expect(out.STEPFLOW_QUEUE_NAME!.value).toBe('tracker');
+    expect(out.LITERAL!.value).toBe('${HOME}'); // no substitution in 0.13
+    expect(out.LITERAL!.names).toContain('PATH'); // the runner's environment is inherited
+  });
+
+  it('a worker killed mid-task: heartbeat loss (5 s scan) gives TIMEOUT, the worker is restarted and the step retried with attempt 2 and the same task', async () => {
+    const w = workspace('grpc-restart');
+    const tracker = `${w.dir}/track.jsonl`;
+    w.write('stepflow-config.yml', trackerV013());
+    w.write(
+      'flow.yaml',
+      `steps:
+  - id: s
+    component: /tracker/record
+    input: {file: ${JSON.stringify(tracker)}, step: s, dieOnAttempts: [1], value: 7}
+output: {$step: s}
+`,
+    );
+    const r = await runRunner(['run', '--flow', 'flow.yaml'], w.dir, 40_000);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as {
+      result: { attempt: number; pid: number; value: number };
+    };
+    expect(result.result).toMatchObject({ attempt: 2, value: 7 });
+    const records = readTracker(tracker);
+    expect(records.map((x) => x.attempt)).toEqual([1, 2]);
+    expect(records[1]!.pid).not.toBe(records[0]!.pid);
+    expect(alive(records[0]!.pid)).toBe(false);
+    expect(r.stderr).toMatch(/worker "tracker" was restarted 1 time/);
+    // The 5 s heartbeat scan decides: no sooner than one window, no later than two (+ start-up).
+    expect(r.elapsedMs).toBeGreaterThan(4_000);
+    expect(r.elapsedMs).toBeLessThan(20_000);
+  }, 45_000);
+
+  it('a remote worker (no command) that never connects: discovery gives up after 5 s and routing fails', async () => {
+    const w = workspace('grpc-queue-timeout');
+    w.write(
+      'stepflow-config.yml',
+      `plugins:
+  remote:
+    type: grpc
+    queueName: remote
+    queueTimeoutSecs: 1
+routes:
+  "/remote":
+    - plugin: remote
+retry:
+  transportMaxRetries: 1
+  backoff: {type: constant, delayMs: 10}
+`,
+    );
+    w.write(
+      'flow.yaml',
+      `steps:
+  - id: s
+    component: /remote/anything
+    input: {}
+output: {$step: s}
+`,
+    );
+    const r = await runRunner(['run', '--flow', 'flow.yaml'], w.dir, 30_000);
+    // No worker ever reported components, so routing fails before any task is queued.
+    expect(r.elapsedMs).toBeGreaterThan(4_500);
+    const result = JSON.parse(r.stdout) as { error: { code: string; message: string } };
+    expect(result.error).toMatchObject({
+      code: 'ORCHESTRATOR_ERROR',
+      message: 'error routing component',
+    });
+    expect(r.code).toBe(1);
+  });
+
+  it('a worker that exits before connecting fails start-up at once, naming the exit and its stderr', async () => {
+    const w = workspace('grpc-noconnect');
+    w.write(
+      'stepflow-config.yml',
+      `plugins:
+  broken:
+    type: grpc
+    queueName: broken
+    command: node
+    args: ["-e", "console.error('cannot start: missing setting'); process.exit(3)"]
+routes:
+  "/broken":
+    - plugin: broken
+`,
+    );
+    w.write('flow.yaml', 'steps: []\noutput: {$input: a}\n');
+    const r = await runRunner(['run', '--flow', 'flow.yaml'], w.dir, 40_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /plugin "broken" failed to start: gRPC worker did not connect within 30 seconds \(the worker exited with code 3 before connecting\)/,
+    );
+    expect(r.stderr).toMatch(/stderr: cannot start: missing setting/);
+    expect(r.elapsedMs).toBeLessThan(10_000);
+  });
+});
+
+describe('0.13 configs', () => {
+  const flow = 'steps: []\noutput: {$input: a}\n';
+  const cases: [string, string, RegExp][] = [
+    [
+      'type: stepflow is rejected with upstream message',
+      'plugins:\n  math:\n    type: stepflow\n    command: node\nroutes:\n  "/math":\n    - plugin: math\n',
+      /plugins\.math: unknown variant `stepflow`, expected one of `builtin`, `mock`, `mcp`, `grpc`, `nats`/,
+    ],
+    [
+      'a multi-segment route key fails as upstream',
+      'plugins:\n  builtin:\n    type: builtin\nroutes:\n  "/math/{component}":\n    - plugin: builtin\n',
+      /Invalid prefix '\/math\/\{component\}': must be "\/" or a single-segment prefix like "\/python" \(no nested segments\)/,
+    ],
+    [
+      'nats is not supported yet, naming the plugin',
+      'plugins:\n  q:\n    type: nats\n    url: nats://127.0.0.1:4222\n    consumer: q\nroutes:\n  "/q":\n    - plugin: q\n',
+      /plugin "q": type nats is not supported by this runner yet/,
+    ],
+    [
+      'mcp is not supported yet, naming the plugin',
+      'plugins:\n  tools:\n    type: mcp\n    command: x\n    args: []\nroutes:\n  "/tools":\n    - plugin: tools\n',
+      /plugin "tools": type mcp is not supported by this runner yet/,
+    ],
+    [
+      'queueName is required',
+      'plugins:\n  w:\n    type: grpc\n    command: node\nroutes:\n  "/w":\n    - plugin: w\n',
+      /plugins\.w: queueName is required for gRPC plugins/,
+    ],
+    [
+      'an integer mock code is refused in 0.13',
+      'plugins:\n  m:\n    type: mock\n    components:\n      /x:\n        input_schema: {}\n        output_schema: {}\n        behaviors:\n          {a: 1}: {outcome: failed, error: {code: -32100, message: x}}\nroutes:\n  "/m":\n    - plugin: m\n',
+      /expected a TaskErrorCode name such as COMPONENT_FAILED, got -32100/,
+    ],
+  ];
+  for (const [name, config, message] of cases) {
+    it(`${name} (--emulate v0.13)`, async () => {
+      const w = workspace('grpc-config');
+      w.write('stepflow-config.yml', config);
+      w.write('flow.yaml', flow);
+      const r = await runRunner(
+        ['run', '--flow', 'flow.yaml', '--emulate', 'v0.13', '--input-json', '{"a":1}'],
+        w.dir,
+      );
+      expect(r.stderr).toMatch(message);
+      expect(r.code).toBe(2);
+    });
+  }
+
+  it('prefers stepflow-config.v0.13.yml with --emulate v0.13 and stepflow-config.yml otherwise', async () => {
+    const w = workspace('grpc-names');
+    w.write(
+      'stepflow-config.yml',
+      'plugins:\n  builtin:\n    type: builtin\nroutes:\n  "/builtin/{*component}":\n    - plugin: builtin\n',
+    );
+    w.write(
+      'stepflow-config.v0.13.yml',
+      'plugins:\n  builtin:\n    type: builtin\nroutes:\n  "/b":\n    - plugin: builtin\n',
+    );
+    const body = (component: string) =>
+      `steps:\n  - id: m\n    component: ${component}\n    input: {user_prompt: hi}\noutput: {$step: m}\n`;
+    w.write('new.yaml', body('/b/create_messages'));
+    w.write('old.yaml', body('/builtin/create_messages'));
+    const v013 = await runRunner(['run', '--flow', 'new.yaml', '--emulate', 'v0.13'], w.dir);
+    expect(v013.code, v013.stderr).toBe(0);
+    expect(v013.stderr).toMatch(
+      /emulating Stepflow v0\.13 \(config: .*stepflow-config\.v0\.13\.yml\)/,
+    );
+    const v011 = await runRunner(['run', '--flow', 'old.yaml'], w.dir);
+    expect(v011.code, v011.stderr).toBe(0);
+    expect(v011.stderr).toMatch(/emulating Stepflow v0\.11 \(config: .*stepflow-config\.yml\)/);
+  });
+});
+
+describe('test --emulate with several releases', () => {
+  it('runs each flow on the releases that read its syntax and prints a summary per generation', async () => {
+    const w = workspace('grpc-multi');
+    w.write(
+      'stepflow-config.yml',
+      'plugins:\n  builtin:\n    type: builtin\nroutes:\n  "/builtin/{*component}":\n    - plugin: builtin\n',
+    );
+    w.write(
+      'stepflow-config.v0.13.yml',
+      'plugins:\n  builtin:\n    type: builtin\nroutes:\n  "/builtin":\n    - plugin: builtin\n',
+    );
+    w.write(
+      'modern.yaml',
+      `schema: https://stepflow.org/schemas/v1/flow.json
+steps:
+  - id: m
+    component: /builtin/create_messages
+    input: {user_prompt: {$input: p}}
+output: {$step: m, path: messages}
+test:
+  cases:
+    - name: one message
+      input: {p: hi}
+      output: {outcome: success, result: [{role: user, content: hi}]}
+`,
+    );
+    w.write(
+      'legacy.yaml',
+      `schema: https://stepflow.org/schemas/v1/flow.json
+inputSchema: {type: object}
+steps:
+  - id: m
+    component: /builtin/create_messages
+    input: {user_prompt: {$from: {workflow: input}, path: p}}
+output: {$from: {step: m}, path: messages}
+test:
+  cases:
+    - name: legacy message
+      input: {p: yo}
+      output: {outcome: success, result: [{role: user, content: yo}]}
+`,
+    );
+    const r = await runRunner(['test', '.', '--emulate', 'all'], w.dir, 60_000);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/=== Stepflow v0\.13 ===/);
+    expect(r.stdout).toMatch(/- legacy\.yaml: not applicable to v0\.13/);
+    expect(r.stdout).toMatch(/- modern\.yaml: not applicable to v0\.8/);
+    expect(r.stdout).toMatch(
+      /Summary per generation:\n {2}v0\.13 {2}1 passed, 0 failed, 1 not applicable \(1 file in another syntax\)[^\n]*\n {2}v0\.11 {2}1 passed, 0 failed, 1 not applicable[^\n]*\n {2}v0\.8 {3}1 passed, 0 failed, 1 not applicable/,
+    );
+  });
+});
