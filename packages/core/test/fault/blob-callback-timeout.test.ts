@@ -1,6 +1,7 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MemoryBlobStore, serveBlobApi } from '../../src/client/index.js';
 import { byId, execute, httpCall, spawnHttp, spawnRaw, type RawWorker } from '../helpers/raw.js';
 
 /**
@@ -151,6 +152,35 @@ describe('a blob callback the runtime never answers', () => {
     } finally {
       silent.closeAllConnections();
       silent.close();
+    }
+  });
+
+  it('v0.11 over HTTP: an unanswered runs/submit callback in the SSE stream ends with a retryable -32102, not a transport code', async () => {
+    const store = new MemoryBlobStore();
+    const blobApi = await serveBlobApi(store);
+    try {
+      const { worker, port } = await spawnHttp({ STEPFLOW_BLOB_TIMEOUT_MS: '400' });
+      workers.push(worker);
+      await httpCall(port, {
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 'i',
+          method: 'initialize',
+          params: { runtimeProtocolVersion: 1, capabilities: { blobApiUrl: blobApi.url } },
+        }),
+      });
+      const started = Date.now();
+      const { events, final } = await executeOverSse(
+        port,
+        execute('r-1', '/sub_run', { flow: { steps: [] }, input: 1 }),
+      );
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(events[0]).toMatchObject({ method: 'runs/submit' });
+      expect(store.size).toBe(1); // the flow, stored through the Blob HTTP API first
+      expect(final.error.code).toBe(-32102);
+      expect(final.error.data).toMatchObject({ retryable: true, reason: expect.any(String) });
+    } finally {
+      await blobApi.close();
     }
   });
 
