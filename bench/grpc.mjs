@@ -91,6 +91,21 @@ const PY_WORKER = join(root, 'bench', 'fixtures', 'python_add_worker.py');
 const SHIM_DIR = join(root, '.cache', 'grpc-bench');
 const OUR_BIN = process.env.BENCH_GRPC_BIN ?? join(root, 'packages', 'math', 'dist', 'bin.js');
 const NODE_ARGS = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+// BENCH_GRPC_VARIANTS="sep=/abs/bin.mjs,raw=/abs/other.mjs": more Node workers (experimental
+// builds of a pack or of core) measured in the same rounds as subjects "ours-sep", "ours-raw".
+const VARIANTS = (process.env.BENCH_GRPC_VARIANTS ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((entry) => {
+    const [label, bin] = entry.split('=');
+    if (!label || !bin || !existsSync(bin))
+      throw new Error(`BENCH_GRPC_VARIANTS: bad entry ${entry}`);
+    return { name: `ours-${label}`, bin };
+  });
+const NODE_WORKERS = [
+  ...(ONLY.includes('ours') ? [{ name: 'ours', bin: OUR_BIN }] : []),
+  ...VARIANTS,
+];
 
 const progress = (message) => process.stderr.write(`grpc bench: ${message}\n`);
 const median = (xs) => {
@@ -265,15 +280,15 @@ async function measureMode(mode, serverBin, pythonBin) {
   if (mode === 'nodelay') workerEnv.LD_PRELOAD = ''; // the shim is for the server only
   const plugins = { builtin: { type: 'builtin' } };
   const routes = { '/builtin': [{ plugin: 'builtin' }] };
-  if (ONLY.includes('ours')) {
-    plugins.ours = {
+  for (const { name, bin } of NODE_WORKERS) {
+    plugins[name] = {
       type: 'grpc',
       command: process.execPath,
-      args: [...NODE_ARGS, OUR_BIN],
-      queueName: 'ours',
+      args: [...NODE_ARGS, bin],
+      queueName: name,
       env: workerEnv,
     };
-    routes['/ours'] = [{ plugin: 'ours' }];
+    routes[`/${name}`] = [{ plugin: name }];
   }
   if (pythonBin) {
     plugins.python = {
@@ -360,7 +375,7 @@ async function measureMode(mode, serverBin, pythonBin) {
   // The workers register their components a moment after they connect.
   for (let waited = 0; ; waited += 100) {
     const { components } = await rest('GET', '/api/v1/components?excludeSchemas=true');
-    const missing = ['ours', 'python'].filter(
+    const missing = [...NODE_WORKERS.map((w) => w.name), 'python'].filter(
       (plugin) =>
         plugins[plugin] && !components.some((c) => c.plugin === plugin && c.componentId === 'add'),
     );
@@ -371,15 +386,16 @@ async function measureMode(mode, serverBin, pythonBin) {
   const workerPids = childrenOf(server.pid);
   for (const pid of workerPids) live.add(pid);
   const pidOf = (needle) => workerPids.find((pid) => cmdlineOf(pid).includes(needle));
-  const pids = { server: server.pid, ours: pidOf(OUR_BIN), python: pidOf('python_add_worker.py') };
+  const pids = { server: server.pid, python: pidOf('python_add_worker.py') };
+  for (const { name, bin } of NODE_WORKERS) pids[name] = pidOf(bin);
 
   const subjects = [];
   for (const [name, component] of [
-    ['ours', '/ours/add'],
+    ...NODE_WORKERS.map((w) => [w.name, `/${w.name}/add`]),
     ['python', '/python/add'],
     ['builtin', '/builtin/noop'],
   ]) {
-    if (!ONLY.includes(name)) continue;
+    if (!ONLY.includes(name) && !name.startsWith('ours')) continue;
     const stored = await rest('POST', '/api/v1/flows', {
       flow: {
         schema: 'https://stepflow.org/schemas/v1/flow.json',
@@ -495,7 +511,10 @@ async function measureMode(mode, serverBin, pythonBin) {
 
   // Workers first (the server waits for open PullTasks streams before it exits), then the server.
   await pool.close();
-  await Promise.all([stop(pids.ours, 10_000), stop(pids.python, 2_000)]);
+  await Promise.all([
+    ...NODE_WORKERS.map((w) => stop(pids[w.name], 10_000)),
+    stop(pids.python, 2_000),
+  ]);
   await stop(server.pid, 5_000);
   for (const pid of [server.pid, ...workerPids]) live.delete(pid);
   rmSync(dir, { recursive: true, force: true });
@@ -534,28 +553,30 @@ function report({ mode, subjects, results, roundsS, serverRss }) {
   }
   const summary = { bench: 'grpc', server: mode, rounds: ROUNDS, concurrency: CONCURRENCY };
   console.log('');
-  if (results.has('ours') && results.has('python')) {
-    const perRound = get('ours', 'par', 'rps').map((v, i) => v / get('python', 'par', 'rps')[i]);
-    const r = median(perRound);
-    Object.assign(summary, {
-      throughputRatio: +r.toFixed(3),
-      throughputRatioRange: [Math.min(...perRound), Math.max(...perRound)].map(
-        (x) => +x.toFixed(3),
-      ),
-    });
-    console.log(
-      `ours / python runs/s at ${CONCURRENCY} in flight, per round: ${perRound.map((x) => x.toFixed(2)).join(' ')}`,
-    );
-    console.log(
-      `  median ${r.toFixed(2)}× (range ${range(perRound)}; ratio of medians ${(median(get('ours', 'par', 'rps')) / median(get('python', 'par', 'rps'))).toFixed(2)}×), target ≥ 1.5×: ${r >= 1.5 ? 'PASS' : 'BELOW TARGET'}`,
-    );
-    const seqRatio = get('ours', 'seq', 'rps').map((v, i) => v / get('python', 'seq', 'rps')[i]);
-    console.log(
-      `ours / python runs/s at 1 in flight: median ${median(seqRatio).toFixed(2)}× (range ${range(seqRatio)})`,
-    );
+  const ours = subjects.map((s) => s.name).filter((n) => n.startsWith('ours'));
+  if (results.has('python')) {
+    for (const name of ours) {
+      const perRound = get(name, 'par', 'rps').map((v, i) => v / get('python', 'par', 'rps')[i]);
+      const r = median(perRound);
+      const key = name === 'ours' ? 'throughputRatio' : `${name}ThroughputRatio`;
+      Object.assign(summary, {
+        [key]: +r.toFixed(3),
+        [`${key}Range`]: [Math.min(...perRound), Math.max(...perRound)].map((x) => +x.toFixed(3)),
+      });
+      console.log(
+        `${name} / python runs/s at ${CONCURRENCY} in flight, per round: ${perRound.map((x) => x.toFixed(2)).join(' ')}`,
+      );
+      console.log(
+        `  median ${r.toFixed(2)}× (range ${range(perRound)}; ratio of medians ${(median(get(name, 'par', 'rps')) / median(get('python', 'par', 'rps'))).toFixed(2)}×), target ≥ 1.5×: ${r >= 1.5 ? 'PASS' : 'BELOW TARGET'}`,
+      );
+      const seqRatio = get(name, 'seq', 'rps').map((v, i) => v / get('python', 'seq', 'rps')[i]);
+      console.log(
+        `${name} / python runs/s at 1 in flight: median ${median(seqRatio).toFixed(2)}× (range ${range(seqRatio)})`,
+      );
+    }
   }
   if (results.has('builtin')) {
-    for (const name of ['ours', 'python']) {
+    for (const name of [...ours, 'python']) {
       if (!results.has(name)) continue;
       const perRound = get(name, 'seq', 'p50').map((v, i) => v - get('builtin', 'seq', 'p50')[i]);
       const o = median(perRound);
@@ -569,13 +590,13 @@ function report({ mode, subjects, results, roundsS, serverRss }) {
         `${name} − builtin p50 latency at 1 in flight, per round (ms): ${perRound.map((x) => x.toFixed(2)).join(' ')}`,
       );
       console.log(
-        `  median ${o.toFixed(3)} ms (range ${range(perRound)})${name === 'ours' ? `, target ≤ 0.5 ms: ${o <= 0.5 ? 'PASS' : 'BELOW TARGET'}` : ''}`,
+        `  median ${o.toFixed(3)} ms (range ${range(perRound)})${name.startsWith('ours') ? `, target ≤ 0.5 ms: ${o <= 0.5 ? 'PASS' : 'BELOW TARGET'}` : ''}`,
       );
     }
     const floor = median(get('builtin', 'par', 'rps'));
-    const ours = results.has('ours') ? median(get('ours', 'par', 'rps')) : NaN;
+    const oursRps = results.has('ours') ? median(get('ours', 'par', 'rps')) : NaN;
     console.log(
-      `client check: the builtin floor reaches ${Math.round(floor)} runs/s at ${CONCURRENCY} in flight${Number.isFinite(ours) ? ` (${(floor / ours).toFixed(1)}× ours)` : ''} with the same driver, which spends ${fmt(median(results.get('builtin').par.map((r) => r.cpu.driver)), 0)} µs CPU per run`,
+      `client check: the builtin floor reaches ${Math.round(floor)} runs/s at ${CONCURRENCY} in flight${Number.isFinite(oursRps) ? ` (${(floor / oursRps).toFixed(1)}× ours)` : ''} with the same driver, which spends ${fmt(median(results.get('builtin').par.map((r) => r.cpu.driver)), 0)} µs CPU per run`,
     );
   }
   console.log(
