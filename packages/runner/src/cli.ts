@@ -406,7 +406,7 @@ async function listCommand(values: Values, io: Io): Promise<number> {
             path: !patterns.length
               ? '(unrouted)'
               : version === 'v0.13'
-                ? `${pattern === '/' ? '' : pattern}${info.path ?? `/${info.component}`}`
+                ? `${pattern === '/' ? '' : pattern}${info.path ?? (info.component.startsWith('/') ? info.component : `/${info.component}`)}`
                 : flowPath(pattern, info.component),
             plugin: name,
             component: info.component,

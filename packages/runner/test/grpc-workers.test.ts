@@ -178,6 +178,27 @@ routes:
   });
 });
 
+describe('0.13 list-components', () => {
+  it('lists the discovered components of a gRPC worker under their route prefix', async () => {
+    const r = await runRunner(
+      ['list-components', '--config', 'grpc/stepflow-config.yml', '--format', 'json'],
+      FIXTURES,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as { path: string; plugin: string; component: string }[];
+    expect(rows).toContainEqual(
+      expect.objectContaining({ path: '/tw/echo', plugin: 'tw', component: 'echo' }),
+    );
+    expect(rows).toContainEqual(
+      expect.objectContaining({
+        path: '/builtin/put_blob',
+        plugin: 'builtin',
+        component: '/put_blob',
+      }),
+    );
+  });
+});
+
 describe('0.13 configs', () => {
   const flow = 'steps: []\noutput: {$input: a}\n';
   const cases: [string, string, RegExp][] = [
