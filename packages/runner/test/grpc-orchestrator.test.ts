@@ -203,6 +203,57 @@ describe('0.13 orchestrator emulation: routing and execution', () => {
   }, 20_000);
 });
 
+describe('0.13 orchestrator emulation: execution timeout', () => {
+  it('executionTimeoutSecs: a task heartbeating past its limit fails TIMEOUT at the next scan and is retried', async () => {
+    const events: StepEvent[] = [];
+    const { env, worker } = await start(
+      CONFIG('    executionTimeoutSecs: 1\n'),
+      [{ id: 'add', path: '/add' }],
+      { events },
+    );
+    const run = env.run(oneStep('/hand/add'), { n: 1 });
+    const first = await worker.next();
+    const beats = setInterval(
+      () => void worker.heartbeat(first.taskId).catch(() => undefined),
+      300,
+    );
+    try {
+      const retry = await worker.next(12_000);
+      expect(retry.execute.attempt).toBe(2);
+      await worker.heartbeat(retry.taskId);
+      await worker.succeed(retry.taskId, 'second try');
+    } finally {
+      clearInterval(beats);
+    }
+    expect(toFlowResult((await run).result)).toEqual({ outcome: 'success', result: 'second try' });
+    expect(events.find((e) => e.type === 'retry')).toMatchObject({ code: 'TIMEOUT' });
+  }, 20_000);
+});
+
+describe('0.13 orchestrator emulation: route params', () => {
+  it('a route-level queueName sends the tasks to that queue, created on demand', async () => {
+    const { env, worker, address } = await start(
+      `plugins:
+  hand: {type: grpc, queueName: hand}
+routes:
+  "/hand": [{plugin: hand}]
+  "/slow": [{plugin: hand, queueName: slow}]
+`,
+      [{ id: 'add', path: '/add' }],
+    );
+    const run = env.run(oneStep('/slow/add'), { n: 1 });
+    await new Promise((r) => setTimeout(r, 200));
+    const slow = new HandWorker(address, 'slow', 'slow-worker', []);
+    open[open.length - 1]!.workers.push(slow);
+    const task = await slow.next();
+    expect(task.execute.componentId).toBe('add');
+    await slow.heartbeat(task.taskId);
+    await slow.succeed(task.taskId, 'via slow');
+    expect(toFlowResult((await run).result)).toEqual({ outcome: 'success', result: 'via slow' });
+    expect(worker.tasks).toHaveLength(0);
+  });
+});
+
 describe('0.13 orchestrator emulation: BlobService', () => {
   it('content-addressed ids: SHA-256 of the compact JSON with sorted keys and recovered integers', async () => {
     const { worker } = await start(CONFIG(), [{ id: 'add', path: '/add' }]);

@@ -211,10 +211,12 @@ export class Environment implements RunHost {
 
   route(path: string, input: Json): RouteTarget {
     if (this.version !== 'v0.13') return this.routes.resolve(path, input);
-    return this.config.prefixRoutes.resolve(path, input, (name) => {
+    const hit = this.config.prefixRoutes.resolve(path, input, (name) => {
       const plugin = this.plugins.get(name);
       return plugin instanceof GrpcPlugin ? plugin.trie : this.#tries.get(name);
     });
+    const queue = hit.routeParams.queueName;
+    return typeof queue === 'string' ? { ...hit, queue } : hit;
   }
 
   /** The 0.13 orchestrator address (`127.0.0.1:<port>`), when a grpc plugin is configured. */

@@ -29,6 +29,8 @@ export interface RouteTarget {
   plugin: string;
   component: string;
   params: Record<string, string>;
+  /** 0.13: a route-level `queueName` param (tasks go to that queue instead of the plugin's). */
+  queue?: string;
 }
 
 /** What a run needs from its environment. */
@@ -539,11 +541,13 @@ export class FlowRun {
     let plugin: Plugin | undefined;
     let component: string;
     let pathParams: Record<string, string> = {};
+    let queue: string | undefined;
     try {
       const route = this.host.route(step.component, input);
       plugin = this.host.plugin(route.plugin);
       component = route.component;
       pathParams = route.params;
+      queue = route.queue;
       if (!plugin) throw new RouteError(`plugin "${route.plugin}" is not available`);
     } catch (err) {
       if (!(err instanceof RouteError)) throw err;
@@ -573,6 +577,7 @@ export class FlowRun {
         inputFloat,
         taskId,
         pathParams,
+        ...(queue !== undefined ? { queue } : {}),
       });
     } catch (err) {
       if (!(err instanceof StepCallError)) throw err;

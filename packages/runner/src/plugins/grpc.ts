@@ -171,7 +171,7 @@ export class GrpcPlugin implements Plugin {
       context: { orchestratorServiceUrl: address, rootRunId: ctx.runId },
       heartbeatIntervalSecs: 1,
     });
-    const outcome: TaskOutcome = await broker.dispatch(config.queueName, assignment, {
+    const outcome: TaskOutcome = await broker.dispatch(ctx.queue ?? config.queueName, assignment, {
       queueTimeoutMs: config.queueTimeoutSecs * 1000,
       executionTimeoutMs:
         config.executionTimeoutSecs === undefined ? undefined : config.executionTimeoutSecs * 1000,

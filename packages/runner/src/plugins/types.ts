@@ -13,6 +13,8 @@ export interface CallContext {
   taskId: string;
   /** 0.13: the route's path captures (`path_params`). */
   pathParams: Record<string, string>;
+  /** 0.13: a route-level `queueName`, created on demand (spec v0.13.md §11.3). */
+  queue?: string;
 }
 
 /**
