@@ -7,7 +7,12 @@ export * from './transport/grpc/gen/stepflow/v1/blobs_pb.js';
 export * from './transport/grpc/gen/stepflow/v1/common_pb.js';
 export * from './transport/grpc/gen/stepflow/v1/orchestrator_pb.js';
 export * from './transport/grpc/gen/stepflow/v1/tasks_pb.js';
-export { fromValue, toStructJson, toValue, UnrepresentableValueError } from './transport/grpc/values.js';
+export {
+  fromValue,
+  toStructJson,
+  toValue,
+  UnrepresentableValueError,
+} from './transport/grpc/values.js';
 export {
   fromRpcErrorObject,
   taskErrorCodeOf,
@@ -16,4 +21,5 @@ export {
   type WireTaskError,
 } from './transport/grpc/task-errors.js';
 export { normalizeGrpcUrl, ORCHESTRATOR_MAX_MESSAGE_BYTES } from './transport/grpc/channels.js';
-export { serveGrpc, describeComponents, type GrpcWorker, type GrpcWorkerOptions } from './transport/grpc/worker.js';
+export { serveGrpc, type GrpcWorker, type GrpcWorkerOptions } from './transport/grpc/worker.js';
+export { describeComponents } from './transport/grpc/runner.js';

@@ -16,6 +16,8 @@ import { fromValue, toValue } from './values.js';
 
 type Completion = MessageInitShape<typeof CompleteTaskRequestSchema>;
 
+export type TaskOutcome = 'completed' | 'dropped' | 'undelivered';
+
 /** What every execute task of one worker shares. */
 export interface TaskEnvironment {
   readonly dispatcher: Dispatcher;
@@ -80,9 +82,14 @@ export class ExecuteTask {
     if (!this.#abort.signal.aborted) this.#abort.abort(new Error(reason));
   }
 
-  async run(): Promise<void> {
+  /**
+   * `completed`: the orchestrator accepted the result (or already had one); `dropped`: the task
+   * belongs to someone else (never claimed, or the claim was lost); `undelivered`: the result
+   * could not be delivered, so the orchestrator will time the task out and retry it.
+   */
+  async run(): Promise<TaskOutcome> {
     const claimed = await this.#claim();
-    if (!claimed) return;
+    if (!claimed) return 'dropped';
     this.#timer = setInterval(() => this.#beat(), this.#intervalMs);
     this.#timer.unref();
     let completion: Completion;
@@ -105,9 +112,9 @@ export class ExecuteTask {
         component: this.component,
         reason: this.#lost,
       });
-      return;
+      return 'dropped';
     }
-    await this.#complete(completion);
+    return this.#complete(completion);
   }
 
   #execute(): Promise<unknown> {
@@ -276,14 +283,14 @@ export class ExecuteTask {
    * the orchestrator already has a result: done. A message over the size limit is replaced by
    * an error that names the limit and the blob alternative.
    */
-  async #complete(completion: Completion): Promise<void> {
+  async #complete(completion: Completion): Promise<'completed' | 'undelivered'> {
     const targets = [this.#clients];
     for (let t = 0; t < targets.length; t++) {
       const clients = targets[t]!;
       for (let attempt = 0; attempt <= COMPLETE_RETRIES; attempt++) {
         try {
           await clients.orchestrator.completeTask(completion, { timeoutMs: 30_000 });
-          return;
+          return 'completed';
         } catch (err) {
           const error = ConnectError.from(err);
           if (error.code === Code.NotFound) {
@@ -291,7 +298,7 @@ export class ExecuteTask {
               'completion not needed: the orchestrator no longer tracks the task',
               { task: this.taskId },
             );
-            return;
+            return 'completed';
           }
           if (error.code === Code.ResourceExhausted && completion.result?.case === 'response') {
             completion = this.#failure(this.#tooLarge(error));
@@ -304,7 +311,7 @@ export class ExecuteTask {
               grpc_code: Code[error.code],
               error: error.rawMessage,
             });
-            return;
+            return 'undelivered';
           }
           if (attempt < COMPLETE_RETRIES) await sleep(jittered(Math.min(500 * 2 ** attempt, 4000)));
         }
@@ -318,6 +325,7 @@ export class ExecuteTask {
       'could not deliver the completion; the orchestrator will time the task out',
       { task: this.taskId, component: this.component },
     );
+    return 'undelivered';
   }
 
   async #failover(tried: string[]): Promise<GrpcClients | undefined> {

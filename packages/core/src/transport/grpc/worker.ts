@@ -1,13 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { Dispatcher } from '../../dispatcher.js';
 import type { Logger } from '../../logger.js';
-import { GrpcChannels, normalizeGrpcUrl, ORCHESTRATOR_MAX_MESSAGE_BYTES } from './channels.js';
-import type { ComponentInfo, TaskAssignment } from './gen/stepflow/v1/tasks_pb.js';
-import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { ComponentInfoSchema } from './gen/stepflow/v1/tasks_pb.js';
-import { Slots } from './slots.js';
-import { ExecuteTask, type TaskEnvironment } from './task.js';
+import { normalizeGrpcUrl } from './channels.js';
+import { backoff, describeComponents, sleepUnlessStopped, TaskRunner } from './runner.js';
 
 export interface GrpcWorkerOptions {
   /** `STEPFLOW_TASKS_URL`: where PullTasks goes (`host:port`, `http://…` or `https://…`). */
@@ -38,9 +33,6 @@ export interface GrpcWorker {
   shutdown(): void;
 }
 
-const FIRST_RETRY_MS = 500;
-const MAX_RETRY_MS = 5000;
-
 /**
  * A Stepflow 0.13 pull worker: it opens `TasksService.PullTasks` for its queue, answers
  * discovery at once, runs execute tasks within `maxConcurrent` slots, and reconnects with
@@ -48,68 +40,19 @@ const MAX_RETRY_MS = 5000;
  */
 export function serveGrpc(dispatcher: Dispatcher, options: GrpcWorkerOptions): GrpcWorker {
   const log = options.log;
-  const workerId = options.workerId ?? randomUUID();
   const tasksUrl = normalizeGrpcUrl(options.tasksUrl);
-  const maxMessageBytes = options.maxMessageBytes ?? ORCHESTRATOR_MAX_MESSAGE_BYTES;
-  const channels = new GrpcChannels({ writeMaxBytes: maxMessageBytes });
-  const slots = new Slots(options.maxConcurrent);
-  const running = new Set<ExecuteTask>();
-  const stop = new AbortController();
-  const env: TaskEnvironment = {
-    dispatcher,
-    channels,
-    workerId,
-    tasksUrl,
-    blobUrl: normalizeGrpcUrl(options.blobUrl ?? options.tasksUrl),
+  const runner = new TaskRunner(dispatcher, {
+    homeUrl: tasksUrl,
+    blobUrl: options.blobUrl ?? options.tasksUrl,
+    ...(options.workerId ? { workerId: options.workerId } : {}),
+    maxConcurrent: options.maxConcurrent,
     blobTimeoutMs: options.blobTimeoutMs,
-    maxMessageBytes,
+    ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}),
     log,
-    blobAlternative: (component) =>
-      dispatcher.pack.components.get(component.replace(/^\//, ''))?.blobAlternative,
-  };
-  const discovery = describeComponents(dispatcher);
+  });
+  const workerId = runner.workerId;
+  const stop = new AbortController();
   let pull: AbortController | undefined;
-
-  const answerDiscovery = async (assignment: TaskAssignment): Promise<void> => {
-    const clients = channels.get(assignment.context?.orchestratorServiceUrl || tasksUrl);
-    try {
-      await clients.orchestrator.completeTask(
-        {
-          taskId: assignment.taskId,
-          result: { case: 'listComponents', value: { components: discovery } },
-        },
-        { timeoutMs: 5000 },
-      );
-      log.debug('answered discovery', { task: assignment.taskId, components: discovery.length });
-    } catch (err) {
-      const error = ConnectError.from(err);
-      // NOT_FOUND: a stale discovery task whose 5 s deadline passed before we connected.
-      log[error.code === Code.NotFound ? 'debug' : 'warn']('discovery answer not accepted', {
-        task: assignment.taskId,
-        grpc_code: Code[error.code],
-        error: error.rawMessage,
-      });
-    }
-  };
-
-  const startTask = (assignment: TaskAssignment): void => {
-    const request = assignment.task.case === 'execute' ? assignment.task.value : undefined;
-    if (!request) return;
-    const task = new ExecuteTask(assignment, request, env);
-    running.add(task);
-    task
-      .run()
-      .catch((err: unknown) =>
-        log.error('task failed outside the component', {
-          task: task.taskId,
-          error: err instanceof Error ? err.message : String(err),
-        }),
-      )
-      .finally(() => {
-        running.delete(task);
-        slots.release();
-      });
-  };
 
   const pullLoop = async (): Promise<number> => {
     let failures = 0;
@@ -142,7 +85,7 @@ export function serveGrpc(dispatcher: Dispatcher, options: GrpcWorkerOptions): G
         everConnected = true;
       };
       try {
-        const stream = channels
+        const stream = runner.channels
           .get(tasksUrl)
           .tasks.pullTasks(
             { queueName: options.queueName, workerId },
@@ -151,10 +94,10 @@ export function serveGrpc(dispatcher: Dispatcher, options: GrpcWorkerOptions): G
         for await (const assignment of stream) {
           markOpen();
           if (assignment.task.case === 'listComponents') {
-            void answerDiscovery(assignment);
+            void runner.answerDiscovery(assignment);
           } else if (assignment.task.case === 'execute') {
-            await slots.acquire(); // not reading the stream while every slot is busy
-            startTask(assignment);
+            await runner.slots.acquire(); // not reading the stream while every slot is busy
+            void runner.execute(assignment);
           } else {
             log.warn('ignoring a task of an unknown kind', { task: assignment.taskId });
           }
@@ -217,19 +160,7 @@ export function serveGrpc(dispatcher: Dispatcher, options: GrpcWorkerOptions): G
     const code = await Promise.race([pullLoop(), shutdownRequested.then(() => 0)]);
     stop.abort();
     pull?.abort();
-    if (running.size > 0) {
-      log.info('finishing in-flight tasks', {
-        tasks: running.size,
-        grace_ms: options.shutdownGraceMs,
-      });
-      const graceOver = new Promise<'timeout'>((resolve) =>
-        setTimeout(() => resolve('timeout'), options.shutdownGraceMs).unref(),
-      );
-      if ((await Promise.race([slots.whenIdle(), graceOver])) === 'timeout') {
-        for (const task of running) task.cancel('the shutdown grace period ended');
-        await slots.whenIdle();
-      }
-    }
+    await runner.drain(options.shutdownGraceMs);
     return code;
   })();
 
@@ -245,35 +176,3 @@ export function serveGrpc(dispatcher: Dispatcher, options: GrpcWorkerOptions): G
     },
   };
 }
-
-/** What discovery registers: id = the bare name, path = `/<name>`, schemas as JSON text. */
-export function describeComponents(
-  dispatcher: Dispatcher,
-): MessageInitShape<typeof ComponentInfoSchema>[] {
-  return [...dispatcher.pack.components.values()].map((c) => ({
-    componentId: c.name,
-    path: `/${c.name}`,
-    description: c.description,
-    inputSchema: JSON.stringify(c.inputJsonSchema),
-    outputSchema: JSON.stringify(c.outputJsonSchema),
-  }));
-}
-
-function backoff(failures: number): number {
-  const ceiling = Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, failures - 1), MAX_RETRY_MS);
-  return ceiling / 2 + Math.random() * (ceiling / 2);
-}
-
-function sleepUnlessStopped(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-export type { ComponentInfo };
