@@ -2,7 +2,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import type { Dispatcher } from '../../dispatcher.js';
 import type { Logger } from '../../logger.js';
 import { normalizeGrpcUrl } from './channels.js';
-import { backoff, describeComponents, sleepUnlessStopped, TaskRunner } from './runner.js';
+import { backoff, sleepUnlessStopped, TaskRunner } from './runner.js';
 
 export interface GrpcWorkerOptions {
   /** `STEPFLOW_TASKS_URL`: where PullTasks goes (`host:port`, `http://…` or `https://…`). */
