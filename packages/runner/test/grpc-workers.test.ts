@@ -178,6 +178,48 @@ routes:
   });
 });
 
+describe('0.13 builtins', () => {
+  it('/noop returns its input and /sleep its duration and passthrough; neither exists before 0.13', async () => {
+    const w = workspace('grpc-builtins');
+    w.write(
+      'stepflow-config.yml',
+      'plugins:\n  builtin:\n    type: builtin\nroutes:\n  "/builtin":\n    - plugin: builtin\n',
+    );
+    w.write(
+      'flow.yaml',
+      `steps:
+  - id: n
+    component: /builtin/noop
+    input: {keep: {$input: v}}
+  - id: s
+    component: /builtin/sleep
+    input: {duration_ms: 50, passthrough: {$step: n}}
+output: {$step: s}
+`,
+    );
+    const r = await runRunner(
+      ['run', '--flow', 'flow.yaml', '--input-json', '{"v":[1,"a"]}'],
+      w.dir,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      outcome: 'success',
+      result: { duration_ms: 50, passthrough: { keep: [1, 'a'] } },
+    });
+    w.write(
+      'legacy.yml',
+      'plugins:\n  builtin:\n    type: builtin\nroutes:\n  "/builtin/{*component}":\n    - plugin: builtin\n',
+    );
+    const list = await runRunner(
+      ['list-components', '--emulate', 'v0.11', '--format', 'json', '--config', 'legacy.yml'],
+      w.dir,
+    );
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain('/builtin/eval');
+    expect(list.stdout).not.toContain('noop');
+  });
+});
+
 describe('0.13 list-components', () => {
   it('lists the discovered components of a gRPC worker under their route prefix', async () => {
     const r = await runRunner(

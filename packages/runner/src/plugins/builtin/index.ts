@@ -1,6 +1,7 @@
 import type { StepResult } from '../../execute/result.js';
 import type { Json } from '../../json/value.js';
 import { StepCallError, type CallContext, type ListedComponent, type Plugin } from '../types.js';
+import { noop, sleep } from './bench.js';
 import { createMessages } from './create-messages.js';
 import { evalFlow } from './eval.js';
 import { getBlob } from './get-blob.js';
@@ -10,14 +11,31 @@ import { map } from './map.js';
 import { putBlob } from './put-blob.js';
 import { objectInput, type Builtin, type BuiltinHost } from './types.js';
 
-const BUILTINS: Builtin[] = [putBlob, getBlob, evalFlow, map, iterate, loadFile, createMessages];
+const BUILTINS: Builtin[] = [
+  putBlob,
+  getBlob,
+  evalFlow,
+  map,
+  iterate,
+  loadFile,
+  createMessages,
+  noop,
+  sleep,
+];
 
-/** The `builtin` plugin (spec flows.md §10). `/openai` is not provided (network). */
+/**
+ * The `builtin` plugin (spec flows.md §10; v0.13.md §11.2 adds `/noop` and `/sleep`).
+ * `/openai` is not provided (network).
+ */
 export class BuiltinPlugin implements Plugin {
   readonly type = 'builtin';
-  readonly #byName = new Map(BUILTINS.map((b) => [b.name, b]));
+  readonly #builtins: Builtin[];
+  readonly #byName: Map<string, Builtin>;
 
-  constructor(private readonly host: BuiltinHost) {}
+  constructor(private readonly host: BuiltinHost) {
+    this.#builtins = BUILTINS.filter((b) => !b.since || host.version === b.since);
+    this.#byName = new Map(this.#builtins.map((b) => [b.name, b]));
+  }
 
   async start(): Promise<void> {}
 
@@ -31,7 +49,7 @@ export class BuiltinPlugin implements Plugin {
   }
 
   async list(): Promise<ListedComponent[]> {
-    return BUILTINS.map((b) => ({ component: `/${b.name}`, description: b.description }));
+    return this.#builtins.map((b) => ({ component: `/${b.name}`, description: b.description }));
   }
 
   async close(): Promise<void> {}

@@ -22,6 +22,8 @@ export interface BuiltinHost {
 export interface Builtin {
   name: string;
   description: string;
+  /** The first release that has it (default: every release). */
+  since?: 'v0.13';
   execute(input: JsonObject, host: BuiltinHost, ctx: CallContext, raw: Json): Promise<StepResult>;
 }
 
