@@ -203,6 +203,30 @@ describe('0.13 orchestrator emulation: routing and execution', () => {
   }, 20_000);
 });
 
+describe('0.13 orchestrator emulation: remote workers', () => {
+  it('a remote worker connecting late: initial discovery gives up after 5 s, a step waits for readiness, then routes and runs', async () => {
+    const config = parseConfig(parseYaml(CONFIG(), 'config.yml'), {
+      source: 'config.yml',
+      file: undefined,
+      baseDir: process.cwd(),
+    });
+    const t0 = Date.now();
+    const env = await Environment.start({ version: 'v0.13', config });
+    const workers: HandWorker[] = [];
+    open.push({ env, workers });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(4_900); // the 5 s discovery deadline
+    expect(await env.plugin('hand')!.list()).toEqual([]);
+    const run = env.run(oneStep('/hand/add'), { n: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    const late = new HandWorker(env.grpcAddress!, 'hand', 'late', [{ id: 'add', path: '/add' }]);
+    workers.push(late);
+    const task = await late.next();
+    await late.heartbeat(task.taskId);
+    await late.succeed(task.taskId, 'late worker');
+    expect(toFlowResult((await run).result)).toEqual({ outcome: 'success', result: 'late worker' });
+  }, 20_000);
+});
+
 describe('0.13 orchestrator emulation: execution timeout', () => {
   it('executionTimeoutSecs: a task heartbeating past its limit fails TIMEOUT at the next scan and is retried', async () => {
     const events: StepEvent[] = [];

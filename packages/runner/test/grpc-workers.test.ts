@@ -115,43 +115,6 @@ output: {$step: s}
     expect(r.elapsedMs).toBeLessThan(20_000);
   }, 45_000);
 
-  it('a remote worker (no command) that never connects: discovery gives up after 5 s and routing fails', async () => {
-    const w = workspace('grpc-queue-timeout');
-    w.write(
-      'stepflow-config.yml',
-      `plugins:
-  remote:
-    type: grpc
-    queueName: remote
-    queueTimeoutSecs: 1
-routes:
-  "/remote":
-    - plugin: remote
-retry:
-  transportMaxRetries: 1
-  backoff: {type: constant, delayMs: 10}
-`,
-    );
-    w.write(
-      'flow.yaml',
-      `steps:
-  - id: s
-    component: /remote/anything
-    input: {}
-output: {$step: s}
-`,
-    );
-    const r = await runRunner(['run', '--flow', 'flow.yaml'], w.dir, 30_000);
-    // No worker ever reported components, so routing fails before any task is queued.
-    expect(r.elapsedMs).toBeGreaterThan(4_500);
-    const result = JSON.parse(r.stdout) as { error: { code: string; message: string } };
-    expect(result.error).toMatchObject({
-      code: 'ORCHESTRATOR_ERROR',
-      message: 'error routing component',
-    });
-    expect(r.code).toBe(1);
-  });
-
   it('a worker that exits before connecting fails start-up at once, naming the exit and its stderr', async () => {
     const w = workspace('grpc-noconnect');
     w.write(

@@ -39,6 +39,8 @@ export interface EnvironmentOptions {
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
+/** 0.13 `wait_ready_timeout` before routing a step. */
+export const READINESS_WAIT_MS = 30_000;
 
 /**
  * A runtime environment: plugins launched and initialised, one blob store (and, in v0.11, one
@@ -207,6 +209,19 @@ export class Environment implements RunHost {
 
   plugin(name: string): Plugin | undefined {
     return this.plugins.get(name);
+  }
+
+  /**
+   * Upstream's readiness wait (spec v0.13.md §4.5): before routing, a step waits up to 30 s for
+   * every plugin to report at least one component, then goes ahead anyway.
+   */
+  async beforeRoute(): Promise<void> {
+    if (this.version !== 'v0.13') return;
+    const pending = () =>
+      [...this.plugins.values()].some((p) => p instanceof GrpcPlugin && !p.trie?.size);
+    const deadline = Date.now() + READINESS_WAIT_MS;
+    while (pending() && Date.now() < deadline && !this.#closed)
+      await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
   route(path: string, input: Json): RouteTarget {

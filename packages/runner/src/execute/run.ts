@@ -37,6 +37,8 @@ export interface RouteTarget {
 export interface RunHost {
   /** Resolve a component path (throws RouteError). */
   route(path: string, input: Json): RouteTarget;
+  /** 0.13: wait (bounded) until every plugin has reported components (spec v0.13.md §4.5). */
+  beforeRoute?(): Promise<void>;
   readonly retry: RetryConfig;
   plugin(name: string): Plugin | undefined;
   /** Observe step attempts (tests, reporters). */
@@ -542,6 +544,7 @@ export class FlowRun {
     let component: string;
     let pathParams: Record<string, string> = {};
     let queue: string | undefined;
+    await this.host.beforeRoute?.();
     try {
       const route = this.host.route(step.component, input);
       plugin = this.host.plugin(route.plugin);
