@@ -1,7 +1,14 @@
 import { createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { BlobService } from './gen/stepflow/v1/blobs_pb.js';
-import { OrchestratorService } from './gen/stepflow/v1/orchestrator_pb.js';
+import {
+  CompleteTaskRequestSchema,
+  CompleteTaskResponseSchema,
+  OrchestratorService,
+  TaskHeartbeatRequestSchema,
+  TaskHeartbeatResponseSchema,
+} from './gen/stepflow/v1/orchestrator_pb.js';
+import { UnaryChannel, type UnaryCall } from './unary.js';
 import { TasksService } from './gen/stepflow/v1/tasks_pb.js';
 
 /** The orchestrator's default gRPC message limit (tonic's decode limit, never raised in 0.13). */
@@ -22,16 +29,27 @@ export function normalizeGrpcUrl(url: string): string {
   return `${parsed.protocol}//${parsed.host}`;
 }
 
+/** The calls a task makes to its orchestrator. */
+export interface OrchestratorCalls {
+  taskHeartbeat: UnaryCall<typeof TaskHeartbeatRequestSchema, typeof TaskHeartbeatResponseSchema>;
+  completeTask: UnaryCall<typeof CompleteTaskRequestSchema, typeof CompleteTaskResponseSchema>;
+  submitRun: Client<typeof OrchestratorService>['submitRun'];
+  getRun: Client<typeof OrchestratorService>['getRun'];
+}
+
 export interface GrpcClients {
   readonly url: string;
   readonly tasks: Client<typeof TasksService>;
-  readonly orchestrator: Client<typeof OrchestratorService>;
+  readonly orchestrator: OrchestratorCalls;
   readonly blobs: Client<typeof BlobService>;
 }
 
 /**
- * One HTTP/2 connection per orchestrator URL, shared by the three services and reused by
- * every task that names the same URL.
+ * The clients of one orchestrator URL, reused by every task that names it, on three HTTP/2
+ * connections: the PullTasks stream; the per-task TaskHeartbeat/CompleteTask calls (plain
+ * node:http2, see unary.ts); blobs and sub-runs. Keeping the stream apart matters because
+ * stepflow-server 0.13 does not set TCP_NODELAY: small writes on a shared connection waited
+ * for delayed ACKs, about 40 ms per task.
  */
 export class GrpcChannels {
   readonly #byUrl = new Map<string, GrpcClients>();
@@ -45,21 +63,41 @@ export class GrpcChannels {
     const base = normalizeGrpcUrl(url);
     let clients = this.#byUrl.get(base);
     if (!clients) {
-      const transport = createGrpcTransport({
-        baseUrl: base,
-        // Replies (assignments, GetBlob) may exceed 4 MiB; what we send may not.
-        readMaxBytes: 0x7fffffff,
-        writeMaxBytes: this.#writeMaxBytes,
-        // The orchestrator accepts no compression.
-        acceptCompression: [],
-        pingIntervalMs: 10_000,
-        pingTimeoutMs: 5_000,
-      });
+      const transport = () =>
+        createGrpcTransport({
+          baseUrl: base,
+          // Replies (assignments, GetBlob) may exceed 4 MiB; what we send may not.
+          readMaxBytes: 0x7fffffff,
+          writeMaxBytes: this.#writeMaxBytes,
+          // The orchestrator accepts no compression.
+          acceptCompression: [],
+          pingIntervalMs: 10_000,
+          pingTimeoutMs: 5_000,
+        });
+      const other = transport();
+      const runs = createClient(OrchestratorService, other);
+      const unary = new UnaryChannel(base, { writeMaxBytes: this.#writeMaxBytes });
+      const service = OrchestratorService.typeName;
       clients = {
         url: base,
-        tasks: createClient(TasksService, transport),
-        orchestrator: createClient(OrchestratorService, transport),
-        blobs: createClient(BlobService, transport),
+        tasks: createClient(TasksService, transport()),
+        orchestrator: {
+          taskHeartbeat: unary.method(
+            service,
+            'TaskHeartbeat',
+            TaskHeartbeatRequestSchema,
+            TaskHeartbeatResponseSchema,
+          ),
+          completeTask: unary.method(
+            service,
+            'CompleteTask',
+            CompleteTaskRequestSchema,
+            CompleteTaskResponseSchema,
+          ),
+          submitRun: (request, options) => runs.submitRun(request, options),
+          getRun: (request, options) => runs.getRun(request, options),
+        },
+        blobs: createClient(BlobService, other),
       };
       this.#byUrl.set(base, clients);
     }
