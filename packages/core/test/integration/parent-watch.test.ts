@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnRaw, type RawWorker } from '../helpers/raw.js';
-import { alive, goneWithin } from '../helpers/processes.js';
+import { goneWithin } from '../helpers/processes.js';
 import { FIXTURE_BIN } from '../helpers/workers.js';
 
 const STARTER = fileURLToPath(new URL('../fixtures/http-starter.mjs', import.meta.url));
