@@ -15,8 +15,15 @@ import {
   launchedForGrpc,
 } from './transport/grpc/options.js';
 import { serveGrpc, type GrpcWorkerOptions } from './transport/grpc/worker.js';
+import {
+  launchedForNats,
+  NATS_FLAGS,
+  NATS_SETTINGS,
+  natsOptionsFrom,
+} from './transport/nats/options.js';
+import { serveNats, type NatsWorkerOptions } from './transport/nats/worker.js';
 
-export type TransportMode = 'auto' | 'stdio' | 'http' | 'grpc';
+export type TransportMode = 'auto' | 'stdio' | 'http' | 'grpc' | 'nats';
 
 export interface CliOptions {
   argv?: string[];
@@ -24,7 +31,7 @@ export interface CliOptions {
 }
 
 const COMMON_ENV = [
-  ['STEPFLOW_TRANSPORT', 'auto | stdio | http | grpc (default auto)'],
+  ['STEPFLOW_TRANSPORT', 'auto | stdio | http | grpc | nats (default auto)'],
   ['STEPFLOW_PORT', 'HTTP port (default 0 = ephemeral; ignored by gRPC)'],
   ['STEPFLOW_HOST', 'HTTP bind address (default 127.0.0.1)'],
   ['STEPFLOW_LOG_LEVEL', 'trace | debug | info | warn | error | silent (default info)'],
@@ -46,14 +53,16 @@ function usage(pack: Pack): string {
     '',
     `Usage: stepflow-pack-${pack.name} [options]`,
     '',
-    'Serves the components of this pack to Stepflow: as a gRPC pull worker (Stepflow 0.12+),',
-    'or over the JSON-RPC component protocol on stdio or HTTP (Stepflow 0.8 to 0.11).',
+    'Serves the components of this pack to Stepflow: as a gRPC pull worker or from NATS',
+    'JetStream (Stepflow 0.12+), or over the JSON-RPC component protocol on stdio or HTTP',
+    '(Stepflow 0.8 to 0.11).',
     '',
     'Options:',
-    '  --transport <auto|stdio|http|grpc>',
+    '  --transport <auto|stdio|http|grpc|nats>',
     '                                 auto: gRPC when STEPFLOW_TRANSPORT=grpc or STEPFLOW_TASKS_URL',
-    '                                 is set, else stdio when stdin is a pipe, else HTTP on port 0',
-    '  --stdio, --http, --grpc        shorthands for --transport stdio|http|grpc',
+    '                                 is set, NATS when STEPFLOW_TRANSPORT=nats or STEPFLOW_NATS_URL',
+    '                                 is, else stdio when stdin is a pipe, else HTTP on port 0',
+    '  --stdio, --http, --grpc, --nats  shorthands for --transport stdio|http|grpc|nats',
     '  --port <n>                     HTTP port (0 = ephemeral; the port is printed as {"port":N})',
     '  --host <addr>                  HTTP bind address (default 127.0.0.1)',
     '  --allow-remote                 permit binding a non-loopback address',
@@ -77,6 +86,10 @@ function usage(pack: Pack): string {
   for (const [flag, variable, text] of GRPC_SETTINGS) {
     lines.push(`  ${[flag, variable].filter(Boolean).join(' / ')}`, `      ${text}`);
   }
+  lines.push('', 'NATS JetStream worker (also uses the gRPC settings for blobs and completions):');
+  for (const [flag, variable, text] of NATS_SETTINGS) {
+    lines.push(`  ${flag} / ${variable}`, `      ${text}`);
+  }
   lines.push('', 'Environment:');
   for (const [name, text] of COMMON_ENV) lines.push(`  ${name.padEnd(28)} ${text}`);
   return lines.join('\n') + '\n';
@@ -89,8 +102,9 @@ function usage(pack: Pack): string {
  */
 export function detectTransport(
   env: Record<string, string | undefined> = process.env,
-): 'stdio' | 'http' | 'grpc' {
+): 'stdio' | 'http' | 'grpc' | 'nats' {
   if (launchedForGrpc(env)) return 'grpc';
+  if (launchedForNats(env)) return 'nats';
   try {
     const stat = fstatSync(0);
     return stat.isFIFO() || stat.isSocket() ? 'stdio' : 'http';
@@ -147,6 +161,8 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
         stdio: { type: 'boolean' },
         http: { type: 'boolean' },
         grpc: { type: 'boolean' },
+        nats: { type: 'boolean' },
+        ...NATS_FLAGS,
         ...GRPC_FLAGS,
         port: { type: 'string' },
         host: { type: 'string' },
@@ -202,7 +218,8 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
   const log: Logger = createLogger({ level, bindings: { pack: pack.name } });
   if (!isLogLevel(levelText)) log.warn('unknown log level; using info', { given: levelText });
 
-  let chosen: 'stdio' | 'http' | 'grpc';
+  let chosen: 'stdio' | 'http' | 'grpc' | 'nats';
+  let natsOptions: Omit<NatsWorkerOptions, 'log'> | undefined;
   let settings;
   let exitWithParent = true;
   let port = 0;
@@ -216,16 +233,13 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
           ? 'http'
           : flags.grpc
             ? 'grpc'
-            : (flags.transport ?? env.STEPFLOW_TRANSPORT ?? 'auto'),
+            : flags.nats
+              ? 'nats'
+              : (flags.transport ?? env.STEPFLOW_TRANSPORT ?? 'auto'),
     );
-    if (transport === 'nats') {
+    if (!['auto', 'stdio', 'http', 'grpc', 'nats'].includes(transport)) {
       throw new SettingsError([
-        '--transport: nats (NATS JetStream) is not supported by this version; use grpc',
-      ]);
-    }
-    if (!['auto', 'stdio', 'http', 'grpc'].includes(transport)) {
-      throw new SettingsError([
-        `--transport: expected auto, stdio, http or grpc, got ${JSON.stringify(transport)}`,
+        `--transport: expected auto, stdio, http, grpc or nats, got ${JSON.stringify(transport)}`,
       ]);
     }
     chosen = transport === 'auto' ? detectTransport(env) : (transport as typeof chosen);
@@ -273,12 +287,16 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
       if (Array.isArray(value)) flagValues[s.flag!] = value.join(',');
     }
     settings = resolveSettings(pack.settings as SettingsDefinition, { env, flags: flagValues });
-    if (chosen === 'grpc') {
+    if (chosen === 'grpc' || chosen === 'nats') {
       grpcOptions = grpcOptionsFrom(flags, env, {
         queueName: pack.name,
         shutdownGraceMs: numbers.graceMs!,
         blobTimeoutMs: numbers.blobTimeoutMs!,
       });
+    }
+    if (chosen === 'nats') {
+      natsOptions = natsOptionsFrom(flags, env, grpcOptions!, pack.name);
+      grpcOptions = undefined;
     }
   } catch (err) {
     const message = err instanceof SettingsError ? err.problems.join('\n  ') : String(err);
@@ -303,11 +321,13 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
     });
   });
 
-  if (grpcOptions) {
+  if (grpcOptions || natsOptions) {
     // A worker the orchestrator spawned must not outlive it (stepflow run does not always kill
     // its workers); a remote worker under a supervisor has nothing to watch.
     if (exitWithParent) exitWithParentProcess(log);
-    const worker = serveGrpc(dispatcher, { ...grpcOptions, log });
+    const worker = natsOptions
+      ? serveNats(dispatcher, { ...natsOptions, log })
+      : serveGrpc(dispatcher, { ...grpcOptions!, log });
     const stop = () => worker.shutdown();
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);

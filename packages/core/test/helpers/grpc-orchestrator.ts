@@ -179,6 +179,20 @@ export class FixtureOrchestrator {
     input: unknown,
     options: ExecuteOptions = {},
   ): { taskId: string; completed: Promise<CompleteTaskRequest> } {
+    const { assignment, completed } = this.track(componentId, input, options);
+    this.#queue(options.queue ?? 'fixture', assignment);
+    return { taskId: assignment.taskId, completed };
+  }
+
+  /**
+   * An execute task the orchestrator tracks but does not queue for PullTasks: for tests that
+   * deliver it another way (a NATS stream). Resolves with its completion.
+   */
+  track(
+    componentId: string,
+    input: unknown,
+    options: ExecuteOptions = {},
+  ): { assignment: TaskAssignment; completed: Promise<CompleteTaskRequest> } {
     const taskId = options.taskId ?? `task-${++this.#nextTask}`;
     const runId = options.runId ?? '01a23b41-0000-7000-8000-000000000001';
     const assignment = create(TaskAssignmentSchema, {
@@ -197,7 +211,7 @@ export class FixtureOrchestrator {
       heartbeatIntervalSecs: options.heartbeatIntervalSecs ?? 1,
     });
     this.#owners.delete(taskId);
-    return { taskId, completed: this.#enqueue(options.queue ?? 'fixture', assignment) };
+    return { assignment, completed: this.#await(taskId) };
   }
 
   /** Queue a discovery task; resolves with the worker's answer. */
@@ -208,7 +222,14 @@ export class FixtureOrchestrator {
       context: { orchestratorServiceUrl: this.url, rootRunId: '' },
       heartbeatIntervalSecs: 0,
     });
-    return this.#enqueue(queue, assignment);
+    const completed = this.#await(assignment.taskId);
+    this.#queue(queue, assignment);
+    return completed;
+  }
+
+  /** Take the next task queued for PullTasks (to deliver it another way, e.g. NATS). */
+  takeQueued(queue = 'fixture'): TaskAssignment | undefined {
+    return this.#queues.get(queue)?.shift();
   }
 
   /** Tasks queued but not yet sent to a worker. */
@@ -226,14 +247,17 @@ export class FixtureOrchestrator {
     this.#owners.set(taskId, workerId);
   }
 
-  #enqueue(queue: string, assignment: TaskAssignment): Promise<CompleteTaskRequest> {
+  #await(taskId: string): Promise<CompleteTaskRequest> {
     const done = waiter<CompleteTaskRequest>();
-    this.#completed.set(assignment.taskId, done);
+    this.#completed.set(taskId, done);
+    return done.promise;
+  }
+
+  #queue(queue: string, assignment: TaskAssignment): void {
     let list = this.#queues.get(queue);
     if (!list) this.#queues.set(queue, (list = []));
     list.push(assignment);
     for (const wake of this.#wakeups) wake();
-    return done.promise;
   }
 
   async *#pull(request: PullTasksRequest, signal: AbortSignal): AsyncGenerator<TaskAssignment> {

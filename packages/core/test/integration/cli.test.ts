@@ -25,7 +25,7 @@ describe('runCli', () => {
   it('--help documents transports, pack settings and environment, and exits 0', () => {
     const r = run(['--help']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('--transport <auto|stdio|http|grpc>');
+    expect(r.stdout).toContain('--transport <auto|stdio|http|grpc|nats>');
     expect(r.stdout).toContain('--marker <value> / FIXTURE_MARKER');
     expect(r.stdout).toContain('STEPFLOW_LOG_LEVEL');
   });
@@ -52,7 +52,7 @@ describe('runCli', () => {
   it('--help documents the gRPC transport and its settings', () => {
     const r = run(['--help']);
     for (const text of [
-      '--transport <auto|stdio|http|grpc>',
+      '--transport <auto|stdio|http|grpc|nats>',
       'STEPFLOW_TASKS_URL',
       'STEPFLOW_QUEUE_NAME',
       'STEPFLOW_MAX_CONCURRENT',
@@ -62,10 +62,10 @@ describe('runCli', () => {
     }
   });
 
-  it('rejects --transport nats with a clear message, and a bad STEPFLOW_MAX_CONCURRENT by name', () => {
-    const nats = run(['--transport', 'nats']);
+  it('names the variable of a bad NATS or gRPC setting', () => {
+    const nats = run(['--transport', 'nats'], { STEPFLOW_NATS_URL: 'http://x' });
     expect(nats.status).toBe(1);
-    expect(nats.stderr).toContain('nats (NATS JetStream) is not supported by this version');
+    expect(nats.stderr).toContain('STEPFLOW_NATS_URL (--nats-url)');
     const bad = run(['--transport', 'grpc'], { STEPFLOW_MAX_CONCURRENT: '0' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('STEPFLOW_MAX_CONCURRENT');

@@ -5,13 +5,27 @@ import { ErrorCodes } from '../../src/protocol.js';
 import { TaskErrorCode } from '../../src/transport/grpc/gen/stepflow/v1/common_pb.js';
 import { grpcOptionsFrom, launchedForGrpc } from '../../src/transport/grpc/options.js';
 import { normalizeGrpcUrl } from '../../src/transport/grpc/channels.js';
-import { taskErrorCodeOf, taskErrorName, toTaskError } from '../../src/transport/grpc/task-errors.js';
+import {
+  taskErrorCodeOf,
+  taskErrorName,
+  toTaskError,
+} from '../../src/transport/grpc/task-errors.js';
 import { fromValue, toStructJson, toValue } from '../../src/transport/grpc/values.js';
 import { ComponentError, ResourceUnavailableError } from '../../src/errors.js';
 
 describe('protobuf Value conversion', () => {
   it('round-trips JSON without loss within what Value carries', () => {
-    const json = { a: 1, b: -2.5, c: 'x', d: true, e: null, f: [1, [2, { g: 'h' }]], h: {}, i: [], big: 2 ** 53 - 1 };
+    const json = {
+      a: 1,
+      b: -2.5,
+      c: 'x',
+      d: true,
+      e: null,
+      f: [1, [2, { g: 'h' }]],
+      h: {},
+      i: [],
+      big: 2 ** 53 - 1,
+    };
     expect(fromValue(toValue(json))).toEqual(json);
   });
 
@@ -23,7 +37,9 @@ describe('protobuf Value conversion', () => {
     const parsed = JSON.parse('{"__proto__": {"polluted": true}}') as object;
     const back = fromValue(toValue(parsed)) as Record<string, unknown>;
     expect(Object.keys(back)).toEqual(['__proto__']);
-    const wire = fromValue(fromBinary(ValueSchema, toBinary(ValueSchema, toValue(parsed)))) as object;
+    const wire = fromValue(
+      fromBinary(ValueSchema, toBinary(ValueSchema, toValue(parsed))),
+    ) as object;
     expect(Object.keys(wire)).toEqual(['__proto__']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -35,6 +51,14 @@ describe('protobuf Value conversion', () => {
   ])('refuses %o naming %s', (value, path, reason) => {
     expect(() => toValue(value)).toThrow(path);
     expect(() => toValue(value)).toThrow(reason);
+  });
+
+  it('passes doubles too large to be integers (1e308) and the largest safe integer', () => {
+    expect(fromValue(toValue({ big: 1e308, max: Number.MAX_SAFE_INTEGER, neg: -1e300 }))).toEqual({
+      big: 1e308,
+      max: Number.MAX_SAFE_INTEGER,
+      neg: -1e300,
+    });
   });
 
   it('refuses cycles but accepts the same object twice', () => {
@@ -74,7 +98,11 @@ describe('error codes onto TaskErrorCode', () => {
 
   it('never produces TIMEOUT or UNREACHABLE, which would restart the worker', () => {
     for (let code = -32800; code <= -31999; code++) {
-      expect([TaskErrorCode.TIMEOUT, TaskErrorCode.UNREACHABLE, TaskErrorCode.UNSPECIFIED]).not.toContain(taskErrorCodeOf(code));
+      expect([
+        TaskErrorCode.TIMEOUT,
+        TaskErrorCode.UNREACHABLE,
+        TaskErrorCode.UNSPECIFIED,
+      ]).not.toContain(taskErrorCodeOf(code));
     }
   });
 
@@ -99,7 +127,11 @@ describe('gRPC settings', () => {
   });
 
   it('reads the launch environment, flags winning, with documented defaults', () => {
-    const env = { STEPFLOW_TASKS_URL: '127.0.0.1:1', STEPFLOW_QUEUE_NAME: 'q', STEPFLOW_MAX_CONCURRENT: '3' };
+    const env = {
+      STEPFLOW_TASKS_URL: '127.0.0.1:1',
+      STEPFLOW_QUEUE_NAME: 'q',
+      STEPFLOW_MAX_CONCURRENT: '3',
+    };
     expect(grpcOptionsFrom({}, env, defaults)).toMatchObject({
       tasksUrl: 'http://127.0.0.1:1',
       blobUrl: 'http://127.0.0.1:1',
@@ -108,13 +140,23 @@ describe('gRPC settings', () => {
       reconnectTimeoutMs: 60_000,
       maxMessageBytes: 4 * 1024 * 1024,
     });
-    expect(grpcOptionsFrom({ 'queue-name': 'flag', 'max-concurrent': '9' }, env, defaults)).toMatchObject({ queueName: 'flag', maxConcurrent: 9 });
-    expect(grpcOptionsFrom({}, {}, defaults)).toMatchObject({ tasksUrl: 'http://127.0.0.1:7840', queueName: 'math', maxConcurrent: 16 });
+    expect(
+      grpcOptionsFrom({ 'queue-name': 'flag', 'max-concurrent': '9' }, env, defaults),
+    ).toMatchObject({ queueName: 'flag', maxConcurrent: 9 });
+    expect(grpcOptionsFrom({}, {}, defaults)).toMatchObject({
+      tasksUrl: 'http://127.0.0.1:7840',
+      queueName: 'math',
+      maxConcurrent: 16,
+    });
   });
 
   it('names the variable of a bad value', () => {
-    expect(() => grpcOptionsFrom({}, { STEPFLOW_MAX_CONCURRENT: '0' }, defaults)).toThrow(/STEPFLOW_MAX_CONCURRENT/);
-    expect(() => grpcOptionsFrom({}, { STEPFLOW_TASKS_URL: 'ftp://x' }, defaults)).toThrow(/STEPFLOW_TASKS_URL/);
+    expect(() => grpcOptionsFrom({}, { STEPFLOW_MAX_CONCURRENT: '0' }, defaults)).toThrow(
+      /STEPFLOW_MAX_CONCURRENT/,
+    );
+    expect(() => grpcOptionsFrom({}, { STEPFLOW_TASKS_URL: 'ftp://x' }, defaults)).toThrow(
+      /STEPFLOW_TASKS_URL/,
+    );
   });
 
   it('auto picks gRPC only from the launch environment', () => {

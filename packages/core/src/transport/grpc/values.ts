@@ -82,7 +82,10 @@ function convert(value: unknown, path: PropertyKey[], root: string, seen: Set<ob
           `${value} is not a finite number`,
         );
       }
-      if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
+      // Whole numbers between 2^53 and 2^63 are read back as 64-bit integers by the
+      // orchestrator; as doubles they may already have been rounded (2^53 + 1 cannot exist).
+      // Larger magnitudes (1e308) are plainly floating point and pass.
+      if (Number.isInteger(value) && !Number.isSafeInteger(value) && Math.abs(value) < 2 ** 63) {
         throw new UnrepresentableValueError(
           formatPath(root, path),
           `the integer ${value} is beyond 2^53 and cannot be represented exactly; send it as a string`,
