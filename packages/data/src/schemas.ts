@@ -39,3 +39,27 @@ export const stats = (extra: Record<string, z.ZodType> = {}) =>
       ...extra,
     })
     .describe('Accounting: records_in = records_out + records_errored (+ any count named below)');
+
+/** `to_blob`: return the result records as a blob (for results over one message's size). */
+export const toBlob = z
+  .boolean()
+  .default(false)
+  .describe(
+    'Store the result records in the blob store and return records_blob_id instead of records (for results larger than one Stepflow 0.13 message, 4 MiB)',
+  );
+
+/** The result records, absent with `to_blob`. */
+export const recordsOut = (description: string) =>
+  z
+    .array(z.record(z.string(), z.unknown()))
+    .optional()
+    .describe(`${description} (absent with to_blob)`);
+
+export const recordsBlobId = z
+  .string()
+  .optional()
+  .describe('to_blob: id of the blob holding the result records (a JSON array)');
+
+/** What a records-producing component says when its result is over the message limit. */
+export const RECORDS_BLOB_ALTERNATIVE =
+  'set to_blob: true to store the records in the blob store and return records_blob_id';

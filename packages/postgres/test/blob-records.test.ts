@@ -10,7 +10,10 @@ beforeAll(async () => {
   db = await createDatabase('blob_records');
 });
 beforeEach(async () => {
-  await sql(db.url, 'DROP TABLE IF EXISTS items; CREATE TABLE items (id int PRIMARY KEY, name text)');
+  await sql(
+    db.url,
+    'DROP TABLE IF EXISTS items; CREATE TABLE items (id int PRIMARY KEY, name text)',
+  );
 });
 afterAll(async () => {
   await closePools();
@@ -30,7 +33,9 @@ describe('bulk_insert records from a blob, with progress', () => {
       batch_size: 1000,
     });
     expect(out).toMatchObject({ success: true, records_processed: 2500 });
-    expect((await sql<{ n: number }>(db.url, 'SELECT count(*)::int AS n FROM items'))[0]!.n).toBe(2500);
+    expect((await sql<{ n: number }>(db.url, 'SELECT count(*)::int AS n FROM items'))[0]!.n).toBe(
+      2500,
+    );
     expect(progress).toEqual([
       [0.4, '1000 of 2500 records sent to COPY'],
       [0.8, '2000 of 2500 records sent to COPY'],
@@ -40,7 +45,14 @@ describe('bulk_insert records from a blob, with progress', () => {
 
   it('names the field when the records blob does not exist, and writes nothing', async () => {
     const kit = kitFor(db.url);
-    const error = await rpcError(kit, 'bulk_upsert', { table_name: 'items', records: { $blob: 'b'.repeat(64) }, upsert_key: ['id'] });
-    expect(error).toMatchObject({ code: -32103, data: { reason: 'blob_not_found', field: 'input.records' } });
+    const error = await rpcError(kit, 'bulk_upsert', {
+      table_name: 'items',
+      records: { $blob: 'b'.repeat(64) },
+      upsert_key: ['id'],
+    });
+    expect(error).toMatchObject({
+      code: -32103,
+      data: { reason: 'blob_not_found', field: 'input.records' },
+    });
   });
 });

@@ -39,7 +39,11 @@ function definitions(root: string): Map<string, unknown> {
     for (const s of file.service ?? []) {
       for (const method of s.method) {
         const { name, inputType, outputType, serverStreaming } = method;
-        defs.set(`rpc ${s.name}.${String(name)}`, [inputType, outputType, Boolean(serverStreaming)]);
+        defs.set(`rpc ${s.name}.${String(name)}`, [
+          inputType,
+          outputType,
+          Boolean(serverStreaming),
+        ]);
       }
     }
   }

@@ -83,6 +83,7 @@ interface Group {
 
 export const aggregate = defineComponent({
   name: 'aggregate',
+  blobInputs: ['records'],
   description:
     'Group records by key fields and compute count, sum, avg, min and max per group (groups in order of first appearance).',
   settings,

@@ -13,6 +13,7 @@ import { settings } from '../settings.js';
  */
 export const batchProcessing = defineComponent({
   name: 'batch_processing',
+  blobInputs: ['items'],
   description:
     'Mark every item processed and add a stable SHA-256 checksum of its canonical JSON, in batches, preserving input order.',
   settings,

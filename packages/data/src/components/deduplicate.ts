@@ -3,13 +3,18 @@ import { checkRecords, Pacer } from '../limits.js';
 import { canonicalJson, getPath, parseField, type Fields } from '../records.js';
 import { fieldRef, records, stats } from '../schemas.js';
 import { settings } from '../settings.js';
+import { RECORDS_BLOB_ALTERNATIVE, recordsBlobId, recordsOut, toBlob } from '../schemas.js';
+import { deliverRecords } from '../deliver.js';
 
 export const deduplicate = defineComponent({
   name: 'deduplicate',
   description:
     'Remove records whose key fields equal an earlier (keep first) or later (keep last) record’s; without keys, whole records are compared.',
   settings,
+  blobInputs: ['records'],
+  blobAlternative: RECORDS_BLOB_ALTERNATIVE,
   input: z.strictObject({
+    to_blob: toBlob,
     records,
     keys: z
       .array(fieldRef)
@@ -21,14 +26,13 @@ export const deduplicate = defineComponent({
     keep: z.enum(['first', 'last']).default('first').describe('Which of the duplicates survives'),
   }),
   output: z.object({
-    records: z
-      .array(z.record(z.string(), z.unknown()))
-      .describe('The surviving records, in input order'),
+    records: recordsOut('The surviving records, in input order'),
+    records_blob_id: recordsBlobId,
     stats: stats({
       duplicates_removed: z.number().int().describe('Records dropped as duplicates'),
     }).describe('records_in = records_out + duplicates_removed (no record can fail)'),
   }),
-  async execute({ records: list, keys, keep }, ctx) {
+  async execute({ records: list, keys, keep, to_blob }, ctx) {
     checkRecords(list, ctx.config);
     const pacer = new Pacer(ctx.signal);
     const paths = keys.map(parseField);
@@ -50,7 +54,7 @@ export const deduplicate = defineComponent({
     }
     const kept = [...survivor.values()].sort((a, b) => a - b).map((i) => list[i]!);
     return {
-      records: kept,
+      ...(await deliverRecords(kept, to_blob, ctx)),
       stats: {
         records_in: list.length,
         records_out: kept.length,

@@ -12,6 +12,8 @@ import {
 import { checkPattern, matchAll, type PatternSpec } from '../regex.js';
 import { errors, fieldRef, jsonValue, records, stats } from '../schemas.js';
 import { settings } from '../settings.js';
+import { RECORDS_BLOB_ALTERNATIVE, recordsBlobId, recordsOut, toBlob } from '../schemas.js';
+import { deliverRecords } from '../deliver.js';
 
 const predicate = z.discriminatedUnion('op', [
   z.strictObject({
@@ -155,7 +157,10 @@ export const filterRecords = defineComponent({
   description:
     'Keep the records that satisfy field predicates (eq, ne, gt, gte, lt, lte, in, contains, exists, matches), combined with all (AND) or any (OR).',
   settings,
+  blobInputs: ['records'],
+  blobAlternative: RECORDS_BLOB_ALTERNATIVE,
   input: z.strictObject({
+    to_blob: toBlob,
     records,
     where: z.array(predicate).min(1).max(100).describe('Predicates, evaluated in order'),
     match: z
@@ -165,13 +170,12 @@ export const filterRecords = defineComponent({
     on_record_error: onRecordError,
   }),
   output: z.object({
-    records: z
-      .array(z.record(z.string(), z.unknown()))
-      .describe('Records that passed, in input order'),
+    records: recordsOut('Records that passed, in input order'),
+    records_blob_id: recordsBlobId,
     errors,
     stats: stats({ records_rejected: z.number().int().describe('Records that did not pass') }),
   }),
-  async execute({ records: input, where, match, on_record_error }, ctx) {
+  async execute({ records: input, where, match, on_record_error, to_blob }, ctx) {
     checkRecords(input, ctx.config);
     const prepared: Prepared[] = where.map((predicate) => {
       const p: Prepared = { predicate, path: parseField(predicate.field) };
@@ -214,7 +218,7 @@ export const filterRecords = defineComponent({
       if (pacer.due()) await pacer.pause();
     }
     return {
-      records: kept,
+      ...(await deliverRecords(kept, to_blob, ctx)),
       errors: problems.issues,
       stats: {
         records_in: input.length,

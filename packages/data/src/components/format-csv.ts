@@ -23,6 +23,7 @@ function allColumns(list: readonly Fields[]): string[] {
 
 export const formatCsv = defineComponent({
   name: 'format_csv',
+  blobInputs: ['records'],
   description:
     'Write records as CSV text with a header row; nested objects and arrays become JSON text, null and missing values empty fields.',
   settings,

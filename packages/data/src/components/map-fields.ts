@@ -12,6 +12,8 @@ import {
 } from '../records.js';
 import { errors, fieldRef, jsonValue, records, stats } from '../schemas.js';
 import { settings } from '../settings.js';
+import { RECORDS_BLOB_ALTERNATIVE, recordsBlobId, recordsOut, toBlob } from '../schemas.js';
+import { deliverRecords } from '../deliver.js';
 
 const key = z.string().max(1024);
 
@@ -32,6 +34,7 @@ function unique<T>(
 
 const input = z
   .strictObject({
+    to_blob: toBlob,
     records,
     pick: z
       .array(key)
@@ -87,14 +90,15 @@ type Spec = z.output<typeof input>;
 
 export const mapFields = defineComponent({
   name: 'map_fields',
+  blobInputs: ['records'],
+  blobAlternative: RECORDS_BLOB_ALTERNATIVE,
   description:
     'Reshape records: pick, omit and rename top-level keys, copy nested values, set constants — applied in that order.',
   settings,
   input,
   output: z.object({
-    records: z
-      .array(z.record(z.string(), z.unknown()))
-      .describe('Reshaped records, in input order'),
+    records: recordsOut('Reshaped records, in input order'),
+    records_blob_id: recordsBlobId,
     errors,
     stats: stats(),
   }),
@@ -123,7 +127,7 @@ export const mapFields = defineComponent({
       if (pacer.due()) await pacer.pause();
     }
     return {
-      records: out,
+      ...(await deliverRecords(out, spec.to_blob, ctx)),
       errors: problems.issues,
       stats: { records_in: list.length, records_out: out.length, records_errored: problems.count },
     };

@@ -6,6 +6,8 @@ import { onRecordError, RecordErrors } from '../record-errors.js';
 import { emptyRecord, type Fields } from '../records.js';
 import { errors, stats } from '../schemas.js';
 import { settings } from '../settings.js';
+import { RECORDS_BLOB_ALTERNATIVE, recordsBlobId, recordsOut, toBlob } from '../schemas.js';
+import { deliverRecords } from '../deliver.js';
 
 const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 
@@ -30,7 +32,10 @@ export const parseCsv = defineComponent({
   description:
     'Parse CSV text into records (objects keyed by the header row or given column names); rows with the wrong number of fields are per-record errors.',
   settings,
+  blobInputs: ['csv'],
+  blobAlternative: RECORDS_BLOB_ALTERNATIVE,
   input: z.strictObject({
+    to_blob: toBlob,
     csv: z.string().describe('CSV text (a UTF-8 byte order mark is ignored)'),
     header: z.boolean().default(true).describe('The first row holds the column names'),
     columns: z
@@ -60,9 +65,8 @@ export const parseCsv = defineComponent({
     on_record_error: onRecordError,
   }),
   output: z.object({
-    records: z
-      .array(z.record(z.string(), z.unknown()))
-      .describe('One object per data row, keys in column order'),
+    records: recordsOut('One object per data row, keys in column order'),
+    records_blob_id: recordsBlobId,
     columns: z.array(z.string()).describe('The column names used'),
     errors,
     stats: stats().describe('records_in counts data rows (the header row excluded)'),
@@ -133,7 +137,7 @@ export const parseCsv = defineComponent({
       parser.destroy();
     }
     return {
-      records: out,
+      ...(await deliverRecords(out, input.to_blob, ctx)),
       columns: columns ?? [],
       errors: problems.issues,
       stats: { records_in: rows, records_out: out.length, records_errored: problems.count },

@@ -12,6 +12,8 @@ import {
 } from '../records.js';
 import { errors, fieldRef, records, stats } from '../schemas.js';
 import { settings } from '../settings.js';
+import { RECORDS_BLOB_ALTERNATIVE, recordsBlobId, recordsOut, toBlob } from '../schemas.js';
+import { deliverRecords } from '../deliver.js';
 
 interface Row {
   record: Fields;
@@ -23,7 +25,10 @@ export const sortRecords = defineComponent({
   description:
     'Sort records by one or more fields, each ascending or descending; stable, with missing and null values last.',
   settings,
+  blobInputs: ['records'],
+  blobAlternative: RECORDS_BLOB_ALTERNATIVE,
   input: z.strictObject({
+    to_blob: toBlob,
     records,
     by: z
       .array(
@@ -44,13 +49,12 @@ export const sortRecords = defineComponent({
     on_record_error: onRecordError,
   }),
   output: z.object({
-    records: z
-      .array(z.record(z.string(), z.unknown()))
-      .describe('Sorted records (records with equal keys keep their input order)'),
+    records: recordsOut('Sorted records (records with equal keys keep their input order)'),
+    records_blob_id: recordsBlobId,
     errors,
     stats: stats(),
   }),
-  execute({ records: list, by, nulls, on_record_error }, ctx) {
+  async execute({ records: list, by, nulls, on_record_error, to_blob }, ctx) {
     checkRecords(list, ctx.config);
     const problems = new RecordErrors(on_record_error);
     const keys = by.map((k) => ({ path: parseField(k.field), sign: k.order === 'asc' ? 1 : -1 }));
@@ -89,7 +93,11 @@ export const sortRecords = defineComponent({
       return 0;
     });
     return {
-      records: rows.map((r) => r.record),
+      ...(await deliverRecords(
+        rows.map((r) => r.record),
+        to_blob,
+        ctx,
+      )),
       errors: problems.issues,
       stats: { records_in: list.length, records_out: rows.length, records_errored: problems.count },
     };
