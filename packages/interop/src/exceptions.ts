@@ -32,9 +32,6 @@ const STRUCT_KEY_ORDER =
   '0.13 hands step input to the worker as a protobuf Struct, whose key order is arbitrary ' +
   '(a Rust HashMap with a random seed per process; spec v0.13 §7), so output that reflects input key order differs whenever the order comes out different (it passes by chance now and then)';
 
-const CODEC =
-  "worker side, not the server: core's gRPC Value codec (packages/core/src/transport/grpc/values.ts)";
-
 export const EXCEPTIONS: readonly Exception[] = [
   {
     generation: '0.11.1',
@@ -81,14 +78,6 @@ export const EXCEPTIONS: readonly Exception[] = [
     case: "title case keeps e-mail addresses (the documentation's unit test)",
     reason: `${STRUCT_KEY_ORDER}: metadata.original_keys/processed_keys come out [email, name]`,
     nondeterministic: true,
-  },
-  {
-    generation: '0.13.0',
-    file: 'data/aggregate-and-deduplicate.yaml',
-    case: 'an overflowing sum is a value error, never Infinity',
-    reason:
-      `${CODEC} refuses the output value 1e308 ("the integer 1e+308 is beyond 2^53 …"), although a double ` +
-      'carries it unchanged (the server passes 1e308 through), so the step fails before aggregate reports the overflow',
   },
 ];
 
