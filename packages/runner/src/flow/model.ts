@@ -7,9 +7,6 @@ export type Version = 'v0.8' | 'v0.11' | 'v0.13';
 /** The expression syntax of a flow document: `$from` (v0.8) or `$step`/`$input` (v0.11, 0.13). */
 export type Syntax = 'v0.8' | 'v0.11';
 
-/** Generations that read the v0.11 syntax and share its flow semantics. */
-export const isModern = (version: Version): boolean => version !== 'v0.8';
-
 /** v0.8 `onSkip` of a reference. */
 export type OnSkip =
   { action: 'skip' } | { action: 'useDefault'; defaultValue: Json; float: boolean };

@@ -7,7 +7,6 @@ import {
   BlobService,
   OrchestratorService,
   TasksService,
-  type GetBlobResponse,
   type PutBlobRequest,
 } from '@stepflow-packs/core/grpc';
 import type { MessageInitShape } from '@bufbuild/protobuf';
@@ -122,5 +121,3 @@ function getBlob(
     content: { case: 'jsonData', value: toWire(blob.data as never) },
   };
 }
-
-export type { GetBlobResponse };
