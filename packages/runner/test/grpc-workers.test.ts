@@ -86,30 +86,39 @@ ${names.map((n) => `  ${n}: {$step: ${n}}`).join('\n')}
     expect(out.LITERAL!.names).toContain('PATH'); // the runner's environment is inherited
   });
 
-  it('a worker killed mid-task: heartbeat loss (5 s scan) gives TIMEOUT, the worker is restarted and the step retried with attempt 2 and the same task', async () => {
+  it('a worker killed mid-task: heartbeat loss (5 s scan) gives TIMEOUT, the worker is restarted once for both interrupted steps, which retry with attempt 2', async () => {
     const w = workspace('grpc-restart');
     const tracker = `${w.dir}/track.jsonl`;
     w.write('stepflow-config.yml', trackerV013());
     w.write(
       'flow.yaml',
       `steps:
-  - id: s
+  - id: s1
     component: /tracker/record
-    input: {file: ${JSON.stringify(tracker)}, step: s, dieOnAttempts: [1], value: 7}
-output: {$step: s}
+    input: {file: ${JSON.stringify(tracker)}, step: s1, dieOnAttempts: [1], sleepMs: 200, value: 7}
+  - id: s2
+    component: /tracker/record
+    input: {file: ${JSON.stringify(tracker)}, step: s2, sleepMs: 1000, value: 8}
+output: {a: {$step: s1}, b: {$step: s2}}
 `,
     );
     const r = await runRunner(['run', '--flow', 'flow.yaml'], w.dir, 40_000);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as {
-      result: { attempt: number; pid: number; value: number };
+      result: {
+        a: { attempt: number; pid: number; value: number };
+        b: { attempt: number; pid: number; value: number };
+      };
     };
-    expect(result.result).toMatchObject({ attempt: 2, value: 7 });
+    expect(result.result.a).toMatchObject({ attempt: 2, value: 7 });
+    expect(result.result.b).toMatchObject({ attempt: 2, value: 8 }); // killed with the worker
+    expect(result.result.a.pid).toBe(result.result.b.pid); // one new worker
     const records = readTracker(tracker);
-    expect(records.map((x) => x.attempt)).toEqual([1, 2]);
-    expect(records[1]!.pid).not.toBe(records[0]!.pid);
+    expect(records.filter((x) => x.step === 's1').map((x) => x.attempt)).toEqual([1, 2]);
+    expect(records.filter((x) => x.step === 's2').map((x) => x.attempt)).toEqual([1, 2]);
+    expect(records[0]!.pid).not.toBe(result.result.a.pid);
     expect(alive(records[0]!.pid)).toBe(false);
-    expect(r.stderr).toMatch(/worker "tracker" was restarted 1 time/);
+    expect(r.stderr).toMatch(/worker "tracker" was restarted 1 time\(s\)/);
     // The 5 s heartbeat scan decides: no sooner than one window, no later than two (+ start-up).
     expect(r.elapsedMs).toBeGreaterThan(4_000);
     expect(r.elapsedMs).toBeLessThan(20_000);

@@ -45,6 +45,7 @@ export class GrpcPlugin implements Plugin {
   #incarnation: object = {};
   #closed = false;
   #lastDiscovery = '';
+  #restarting: Promise<void> | undefined;
 
   constructor(private readonly options: GrpcPluginOptions) {
     options.broker.ensureQueue(options.config.queueName);
@@ -87,7 +88,6 @@ export class GrpcPlugin implements Plugin {
       stderr: this.options.stderr,
     });
     this.#process = proc;
-    this.#incarnation = {};
     if (proc.pid !== undefined) this.pids.push(proc.pid);
     const died = new AbortController();
     void proc.exited.then(() => died.abort());
@@ -197,14 +197,19 @@ export class GrpcPlugin implements Plugin {
   }
 
   /** Before a TIMEOUT/UNREACHABLE retry: kill and respawn a `command` worker (§2.4). */
-  async recover(failure: StepCallError): Promise<void> {
-    if (this.#closed || this.options.config.command === undefined) return;
-    if (failure.origin !== this.#incarnation) return; // another step already restarted it
+  recover(failure: StepCallError): Promise<void> {
+    if (this.#closed || this.options.config.command === undefined) return Promise.resolve();
+    // Steps that failed on an incarnation already being replaced wait for that restart.
+    if (failure.origin !== this.#incarnation) return this.#restarting ?? Promise.resolve();
+    this.#incarnation = {}; // tasks dispatched from now on belong to the new worker
     this.restarts++;
-    await this.#process?.kill();
-    if (this.#closed) return;
-    const ok = await this.#spawn();
-    if (!ok) this.options.warn(`plugin "${this.options.name}": ${this.#connectFailure()}`);
+    this.#restarting = (async () => {
+      await this.#process?.kill();
+      if (this.#closed) return;
+      const ok = await this.#spawn();
+      if (!ok) this.options.warn(`plugin "${this.options.name}": ${this.#connectFailure()}`);
+    })();
+    return this.#restarting;
   }
 
   async list(): Promise<ListedComponent[]> {
