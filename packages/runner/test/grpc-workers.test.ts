@@ -1,6 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, readTracker, runRunner, tempDir, TRACKER } from './helpers.js';
+import {
+  alive,
+  groupAlive,
+  readTracker,
+  runRunner,
+  startRunner,
+  tempDir,
+  TRACKER,
+  waitFor,
+} from './helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -123,6 +132,33 @@ output: {a: {$step: s1}, b: {$step: s2}}
     expect(r.elapsedMs).toBeGreaterThan(4_000);
     expect(r.elapsedMs).toBeLessThan(20_000);
   }, 45_000);
+
+  it('a worker busy in a task is gone within 5 s after the runner is SIGKILLed (it loses its orchestrator)', async () => {
+    const w = workspace('grpc-sigkill');
+    const tracker = `${w.dir}/track.jsonl`;
+    w.write('stepflow-config.yml', trackerV013());
+    w.write(
+      'flow.yaml',
+      `steps:
+  - id: s
+    component: /tracker/record
+    input: {file: ${JSON.stringify(tracker)}, step: s, holdUntil: ${JSON.stringify(`${w.dir}/never`)}}
+output: {$step: s}
+`,
+    );
+    const runner = startRunner(['run', '--flow', 'flow.yaml'], w.dir);
+    const [record] = await waitFor('the worker busy', () => {
+      const r = readTracker(tracker);
+      return r.length === 1 ? r : undefined;
+    });
+    runner.child.kill('SIGKILL');
+    await runner.done;
+    const killedAt = Date.now();
+    while ((alive(record!.pid) || groupAlive(record!.pgid)) && Date.now() - killedAt < 5000)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(alive(record!.pid)).toBe(false);
+    expect(groupAlive(record!.pgid)).toBe(false);
+  });
 
   it('a worker that exits before connecting fails start-up at once, naming the exit and its stderr', async () => {
     const w = workspace('grpc-noconnect');
