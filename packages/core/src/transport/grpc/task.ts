@@ -54,9 +54,14 @@ export class ExecuteTask {
   readonly #runId: string | undefined;
   readonly #rootRunId: string;
   readonly #intervalMs: number;
-  readonly #abort = new AbortController();
+  /** Created when a component reads ctx.signal (most never do). */
+  #abort: AbortController | undefined;
+  /** Why the task was cancelled (shutdown grace over, or the claim lost). */
+  #cancelled: Error | undefined;
+  #stopRun: ((reason: Error) => void) | undefined;
+  /** When the next keep-alive heartbeat is due (the shared ticker reads it). */
+  nextBeatAt = 0;
   #lost: string | undefined;
-  #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
   #progress: number | undefined;
   #statusMessage: string | undefined;
@@ -79,7 +84,18 @@ export class ExecuteTask {
 
   /** Stop the component (shutdown grace over): it completes as WORKER_ERROR. */
   cancel(reason: string): void {
-    if (!this.#abort.signal.aborted) this.#abort.abort(new Error(reason));
+    if (this.#cancelled) return;
+    this.#cancelled = new Error(reason);
+    this.#abort?.abort(this.#cancelled);
+    this.#stopRun?.(this.#cancelled);
+  }
+
+  #signal(): AbortSignal {
+    if (!this.#abort) {
+      this.#abort = new AbortController();
+      if (this.#cancelled) this.#abort.abort(this.#cancelled);
+    }
+    return this.#abort.signal;
   }
 
   /**
@@ -90,20 +106,20 @@ export class ExecuteTask {
   async run(): Promise<TaskOutcome> {
     const claimed = await this.#claim();
     if (!claimed) return 'dropped';
-    this.#timer = setInterval(() => this.#beat(), this.#intervalMs);
-    this.#timer.unref();
+    this.nextBeatAt = Date.now() + this.#intervalMs;
+    keepAlive.add(this);
     let completion: Completion;
     try {
       const output = await this.#execute();
       completion = this.#success(output);
     } catch (err) {
       completion = this.#failure(
-        this.#abort.signal.aborted && !this.#lost
-          ? shutdownError(this.#abort.signal.reason)
+        this.#cancelled && !this.#lost
+          ? shutdownError(this.#cancelled)
           : toTaskError(err, this.component),
       );
     } finally {
-      clearInterval(this.#timer);
+      keepAlive.delete(this);
     }
     await this.#inFlight; // a heartbeat under way may still report the claim lost
     if (this.#lost) {
@@ -133,22 +149,22 @@ export class ExecuteTask {
       this.#session(),
     );
     // A component that ignores its signal must not hold the completion past a cancel.
-    const aborted = new Promise<never>((_, reject) => {
-      const signal = this.#abort.signal;
-      if (signal.aborted) reject(signal.reason);
-      else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    });
-    return Promise.race([running, aborted]);
+    if (this.#cancelled) return Promise.reject(this.#cancelled);
+    const stopped = new Promise<never>((_, reject) => (this.#stopRun = reject));
+    return Promise.race([running, stopped]);
   }
 
   #session(): Session {
     const blobs = () => this.#blobAccess();
     const runs = () =>
       (this.#runs ??= grpcRuns(this.#clients.orchestrator, blobs(), this.#rootRunId || undefined));
+    const signal = () => this.#signal();
     return {
       transport: 'grpc',
       dialect: 'v0.13',
-      signal: this.#abort.signal,
+      get signal() {
+        return signal();
+      },
       // Created on first use: most components touch neither.
       get blobs() {
         return blobs();
@@ -215,7 +231,9 @@ export class ExecuteTask {
     );
   }
 
-  #beat(): void {
+  /** A keep-alive heartbeat (the shared ticker calls it when `nextBeatAt` has passed). */
+  beat(): void {
+    this.nextBeatAt = Date.now() + this.#intervalMs;
     if (this.#inFlight || this.#lost) return;
     this.#inFlight = this.#heartbeat()
       .then(
@@ -242,7 +260,7 @@ export class ExecuteTask {
 
   #loseClaim(reason: string): void {
     this.#lost = reason;
-    clearInterval(this.#timer);
+    keepAlive.delete(this);
     this.cancel(reason);
   }
 
@@ -361,6 +379,32 @@ export class ExecuteTask {
     };
   }
 }
+
+/**
+ * Running tasks' keep-alive heartbeats come from one ticker instead of a timer per task (timers
+ * cost more than the rest of a short task's bookkeeping).
+ */
+const keepAlive = new (class {
+  readonly #tasks = new Set<ExecuteTask>();
+  #ticker: NodeJS.Timeout | undefined;
+
+  add(task: ExecuteTask): void {
+    this.#tasks.add(task);
+    if (!this.#ticker) {
+      this.#ticker = setInterval(() => this.#tick(), 200);
+      this.#ticker.unref();
+    }
+  }
+
+  delete(task: ExecuteTask): void {
+    this.#tasks.delete(task); // the (unref'd) ticker stays: re-arming it per task costs more
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    for (const task of this.#tasks) if (task.nextBeatAt <= now) task.beat();
+  }
+})();
 
 function fromInput(request: ComponentExecuteRequest): unknown {
   return request.input === undefined ? null : fromValue(request.input);

@@ -41,6 +41,11 @@ export class UnaryChannel {
   readonly #baseUrl: string;
   readonly #writeMaxBytes: number;
   #session: ClientHttp2Session | undefined;
+  /** Calls with a deadline, checked by one sweeper instead of a timer per call. */
+  readonly #deadlines = new Map<() => void, number>();
+  #sweeper: NodeJS.Timeout | undefined;
+  /** Calls under way: the connection keeps the process alive only while there are some. */
+  #active = 0;
 
   constructor(baseUrl: string, options: { writeMaxBytes: number }) {
     this.#baseUrl = baseUrl;
@@ -66,7 +71,7 @@ export class UnaryChannel {
       if (this.#session === session) this.#session = undefined;
     });
     session.setTimeout(60_000, () => session.close()); // idle connections go away
-    session.unref();
+    if (this.#active === 0) session.unref();
     this.#session = session;
     return session;
   }
@@ -101,12 +106,15 @@ export class UnaryChannel {
       };
       if (options.timeoutMs) headers['grpc-timeout'] = `${Math.ceil(options.timeoutMs)}m`;
       let stream: ClientHttp2Stream;
+      let session: ClientHttp2Session;
       try {
-        stream = this.#connection().request(headers);
+        session = this.#connection();
+        stream = session.request(headers);
       } catch (err) {
         reject(new ConnectError(messageOf(err), Code.Unavailable));
         return;
       }
+      if (this.#active++ === 0) session.ref();
       let settled = false;
       let status: number | undefined;
       let statusMessage = '';
@@ -117,13 +125,8 @@ export class UnaryChannel {
         failure ??= error;
         stream.close(NGHTTP2_CANCEL);
       };
-      const timer =
-        options.timeoutMs === undefined
-          ? undefined
-          : setTimeout(
-              () => fail(new ConnectError('the call timed out', Code.DeadlineExceeded)),
-              options.timeoutMs,
-            );
+      const expire = () => fail(new ConnectError('the call timed out', Code.DeadlineExceeded));
+      if (options.timeoutMs !== undefined) this.#watch(expire, options.timeoutMs);
       const onAbort = () => fail(new ConnectError('the call was aborted', Code.Canceled));
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const take = (h: Record<string, string | string[] | number | undefined>) => {
@@ -144,7 +147,8 @@ export class UnaryChannel {
       stream.on('close', () => {
         if (settled) return;
         settled = true;
-        if (timer) clearTimeout(timer);
+        this.#deadlines.delete(expire);
+        if (--this.#active === 0) this.#session?.unref();
         options.signal?.removeEventListener('abort', onAbort);
         if (failure) return reject(failure);
         if (status === undefined) {
@@ -164,6 +168,21 @@ export class UnaryChannel {
       });
       stream.end(frame);
     });
+  }
+
+  #watch(expire: () => void, timeoutMs: number): void {
+    this.#deadlines.set(expire, Date.now() + timeoutMs);
+    if (this.#sweeper) return;
+    this.#sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const [fire, deadline] of this.#deadlines) {
+        if (deadline <= now) {
+          this.#deadlines.delete(fire);
+          fire();
+        }
+      }
+    }, 100);
+    this.#sweeper.unref();
   }
 
   close(): void {
