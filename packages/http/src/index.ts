@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { definePack } from '@stepflow-packs/core';
-import { fetchJson } from './components/fetch_json.js';
-import { httpRequest } from './components/http_request.js';
+import { fetchJson } from './components/fetch-json.js';
+import { httpRequest } from './components/http-request.js';
 import { closeEngines } from './engine.js';
 import { settings } from './settings.js';
 

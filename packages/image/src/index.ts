@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { definePack } from '@stepflow-packs/core';
-import { batchProcessImages } from './components/batch_process_images.js';
-import { imageMetadata } from './components/image_metadata.js';
-import { processImage } from './components/process_image.js';
+import { batchProcessImages } from './components/batch-process-images.js';
+import { imageMetadata } from './components/image-metadata.js';
+import { processImage } from './components/process-image.js';
 import { settings } from './settings.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };

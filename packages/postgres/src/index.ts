@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { definePack } from '@stepflow-packs/core';
-import { bulkInsert } from './components/bulk_insert.js';
-import { bulkUpsert } from './components/bulk_upsert.js';
-import { copyOut } from './components/copy_out.js';
-import { databaseQuery } from './components/database_query.js';
+import { bulkInsert } from './components/bulk-insert.js';
+import { bulkUpsert } from './components/bulk-upsert.js';
+import { copyOut } from './components/copy-out.js';
+import { databaseQuery } from './components/database-query.js';
 import { transaction } from './components/transaction.js';
 import { closePools } from './connection.js';
 import { settings } from './settings.js';
