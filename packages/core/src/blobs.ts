@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { BlobType } from './component.js';
 import { BadRequestError, ResourceUnavailableError, RpcError } from './errors.js';
-import { ErrorCodes, type JsonValue } from './protocol.js';
+import { ErrorCodeRanges, ErrorCodes, inErrorRange, type JsonValue } from './protocol.js';
 
 /** How a component reaches the runtime's blob store. */
 export interface BlobAccess {
@@ -39,7 +39,7 @@ export type CallRuntime = (
   signal?: AbortSignal,
 ) => Promise<unknown>;
 
-const isTransportCode = (code: number) => code <= -32300 && code >= -32399;
+const isTransportCode = (code: number) => inErrorRange(code, ErrorCodeRanges.TRANSPORT);
 
 /**
  * A callback the runtime did not answer (timeout, closed channel) fails the component with a
@@ -89,7 +89,9 @@ export function callbackBlobs(runtime: CallRuntime): BlobAccess {
         // The v0.8 runtime reports an unknown id as a generic -32000 "Failed to get blob".
         if (
           err instanceof RpcError &&
-          [ErrorCodes.WORKER_ERROR, -32011, ErrorCodes.NOT_FOUND].includes(err.code as -32000)
+          [ErrorCodes.WORKER_ERROR, ErrorCodes.BLOB_NOT_FOUND, ErrorCodes.NOT_FOUND].includes(
+            err.code as -32000,
+          )
         ) {
           throw new BlobNotFoundError(id);
         }

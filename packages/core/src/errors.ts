@@ -1,4 +1,4 @@
-import { ErrorCodes, type RpcErrorObject } from './protocol.js';
+import { ErrorCodeRanges, ErrorCodes, inErrorRange, type RpcErrorObject } from './protocol.js';
 
 /**
  * An error that travels to the runtime as a JSON-RPC error object. `message` is one sentence
@@ -61,7 +61,7 @@ export class BadRequestError extends ComponentError {
 /** -32110…-32199: codes a pack defines for its own retryable failures. */
 export class PackError extends ComponentError {
   constructor(code: number, message: string, data?: unknown) {
-    if (!Number.isInteger(code) || code > -32110 || code < -32199) {
+    if (!Number.isInteger(code) || !inErrorRange(code, ErrorCodeRanges.PACK)) {
       throw new RangeError(`pack error codes must be integers in -32199…-32110, got ${code}`);
     }
     super(message, data, code);
@@ -111,7 +111,7 @@ export function oneSentence(text: string, max = 240): string {
  */
 export function toRpcErrorObject(err: unknown, component?: string): RpcErrorObject {
   if (err instanceof RpcError) {
-    if (err.code > -32300 || err.code < -32399) return err.toJSON();
+    if (!inErrorRange(err.code, ErrorCodeRanges.TRANSPORT)) return err.toJSON();
     // Workers never send transport codes: the runtime would take them for a crashed worker.
     return new ResourceUnavailableError(err.message, {
       reason: 'dependency_transport_error',

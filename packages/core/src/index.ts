@@ -38,9 +38,11 @@ export { encodeError, encodeResult, toAsciiJson } from './json.js';
 export { createLogger, rateLimited, silentLogger, type Logger, type LogLevel } from './logger.js';
 export {
   DIALECT_METHODS,
+  ErrorCodeRanges,
   ErrorCodes,
   PROTOCOL_VERSION,
   classifyMessage,
+  inErrorRange,
   isRequestId,
   recoverId,
   type Dialect,

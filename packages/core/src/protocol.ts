@@ -86,7 +86,12 @@ export const DIALECT_METHODS: Readonly<Record<JsonRpcDialect, ReadonlySet<string
   ]),
 };
 
-/** JSON-RPC and Stepflow error codes (spec §9.1). */
+/**
+ * JSON-RPC and Stepflow error codes: the JSON-RPC 2.0 standard ones (-32700…-32603), worker and
+ * protocol errors (-32000…-32099), component failures (-32100…-32199, retried under
+ * `onError: retry`), flow-expression and orchestrator errors (-32200…-32299, raised by the
+ * runtime, never by a worker) and transport failures (-32300…-32399).
+ */
 export const ErrorCodes = {
   PARSE_ERROR: -32700,
   INVALID_REQUEST: -32600,
@@ -98,15 +103,38 @@ export const ErrorCodes = {
   INVALID_INPUT_SCHEMA: -32003,
   NOT_FOUND: -32005,
   WORKER_CONFIGURATION_ERROR: -32008,
+  /** A blob id the runtime does not hold (some runtimes answer -32000 or -32005 instead). */
+  BLOB_NOT_FOUND: -32011,
   COMPONENT_EXECUTION_FAILED: -32100,
   COMPONENT_VALUE_ERROR: -32101,
   COMPONENT_RESOURCE_UNAVAILABLE: -32102,
   COMPONENT_BAD_REQUEST: -32103,
+  /** A flow expression refers to an input field, step output path or variable that is absent. */
+  EXPRESSION_UNDEFINED_VALUE: -32200,
+  /** A flow expression refers to a step the flow does not have. */
+  EXPRESSION_UNKNOWN_STEP: -32201,
+  /** The orchestrator itself failed the step (run finished, no worker could be started, …). */
+  ORCHESTRATOR_ERROR: -32202,
   TRANSPORT_ERROR: -32300,
   TRANSPORT_SPAWN_ERROR: -32301,
   TRANSPORT_TIMEOUT: -32302,
   TRANSPORT_PROTOCOL_ERROR: -32303,
 } as const;
+
+/** Inclusive ranges of error codes (`min` is the most negative). */
+export const ErrorCodeRanges = {
+  /** A component failed; the runtime retries these under `onError: retry`. */
+  COMPONENT: { min: -32199, max: -32100 },
+  /** The part of COMPONENT a pack may use for codes of its own. */
+  PACK: { min: -32199, max: -32110 },
+  /** The connection to a worker (or a worker's to a dependency) failed. */
+  TRANSPORT: { min: -32399, max: -32300 },
+} as const;
+
+/** Whether `code` lies in one of the `ErrorCodeRanges`. */
+export function inErrorRange(code: number, range: { min: number; max: number }): boolean {
+  return code >= range.min && code <= range.max;
+}
 
 export type IncomingKind =
   | { kind: 'request'; message: RequestMessage }

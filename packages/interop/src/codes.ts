@@ -1,3 +1,5 @@
+import { ErrorCodeRanges, ErrorCodes, inErrorRange } from '@stepflow-packs/core';
+
 /**
  * Error codes across generations: 0.11 carries JSON-RPC integers, 0.13 `TaskErrorCode` values
  * (spec v0.13 §6.1), which REST reports as integers and flow YAML as short names.
@@ -23,12 +25,14 @@ export function taskErrorName(code: number): string {
 
 /** Upstream's `task_error_code_from_legacy` (stepflow-core/error_code.rs; spec v0.13 §6.5). */
 export function legacyToTaskError(code: number): string {
-  if (code >= -32399 && code <= -32300) return 'UNREACHABLE';
-  if (code === -32102) return 'RESOURCE_UNAVAILABLE';
-  if (code === -32103 || code === -32003) return 'INVALID_INPUT';
-  if (code >= -32199 && code <= -32100) return 'COMPONENT_FAILED';
-  if (code === -32001) return 'COMPONENT_NOT_FOUND';
-  if (code === -32200 || code === -32201) return 'EXPRESSION_FAILURE';
-  if (code === -32202) return 'ORCHESTRATOR_ERROR';
+  if (inErrorRange(code, ErrorCodeRanges.TRANSPORT)) return 'UNREACHABLE';
+  if (code === ErrorCodes.COMPONENT_RESOURCE_UNAVAILABLE) return 'RESOURCE_UNAVAILABLE';
+  if (code === ErrorCodes.COMPONENT_BAD_REQUEST || code === ErrorCodes.INVALID_INPUT_SCHEMA)
+    return 'INVALID_INPUT';
+  if (inErrorRange(code, ErrorCodeRanges.COMPONENT)) return 'COMPONENT_FAILED';
+  if (code === ErrorCodes.COMPONENT_NOT_FOUND) return 'COMPONENT_NOT_FOUND';
+  if (code === ErrorCodes.EXPRESSION_UNDEFINED_VALUE || code === ErrorCodes.EXPRESSION_UNKNOWN_STEP)
+    return 'EXPRESSION_FAILURE';
+  if (code === ErrorCodes.ORCHESTRATOR_ERROR) return 'ORCHESTRATOR_ERROR';
   return 'WORKER_ERROR';
 }

@@ -567,7 +567,7 @@ export async function bulkWrite(
       ...(progress.lineToRecord ? { lineToRecord: progress.lineToRecord } : {}),
       idempotent: upsertKey !== undefined,
     });
-    if (failure.code === -32103) throw failureError(failure);
+    if (failure.code === ErrorCodes.COMPONENT_BAD_REQUEST) throw failureError(failure);
     ctx.log.info('bulk write failed', {
       component,
       reason: failure.reason,

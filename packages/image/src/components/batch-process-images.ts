@@ -1,6 +1,7 @@
 import { basename, dirname, join, relative, sep } from 'node:path';
 import {
   defineComponent,
+  ErrorCodes,
   oneSentence,
   RpcError,
   z,
@@ -93,7 +94,7 @@ function failure(input: string, err: unknown): FileResult {
     status: 'failed',
     success: false,
     error_message: `Unexpected error: ${message}`,
-    error_code: -32100,
+    error_code: ErrorCodes.COMPONENT_EXECUTION_FAILED,
   };
 }
 

@@ -1,3 +1,4 @@
+import { ErrorCodeRanges, ErrorCodes, inErrorRange } from '@stepflow-packs/core';
 import type { Version } from '../flow/model.js';
 
 /**
@@ -5,6 +6,9 @@ import type { Version } from '../flow/model.js';
  * names (`COMPONENT_FAILED`) in 0.13 (spec v0.13.md §6).
  */
 export type ErrorCode = number | string;
+
+/** v0.8's code for a run-level error that aborts the whole run (not a JSON-RPC code). */
+export const V08_RUN_ERROR = 500;
 
 /** `TaskErrorCode` short names by number (spec v0.13.md §6.1). */
 export const TASK_ERROR_NAMES = [
@@ -29,13 +33,15 @@ export function isTaskErrorName(value: unknown): value is TaskErrorName {
 
 /** Upstream's `task_error_code_from_legacy` (spec v0.13.md §6.5). */
 export function legacyToTaskError(code: number): TaskErrorName {
-  if (code <= -32300 && code >= -32399) return 'UNREACHABLE';
-  if (code === -32102) return 'RESOURCE_UNAVAILABLE';
-  if (code === -32103 || code === -32003) return 'INVALID_INPUT';
-  if (code <= -32100 && code >= -32199) return 'COMPONENT_FAILED';
-  if (code === -32001) return 'COMPONENT_NOT_FOUND';
-  if (code === -32200 || code === -32201) return 'EXPRESSION_FAILURE';
-  if (code === -32202) return 'ORCHESTRATOR_ERROR';
+  if (inErrorRange(code, ErrorCodeRanges.TRANSPORT)) return 'UNREACHABLE';
+  if (code === ErrorCodes.COMPONENT_RESOURCE_UNAVAILABLE) return 'RESOURCE_UNAVAILABLE';
+  if (code === ErrorCodes.COMPONENT_BAD_REQUEST || code === ErrorCodes.INVALID_INPUT_SCHEMA)
+    return 'INVALID_INPUT';
+  if (inErrorRange(code, ErrorCodeRanges.COMPONENT)) return 'COMPONENT_FAILED';
+  if (code === ErrorCodes.COMPONENT_NOT_FOUND) return 'COMPONENT_NOT_FOUND';
+  if (code === ErrorCodes.EXPRESSION_UNDEFINED_VALUE || code === ErrorCodes.EXPRESSION_UNKNOWN_STEP)
+    return 'EXPRESSION_FAILURE';
+  if (code === ErrorCodes.ORCHESTRATOR_ERROR) return 'ORCHESTRATOR_ERROR';
   return 'WORKER_ERROR';
 }
 
@@ -48,12 +54,12 @@ export function codeFor(code: ErrorCode, version: Version): ErrorCode {
 /** Retried up to `retry.transportMaxRetries`, restarting the worker first (§6.2 rule 2). */
 export function isTransportCode(code: ErrorCode): boolean {
   if (typeof code === 'string') return code === 'TIMEOUT' || code === 'UNREACHABLE';
-  return code <= -32300 && code >= -32399;
+  return inErrorRange(code, ErrorCodeRanges.TRANSPORT);
 }
 
 /** Retried only under `onError: retry` (§6.2 rule 3; flows.md for -32100…-32199). */
 export function isComponentRetryCode(code: ErrorCode): boolean {
   if (typeof code === 'string')
     return code === 'COMPONENT_FAILED' || code === 'RESOURCE_UNAVAILABLE';
-  return code <= -32100 && code >= -32199;
+  return inErrorRange(code, ErrorCodeRanges.COMPONENT);
 }

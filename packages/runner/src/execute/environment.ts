@@ -1,3 +1,4 @@
+import { ErrorCodes } from '@stepflow-packs/core';
 import { serveBlobApi, type BlobApiServer } from '@stepflow-packs/core/client';
 import { RunnerBlobStore } from '../blobs/store.js';
 import { ComponentTrie, type RouteTable } from '../config/routes.js';
@@ -13,6 +14,7 @@ import { BuiltinPlugin } from '../plugins/builtin/index.js';
 import { MockPlugin } from '../plugins/mock.js';
 import type { Plugin } from '../plugins/types.js';
 import { WorkerPlugin } from '../plugins/worker.js';
+import { V08_RUN_ERROR } from './codes.js';
 import { failed, type StepResult } from './result.js';
 import { FlowRun, type RouteTarget, type RunHost, type StepEvent } from './run.js';
 
@@ -255,7 +257,10 @@ export class Environment implements RunHost {
           flow = parseFlow(doc, { version: env.version, file: '<nested flow>' }).flow;
         } catch (err) {
           return {
-            result: failed(env.version === 'v0.8' ? 500 : -32202, (err as Error).message),
+            result: failed(
+              env.version === 'v0.8' ? V08_RUN_ERROR : ErrorCodes.ORCHESTRATOR_ERROR,
+              (err as Error).message,
+            ),
             runId: '',
           };
         }

@@ -1,3 +1,4 @@
+import { ErrorCodes } from '@stepflow-packs/core';
 import { randomUUID } from 'node:crypto';
 import { backoffDelay } from '../config/load.js';
 import { RouteError } from '../config/routes.js';
@@ -12,7 +13,13 @@ import {
 } from '../json/value.js';
 import type { Expr, Flow, Step } from '../flow/model.js';
 import { StepCallError, type Plugin } from '../plugins/types.js';
-import { codeFor, isComponentRetryCode, isTransportCode, type ErrorCode } from './codes.js';
+import {
+  codeFor,
+  isComponentRetryCode,
+  isTransportCode,
+  V08_RUN_ERROR,
+  type ErrorCode,
+} from './codes.js';
 import { uuidV7 } from './uuid.js';
 import {
   failed,
@@ -241,7 +248,10 @@ export class FlowRun {
           );
         return {
           kind: 'failed',
-          error: { code: -32200, message: `Input path ${formatPath(expr.path)} not found` },
+          error: {
+            code: ErrorCodes.EXPRESSION_UNDEFINED_VALUE,
+            message: `Input path ${formatPath(expr.path)} not found`,
+          },
         };
       }
       case 'step':
@@ -271,7 +281,10 @@ export class FlowRun {
   ): Promise<Eval> {
     const step = this.flow.stepsById.get(expr.step);
     if (!step)
-      return { kind: 'failed', error: { code: -32201, message: `Unknown step: ${expr.step}` } };
+      return {
+        kind: 'failed',
+        error: { code: ErrorCodes.EXPRESSION_UNKNOWN_STEP, message: `Unknown step: ${expr.step}` },
+      };
     const result = await this.#ensure(step);
     if (result.outcome === 'failed') return { kind: 'failed', error: result.error };
     if (result.outcome === 'skipped') {
@@ -291,7 +304,10 @@ export class FlowRun {
       );
     return {
       kind: 'failed',
-      error: { code: -32200, message: `Path ${formatPath(expr.path)} not found` },
+      error: {
+        code: ErrorCodes.EXPRESSION_UNDEFINED_VALUE,
+        message: `Path ${formatPath(expr.path)} not found`,
+      },
     };
   }
 
@@ -332,16 +348,27 @@ export class FlowRun {
     if (found?.found) return { kind: 'ok', value: found.value, float: found.float };
     if (expr.fallback && !expr.fallback.legacy)
       return this.#evaluate(expr.fallback.expr, resolveError);
-    return { kind: 'failed', error: { code: -32200, message: `Undefined variable: ${expr.name}` } };
+    return {
+      kind: 'failed',
+      error: {
+        code: ErrorCodes.EXPRESSION_UNDEFINED_VALUE,
+        message: `Undefined variable: ${expr.name}`,
+      },
+    };
   }
 
   #resolveFailure(message: string, detail: string): FlowError {
-    return { code: 500, message, data: stackData([{ error: message, attachments: [detail] }]) };
+    return {
+      code: V08_RUN_ERROR,
+      message,
+      data: stackData([{ error: message, attachments: [detail] }]),
+    };
   }
 
   async #runStep(step: Step): Promise<StepResult> {
     if (this.#aborted) throw this.#aborted;
-    if (this.#finished.signal.aborted) return failed(-32202, 'the run has finished');
+    if (this.#finished.signal.aborted)
+      return failed(ErrorCodes.ORCHESTRATOR_ERROR, 'the run has finished');
     const result = this.#generational(
       this.#v08 ? await this.#runStepV08(step) : await this.#runStepV011(step),
     );
@@ -365,7 +392,7 @@ export class FlowRun {
     if (input.kind === 'skipped') return skipped();
     if (input.kind === 'failed') {
       this.#abort({
-        code: 500,
+        code: V08_RUN_ERROR,
         message: `step "${step.id}" failed`,
         data: stackData([
           {
@@ -423,7 +450,7 @@ export class FlowRun {
         ? [...err.details, `component server error(${err.code}): ${err.message}`]
         : [...err.details, err.message];
     return {
-      code: 500,
+      code: V08_RUN_ERROR,
       message: `step "${step.id}" failed`,
       data: stackData([
         { error: `step "${step.id}" failed`, attachments },
@@ -556,7 +583,7 @@ export class FlowRun {
       if (!(err instanceof RouteError)) throw err;
       if (this.#v08) {
         this.#abort({
-          code: 500,
+          code: V08_RUN_ERROR,
           message: `step "${step.id}" failed`,
           data: stackData([{ error: `step "${step.id}" failed`, attachments: [err.message] }]),
         });
@@ -567,7 +594,7 @@ export class FlowRun {
           'error routing component',
           stackData([{ error: 'error routing component' }, { error: err.message }]),
         );
-      return failed(-32202, err.message);
+      return failed(ErrorCodes.ORCHESTRATOR_ERROR, err.message);
     }
     this.#lastPlugin.set(step.id, plugin);
     this.host.onStepEvent?.({ type: 'attempt', runId: this.runId, stepId: step.id, attempt });

@@ -1,3 +1,4 @@
+import { ErrorCodes } from '@stepflow-packs/core';
 import type { MockPluginConfig } from '../config/types.js';
 import { failed, skipped, success, type StepResult } from '../execute/result.js';
 import { canonicalJson } from '../json/canonical.js';
@@ -21,18 +22,18 @@ export class MockPlugin implements Plugin {
     if (!spec)
       throw new StepCallError(
         'infrastructure',
-        -32300,
+        ErrorCodes.TRANSPORT_ERROR,
         `Mock component ${component} is not defined`,
       );
     const match = spec.behaviors.find((b) => jsonEqual(b.input, input));
     if (!match)
       throw new StepCallError(
         'infrastructure',
-        -32300,
+        ErrorCodes.TRANSPORT_ERROR,
         `No behavior defined for ${component} on ${canonicalJson(input)}`,
       );
     if (match.behavior.kind === 'error')
-      throw new StepCallError('infrastructure', -32300, match.behavior.message);
+      throw new StepCallError('infrastructure', ErrorCodes.TRANSPORT_ERROR, match.behavior.message);
     return toStepResult(match.behavior.result);
   }
 

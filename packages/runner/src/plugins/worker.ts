@@ -1,4 +1,4 @@
-import type { Logger } from '@stepflow-packs/core';
+import { ErrorCodeRanges, ErrorCodes, inErrorRange, type Logger } from '@stepflow-packs/core';
 import {
   RpcError,
   startWorker,
@@ -33,8 +33,6 @@ const QUIET = new Set([
   'ignored a line that is not a valid protocol message',
   'worker stdout line before the port announcement',
 ]);
-const TRANSPORT_MIN = -32399;
-const TRANSPORT_MAX = -32300;
 
 /** How a worker is reached, per emulated release (spec config.md §3.2–§3.3). */
 export function workerMode(
@@ -110,7 +108,7 @@ export class WorkerPlugin implements Plugin {
       throw new TransportError(
         `plugin "${this.options.name}" cannot be launched: ${(err as Error).message}`,
         undefined,
-        -32301,
+        ErrorCodes.TRANSPORT_SPAWN_ERROR,
       );
     }
     const client = await startWorker(spec, {
@@ -181,7 +179,7 @@ export class WorkerPlugin implements Plugin {
       if (
         err instanceof RpcError &&
         !(err instanceof TransportError) &&
-        !(err.code >= TRANSPORT_MIN && err.code <= TRANSPORT_MAX)
+        !inErrorRange(err.code, ErrorCodeRanges.TRANSPORT)
       ) {
         return Promise.reject(
           new StepCallError(
@@ -192,7 +190,8 @@ export class WorkerPlugin implements Plugin {
           ),
         );
       }
-      if (err instanceof RpcError && err.code === -32302) client.kill('SIGKILL'); // a hung worker: kill its process group
+      if (err instanceof RpcError && err.code === ErrorCodes.TRANSPORT_TIMEOUT)
+        client.kill('SIGKILL'); // a hung worker: kill its process group
       // A dying worker: give its exit status a moment to arrive so the report can name it.
       if (client.process && !client.process.exitInfo)
         await Promise.race([client.exited, new Promise((r) => setTimeout(r, 300))]);
@@ -202,7 +201,10 @@ export class WorkerPlugin implements Plugin {
 
   #transportFailure(err: unknown, origin: object, client: WorkerClient | undefined): StepCallError {
     const rpc = err instanceof RpcError ? err : undefined;
-    const code = rpc && rpc.code >= TRANSPORT_MIN && rpc.code <= TRANSPORT_MAX ? rpc.code : -32300;
+    const code =
+      rpc && inErrorRange(rpc.code, ErrorCodeRanges.TRANSPORT)
+        ? rpc.code
+        : ErrorCodes.TRANSPORT_ERROR;
     const message = err instanceof Error ? err.message : String(err);
     const info = (rpc?.data ?? {}) as {
       signal?: string | null;

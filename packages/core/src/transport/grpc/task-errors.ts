@@ -1,6 +1,6 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import { toRpcErrorObject } from '../../errors.js';
-import { ErrorCodes, type RpcErrorObject } from '../../protocol.js';
+import { ErrorCodeRanges, ErrorCodes, inErrorRange, type RpcErrorObject } from '../../protocol.js';
 import { TaskErrorCode } from './gen/stepflow/v1/common_pb.js';
 import { toStructJson, UnrepresentableValueError } from './values.js';
 
@@ -23,10 +23,10 @@ export function taskErrorCodeOf(code: number): TaskErrorCode {
     case ErrorCodes.COMPONENT_RESOURCE_UNAVAILABLE:
       return TaskErrorCode.RESOURCE_UNAVAILABLE;
     default:
-      if (code <= -32100 && code >= -32199) return TaskErrorCode.COMPONENT_FAILED;
+      if (inErrorRange(code, ErrorCodeRanges.COMPONENT)) return TaskErrorCode.COMPONENT_FAILED;
       // Transport-range codes (-32300…) describe a dependency's connection here, never this
       // worker's own: retryable, but without restarting the worker.
-      if (code <= -32300 && code >= -32399) return TaskErrorCode.RESOURCE_UNAVAILABLE;
+      if (inErrorRange(code, ErrorCodeRanges.TRANSPORT)) return TaskErrorCode.RESOURCE_UNAVAILABLE;
       return TaskErrorCode.WORKER_ERROR;
   }
 }

@@ -1,3 +1,4 @@
+import { ErrorCodes } from '@stepflow-packs/core';
 import type { StepResult } from '../../execute/result.js';
 import type { Json } from '../../json/value.js';
 import { StepCallError, type CallContext, type ListedComponent, type Plugin } from '../types.js';
@@ -43,7 +44,11 @@ export class BuiltinPlugin implements Plugin {
     const name = component.replace(/^\//, '');
     const builtin = this.#byName.get(name);
     if (!builtin) {
-      throw new StepCallError('infrastructure', -32300, `Builtin component ${component} not found`);
+      throw new StepCallError(
+        'infrastructure',
+        ErrorCodes.TRANSPORT_ERROR,
+        `Builtin component ${component} not found`,
+      );
     }
     return builtin.execute(objectInput(name, input), this.host, ctx, input);
   }

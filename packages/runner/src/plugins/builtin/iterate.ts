@@ -1,3 +1,4 @@
+import { ErrorCodes } from '@stepflow-packs/core';
 import { failed, success } from '../../execute/result.js';
 import { isFloatMember, isObject, type Json } from '../../json/value.js';
 import { builtinError, optionalUint, type Builtin } from './types.js';
@@ -26,7 +27,10 @@ export const iterate: Builtin = {
           );
         return result.outcome === 'failed'
           ? result
-          : failed(-32103, `iterate: iteration ${iteration + 1} was skipped`);
+          : failed(
+              ErrorCodes.COMPONENT_BAD_REQUEST,
+              `iterate: iteration ${iteration + 1} was skipped`,
+            );
       }
       const value = result.value;
       if (isObject(value) && 'result' in value)
@@ -38,7 +42,7 @@ export const iterate: Builtin = {
       }
       const message = `iterate: iteration ${iteration + 1} returned neither {result: ...} nor {next: ...}`;
       if (host.version === 'v0.8') throw builtinError('iterate', message);
-      return failed(-32103, message);
+      return failed(ErrorCodes.COMPONENT_BAD_REQUEST, message);
     }
     return success({ result: current, iterations: maxIterations, terminated: true });
   },

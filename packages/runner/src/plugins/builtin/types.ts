@@ -1,3 +1,4 @@
+import { ErrorCodes } from '@stepflow-packs/core';
 import type { RunnerBlobStore } from '../../blobs/store.js';
 import type { StepResult } from '../../execute/result.js';
 import type { Version } from '../../flow/model.js';
@@ -29,7 +30,11 @@ export interface Builtin {
 
 /** The builtin could not run (bad input and the like): an infrastructure error. */
 export function builtinError(component: string, message: string): StepCallError {
-  return new StepCallError('infrastructure', -32300, `${component}: ${message}`);
+  return new StepCallError(
+    'infrastructure',
+    ErrorCodes.TRANSPORT_ERROR,
+    `${component}: ${message}`,
+  );
 }
 
 /** Builtin inputs are objects; a missing serde `Value` member reads as null. */
