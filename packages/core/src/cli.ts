@@ -44,7 +44,7 @@ const COMMON_ENV = [
   ['STEPFLOW_HEADERS_TIMEOUT_MS', 'HTTP header read timeout (default 10000)'],
   ['STEPFLOW_REQUEST_TIMEOUT_MS', 'HTTP request body read timeout (default 60000)'],
   ['STEPFLOW_BLOB_TIMEOUT_MS', 'wait for each blob call to the runtime (default 30000, max 30000)'],
-  ['STEPFLOW_EXIT_WITH_PARENT', 'HTTP subprocess exits when its starter dies (default true)'],
+  ['STEPFLOW_EXIT_WITH_PARENT', 'a worker exits when its starter dies (default true)'],
 ] as const;
 
 function usage(pack: Pack): string {
@@ -68,7 +68,7 @@ function usage(pack: Pack): string {
     '  --allow-remote                 permit binding a non-loopback address',
     '  --log-level <level>            trace | debug | info | warn | error | silent',
     '  --blob-timeout-ms <n>          wait for each blob call to the runtime (default 30000)',
-    '  --no-exit-with-parent          keep serving HTTP after the process that started it exits',
+    '  --no-exit-with-parent          keep serving after the process that started it exits',
     '  --list-components              print the components with their schemas and exit',
     '  --help, --version',
   ];
@@ -130,6 +130,16 @@ function listFrom(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/**
+ * Write to stdout, then exit once the text is flushed: through a pipe, a write larger than the
+ * pipe's buffer (64 KiB) is still in progress when `process.exit` would cut it off.
+ */
+function printAndExit(text: string): Promise<never> {
+  return new Promise<never>(() => {
+    process.stdout.write(text, () => process.exit(0));
+  });
+}
+
 /** Run the pack's close hook, bounded so a stuck pool cannot keep the process alive. */
 async function closePack(pack: Pack, log: Logger): Promise<void> {
   if (!pack.close) return;
@@ -185,14 +195,8 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
     return process.exit(2);
   }
   const flags = parsed.values as Record<string, string | string[] | boolean | undefined>;
-  if (flags.help) {
-    process.stdout.write(usage(pack));
-    return process.exit(0);
-  }
-  if (flags.version) {
-    process.stdout.write(`${pack.version}\n`);
-    return process.exit(0);
-  }
+  if (flags.help) return printAndExit(usage(pack));
+  if (flags.version) return printAndExit(`${pack.version}\n`);
   if (flags['list-components']) {
     // component_id and path are what Stepflow 0.13 discovery registers; component is the
     // JSON-RPC name of Stepflow 0.8–0.11.
@@ -204,10 +208,9 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
       input_schema: c.inputJsonSchema,
       output_schema: c.outputJsonSchema,
     }));
-    process.stdout.write(
+    return printAndExit(
       JSON.stringify({ pack: pack.name, version: pack.version, components }, null, 2) + '\n',
     );
-    return process.exit(0);
   }
 
   // `off` is the orchestrator's spelling (it passes STEPFLOW_LOG_LEVEL on to its workers).
