@@ -1,6 +1,6 @@
-// Timing targets of the fault tests (RELIABILITY.md §2), measured here rather than asserted by
-// the test suite: the tests check the behaviour with generous bounds, this script reports the
-// figures against the stated targets. Workers: core's fixture pack and the data pack (stdio).
+// Timing targets of the fault tests, measured here rather than asserted by the test suite: the
+// tests check the behaviour with generous bounds, this script reports the figures against the
+// stated targets. Workers: core's fixture pack and the data pack (stdio).
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -53,7 +53,7 @@ function stdioWorker(bin, env = {}, onCallback = undefined) {
   };
 }
 
-async function f5ConcurrentExecutes() {
+async function concurrentExecutes() {
   const w = stdioWorker(FIXTURE);
   await (w.send(execute('warm', '/echo', { payload: 0 }) + '\n'), w.answer('warm'));
   const started = performance.now();
@@ -67,8 +67,8 @@ async function f5ConcurrentExecutes() {
   return wall;
 }
 
-/** F6: 200 executes each calling blobs/put then blobs/get, answered after 0–50 ms. */
-async function f6Callbacks() {
+/** 200 executes each calling blobs/put then blobs/get, answered after 0–50 ms. */
+async function blobCallbacks() {
   const store = new Map();
   const w = stdioWorker(FIXTURE, {}, (m) => {
     setTimeout(() => {
@@ -90,7 +90,7 @@ async function f6Callbacks() {
   return wall;
 }
 
-async function f7FiftyMiB() {
+async function fiftyMiBEcho() {
   const w = stdioWorker(FIXTURE);
   await (w.send(execute('warm', '/echo', { payload: 0 }) + '\n'), w.answer('warm'));
   const started = performance.now();
@@ -101,7 +101,7 @@ async function f7FiftyMiB() {
   return wall;
 }
 
-async function f8NextAfterOversize() {
+async function nextAfterOversize() {
   const limit = 16 * MiB;
   const w = stdioWorker(FIXTURE, { STEPFLOW_MAX_MESSAGE_BYTES: String(limit) });
   await (w.send(execute('warm', '/echo', { payload: 0 }) + '\n'), w.answer('warm'));
@@ -120,7 +120,7 @@ async function f8NextAfterOversize() {
   return { answered, next };
 }
 
-async function f9MalformedLines() {
+async function malformedLines() {
   const w = stdioWorker(FIXTURE);
   await (w.send(execute('warm', '/echo', { payload: 0 }) + '\n'), w.answer('warm'));
   const junk = ['garbage', '{"jsonrpc":"2.0","id":"t-', '[1]', '{"jsonrpc":"2.0","id":null}', ''];
@@ -166,8 +166,8 @@ function httpPost(port, body) {
   });
 }
 
-/** F21: latency of legitimate calls while 200 sockets trickle one header byte every 2 s. */
-async function f21SlowlorisP99() {
+/** Latency of legitimate calls while 200 sockets trickle one header byte every 2 s. */
+async function slowlorisP99() {
   const { child, port } = await spawnWithPort(process.execPath, [FIXTURE, '--http']);
   const sockets = Array.from({ length: 200 }, () => {
     const socket = connect(port, '127.0.0.1');
@@ -191,8 +191,8 @@ async function f21SlowlorisP99() {
   return latencies[Math.floor(latencies.length * 0.99)];
 }
 
-/** F25: median health_check latency while a pattern runs into its 1 s regex budget. */
-async function f25RedosLatency() {
+/** Median health_check latency while a pattern runs into its 1 s regex budget. */
+async function redosLatency() {
   const w = stdioWorker(DATA);
   await (w.send(execute('warm', '/health_check', null) + '\n'), w.answer('warm'));
   w.send(
@@ -217,19 +217,19 @@ async function f25RedosLatency() {
 }
 
 const at = (target) => (value) => ({ pass: value <= target, targetText: `≤ ${target} ms` });
-const f8 = await f8NextAfterOversize();
+const oversize = await nextAfterOversize();
 const rows = [
-  ['F5: 1,000 concurrent executes over one pipe, wall', await f5ConcurrentExecutes(), 3000],
-  ['F6: 200 executes with blob callbacks answered in 0–50 ms, wall', await f6Callbacks(), 3000],
-  ['F7: 50 MiB echo, wall', await f7FiftyMiB(), 5000],
-  ['F8: oversize frame answered', f8.answered, 1000],
-  ['F8: next request after it', f8.next, 100],
-  ['F9: 10,000 malformed + 1,000 valid lines, wall', await f9MalformedLines(), 3000],
+  ['1,000 concurrent executes over one pipe, wall', await concurrentExecutes(), 3000],
+  ['200 executes with blob callbacks answered in 0–50 ms, wall', await blobCallbacks(), 3000],
+  ['50 MiB echo, wall', await fiftyMiBEcho(), 5000],
+  ['oversize frame answered', oversize.answered, 1000],
+  ['next request after it', oversize.next, 100],
+  ['10,000 malformed + 1,000 valid lines, wall', await malformedLines(), 3000],
   ['framer: 50 MiB in 64 KiB chunks', framing50MiB(), 500],
-  ['F21: p99 with 200 slow-header sockets', await f21SlowlorisP99(), 250],
-  ['F25: health_check median while a regex runs 1 s', await f25RedosLatency(), 100],
+  ['p99 with 200 slow-header sockets', await slowlorisP99(), 250],
+  ['health_check median while a regex runs 1 s', await redosLatency(), 100],
 ];
 report(
-  'fault-test timing targets (RELIABILITY.md §2)',
+  'fault-test timing targets',
   rows.map(([name, ms, target]) => ({ name, subject: ms, unit: 'ms', ...at(target)(ms) })),
 );

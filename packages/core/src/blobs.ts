@@ -101,7 +101,10 @@ export function callbackBlobs(runtime: CallRuntime): BlobAccess {
   };
 }
 
-/** v0.11: the runtime's Blob HTTP API at `capabilities.blobApiUrl` (spec §6.3). */
+/**
+ * v0.11: the runtime's Blob HTTP API at `capabilities.blobApiUrl` (`POST /blobs`, `GET
+ * /blobs/{id}`).
+ */
 export function httpBlobs(baseUrl: string, timeoutMs: number): BlobAccess {
   const base = baseUrl.replace(/\/+$/, '');
   const request = async (
@@ -176,7 +179,10 @@ export function unavailableBlobs(code: number, message: string): BlobAccess {
   return { put: fail, get: fail };
 }
 
-/** Content-addressed id: lowercase hex SHA-256 of the compact JSON (spec §7). */
+/**
+ * Content-addressed id: lowercase hex SHA-256 of the compact JSON, serialized as the Rust runtime
+ * does.
+ */
 export function blobIdOf(serialized: string | Uint8Array): string {
   return createHash('sha256').update(serialized).digest('hex');
 }

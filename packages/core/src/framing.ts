@@ -1,8 +1,8 @@
 /**
- * Newline-delimited framing on raw bytes (spec §10.2). Splits on `\n`, drops a trailing `\r`,
- * decodes UTF-8 only at line boundaries and never buffers more than `maxBytes` of one frame:
- * an oversize frame is discarded as it streams past, keeping only its first bytes so the
- * request id can still be recovered.
+ * Newline-delimited framing on raw bytes, as the stdio transport frames messages. Splits on `\n`,
+ * drops a trailing `\r`, decodes UTF-8 only at line boundaries and never buffers more than
+ * `maxBytes` of one frame: an oversize frame is discarded as it streams past, keeping only its
+ * first bytes so the request id can still be recovered.
  */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const HEAD_BYTES = 4096;

@@ -39,7 +39,10 @@ function describeJsonFailure(err: unknown): string {
 
 const NON_ASCII = /[\u007f-\uffff]/g;
 
-/** Escape every non-ASCII UTF-16 unit as \uXXXX (SSE frames must be ASCII-only, spec §11.5). */
+/**
+ * Escape every non-ASCII UTF-16 unit as \uXXXX (SSE frames must be ASCII-only: the v0.11 runtime
+ * decodes them per byte).
+ */
 export function toAsciiJson(json: string): string {
   return json.replace(NON_ASCII, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

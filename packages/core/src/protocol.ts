@@ -1,5 +1,5 @@
 /**
- * Wire-level vocabulary of the Stepflow component protocol (spec: protocol.md §2–§5).
+ * Wire-level vocabulary of the Stepflow component protocol: messages, methods, error codes.
  * Both runtime releases speak JSON-RPC 2.0; they differ in a few spellings ("dialects").
  */
 
@@ -151,8 +151,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Classify a parsed frame the way the runtimes do (spec §2.1). `id` is only reported on an
- * invalid frame when it has a valid type, so callers never answer with `id: null`.
+ * Classify a parsed frame the way the runtimes do (request, notification, response or invalid).
+ * `id` is only reported on an invalid frame when it has a valid type, so callers never answer with
+ * `id: null`.
  */
 export function classifyMessage(value: unknown): IncomingKind {
   if (!isRecord(value)) {

@@ -34,7 +34,7 @@ export interface RunAccess {
   get(runId: string, options?: GetRunOptions, signal?: AbortSignal): Promise<SubRunResult>;
 }
 
-/** A FlowResult of the JSON-RPC generations (`flows.md` §8) as a SubRunResult. */
+/** A FlowResult of the JSON-RPC generations (`{outcome, result | error}`) as a SubRunResult. */
 function fromFlowResult(runId: string, result: unknown): SubRunResult {
   const r = (result ?? {}) as {
     outcome?: unknown;

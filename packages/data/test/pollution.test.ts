@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { dataKit, json } from './helpers.js';
 
 /**
- * F26 — prototype pollution: records with __proto__, constructor and prototype keys go
+ * Prototype pollution: records with __proto__, constructor and prototype keys go
  * through every data operation. Nothing may reach Object.prototype, and the keys either
  * round-trip as data or are rejected explicitly, never silently dropped.
  */
@@ -126,7 +126,7 @@ function roundTrips(text: string): void {
   for (const key of KEYS) expect(text).toContain(key);
 }
 
-describe('F26 prototype pollution through every data operation', () => {
+describe('prototype pollution through every data operation', () => {
   const kit = dataKit();
   const snapshot = {
     object: Object.getOwnPropertyNames(Object.prototype).sort(),

@@ -3,12 +3,12 @@ import { RpcError, type WorkerClient } from '@stepflow-packs/core/client';
 import { startData } from './worker.js';
 
 /**
- * F25 — ReDoS against the built worker over stdio. Patterns run on RE2 (linear time) in a
+ * ReDoS against the built worker over stdio. Patterns run on RE2 (linear time) in a
  * worker thread with a time budget, so the catastrophic-backtracking classic completes at
  * once, and a pattern whose linear cost is still huge fails -32103 within the budget — while
  * the same process keeps answering other requests.
  */
-describe('F25 ReDoS (stdio worker)', () => {
+describe('ReDoS (stdio worker)', () => {
   let worker: WorkerClient;
 
   beforeAll(async () => {

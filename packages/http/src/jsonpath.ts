@@ -1,5 +1,5 @@
 /**
- * The restricted path syntax Stepflow uses for `path` (flows.md §6.1): a string not starting
+ * The restricted path syntax Stepflow uses for `path`: a string not starting
  * with `$` is one field name; after `$`, any sequence of `.name`, `["name"]` / `['name']` and
  * `[N]`. No wildcards, filters, slices or negative indices.
  */

@@ -1,5 +1,5 @@
 /**
- * F19 — HTTP pack resource limits, through the built binary (stdio):
+ * HTTP pack resource limits, through the built binary (stdio):
  * - gzip bomb (≈10 MB → 10 GiB): error ≤ 2 s, worker RSS growth ≤ 2 × cap + 50 MB;
  * - endless chunked body: error (limit), socket closed;
  * - 1 byte/s trickle and a server that never sends headers: error at timeout + ≤ 500 ms;
@@ -52,7 +52,7 @@ async function closeDelay(
   return Math.max(0, (server.closes.at(-1) ?? Infinity) - errorAt);
 }
 
-describe('F19 resource limits (built binary, stdio)', () => {
+describe('resource limits (built binary, stdio)', () => {
   let bomb: FixtureServer;
   let endless: FixtureServer;
   let trickle: FixtureServer;
@@ -95,7 +95,7 @@ describe('F19 resource limits (built binary, stdio)', () => {
     const after = await memoryOf(pid);
     if (process.env.HTTP_FAULT_REPORT)
       process.stderr.write(
-        `F19 bomb: ${Math.round(errorAt - t0)} ms, RSS growth ${((after.peak - before.rss) / MB).toFixed(1)} MB\n`,
+        `bomb: ${Math.round(errorAt - t0)} ms, RSS growth ${((after.peak - before.rss) / MB).toFixed(1)} MB\n`,
       );
     expect(err).toMatchObject({ code: -32103, data: { reason: 'response_too_large', limit: CAP } });
     expect(errorAt - t0).toBeLessThanOrEqual(2000);

@@ -1,5 +1,5 @@
 /**
- * F20 — retry policy, through the built binary (stdio), default retry settings:
+ * Retry policy, through the built binary (stdio), default retry settings:
  * 503, 503, 200 → success with attempts 3; 503 + Retry-After: 3600 → total ≤ timeout + 500 ms;
  * POST to a 503 server → the server sees exactly 1 request.
  */
@@ -33,7 +33,7 @@ afterAll(async () => {
   await Promise.all([flaky.close(), busy.close(), down.close()]);
 });
 
-describe('F20 retry policy (built binary, default settings)', () => {
+describe('retry policy (built binary, default settings)', () => {
   it('503, 503, 200 → success with attempts_made 3 and 3 requests at the server', async () => {
     expect(await started.worker.execute('/http_request', { url: `${flaky.url}/` })).toMatchObject({
       success: true,

@@ -1,5 +1,5 @@
 /**
- * F27 (HTTP part) — secrets canary: a unique canary as a Bearer token, a Cookie, URL userinfo
+ * Secrets canary: a unique canary as a Bearer token, a Cookie, URL userinfo
  * and a query token in failing HTTP calls, through the built binary over stdio and HTTP with
  * trace logging on. Pass: the canary occurs 0 times in all captured stdout, stderr and
  * JSON-RPC responses (and never reaches another origin through a redirect).
@@ -81,7 +81,7 @@ const modes: [Mode, Dialect][] = [
   ['http-subprocess', 'v0.11'],
 ];
 
-describe.each(modes)('F27 secrets canary over %s (%s), trace logging', (mode, dialect) => {
+describe.each(modes)('secrets canary over %s (%s), trace logging', (mode, dialect) => {
   it('puts the canary 0 times in stdout, stderr and JSON-RPC responses', async () => {
     const started = await startHttpWorker(mode, dialect, {
       env: {
@@ -126,7 +126,7 @@ describe.each(modes)('F27 secrets canary over %s (%s), trace logging', (mode, di
   });
 });
 
-describe('F27 cross-origin redirect', () => {
+describe('cross-origin redirect', () => {
   it('never forwards the Bearer or Cookie canary to the other origin', () => {
     const leaked = other.requests.filter((r) => JSON.stringify(r.headers).includes(CANARY));
     expect(other.requests.length).toBeGreaterThan(0);

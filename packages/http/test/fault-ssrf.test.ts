@@ -1,5 +1,5 @@
 /**
- * F18 — SSRF deny battery: ≥ 25 hostile URLs (encodings, mapped IPv6, localhost, redirect to
+ * SSRF deny battery: ≥ 25 hostile URLs (encodings, mapped IPv6, localhost, redirect to
  * loopback from an allowlisted origin) against loopback listeners, through the built binary.
  * Pass: every one answers -32103 and the listeners accept 0 connections.
  */
@@ -97,7 +97,7 @@ function redirectUrls(): string[] {
   ];
 }
 
-describe('F18 SSRF deny battery (built binary, stdio)', () => {
+describe('SSRF deny battery (built binary, stdio)', () => {
   it('has at least 25 hostile URLs and at least 5 redirects to loopback from an allowlisted origin', () => {
     expect(hostileUrls().length).toBeGreaterThanOrEqual(25);
     expect(redirectUrls().length).toBeGreaterThanOrEqual(5);

@@ -59,7 +59,7 @@ async function refusedCall(
   }
 }
 
-describe('F23 image confinement: traversal, symlink-out, dangling-symlink output, FIFO, /dev/zero', () => {
+describe('image confinement: traversal, symlink-out, dangling-symlink output, FIFO, /dev/zero', () => {
   let base: string;
   let root: string;
   let outside: string;
@@ -196,7 +196,7 @@ describe('F23 image confinement: traversal, symlink-out, dangling-symlink output
     for (const [name, component, input, reason] of attacks) {
       const result = await refusedCall(worker, component, input);
       process.stderr.write(
-        `F23: ${name}: ${result.code} ${result.reason} in ${result.ms.toFixed(1)} ms\n`,
+        `confinement: ${name}: ${result.code} ${result.reason} in ${result.ms.toFixed(1)} ms\n`,
       );
       outcomes.push({ name, code: result.code, reason: result.reason, fast: result.ms <= 1000 });
       expect({ name, code: result.code, reason: result.reason, fast: result.ms <= 1000 }).toEqual({
@@ -236,7 +236,7 @@ describe('F23 image confinement: traversal, symlink-out, dangling-symlink output
   });
 });
 
-describe('F24 pixel and decompression bombs', () => {
+describe('pixel and decompression bombs', () => {
   let root: string;
   let cleanup: () => void;
   let worker: WorkerClient;
@@ -299,7 +299,7 @@ describe('F24 pixel and decompression bombs', () => {
     for (const [name, input, reason] of bombs) {
       const result = await refusedCall(worker, '/process_image', input);
       process.stderr.write(
-        `F24: ${name}: ${result.code} ${result.reason} in ${result.ms.toFixed(1)} ms\n`,
+        `bomb: ${name}: ${result.code} ${result.reason} in ${result.ms.toFixed(1)} ms\n`,
       );
       expect({ name, code: result.code, reason: result.reason, fast: result.ms <= 1000 }).toEqual({
         name,
@@ -311,7 +311,7 @@ describe('F24 pixel and decompression bombs', () => {
     const after = memoryOf(pid);
     const growth = after.peak - before.rss;
     process.stderr.write(
-      `F24: worker peak RSS growth ${(growth / 1048576).toFixed(1)} MB (rss before ${(before.rss / 1048576).toFixed(1)} MB)\n`,
+      `worker peak RSS growth ${(growth / 1048576).toFixed(1)} MB (rss before ${(before.rss / 1048576).toFixed(1)} MB)\n`,
     );
     expect(growth, `peak RSS grew by ${(growth / 1048576).toFixed(1)} MB`).toBeLessThanOrEqual(
       150 * 1024 * 1024,

@@ -2,7 +2,7 @@ import { ErrorCodeRanges, ErrorCodes, inErrorRange } from '@stepflow-packs/core'
 
 /**
  * Error codes across generations: 0.11 carries JSON-RPC integers, 0.13 `TaskErrorCode` values
- * (spec v0.13 §6.1), which REST reports as integers and flow YAML as short names.
+ * (the proto enum), which REST reports as integers and flow YAML as short names.
  */
 export const TASK_ERROR_CODES: readonly string[] = [
   'UNSPECIFIED',
@@ -23,7 +23,10 @@ export function taskErrorName(code: number): string {
   return TASK_ERROR_CODES[code] ?? `TASK_ERROR_CODE_${code}`;
 }
 
-/** Upstream's `task_error_code_from_legacy` (stepflow-core/error_code.rs; spec v0.13 §6.5). */
+/**
+ * Upstream's `task_error_code_from_legacy` (stepflow-core/error_code.rs): how a 0.11 integer code
+ * reads in 0.13.
+ */
 export function legacyToTaskError(code: number): string {
   if (inErrorRange(code, ErrorCodeRanges.TRANSPORT)) return 'UNREACHABLE';
   if (code === ErrorCodes.COMPONENT_RESOURCE_UNAVAILABLE) return 'RESOURCE_UNAVAILABLE';

@@ -30,7 +30,7 @@ const IF_BRANCH_DEPENDENCIES_013 =
 
 const STRUCT_KEY_ORDER =
   '0.13 hands step input to the worker as a protobuf Struct, whose key order is arbitrary ' +
-  '(a Rust HashMap with a random seed per process; spec v0.13 §7), so output that reflects input key order differs whenever the order comes out different (it passes by chance now and then)';
+  '(a Rust HashMap with a random seed per process), so output that reflects input key order differs whenever the order comes out different (it passes by chance now and then)';
 
 export const EXCEPTIONS: readonly Exception[] = [
   {

@@ -13,7 +13,7 @@ const isObject = (v: Json | undefined): v is JsonObject =>
 /**
  * The expected FlowResult as a generation reports it. 0.11.1: unchanged. 0.13: an integer
  * `error.code` becomes its TaskErrorCode name by upstream's legacy mapping, and `error.data`
- * is dropped because REST results do not carry it (spec v0.13 §6.3, §12.5).
+ * is dropped because REST results do not carry it.
  */
 export function expectedFor(generation: Generation, expected: Json): Json {
   if (generation === '0.11.1' || !isObject(expected) || expected.outcome !== 'failed')
@@ -26,8 +26,9 @@ export function expectedFor(generation: Generation, expected: Json): Json {
 }
 
 /**
- * Compare the way the runner's `stepflow test` does for v0.11 (subset match, flows.md §9.4).
- * Numbers compare by value, so 0.13's `3.0` in REST output equals an expected `3`.
+ * Compare the way the runner's `stepflow test` does for v0.11 (subset match: expected keys must
+ * match, extra actual keys are ignored). Numbers compare by value, so 0.13's `3.0` in REST output
+ * equals an expected `3`.
  */
 export function compareCase(
   generation: Generation,

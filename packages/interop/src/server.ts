@@ -11,13 +11,19 @@ export interface ServerOptions {
   generation: Generation;
   /** Absolute path of the config file. */
   config: string;
-  /** Process plugins in the config; each may take up to 30 s to start (spec v0.13 §2.3). */
+  /**
+   * Process plugins in the config; each may take up to 30 s to start (the server waits that long
+   * for its PullTasks connection).
+   */
   plugins: number;
   env?: NodeJS.ProcessEnv;
   logLevel?: string;
   /** Port to bind (default 0: OS-assigned); a fixed one lets a test restart the server in place. */
   port?: number;
-  /** Wait until every plugin reports components (default true; false for remote workers started later). */
+  /**
+   * Wait until every plugin reports components (default true; false for remote workers started
+   * later).
+   */
   waitReady?: boolean;
 }
 

@@ -42,7 +42,7 @@ async function idleInTransaction(): Promise<number> {
 }
 
 describe('fault tests', () => {
-  it('F13: pg_terminate_backend mid 200k-row insert → -32102 ≤ 5 s, 0 new rows, worker alive, next insert ≤ 2 s, 0 idle-in-transaction sessions', async () => {
+  it('pg_terminate_backend mid 200k-row insert → -32102 ≤ 5 s, 0 new rows, worker alive, next insert ≤ 2 s, 0 idle-in-transaction sessions', async () => {
     const before = await count('big');
     const pending = run(pack.worker, '/bulk_insert', {
       table_name: 'big',
@@ -86,7 +86,7 @@ describe('fault tests', () => {
     expect(await idleInTransaction()).toBe(0);
   });
 
-  it('F15: pg_sleep(30) with a 500 ms timeout → error ≤ 1.5 s with SQLSTATE 57014, no pg_sleep left after 2 s, next query ≤ 1 s', async () => {
+  it('pg_sleep(30) with a 500 ms timeout → error ≤ 1.5 s with SQLSTATE 57014, no pg_sleep left after 2 s, next query ≤ 1 s', async () => {
     const outcome = await run(pack.worker, '/database_query', {
       query: 'SELECT pg_sleep(30)',
       timeout: 0.5,
@@ -112,7 +112,7 @@ describe('fault tests', () => {
     expect(next.ms).toBeLessThanOrEqual(1000);
   });
 
-  it('F16: 50 calls failing in their last chunk with pool max 5 → all answered, the 51st succeeds ≤ 1 s, 0 aborted-transaction sessions', async () => {
+  it('50 calls failing in their last chunk with pool max 5 → all answered, the 51st succeeds ≤ 1 s, 0 aborted-transaction sessions', async () => {
     const failing = rows(1000, 0);
     failing[999] = { ...failing[999]!, score: 5_000_000 };
     const outcomes = await Promise.all(

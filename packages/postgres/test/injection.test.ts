@@ -5,8 +5,8 @@ import { startCluster, type Cluster } from '../scripts/embedded-pg.mjs';
 import { sql, urlFor } from './support/pg.js';
 import { run, startPackWorker, type PackWorker } from './support/worker.js';
 
-// F17 reads the server log with log_statement = 'all': the shared embedded cluster's log, or an
-// own cluster when the tests run against an external DATABASE_URL.
+// These tests read the server log with log_statement = 'all': the shared embedded cluster's
+// log, or an own cluster when the tests run against an external DATABASE_URL.
 let own: Cluster | undefined;
 let url: string;
 let logFile: string;
@@ -87,7 +87,7 @@ const attacks: {
   },
 ];
 
-describe('F17: identifier injection', () => {
+describe('identifier injection', () => {
   it.each(attacks)(
     'refuses a $name with -32103 naming the identifier',
     async ({ component, input, identifier }) => {

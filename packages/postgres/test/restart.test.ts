@@ -4,7 +4,8 @@ import { startCluster, type Cluster } from '../scripts/embedded-pg.mjs';
 import { packSessions, sql, waitFor } from './support/pg.js';
 import { isAlive, run, startPackWorker, type PackWorker } from './support/worker.js';
 
-// F14 owns its cluster: initdb + pg_ctl start (daemonised), so that `pg_ctl restart -m fast` works.
+// This test owns its cluster: initdb + pg_ctl start (daemonised), so that
+// `pg_ctl restart -m fast` works.
 let cluster: Cluster;
 let pack: PackWorker;
 
@@ -39,7 +40,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-describe('F14: PostgreSQL restarted mid-insert', () => {
+describe('PostgreSQL restarted mid-insert', () => {
   it('answers -32102 ≤ 5 s with 0 rows committed, and a bulk insert succeeds ≤ 10 s after PG is back without restarting the worker', async () => {
     // Warm the pool so that idle connections exist when the server goes away.
     await Promise.all(

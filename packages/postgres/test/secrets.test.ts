@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, sql, urlFor } from './support/pg.js';
 import { binPath, run, startPackWorker, type PackWorker } from './support/worker.js';
 
-// F27: a unique canary is the PostgreSQL password; it must never come back out of the worker.
+// A unique canary is the PostgreSQL password; it must never come back out of the worker.
 const CANARY = `Canary-${randomBytes(8).toString('hex')}`;
 const ENCODED = encodeURIComponent(`${CANARY}/@:`);
 let db: Awaited<ReturnType<typeof createDatabase>>;
@@ -105,7 +105,7 @@ function connectionFor(name: string): string | undefined {
   }
 }
 
-describe('F27: the PostgreSQL password never appears in any output', () => {
+describe('the PostgreSQL password never appears in any output', () => {
   it.each(cases)(
     '$name: 0 occurrences of the canary in the response',
     async ({ name, component, input }) => {

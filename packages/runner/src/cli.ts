@@ -212,7 +212,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 /**
  * Read a flow and the config it runs with. Without `--emulate`, the release comes from the
- * syntax, and a 0.13 config turns a v0.11-syntax flow into a 0.13 one (spec v0.13.md §14.6).
+ * syntax, and a 0.13 config turns a v0.11-syntax flow into a 0.13 one (the syntax is shared).
  */
 function loadFlowAndConfig(
   file: string,
@@ -366,7 +366,7 @@ async function testCommand(values: Values, paths: string[], io: Io): Promise<num
   return Math.min(failed, 100);
 }
 
-/** Flow path of a listed component under a route pattern (spec protocol.md §8.4). */
+/** Flow path of a listed component under a route pattern (`{component}` filled in). */
 function flowPath(pattern: string, name: string): string {
   if (/\{\*component\}/.test(pattern))
     return pattern.replace('{*component}', name.replace(/^\//, ''));

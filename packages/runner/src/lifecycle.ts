@@ -1,6 +1,6 @@
 /**
  * Everything that must be stopped when the runner is interrupted (workers, test servers).
- * SIGINT/SIGTERM close all of them within 5 s, then the process exits (RELIABILITY §3.11).
+ * SIGINT/SIGTERM close all of them within 5 s, then the process exits.
  */
 type Closer = () => Promise<void>;
 

@@ -6,7 +6,7 @@ import { parseYaml } from '../src/json/yaml.js';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
-describe('blob ids match the Rust runtime (protocol.md §7)', () => {
+describe('blob ids match the Rust runtime (serde_json serialization)', () => {
   it('reproduces the id verified against the real fixtures, keeping the timestamp a string', () => {
     const value = parseYaml(
       'message: Hello, blobs!\nnumber: 42\ntimestamp: 2024-01-01T00:00:00Z\n',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareResults, normalize } from '../src/testing/compare.js';
 
-describe('test comparison (flows.md §9.3–§9.4)', () => {
+describe('test comparison (normalisation, exact and subset match)', () => {
   it('normalises run_id and backtrace, and ignores key order', () => {
     expect(normalize({ b: 1, run_id: 'abc', a: { backtrace: 'x', c: 2 } })).toEqual({
       a: { c: 2 },

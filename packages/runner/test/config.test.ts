@@ -19,7 +19,7 @@ function workspace() {
   return t;
 }
 
-describe('config discovery (config.md §1)', () => {
+describe('config discovery', () => {
   it('prefers --config, then the flow directory, then the working directory, then the default', () => {
     const w = workspace();
     mkdirSync(join(w.dir, 'flows'));
@@ -89,7 +89,7 @@ describe('config discovery (config.md §1)', () => {
   });
 });
 
-describe('config parsing (config.md §2–§5)', () => {
+describe('config parsing (plugins, routes, state store)', () => {
   const parse = (text: string) =>
     parseConfig(parseYaml(text), { source: 'c.yml', file: 'c.yml', baseDir: '/base' });
 

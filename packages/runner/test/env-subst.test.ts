@@ -3,7 +3,7 @@ import { substitute, SubstitutionError } from '../src/config/env-subst.js';
 
 const env = { PATH: '/usr/bin', HOME: '/home/u', EMPTY: '' };
 
-describe('environment substitution with the subst crate rules (config.md §3.4)', () => {
+describe('environment substitution with the subst crate rules', () => {
   it('substitutes $NAME and ${NAME}', () => {
     expect(substitute('$HOME/x:${PATH}', env)).toBe('/home/u/x:/usr/bin');
   });

@@ -13,8 +13,8 @@ import {
   waitFor,
 } from './helpers.js';
 
-// Fault tests F1–F4 and F12 (RELIABILITY.md §2) against the built runner and real worker
-// subprocesses (test/fixtures/tracker). Build first: npx tsc -p tsconfig.build.json.
+// Fault tests (worker crash, retry exhaustion, hung worker, stdout pollution, orphans)
+// against the built runner and real worker subprocesses (test/fixtures/tracker). Build first: npx tsc -p tsconfig.build.json.
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -56,7 +56,7 @@ output:
   step3_value: {$step: step3, path: value}
 `;
 
-describe('F1: a worker SIGKILLed mid-execute is restarted and only the interrupted step re-runs', () => {
+describe('a worker SIGKILLed mid-execute is restarted and only the interrupted step re-runs', () => {
   for (const [transport, emulate] of [
     ['stdio', 'v0.8'],
     ['HTTP subprocess', 'v0.11'],
@@ -93,7 +93,7 @@ describe('F1: a worker SIGKILLed mid-execute is restarted and only the interrupt
   }
 });
 
-describe('F2: retry exhaustion', () => {
+describe('retry exhaustion', () => {
   it('fails with a -323xx code after exactly transportMaxRetries + 1 = 4 attempts within 10 s, reporting the signal and the worker stderr', async () => {
     const w = workspace(
       'f2',
@@ -129,7 +129,7 @@ describe('F2: retry exhaustion', () => {
   });
 });
 
-describe('F3: a hung worker is killed at the request timeout and the step retried', () => {
+describe('a hung worker is killed at the request timeout and the step retried', () => {
   for (const [transport, args] of [
     ['stdio', ['--emulate', 'v0.8']],
     ['HTTP subprocess', ['--emulate', 'v0.11']],
@@ -170,7 +170,7 @@ describe('retry budgets', () => {
   });
 });
 
-describe('F4: stdout pollution', () => {
+describe('stdout pollution', () => {
   it('skips 1,000 junk lines interleaved with answers: success, 0 restarts, 0 lost responses, a warning count', async () => {
     const steps = Array.from(
       { length: 10 },
@@ -196,7 +196,7 @@ describe('F4: stdout pollution', () => {
   });
 });
 
-describe('F12: a SIGKILLed runner leaves no orphans', () => {
+describe('a SIGKILLed runner leaves no orphans', () => {
   it('has 0 worker processes alive 5 s after SIGKILL, with one stdio and one HTTP-subprocess worker busy', async () => {
     const extraPlugins = `  tracker_http:
     type: stepflow

@@ -6,7 +6,7 @@ import type { JsonObject } from '../src/json/value.js';
 const SCHEMA = 'schema: https://stepflow.org/schemas/v1/flow.json\n';
 const doc = (text: string) => parseYaml(text) as JsonObject;
 
-describe('flow parsing (flows.md §1–§5)', () => {
+describe('flow parsing', () => {
   it('parses both syntaxes into the same expression model', () => {
     const legacy = parseFlow(
       doc(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatPath, lookup, parsePath } from '../src/json/path.js';
 
-describe('paths (flows.md §6.1)', () => {
+describe('paths', () => {
   it('treats a string without $ as one field name', () => {
     expect(parsePath('a.b')).toEqual([{ field: 'a.b' }]);
     expect(lookup({ 'a.b': 1, a: { b: 2 } }, parsePath('a.b'))).toMatchObject({

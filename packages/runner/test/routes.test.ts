@@ -7,7 +7,7 @@ const rule = (plugin: string, extra: Partial<RouteRule> = {}): RouteRule => ({
   ...extra,
 });
 
-describe('routing with matchit 0.8 semantics (config.md §4)', () => {
+describe('routing with matchit 0.8 semantics', () => {
   it('sends "/" + the captured {component}', () => {
     const t = new RouteTable();
     t.add('/math/{component}', [rule('math')]);

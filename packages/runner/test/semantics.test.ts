@@ -11,7 +11,8 @@ import { parseFlow } from '../src/flow/parse.js';
 import { parseYaml } from '../src/json/yaml.js';
 import type { Json } from '../src/json/value.js';
 
-// Execution semantics of flows.md §4–§6 and §10, in-process with the builtin and mock plugins.
+// Execution semantics (expressions, skipping, onError, builtins), in-process with the
+// builtin and mock plugins.
 const CONFIG = `
 plugins:
   builtin: {type: builtin}
@@ -234,7 +235,7 @@ output:
   });
 });
 
-describe('builtins (flows.md §10)', () => {
+describe('builtins', () => {
   it('put_blob + eval runs a stored flow and returns its failure as data', async () => {
     const { result } = await run(
       'v0.11',

@@ -15,7 +15,7 @@ const MAX_BLOB_BYTES = 256 * 1024 * 1024;
 const BLOB_TYPES = new Set(['data', 'flow', 'binary']);
 
 /**
- * The v0.11 runtime's Blob HTTP API (spec protocol.md §6.3) served on 127.0.0.1 from a
+ * The v0.11 runtime's Blob HTTP API (`POST /blobs`, `GET /blobs/{id}`) served on 127.0.0.1 from a
  * memory store: `POST {base}` stores JSON or raw bytes, `GET {base}/{id}` reads.
  */
 export async function serveBlobApi(

@@ -9,7 +9,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * Serve the v0.8 worker→runtime callbacks (`blobs/put`, `blobs/get`) from a blob store, the way
- * the v0.8 runtime answers them (spec protocol.md §6.1). Returns the response frame.
+ * the v0.8 runtime answers them (blobs/put, blobs/get). Returns the response frame.
  */
 export async function answerCallback(
   message: RequestMessage,

@@ -18,7 +18,7 @@ const HEADERS = {
 };
 
 /**
- * JSON-RPC over HTTP POST, runtime side (spec §11): a request is answered with JSON or with an
+ * JSON-RPC over HTTP POST, runtime side: a request is answered with JSON or with an
  * SSE stream carrying worker→runtime callbacks (answered by separate POSTs) and the final
  * response. Notifications must be acknowledged with 202.
  */

@@ -30,7 +30,10 @@ export type WorkerSpec =
   | { transport: 'http'; url: string };
 
 export interface WorkerOptions {
-  /** Which runtime to imitate: v0.8 (snake_case, blob callbacks) or v0.11 (camelCase, Blob HTTP API). */
+  /**
+   * Which runtime to imitate: v0.8 (snake_case, blob callbacks) or v0.11 (camelCase, Blob HTTP
+   * API).
+   */
   dialect: Dialect;
   /** Blob store serving v0.8 callbacks and, in v0.11, the Blob HTTP API started for this worker. */
   blobStore?: MemoryBlobStore;
@@ -269,7 +272,10 @@ export async function startWorker(spec: WorkerSpec, options: WorkerOptions): Pro
   return client;
 }
 
-/** Wait for the `{"port":N}` announcement line (spec §11.6); other lines are tolerated. */
+/**
+ * Wait for the `{"port":N}` announcement line a v0.11 HTTP worker prints on stdout; other lines are
+ * tolerated.
+ */
 function waitForPort(proc: WorkerProcess, timeoutMs: number, log: Logger): Promise<number> {
   const stdout = proc.child.stdout!;
   stdout.setEncoding('utf8');

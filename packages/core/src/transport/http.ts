@@ -193,7 +193,7 @@ function acceptsJsonOrSse(accept: string | undefined): boolean {
 }
 
 /**
- * Streamable-HTTP transport (spec §11): `POST /` carries one JSON-RPC message; `GET /health`
+ * Streamable-HTTP transport: `POST /` carries one JSON-RPC message; `GET /health`
  * reports liveness. Execute answers are JSON unless the component calls back into the runtime,
  * in which case the answer switches to an SSE stream carrying the callbacks and the result.
  */

@@ -27,7 +27,8 @@ export interface StdioServer {
 
 /**
  * Route `console.*` and stray `process.stdout.write` calls to stderr so that stdout carries
- * protocol frames only (spec §10.3). Returns the original writer for frames.
+ * protocol frames only (the runtime reads stdout as frames). Returns the original writer for
+ * frames.
  */
 export function reserveStdout(): (
   chunk: string,

@@ -8,10 +8,10 @@ import { FIXTURE_BIN } from '../helpers/workers.js';
 const MiB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('stdio fault tests (RELIABILITY.md §2)', () => {
-  // Timing targets of F5–F9 (3 s, 5 s, 100 ms) are measured by bench/faults.mjs; the tests keep
-  // generous bounds so a loaded machine does not fail them.
-  it('F5: 1,000 concurrent executes over one pipe all answer correctly, out of order, within 15 s, ≥ 500 in flight', async () => {
+describe('stdio fault tests', () => {
+  // Timing targets of the first five tests (3 s, 5 s, 100 ms) are measured by
+  // bench/faults.mjs; the tests keep generous bounds so a loaded machine does not fail them.
+  it('1,000 concurrent executes over one pipe all answer correctly, out of order, within 15 s, ≥ 500 in flight', async () => {
     const worker = await startWorker(
       {
         transport: 'stdio',
@@ -49,7 +49,7 @@ describe('stdio fault tests (RELIABILITY.md §2)', () => {
     }
   });
 
-  it('F6: 200 concurrent executes each calling blobs/put then blobs/get, answered out of order with 0–50 ms delays: 200/200 correct, no deadlock, ≤ 15 s', async () => {
+  it('200 concurrent executes each calling blobs/put then blobs/get, answered out of order with 0–50 ms delays: 200/200 correct, no deadlock, ≤ 15 s', async () => {
     const w = spawnRaw(['--stdio']);
     const store = new Map<string, unknown>();
     const runtime = new JsonRpcPeer({
@@ -89,7 +89,7 @@ describe('stdio fault tests (RELIABILITY.md §2)', () => {
     w.child.stdin!.end();
   });
 
-  it('F7: a 50 MiB input is echoed byte-exact within 20 s with worker RSS growth ≤ 500 MB', async () => {
+  it('a 50 MiB input is echoed byte-exact within 20 s with worker RSS growth ≤ 500 MB', async () => {
     const w = spawnRaw(['--stdio']);
     w.send(execute('warm', '/echo', { payload: 'x' }));
     await w.waitFor(byId('warm'));
@@ -106,7 +106,7 @@ describe('stdio fault tests (RELIABILITY.md §2)', () => {
     w.child.stdin!.end();
   });
 
-  it('F8: a frame of limit + 1 bytes is answered -32600 with data.limit within 5 s, the worker lives and answers the next request within 1 s, RSS growth < 2 × limit', async () => {
+  it('a frame of limit + 1 bytes is answered -32600 with data.limit within 5 s, the worker lives and answers the next request within 1 s, RSS growth < 2 × limit', async () => {
     const limit = 16 * MiB;
     const w = spawnRaw(['--stdio'], { STEPFLOW_MAX_MESSAGE_BYTES: String(limit) });
     w.send(execute('warm', '/echo', { payload: 'x' }));
@@ -131,7 +131,7 @@ describe('stdio fault tests (RELIABILITY.md §2)', () => {
     w.child.stdin!.end();
   });
 
-  it('F9: 10,000 malformed lines interleaved with 1,000 valid requests: 1000/1000 answered, 0 invalid stdout frames, 0 id:null, alive, ≤ 15 s', async () => {
+  it('10,000 malformed lines interleaved with 1,000 valid requests: 1000/1000 answered, 0 invalid stdout frames, 0 id:null, alive, ≤ 15 s', async () => {
     const w = spawnRaw(['--stdio']);
     const junk = [
       'garbage line',
@@ -171,7 +171,7 @@ describe('stdio fault tests (RELIABILITY.md §2)', () => {
     w.child.stdin!.end();
   });
 
-  it('F10: 100 requests with é😀中\\u2028 written one byte per write are all parsed and echoed byte-exact', async () => {
+  it('100 requests with é😀中\\u2028 written one byte per write are all parsed and echoed byte-exact', async () => {
     const w = spawnRaw(['--stdio']);
     const payload = 'é😀中\u2028';
     const bytes = Buffer.from(
@@ -197,7 +197,7 @@ describe('stdio fault tests (RELIABILITY.md §2)', () => {
     w.child.stdin!.end();
   });
 
-  describe('F11: shutdown', () => {
+  describe('shutdown', () => {
     it('exits 0 within 2 s on idle stdin EOF', async () => {
       const w = spawnRaw(['--stdio']);
       w.send(execute(1, '/echo', { payload: 1 }));

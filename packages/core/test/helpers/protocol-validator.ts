@@ -37,7 +37,7 @@ function validator(dialect: Dialect, def: string): ValidateFunction {
   return fn;
 }
 
-/** Port of the v0.8 runtime's strict frame rules (spec protocol.md §2.1). */
+/** Port of the v0.8 runtime's strict frame rules (what it rejects as an invalid frame). */
 export function strictFrameViolation(line: string, dialect: Dialect): string | null {
   let m: Record<string, unknown>;
   try {

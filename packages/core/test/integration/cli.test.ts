@@ -177,7 +177,7 @@ describe('stdout purity in stdio mode', () => {
     expect(w.stderr()).toContain('stray stdout write');
   });
 
-  it('F28: executes without a prior initialize and every frame passes the v0.8 strict rules', async () => {
+  it('executes without a prior initialize and every frame passes the v0.8 strict rules', async () => {
     const w = spawnRaw(['--stdio']);
     w.send(execute(1, '/echo', { payload: 'first' }));
     w.send('{"jsonrpc":"2.0","id":2,"method":"nope","params":{}}');

@@ -32,7 +32,7 @@ describe('HTTP transport of a built worker', () => {
     expect(Number.isNaN(Date.parse(json(reply).timestamp))).toBe(false);
   });
 
-  it('F29: acknowledges the initialized notification with exactly 202 and an empty body', async () => {
+  it('acknowledges the initialized notification with exactly 202 and an empty body', async () => {
     const reply = await httpCall(port, {
       body: '{"jsonrpc":"2.0","method":"initialized","params":{}}',
     });
@@ -40,7 +40,7 @@ describe('HTTP transport of a built worker', () => {
     expect(reply.body.length).toBe(0);
   });
 
-  it('F29: accepts a 2 MiB execute body', async () => {
+  it('accepts a 2 MiB execute body', async () => {
     const payload = 'x'.repeat(2 * 1024 * 1024);
     const reply = await httpCall(port, {
       body: JSON.stringify(execute('big', '/echo', { payload })),
@@ -49,7 +49,7 @@ describe('HTTP transport of a built worker', () => {
     expect(json(reply).result.output.payload).toBe(payload);
   });
 
-  it('F29: answers a body over the limit with 413 and a JSON-RPC error body', async () => {
+  it('answers a body over the limit with 413 and a JSON-RPC error body', async () => {
     const reply = await httpCall(port, {
       body: JSON.stringify(execute('huge', '/echo', { payload: 'y'.repeat(4 * 1024 * 1024) })),
     });
@@ -60,7 +60,7 @@ describe('HTTP transport of a built worker', () => {
     });
   });
 
-  it('F29: streams callbacks as ASCII-only SSE and the decoded output is exact', async () => {
+  it('streams callbacks as ASCII-only SSE and the decoded output is exact', async () => {
     await httpCall(port, {
       body: '{"jsonrpc":"2.0","id":"i","method":"initialize","params":{"runtime_protocol_version":1}}',
     });
@@ -155,7 +155,7 @@ describe('HTTP transport of a built worker', () => {
     expect(json(reply).id).toBe(9);
   });
 
-  it('F22: rejects foreign Host and Origin headers with 403 before running anything', async () => {
+  it('rejects foreign Host and Origin headers with 403 before running anything', async () => {
     const countBody = JSON.stringify(execute('c', '/count', null));
     const before = json(await httpCall(port, { body: countBody })).result.output.count as number;
     for (const headers of [

@@ -3,7 +3,7 @@ import { isRecord, requestJson, type JsonValue } from './http.js';
 import type { ItemOutcome, RestClient } from './client.js';
 
 /**
- * stepflow-server 0.11.1 (spec v0.13 §12.6): serde DTOs, flat run summary, string statuses,
+ * stepflow-server 0.11.1: serde DTOs, flat run summary, string statuses,
  * `results[].result` is the FlowResult itself (integer codes, `data` included).
  */
 export class RestClientV011 implements RestClient {

@@ -4,7 +4,7 @@ import { isRecord, requestJson, type JsonValue } from './http.js';
 import type { ItemOutcome, RestClient } from './client.js';
 import { clip, flowIdOf, runBody } from './v011.js';
 
-/** ExecutionStatus values used in REST replies (spec v0.13 §12.2, §12.5). */
+/** ExecutionStatus values used in REST replies (runs and step statuses). */
 const RUNNING = 1;
 const COMPLETED = 2;
 const FAILED = 3;
@@ -13,7 +13,7 @@ const FAILED = 3;
 const KNOWN_COMMITS: Record<string, string> = { dd82fa7: '0.13.0' };
 
 /**
- * stepflow-server 0.13.0 (spec v0.13 §12): proto-mapped JSON, `{summary, results}`, integer
+ * stepflow-server 0.13.0: proto-mapped JSON, `{summary, results}`, integer
  * statuses and `errorCode`s; failures carry only `errorMessage`/`errorCode` (no `data`).
  */
 export class RestClientV013 implements RestClient {
@@ -33,8 +33,9 @@ export class RestClientV013 implements RestClient {
   }
 
   /**
-   * The port line already follows the workers' connection (spec v0.13 §2.3, §12.1); this also
-   * waits for discovery: GET /api/v1/components with `complete: true` and no failed plugin.
+   * The port line already follows the workers' connection (the server starts its workers first);
+   * this also waits for discovery: GET /api/v1/components with `complete: true` and no failed
+   * plugin.
    */
   async ready(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -73,7 +74,7 @@ export class RestClientV013 implements RestClient {
     return { runId: summary.runId, result: toFlowResult(item) };
   }
 
-  /** GET /api/v1/runs/{id}/steps → `{"steps": [StepStatus]}` (integer status, §12.3). */
+  /** GET /api/v1/runs/{id}/steps → `{"steps": [StepStatus]}` (integer status). */
   async describeSteps(runId: string): Promise<string> {
     const res = await requestJson('GET', `${this.baseUrl}/api/v1/runs/${runId}/steps`);
     const steps = isRecord(res) && Array.isArray(res.steps) ? res.steps : [];
@@ -90,7 +91,9 @@ export class RestClientV013 implements RestClient {
   }
 }
 
-/** An `ItemResult` as a FlowResult with the short code name (spec v0.13 §12.5). */
+/**
+ * An `ItemResult` as a FlowResult with the short code name (`COMPONENT_FAILED`, not the integer).
+ */
 export function toFlowResult(item: { [key: string]: JsonValue }): JsonObject {
   if (item.status === COMPLETED)
     return { outcome: 'success', result: (item.output ?? null) as Json };

@@ -11,7 +11,7 @@ export type BlobType = 'data' | 'flow' | 'binary';
 
 /**
  * The run's content-addressed blob store. Ids are the SHA-256 of the runtime's own compact
- * serialization (spec protocol.md §7), so ids pinned in upstream fixtures come out identical.
+ * serialization, so ids pinned in upstream fixtures come out identical.
  * Builtins, v0.8 `blobs/*` callbacks and the v0.11 Blob HTTP API all share one instance.
  * Values are immutable in the runner, so they are stored without copying (which also keeps
  * the key-order and float annotations of `canonicalJson`).

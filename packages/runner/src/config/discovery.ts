@@ -24,7 +24,7 @@ export const TEST_CONFIG_NAMES = [
   'stepflow_config.test.yaml',
 ];
 
-/** The config file in `dir`, if any; more than one candidate is an error (spec config.md §1.1). */
+/** The config file in `dir`, if any; more than one candidate is an error, as in `stepflow run`. */
 export function configFileIn(dir: string, generation?: ConfigGeneration): string | undefined {
   if (generation === 'v0.13') {
     const v013 = V013_CONFIG_NAMES.map((name) => join(dir, name)).find((p) => existsSync(p));
@@ -67,7 +67,7 @@ export function generationOf(version: Version): ConfigGeneration {
 }
 
 /**
- * Config for one flow file under `test` (spec config.md §1.2): --config; v0.11 `test.configFile`;
+ * Config for one flow file under `test`: --config; v0.11 `test.configFile`;
  * inline `test.config` (alias `stepflow_config`, after server substitution); a
  * `stepflow-config.test.yml` beside the flow; then normal discovery from the flow's dir.
  */

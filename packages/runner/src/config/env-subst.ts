@@ -1,6 +1,6 @@
 /**
  * Environment substitution with the semantics of the Rust `subst` crate used by Stepflow for
- * plugin `args` and `env` (spec config.md §3.4): `$NAME`, `${NAME}`, `${NAME:default}` (the
+ * plugin `args` and `env`: `$NAME`, `${NAME}`, `${NAME:default}` (the
  * default may itself contain substitutions), `\` escapes `$ \ : { }`. `${NAME:-x}` is NOT the
  * shell form: when NAME is unset it yields `-x`. An unset variable without default is an error.
  */

@@ -55,8 +55,8 @@ export function uint(
 }
 
 /**
- * A `mock` plugin (spec config.md §3.5). In 0.13 error codes are `TaskErrorCode` names and
- * `outcome: skipped` no longer exists (v0.13.md §6.4); before, codes are integers.
+ * A `mock` plugin: canned results per input. In 0.13 error codes are `TaskErrorCode` names and
+ * `outcome: skipped` no longer exists; before, codes are integers.
  */
 export function parseMock(
   value: JsonObject,

@@ -33,7 +33,7 @@ const PLUGIN_KEYS: Record<string, Set<string>> = {
 const RULE_KEYS = new Set(['plugin', 'conditions', 'componentAllow', 'componentDeny']);
 
 /**
- * Which format a config document is in (spec v0.13.md §14.6): 0.13 when a plugin is `grpc` or
+ * Which format a config document is in: 0.13 when a plugin is `grpc` or
  * `nats`, a mock behaviour has a string error code, or every route key is `"/"` or one segment
  * and no plugin is `type: stepflow`; otherwise v0.8/v0.11.
  */
@@ -62,7 +62,7 @@ export function detectGeneration(doc: JsonObject): ConfigGeneration {
   return 'legacy';
 }
 
-/** A 0.13 plugin (spec v0.13.md §11.2). */
+/** A 0.13 plugin (`grpc`, `nats`, `builtin`, `mock`, …). */
 export function parsePluginV013(
   name: string,
   value: Json,
@@ -131,7 +131,7 @@ function parseGrpc(value: JsonObject, key: string, source: string): PluginConfig
   };
 }
 
-/** 0.13 `routes:` (spec v0.13.md §11.3): prefixes → ordered rules; other keys are params. */
+/** 0.13 `routes:`: prefixes → ordered rules; other keys are params. */
 export function parsePrefixRoutes(
   routes: JsonObject,
   source: string,

@@ -56,7 +56,7 @@ export function readConfigFile(file: string, generation?: ConfigGeneration): Run
 }
 
 /**
- * Interpret a config document (spec config.md §2–§5; v0.13.md §11 for 0.13). Unknown keys are
+ * Interpret a config document (plugins, routes, state store, 0.13 settings). Unknown keys are
  * ignored like the runtime does, but reported as warnings. `baseDir` is the default working
  * directory. The format is detected from the content unless `generation` forces one.
  */

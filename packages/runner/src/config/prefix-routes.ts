@@ -2,7 +2,7 @@ import { lookup } from '../json/path.js';
 import { jsonEqual, type Json, type JsonObject } from '../json/value.js';
 import { RouteError, type ComponentTrie, type RouteCondition } from './routes.js';
 
-/** One rule of a 0.13 route (spec v0.13.md §11.3). */
+/** One rule of a 0.13 route: a plugin, optional conditions and params. */
 export interface PrefixRule {
   plugin: string;
   conditions: RouteCondition[];
@@ -25,7 +25,7 @@ export interface PrefixResolution {
 const ONE_SEGMENT = /^\/[^/]+$/;
 
 /**
- * Stepflow 0.13 routing (spec v0.13.md §4.4): a key is `"/"` or one segment; the rest of the
+ * Stepflow 0.13 routing: a key is `"/"` or one segment; the rest of the
  * step's path is matched against the component paths each plugin reported in discovery.
  */
 export class PrefixRoutes {

@@ -2,7 +2,7 @@ import { lookup, parsePath, type Path } from '../json/path.js';
 import { jsonEqual, type Json } from '../json/value.js';
 
 /**
- * Route patterns and rules with matchit 0.8 semantics (spec config.md §4): `{name}` matches one
+ * Route patterns and rules with matchit 0.8 semantics: `{name}` matches one
  * non-empty segment, `{*name}` the non-empty rest of the path; static text beats `{name}`, which
  * beats `{*name}`; patterns ambiguous with each other are rejected.
  */
@@ -239,7 +239,7 @@ export function conditionOf(pathText: string, value: Json): RouteCondition {
 }
 
 /**
- * A 0.13 plugin's component paths (spec v0.13.md §4.3–§4.4): matchit patterns reported in
+ * A 0.13 plugin's component paths: matchit patterns reported in
  * discovery (`/add`, `/{name}`, `/core/{*rest}`) → `component_id`. Conflicting paths make the
  * whole build fail, as upstream's `ComponentInsertionFailed`.
  */

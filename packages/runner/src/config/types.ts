@@ -33,11 +33,11 @@ export interface StepflowPluginConfig {
   requestTimeoutMs?: number;
 }
 
-/** Stepflow 0.13 `type: grpc` (spec v0.13.md §11.2, §2). */
+/** Stepflow 0.13 `type: grpc`: a pull worker the orchestrator starts, or a remote one. */
 export interface GrpcPluginConfig {
   type: 'grpc';
   queueName: string;
-  /** Absent for a remote worker (§2.5). */
+  /** Absent for a remote worker (one that connects by itself). */
   command?: string;
   /** Verbatim (no substitution). */
   args: string[];

@@ -3,14 +3,14 @@ import type { Version } from '../flow/model.js';
 
 /**
  * Error codes of a step or flow result: JSON-RPC integers in v0.8/v0.11, `TaskErrorCode` short
- * names (`COMPONENT_FAILED`) in 0.13 (spec v0.13.md §6).
+ * names (`COMPONENT_FAILED`) in 0.13.
  */
 export type ErrorCode = number | string;
 
 /** v0.8's code for a run-level error that aborts the whole run (not a JSON-RPC code). */
 export const V08_RUN_ERROR = 500;
 
-/** `TaskErrorCode` short names by number (spec v0.13.md §6.1). */
+/** `TaskErrorCode` short names by number (the proto enum order). */
 export const TASK_ERROR_NAMES = [
   'UNSPECIFIED',
   'TIMEOUT',
@@ -31,7 +31,7 @@ export function isTaskErrorName(value: unknown): value is TaskErrorName {
   return typeof value === 'string' && (TASK_ERROR_NAMES as readonly string[]).includes(value);
 }
 
-/** Upstream's `task_error_code_from_legacy` (spec v0.13.md §6.5). */
+/** Upstream's `task_error_code_from_legacy`: how a 0.11 integer code reads in 0.13. */
 export function legacyToTaskError(code: number): TaskErrorName {
   if (inErrorRange(code, ErrorCodeRanges.TRANSPORT)) return 'UNREACHABLE';
   if (code === ErrorCodes.COMPONENT_RESOURCE_UNAVAILABLE) return 'RESOURCE_UNAVAILABLE';
@@ -51,13 +51,13 @@ export function codeFor(code: ErrorCode, version: Version): ErrorCode {
   return code;
 }
 
-/** Retried up to `retry.transportMaxRetries`, restarting the worker first (§6.2 rule 2). */
+/** Retried up to `retry.transportMaxRetries`, restarting the worker first. */
 export function isTransportCode(code: ErrorCode): boolean {
   if (typeof code === 'string') return code === 'TIMEOUT' || code === 'UNREACHABLE';
   return inErrorRange(code, ErrorCodeRanges.TRANSPORT);
 }
 
-/** Retried only under `onError: retry` (§6.2 rule 3; flows.md for -32100…-32199). */
+/** Retried only under `onError: retry` (component failures, -32100…-32199). */
 export function isComponentRetryCode(code: ErrorCode): boolean {
   if (typeof code === 'string')
     return code === 'COMPONENT_FAILED' || code === 'RESOURCE_UNAVAILABLE';

@@ -47,7 +47,7 @@ export const READINESS_WAIT_MS = 30_000;
 /**
  * A runtime environment: plugins launched and initialised, one blob store (and, in v0.11, one
  * Blob HTTP API on 127.0.0.1 advertised to every worker). One per `run`, one per flow file in
- * `test` (spec config.md §1.2).
+ * `test`.
  */
 export class Environment implements RunHost {
   readonly blobStore = new RunnerBlobStore();
@@ -140,7 +140,7 @@ export class Environment implements RunHost {
   }
 
   /**
-   * Stepflow 0.13 (spec v0.13.md §14): one h2c port for the task queues, claims and blobs;
+   * Stepflow 0.13: one h2c port for the task queues, claims and blobs;
    * plugins initialised one after another in config order; component paths from discovery.
    */
   async #startV013(options: EnvironmentOptions): Promise<void> {
@@ -155,7 +155,7 @@ export class Environment implements RunHost {
     if (needsServer) {
       const broker = new TaskBroker({
         onConnect: () => {
-          // Every PullTasks connection starts background discovery of every plugin (§4.1).
+          // Every PullTasks connection starts background discovery of every plugin, as upstream.
           for (const p of this.plugins.values()) if (p instanceof GrpcPlugin) void p.discover();
         },
       });
@@ -214,7 +214,7 @@ export class Environment implements RunHost {
   }
 
   /**
-   * Upstream's readiness wait (spec v0.13.md §4.5): before routing, a step waits up to 30 s for
+   * Upstream's readiness wait: before routing, a step waits up to 30 s for
    * every plugin to report at least one component, then goes ahead anyway.
    */
   async beforeRoute(): Promise<void> {
@@ -322,7 +322,7 @@ export class Environment implements RunHost {
   }
 }
 
-/** A config and the emulated release must agree on the format (spec v0.13.md §11.2). */
+/** A config and the emulated release must agree on the format (a 0.13 config only with 0.13). */
 function checkGeneration(config: RunnerConfig, version: Version): void {
   if (
     config.file === undefined &&

@@ -1,7 +1,7 @@
 import { ObjectBuilder, type Json, type JsonObject } from '../json/value.js';
 import type { ErrorCode } from './codes.js';
 
-/** `error` member of a failed FlowResult (spec flows.md §8.1; names in 0.13, v0.13.md §6.4). */
+/** `error` member of a failed FlowResult (integer codes before 0.13, names in 0.13). */
 export interface FlowError {
   code: ErrorCode;
   message: string;
@@ -40,7 +40,7 @@ export function errorJson(error: FlowError): JsonObject {
 
 /**
  * A v0.8 run-level error (code 500 / 400): the whole run aborts with this result, bypassing
- * `onError` (spec flows.md §8.2, protocol.md §9.3).
+ * `onError`.
  */
 export class RunAbort extends Error {
   constructor(readonly error: FlowError) {

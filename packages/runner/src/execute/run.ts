@@ -44,7 +44,9 @@ export interface RouteTarget {
 export interface RunHost {
   /** Resolve a component path (throws RouteError). */
   route(path: string, input: Json): RouteTarget;
-  /** 0.13: wait (bounded) until every plugin has reported components (spec v0.13.md §4.5). */
+  /**
+   * 0.13: wait (bounded) until every plugin has reported components (at most 30 s, as upstream).
+   */
   beforeRoute?(): Promise<void>;
   readonly retry: RetryConfig;
   plugin(name: string): Plugin | undefined;
@@ -99,7 +101,7 @@ function truthyV011(value: Json): boolean {
 }
 
 /**
- * One execution of a flow (spec flows.md §6): only the steps the output needs (plus
+ * One execution of a flow: only the steps the output needs (plus
  * `mustExecute`) run; each starts as soon as the steps it references are done, so independent
  * steps run concurrently; `$if`/`$coalesce` are lazy; failures follow the emulated release.
  */
@@ -123,7 +125,7 @@ export class FlowRun {
     this.#v013 = flow.version === 'v0.13';
   }
 
-  /** 0.13 results carry `TaskErrorCode` names (spec v0.13.md §6.4, §6.5). */
+  /** 0.13 results carry `TaskErrorCode` names (integer codes are translated). */
   #generational(result: StepResult): StepResult {
     if (!this.#v013 || result.outcome !== 'failed') return result;
     const code = codeFor(result.error.code, 'v0.13');
@@ -406,8 +408,8 @@ export class FlowRun {
       });
     }
     let result: StepResult | undefined;
-    // Worker transport failures are retried with a restart like v0.11 does (runner policy,
-    // RELIABILITY §3.9); anything else that is not a result aborts the run as v0.8 does.
+    // Worker transport failures are retried with a restart like v0.11 does (a runner policy: v0.8
+    // itself aborts); anything else that is not a result aborts the run as v0.8 does.
     let transportRetries = 0;
     for (let attempt = 1; !result; attempt++) {
       try {
@@ -464,7 +466,7 @@ export class FlowRun {
     if (input.kind === 'failed') return { outcome: 'failed', error: input.error };
     if (input.kind === 'skipped') return skipped();
     const onError = step.onError;
-    // 0.13 reuses one task id for every attempt of the step (spec v0.13.md §5.6).
+    // 0.13 reuses one task id for every attempt of the step.
     const taskId = uuidV7();
     let attempt = 0;
     let transportRetries = 0;
@@ -490,7 +492,7 @@ export class FlowRun {
           : success(null);
       }
       const code = result.error.code;
-      // 0.13 retries TIMEOUT/UNREACHABLE whoever produced them (§6.2); v0.11 only call failures.
+      // 0.13 retries TIMEOUT/UNREACHABLE whoever produced them; v0.11 only call failures.
       if (
         (retryable || this.#v013) &&
         isTransportCode(code) &&
@@ -518,7 +520,8 @@ export class FlowRun {
 
   #v011CallFailure(step: Step, err: StepCallError): StepResult {
     if (err.kind === 'component') return failed(err.code, err.message, err.data);
-    // 0.13 orchestrator timers report their own message (spec v0.13.md §5.3).
+    // 0.13 orchestrator timers report their own message (heartbeat lost, queue or execution
+    // timeout).
     if (typeof err.code === 'string') return failed(err.code, err.message, err.data);
     const message = `step "${step.id}" failed`;
     const extra: JsonObject = isObject(err.data ?? null) ? (err.data as JsonObject) : {};

@@ -13,7 +13,7 @@ export type OnSkip =
 
 /**
  * One expression model for both syntaxes: v0.8 `$from` references and v0.11 `$step`/`$input`/
- * `$variable`/`$if`/`$coalesce` parse into the same nodes (spec flows.md §4, §5).
+ * `$variable`/`$if`/`$coalesce` parse into the same nodes.
  */
 export type Expr =
   | { kind: 'literal'; value: Json; float: boolean }

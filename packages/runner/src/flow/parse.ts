@@ -29,7 +29,7 @@ export class FlowParseError extends Error {
 const V011_KEYS = new Set(['$step', '$input', '$variable', '$if', '$coalesce']);
 
 /**
- * Infer the emulated release from the syntax (spec config.md §7): `$from` ⇒ v0.8;
+ * Infer the emulated release from the syntax: `$from` ⇒ v0.8;
  * `$step`/`$input`/`$variable`/`$if`/`$coalesce` ⇒ v0.11. Without references, v0.8-only keys
  * (`inputSchema`, `outputSchema`, `variables`, `skipIf`, `onError: skip`) ⇒ v0.8; otherwise v0.11.
  */

@@ -11,7 +11,7 @@ import { taskErrorName } from '@stepflow-packs/core/grpc';
 import type { Json } from '../json/value.js';
 import { fromStructJson, fromWire } from './values.js';
 
-/** How a dispatched task ended (spec v0.13.md §5.3–§5.4). */
+/** How a dispatched task ended: completed, heartbeat lost, or timed out. */
 export type TaskOutcome =
   | { kind: 'output'; value: Json }
   | { kind: 'error'; code: string; message: string; data?: Json }
@@ -19,7 +19,7 @@ export type TaskOutcome =
   | { kind: 'timeout'; message: string }
   | { kind: 'cancelled'; message: string };
 
-/** A fixed scan window, as upstream's heartbeat tracker (§5.3). */
+/** A fixed scan window, as upstream's heartbeat tracker. */
 export const HEARTBEAT_SCAN_MS = 5_000;
 
 interface Queue {
@@ -43,7 +43,7 @@ interface Tracked {
 }
 
 /**
- * The in-memory queues and task table of one orchestrator (spec v0.13.md §3, §5): FIFO queues
+ * The in-memory queues and task table of one orchestrator: FIFO queues
  * that streams compete for, claims by first heartbeat, queue and heartbeat-loss timeouts,
  * first-wins completion.
  */
@@ -106,7 +106,7 @@ export class TaskBroker {
     });
   }
 
-  /** `TasksService.PullTasks` (§3.1, §3.3). */
+  /** `TasksService.PullTasks`: a worker registers for a queue and receives its tasks. */
   async *pull(request: PullTasksRequest, signal: AbortSignal): AsyncGenerator<TaskAssignment> {
     if (!request.queueName) throw new ConnectError('queue name is required', Code.InvalidArgument);
     const queue = this.#queues.get(request.queueName);
@@ -140,7 +140,7 @@ export class TaskBroker {
 
   /**
    * Queue a task and wait for its end. Enqueueing never fails, even with no worker; a task not
-   * claimed within `queueTimeoutMs` of dispatch times out (§3.3).
+   * claimed within `queueTimeoutMs` of dispatch times out.
    */
   dispatch(
     queueName: string,
@@ -182,7 +182,7 @@ export class TaskBroker {
     });
   }
 
-  /** `OrchestratorService.TaskHeartbeat` (§5.2). */
+  /** `OrchestratorService.TaskHeartbeat`: the first one claims the task. */
   heartbeat(request: TaskHeartbeatRequest): { shouldAbort: boolean; status: TaskStatus } {
     if (!request.workerId) throw new ConnectError('worker_id is required', Code.InvalidArgument);
     const entry = this.#tasks.get(request.taskId);
@@ -201,7 +201,7 @@ export class TaskBroker {
     return { shouldAbort: false, status: TaskStatus.IN_PROGRESS };
   }
 
-  /** `OrchestratorService.CompleteTask` (§5.4, §5.6): the first completion wins. */
+  /** `OrchestratorService.CompleteTask`: the first completion wins (retries reuse the task id). */
   complete(request: CompleteTaskRequest): void {
     const entry = this.#tasks.get(request.taskId);
     if (!entry) throw new ConnectError(`task '${request.taskId}' not found`, Code.NotFound);

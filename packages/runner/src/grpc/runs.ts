@@ -32,7 +32,7 @@ interface Run {
 const DEFAULT_WAIT_SECS = 300;
 
 /**
- * `SubmitRun` / `GetRun` for workers (spec v0.13.md §9): the flow is a `flow` blob; each input
+ * `SubmitRun` / `GetRun` for workers (sub-runs): the flow is a `flow` blob; each input
  * item runs as a nested run of this environment. Sub-runs are independent of the caller.
  */
 export class SubRuns {

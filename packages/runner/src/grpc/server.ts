@@ -21,7 +21,7 @@ import { fromWire, toWire } from './values.js';
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /**
- * The orchestrator's one h2c port on 127.0.0.1 (spec v0.13.md §1.4, §14.2): `TasksService`,
+ * The orchestrator's one h2c port on 127.0.0.1: `TasksService`,
  * `OrchestratorService` and `BlobService` over gRPC, built with connect-node on `node:http2`.
  */
 export class OrchestratorServer {
@@ -37,7 +37,7 @@ export class OrchestratorServer {
     });
   }
 
-  /** `127.0.0.1:<port>`, with no scheme, as workers are told (§2.2). */
+  /** `127.0.0.1:<port>`, with no scheme, as workers are told in `STEPFLOW_TASKS_URL`. */
   get address(): string {
     return `127.0.0.1:${this.port}`;
   }
@@ -90,7 +90,10 @@ export class OrchestratorServer {
   }
 }
 
-/** `PutBlob` (§8.1): the id is the SHA-256 of the compact §7-converted JSON, or of the bytes. */
+/**
+ * `PutBlob`: the id is the SHA-256 of the compact JSON (numbers converted as for
+ * `google.protobuf.Value`), or of the bytes.
+ */
 function putBlob(blobs: RunnerBlobStore, request: PutBlobRequest): { blobId: string } {
   const type = request.blobType || 'data';
   if (type !== 'data' && type !== 'flow' && type !== 'binary')

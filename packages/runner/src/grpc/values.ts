@@ -10,7 +10,7 @@ import {
 import { ArrayBuilder, entriesOf, isObject, ObjectBuilder, type Json } from '../json/value.js';
 
 /**
- * The orchestrator's side of `google.protobuf.Value` (spec v0.13.md §7). Outbound every number
+ * The orchestrator's side of `google.protobuf.Value`. Outbound every number
  * is a double; inbound, whole numbers read back as integers (JavaScript numbers already print
  * that way), non-finite numbers and unset kinds become null, and object keys are sorted by
  * byte order — so blob ids of worker data are deterministic.

@@ -1,7 +1,7 @@
 import { isFloatMember, isObject, keysOf, type Json } from './value.js';
 
 /**
- * Serialize like serde_json does in the Rust runtime (spec protocol.md §7): members in source
+ * Serialize like serde_json does in the Rust runtime: members in source
  * order, minimal string escaping, integers as written, floats in shortest round-trip form that
  * always keeps a fraction or an exponent (ryu layout: `1.0`, `0.001`, `1e-7`, `1.5e22`).
  * With `indent`, the layout of serde_json's pretty printer (two spaces by default).

@@ -12,7 +12,7 @@ export class PathSyntaxError extends Error {
 }
 
 /**
- * Parse a path (spec flows.md §6.1): empty = whole value; a string not starting with `$` is one
+ * Parse a path: empty = whole value; a string not starting with `$` is one
  * field name taken verbatim (`a.b` is the key "a.b"); `$` followed by `.name`, `["name"]`,
  * `['name']` and `[N]` is a restricted JSONPath. Nothing else is accepted.
  */

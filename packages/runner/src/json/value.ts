@@ -1,9 +1,9 @@
 /**
  * The runner's JSON value model: plain JavaScript values, plus two invisible annotations on
- * containers that let us reproduce the Rust runtime's serialization byte for byte (spec
- * protocol.md §7): the source order of objects that have integer-like keys (JavaScript would
- * move them first) and which members are integral floats (`1.0`, which JavaScript reads as 1).
- * Annotated containers behave like ordinary JSON everywhere else; values are never mutated.
+ * containers that let us reproduce the Rust runtime's serialization (serde_json) byte for
+ * byte: the source order of objects that have integer-like keys (JavaScript would move them
+ * first) and which members are integral floats (`1.0`, which JavaScript reads as 1). Annotated containers behave like ordinary JSON everywhere else; values are never
+ * mutated.
  */
 export type Json = null | boolean | number | string | Json[] | JsonObject;
 export interface JsonObject {

@@ -40,7 +40,8 @@ const FLOAT_SOURCE = /[.eE]/;
 /**
  * Parse YAML 1.2 (core schema) or JSON text the way the Rust runtime sees it: only true/false
  * are booleans, timestamps stay strings, key order is kept and integral floats (`1.0`) are
- * remembered so that blob ids come out identical (spec flows.md §1, protocol.md §7).
+ * remembered so that blob ids come out identical (the Rust runtime hashes the source text of
+ * numbers).
  */
 export function parseYaml(text: string, file = '<input>'): Json {
   return toJson(parseYamlDocument(text, file), file);

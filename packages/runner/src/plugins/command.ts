@@ -3,7 +3,7 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { substitute } from '../config/env-subst.js';
 
 /**
- * Resolve a plugin `command` like the runtime (spec protocol.md §10.1): a bare name is looked
+ * Resolve a plugin `command` like the runtime: a bare name is looked
  * up on the runner's own PATH; a name containing a slash is relative to the working directory.
  */
 export function resolveCommand(
@@ -36,7 +36,7 @@ function isExecutableFile(path: string): boolean {
 }
 
 /**
- * Substitute `args` and `env` from the runner's environment (spec config.md §3.4). The worker
+ * Substitute `args` and `env` from the runner's environment. The worker
  * gets exactly the configured `env` entries: nothing is inherited, so parent secrets stay out.
  */
 export function launchSettings(

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
-/** A spawned 0.13 worker (spec v0.13.md §2.1): own process group, stdout discarded. */
+/** A spawned 0.13 worker: own process group, stdout discarded. */
 export class WorkerProcess {
   readonly #tail: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -66,7 +66,7 @@ export class WorkerProcess {
     return this.#tail.slice(-n);
   }
 
-  /** SIGTERM to the process group, then SIGKILL to the child, as upstream (§2.1 Kill). */
+  /** SIGTERM to the process group, then SIGKILL to the child, as upstream. */
   async kill(): Promise<void> {
     if (this.exit) return;
     const pid = this.child.pid;

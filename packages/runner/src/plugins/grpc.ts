@@ -30,7 +30,7 @@ export const CONNECT_DEADLINE_MS = 30_000;
 export const DISCOVERY_TIMEOUT_MS = 5_000;
 
 /**
- * A Stepflow 0.13 `type: grpc` plugin (spec v0.13.md §2–§5): a queue on the orchestrator, a
+ * A Stepflow 0.13 `type: grpc` plugin: a queue on the orchestrator, a
  * worker spawned with the launch environment (or none: a remote worker), discovery of its
  * component paths, and tasks dispatched through the queue.
  */
@@ -63,7 +63,7 @@ export class GrpcPlugin implements Plugin {
     await this.discover();
   }
 
-  /** Spawn and wait for the PullTasks registration (§2.3); false when it never came. */
+  /** Spawn and wait for the PullTasks registration (30 s); false when it never came. */
   async #spawn(): Promise<boolean> {
     const { config, broker, workingDirectory, processEnv, address } = this.options;
     const command = resolveCommand(config.command!, workingDirectory, processEnv.PATH ?? '');
@@ -113,7 +113,7 @@ export class GrpcPlugin implements Plugin {
     return `gRPC worker did not connect within 30 seconds${how}${tail.length ? `\n${tail.map((l) => `  stderr: ${l}`).join('\n')}` : ''}`;
   }
 
-  /** One `list_components` round (§4.1): 5 s from dispatch; the trie is rebuilt on change. */
+  /** One `list_components` round: 5 s from dispatch; the trie is rebuilt on change. */
   async discover(): Promise<void> {
     const taskId = this.options.nextDiscoveryId();
     const assignment = create(TaskAssignmentSchema, {
@@ -196,7 +196,10 @@ export class GrpcPlugin implements Plugin {
     }
   }
 
-  /** Before a TIMEOUT/UNREACHABLE retry: kill and respawn a `command` worker (§2.4). */
+  /**
+   * Before a TIMEOUT/UNREACHABLE retry: kill and respawn a `command` worker (remote workers are
+   * left alone).
+   */
   recover(failure: StepCallError): Promise<void> {
     if (this.#closed || this.options.config.command === undefined) return Promise.resolve();
     // Steps that failed on an incarnation already being replaced wait for that restart.

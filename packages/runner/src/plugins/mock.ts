@@ -6,7 +6,7 @@ import { isObject, jsonEqual, type Json } from '../json/value.js';
 import { StepCallError, type ListedComponent, type Plugin } from './types.js';
 
 /**
- * The `mock` plugin (spec config.md §3.5): each component answers from a table of behaviours
+ * The `mock` plugin: each component answers from a table of behaviours
  * keyed by input (JSON equality). A behaviour is a FlowResult returned as the step result (so
  * `onError` applies) or `{error}` (an infrastructure failure). Unknown inputs fail the same way.
  */

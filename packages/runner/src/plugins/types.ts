@@ -13,7 +13,7 @@ export interface CallContext {
   taskId: string;
   /** 0.13: the route's path captures (`path_params`). */
   pathParams: Record<string, string>;
-  /** 0.13: a route-level `queueName`, created on demand (spec v0.13.md §11.3). */
+  /** 0.13: a route-level `queueName`, created on demand. */
   queue?: string;
 }
 
@@ -52,7 +52,9 @@ export interface Plugin {
   readonly type: string;
   /** Launch / connect and initialize (called once when the environment starts). */
   start(): Promise<void>;
-  /** Execute a component; result-level outcomes are returned, call failures thrown as StepCallError. */
+  /**
+   * Execute a component; result-level outcomes are returned, call failures thrown as StepCallError.
+   */
   execute(component: string, input: Json, ctx: CallContext): Promise<StepResult>;
   /** Before a transport retry: restart the worker if the failure came from its current process. */
   recover?(failure: StepCallError): Promise<void>;

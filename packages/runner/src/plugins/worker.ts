@@ -34,7 +34,7 @@ const QUIET = new Set([
   'worker stdout line before the port announcement',
 ]);
 
-/** How a worker is reached, per emulated release (spec config.md §3.2–§3.3). */
+/** How a worker is reached, per emulated release (stdio in v0.8, HTTP in v0.11). */
 export function workerMode(
   config: StepflowPluginConfig,
   version: Version,

@@ -36,8 +36,9 @@ const SERVER_SNAKE: Record<string, string> = {
 };
 
 /**
- * Read a flow's `test:` section (spec flows.md §9.1). `servers` (camelCase keys) is accepted in
- * both emulation modes (a runner extension for v0.11). Problems name the file and the key.
+ * Read a flow's `test:` section (cases, servers, config file). `servers` (camelCase keys) is
+ * accepted in both emulation modes (a runner extension for v0.11). Problems name the file and the
+ * key.
  */
 export function parseTestSection(
   raw: Json | undefined,

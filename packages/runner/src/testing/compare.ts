@@ -4,7 +4,7 @@ import { isObject, type Json, type JsonObject } from '../json/value.js';
 export const NIL_RUN_ID = '00000000-0000-0000-0000-000000000000';
 
 /**
- * Normalisation applied to expected and actual results (spec flows.md §9.3): keys sorted,
+ * Normalisation applied to expected and actual results (as `stepflow test` does): keys sorted,
  * string `run_id` members replaced by the nil UUID, `backtrace` members removed.
  */
 export function normalize(value: Json): Json {
@@ -35,13 +35,15 @@ export interface Difference {
 }
 
 export interface CompareOptions {
-  /** `exact` (v0.8) or `subset` (v0.11), spec flows.md §9.4. */
+  /**
+   * `exact` (v0.8) or `subset` (v0.11: expected keys must match, extra actual keys are ignored).
+   */
   mode: 'exact' | 'subset';
   /** Compare `error.data.stack` too; by default it is ignored (runner-generated text). */
   stackSensitive?: boolean;
   /**
    * 0.13: codes are `TaskErrorCode` names; an expected integer (a flow shared with v0.11) is
-   * read through upstream's legacy mapping (-32101 → COMPONENT_FAILED, spec v0.13.md §6.5).
+   * read through upstream's legacy mapping (-32101 → COMPONENT_FAILED).
    */
   codeNames?: boolean;
 }
@@ -147,7 +149,7 @@ function withoutStack(error: Json | undefined): Json | undefined {
 /**
  * Judge an actual FlowResult against an expected one. v0.8 (`exact`): equal after
  * normalisation; v0.11 (`subset`): outcome equal, success results partially matched, failures
- * need equal code and message (a missing expected message is "don't care", flows.md §13.9)
+ * need equal code and message (a missing expected message is "don't care")
  * and expected `data` partially matched.
  */
 export function compareResults(

@@ -138,7 +138,7 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
     syntax === 'v0.11' &&
     configGeneration(file, test, options, cwd) === 'v0.13'
   )
-    version = 'v0.13'; // 0.13 flows read like v0.11 ones: the config tells them apart (§14.6)
+    version = 'v0.13'; // 0.13 flows read like v0.11 ones: the config tells them apart
   let flow: Flow;
   try {
     const parsed = parseFlow(doc, { version, file: display });
@@ -163,7 +163,10 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
   };
 }
 
-/** Run every selected case of every flow file; `failed` counts failed and errored cases and unreadable files. */
+/**
+ * Run every selected case of every flow file; `failed` counts failed and errored cases and
+ * unreadable files.
+ */
 export async function runTests(options: TestOptions): Promise<Summary> {
   const started = performance.now();
   const cwd = options.cwd ?? process.cwd();

@@ -15,7 +15,10 @@ export interface RunningServer {
   output: string[];
 }
 
-/** Placeholder values: `{port}` (own), `{name.port}`, `{name.url}` (spec flows.md §9.1). */
+/**
+ * Placeholder values: `{port}` (own), `{name.port}`, `{name.url}` (placeholders in `test.servers`
+ * commands and inputs).
+ */
 export type Placeholders = Map<string, string>;
 
 export function substitutePlaceholders(text: string, values: Placeholders): string {
@@ -87,7 +90,7 @@ function accepts(port: number): Promise<boolean> {
 }
 
 /**
- * Start a flow file's `test.servers` (spec flows.md §9.1): ports are picked first so every
+ * Start a flow file's `test.servers`: ports are picked first so every
  * server can reference every other one; each runs in its own process group behind a lifeline
  * and must pass its health check (or accept connections) within `startupTimeoutMs`.
  */

@@ -41,7 +41,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const jittered = (ms: number) => ms / 2 + Math.random() * (ms / 2);
 
 /**
- * One execute task, from claim to completion (spec §5): claim with the first heartbeat, keep
+ * One execute task, from claim to completion: claim with the first heartbeat, keep
  * the claim alive on a timer, run the component, complete with its output or error. A task
  * whose claim is lost (another worker holds it, or it timed out) is never completed: with
  * task ids reused across retries, a late completion could stand in for a newer attempt.

@@ -25,7 +25,7 @@ const BUILTINS: Builtin[] = [
 ];
 
 /**
- * The `builtin` plugin (spec flows.md §10; v0.13.md §11.2 adds `/noop` and `/sleep`).
+ * The `builtin` plugin (0.13 adds `/noop` and `/sleep`).
  * `/openai` is not provided (network).
  */
 export class BuiltinPlugin implements Plugin {
