@@ -263,9 +263,9 @@ describe('0.13 configs', () => {
       /Invalid prefix '\/math\/\{component\}': must be "\/" or a single-segment prefix like "\/python" \(no nested segments\)/,
     ],
     [
-      'nats is not supported yet, naming the plugin',
-      'plugins:\n  q:\n    type: nats\n    url: nats://127.0.0.1:4222\n    consumer: q\nroutes:\n  "/q":\n    - plugin: q\n',
-      /plugin "q": type nats is not supported by this runner yet/,
+      'a nats plugin without consumer fails as upstream',
+      'plugins:\n  q:\n    type: nats\n    url: nats://127.0.0.1:4222\nroutes:\n  "/q":\n    - plugin: q\n',
+      /plugins\.q: consumer is required for NATS plugins/,
     ],
     [
       'mcp is not supported yet, naming the plugin',

@@ -94,16 +94,50 @@ export function parsePluginV013(
         throw new ConfigError(`${source}: ${key}: missing field \`args\``);
       return { type: 'mcp' };
     case 'nats':
-      if (typeof value.url !== 'string')
-        throw new ConfigError(`${source}: ${key}: missing field \`url\``);
-      if (typeof value.consumer !== 'string')
-        throw new ConfigError(
-          `${source}: ${key}: consumer is required for NATS plugins (the durable consumer name)`,
-        );
-      return { type: 'nats' };
+      return parseNats(value, key, source);
     default:
       return parseGrpc(value, key, source);
   }
+}
+
+function parseNats(value: JsonObject, key: string, source: string): PluginConfig {
+  if (typeof value.url !== 'string')
+    throw new ConfigError(`${source}: ${key}: missing field \`url\``);
+  if (typeof value.consumer !== 'string' || value.consumer === '')
+    throw new ConfigError(
+      `${source}: ${key}: consumer is required for NATS plugins (the durable consumer name)`,
+    );
+  if (value.stream !== undefined && value.stream !== null && typeof value.stream !== 'string')
+    throw new ConfigError(`${source}: ${key}.stream: expected a string`);
+  if (value.command !== undefined && value.command !== null && typeof value.command !== 'string')
+    throw new ConfigError(`${source}: ${key}.command: expected a string`);
+  const { queueTimeoutSecs, executionTimeoutSecs } = timeouts(value, key, source);
+  return {
+    type: 'nats',
+    url: value.url,
+    consumer: value.consumer,
+    ...(typeof value.stream === 'string' && value.stream !== '' ? { stream: value.stream } : {}),
+    ...(typeof value.command === 'string' ? { command: value.command } : {}),
+    args: stringList(value.args, `${key}.args`, source) ?? [],
+    env: stringMap(value.env, `${key}.env`, source) ?? {},
+    queueTimeoutSecs,
+    ...(executionTimeoutSecs !== undefined ? { executionTimeoutSecs } : {}),
+  };
+}
+
+function timeouts(
+  value: JsonObject,
+  key: string,
+  source: string,
+): { queueTimeoutSecs: number; executionTimeoutSecs: number | undefined } {
+  const queueTimeoutSecs = uint(value.queueTimeoutSecs, `${key}.queueTimeoutSecs`, source, 30);
+  if (queueTimeoutSecs === 0)
+    throw new ConfigError(`${source}: ${key}: queue_timeout_secs must be greater than 0`);
+  const executionTimeoutSecs =
+    value.executionTimeoutSecs === undefined || value.executionTimeoutSecs === null
+      ? undefined
+      : uint(value.executionTimeoutSecs, `${key}.executionTimeoutSecs`, source, 0);
+  return { queueTimeoutSecs, executionTimeoutSecs };
 }
 
 function parseGrpc(value: JsonObject, key: string, source: string): PluginConfig {
@@ -113,13 +147,7 @@ function parseGrpc(value: JsonObject, key: string, source: string): PluginConfig
     );
   if (value.command !== undefined && value.command !== null && typeof value.command !== 'string')
     throw new ConfigError(`${source}: ${key}.command: expected a string`);
-  const queueTimeoutSecs = uint(value.queueTimeoutSecs, `${key}.queueTimeoutSecs`, source, 30);
-  if (queueTimeoutSecs === 0)
-    throw new ConfigError(`${source}: ${key}: queue_timeout_secs must be greater than 0`);
-  const executionTimeoutSecs =
-    value.executionTimeoutSecs === undefined || value.executionTimeoutSecs === null
-      ? undefined
-      : uint(value.executionTimeoutSecs, `${key}.executionTimeoutSecs`, source, 0);
+  const { queueTimeoutSecs, executionTimeoutSecs } = timeouts(value, key, source);
   return {
     type: 'grpc',
     queueName: value.queueName,

@@ -47,9 +47,28 @@ export interface GrpcPluginConfig {
   executionTimeoutSecs?: number;
 }
 
+/**
+ * Stepflow 0.13 `type: nats`: tasks published to `<stream>.tasks` of a JetStream WorkQueue
+ * stream; claims, heartbeats and completions come back over the orchestrator's gRPC port.
+ */
+export interface NatsPluginConfig {
+  type: 'nats';
+  url: string;
+  /** The durable consumer name given to workers (`STEPFLOW_NATS_CONSUMER`). */
+  consumer: string;
+  /** Default stream; a route rule's `stream` param overrides it. */
+  stream?: string;
+  /** Absent for external workers (started by someone else). */
+  command?: string;
+  args: string[];
+  env: Record<string, string>;
+  queueTimeoutSecs: number;
+  executionTimeoutSecs?: number;
+}
+
 /** Parsed so that the error can name the plugin; not supported by this runner. */
 export interface UnsupportedPluginConfig {
-  type: 'nats' | 'mcp';
+  type: 'mcp';
 }
 
 export interface MockBehavior {
@@ -74,6 +93,7 @@ export type PluginConfig =
   | StepflowPluginConfig
   | MockPluginConfig
   | GrpcPluginConfig
+  | NatsPluginConfig
   | UnsupportedPluginConfig;
 
 /** Which config format a file is: v0.8/v0.11 (`type: stepflow`, matchit routes) or 0.13. */

@@ -7,6 +7,7 @@ import { TaskBroker } from '../grpc/broker.js';
 import { SubRuns } from '../grpc/runs.js';
 import { OrchestratorServer } from '../grpc/server.js';
 import { GrpcPlugin } from '../plugins/grpc.js';
+import { NatsPlugin } from '../plugins/nats.js';
 import type { Flow, Version } from '../flow/model.js';
 import { parseFlow } from '../flow/parse.js';
 import type { Json, JsonObject } from '../json/value.js';
@@ -146,12 +147,14 @@ export class Environment implements RunHost {
   async #startV013(options: EnvironmentOptions): Promise<void> {
     const { config } = options;
     for (const [name, plugin] of config.plugins) {
-      if (plugin.type === 'nats' || plugin.type === 'mcp')
+      if (plugin.type === 'mcp')
         throw new Error(
-          `plugin "${name}": type ${plugin.type} is not supported by this runner yet${plugin.type === 'nats' ? " (Stepflow 0.13's release binaries lack it too: NATS plugin requires the `nats` feature flag)" : ''}`,
+          `plugin "${name}": type ${plugin.type} is not supported by this runner yet`,
         );
     }
-    const needsServer = [...config.plugins.values()].some((p) => p.type === 'grpc');
+    const needsServer = [...config.plugins.values()].some(
+      (p) => p.type === 'grpc' || p.type === 'nats',
+    );
     if (needsServer) {
       const broker = new TaskBroker({
         onConnect: () => {
@@ -192,6 +195,18 @@ export class Environment implements RunHost {
           warn: this.#warn,
           stderr: (line) => stderr(name, line),
         });
+      else if (plugin.type === 'nats')
+        instance = new NatsPlugin({
+          name,
+          config: plugin,
+          broker: this.#grpc!.broker,
+          address: this.#grpc!.server.address,
+          workingDirectory: config.workingDirectory,
+          processEnv: options.processEnv ?? process.env,
+          nextDiscoveryId: () => `discovery-${discovery++}`,
+          warn: this.#warn,
+          stderr: (line) => stderr(name, line),
+        });
       else throw new Error(`plugin "${name}": type ${plugin.type} is not a Stepflow 0.13 plugin`);
       this.plugins.set(name, instance);
       try {
@@ -199,7 +214,7 @@ export class Environment implements RunHost {
       } catch (err) {
         throw new Error(`plugin "${name}" failed to start: ${(err as Error).message}`);
       }
-      if (!(instance instanceof GrpcPlugin)) {
+      if (!(instance instanceof GrpcPlugin || instance instanceof NatsPlugin)) {
         const listed = await instance.list();
         this.#tries.set(
           name,
@@ -220,7 +235,9 @@ export class Environment implements RunHost {
   async beforeRoute(): Promise<void> {
     if (this.version !== 'v0.13') return;
     const pending = () =>
-      [...this.plugins.values()].some((p) => p instanceof GrpcPlugin && !p.trie?.size);
+      [...this.plugins.values()].some(
+        (p) => (p instanceof GrpcPlugin || p instanceof NatsPlugin) && !p.trie?.size,
+      );
     const deadline = Date.now() + READINESS_WAIT_MS;
     while (pending() && Date.now() < deadline && !this.#closed)
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -230,13 +247,19 @@ export class Environment implements RunHost {
     if (this.version !== 'v0.13') return this.routes.resolve(path, input);
     const hit = this.config.prefixRoutes.resolve(path, input, (name) => {
       const plugin = this.plugins.get(name);
-      return plugin instanceof GrpcPlugin ? plugin.trie : this.#tries.get(name);
+      return plugin instanceof GrpcPlugin || plugin instanceof NatsPlugin
+        ? plugin.trie
+        : this.#tries.get(name);
     });
-    const queue = hit.routeParams.queueName;
-    return typeof queue === 'string' ? { ...hit, queue } : hit;
+    const { queueName: queue, stream } = hit.routeParams;
+    return {
+      ...hit,
+      ...(typeof queue === 'string' ? { queue } : {}),
+      ...(typeof stream === 'string' ? { stream } : {}),
+    };
   }
 
-  /** The 0.13 orchestrator address (`127.0.0.1:<port>`), when a grpc plugin is configured. */
+  /** The 0.13 orchestrator address (`127.0.0.1:<port>`), when a grpc or nats plugin is configured. */
   get grpcAddress(): string | undefined {
     return this.#grpc?.server.address;
   }
@@ -301,10 +324,10 @@ export class Environment implements RunHost {
   }[] {
     const out = [];
     for (const [name, p] of this.plugins) {
-      if (p instanceof GrpcPlugin)
+      if (p instanceof GrpcPlugin || p instanceof NatsPlugin)
         out.push({
           name,
-          transport: 'grpc',
+          transport: p.type,
           restarts: p.restarts,
           junkLines: 0,
           pids: [...p.pids],

@@ -38,6 +38,8 @@ export interface RouteTarget {
   params: Record<string, string>;
   /** 0.13: a route-level `queueName` param (tasks go to that queue instead of the plugin's). */
   queue?: string;
+  /** 0.13: a route-level `stream` param (a `nats` plugin publishes to that stream). */
+  stream?: string;
 }
 
 /** What a run needs from its environment. */
@@ -574,6 +576,7 @@ export class FlowRun {
     let component: string;
     let pathParams: Record<string, string> = {};
     let queue: string | undefined;
+    let stream: string | undefined;
     await this.host.beforeRoute?.();
     try {
       const route = this.host.route(step.component, input);
@@ -581,6 +584,7 @@ export class FlowRun {
       component = route.component;
       pathParams = route.params;
       queue = route.queue;
+      stream = route.stream;
       if (!plugin) throw new RouteError(`plugin "${route.plugin}" is not available`);
     } catch (err) {
       if (!(err instanceof RouteError)) throw err;
@@ -611,6 +615,7 @@ export class FlowRun {
         taskId,
         pathParams,
         ...(queue !== undefined ? { queue } : {}),
+        ...(stream !== undefined ? { stream } : {}),
       });
     } catch (err) {
       if (!(err instanceof StepCallError)) throw err;

@@ -32,7 +32,6 @@ interface Queue {
 }
 
 interface Tracked {
-  queue: string;
   state: 'queued' | 'executing';
   workerId?: string;
   startedAt: number;
@@ -149,11 +148,27 @@ export class TaskBroker {
   ): Promise<TaskOutcome> {
     this.ensureQueue(queueName);
     const queue = this.#queues.get(queueName)!;
+    return this.track(assignment, timeouts, () => {
+      queue.items.push(assignment);
+      for (const wake of [...queue.wakeups]) wake();
+    });
+  }
+
+  /**
+   * Track a task (queue timeout, claim, heartbeats, completion) that `deliver` hands to the
+   * workers by other means than a `PullTasks` queue (NATS). `signal` aborts once the task has
+   * ended, so a delivery still retrying can stop.
+   */
+  track(
+    assignment: TaskAssignment,
+    timeouts: { queueTimeoutMs: number; executionTimeoutMs?: number | undefined },
+    deliver: (signal: AbortSignal) => void,
+  ): Promise<TaskOutcome> {
     const taskId = assignment.taskId;
+    const ended = new AbortController();
     this.#startScan();
     return new Promise<TaskOutcome>((resolve) => {
       const entry: Tracked = {
-        queue: queueName,
         state: 'queued',
         startedAt: 0,
         beatSinceScan: false,
@@ -168,6 +183,7 @@ export class TaskBroker {
         finish: (outcome) => {
           clearTimeout(entry.queueTimer);
           if (this.#tasks.get(taskId) === entry) this.#tasks.delete(taskId);
+          ended.abort();
           resolve(outcome);
         },
       };
@@ -177,8 +193,7 @@ export class TaskBroker {
         message: `task '${taskId}' was cancelled or timed out`,
       });
       this.#tasks.set(taskId, entry);
-      queue.items.push(assignment);
-      for (const wake of [...queue.wakeups]) wake();
+      deliver(ended.signal);
     });
   }
 

@@ -1,5 +1,9 @@
 import { create } from '@bufbuild/protobuf';
-import { TaskAssignmentSchema, type ComponentInfo } from '@stepflow-packs/core/grpc';
+import {
+  TaskAssignmentSchema,
+  type ComponentInfo,
+  type TaskAssignment,
+} from '@stepflow-packs/core/grpc';
 import { ComponentTrie } from '../config/routes.js';
 import type { GrpcPluginConfig } from '../config/types.js';
 import { failed, success, type StepResult } from '../execute/result.js';
@@ -38,17 +42,16 @@ export class GrpcPlugin implements Plugin {
   readonly type = 'grpc';
   restarts = 0;
   readonly pids: number[] = [];
-  trie: ComponentTrie | undefined;
-  components: ListedComponent[] = [];
+  readonly #discovered: DiscoveredComponents;
   #process: WorkerProcess | undefined;
   /** Identifies the current worker incarnation, so concurrent failures restart it once. */
   #incarnation: object = {};
   #closed = false;
-  #lastDiscovery = '';
   #restarting: Promise<void> | undefined;
 
   constructor(private readonly options: GrpcPluginOptions) {
     options.broker.ensureQueue(options.config.queueName);
+    this.#discovered = new DiscoveredComponents(options.name, options.warn);
   }
 
   get queueName(): string {
@@ -66,27 +69,17 @@ export class GrpcPlugin implements Plugin {
   /** Spawn and wait for the PullTasks registration (30 s); false when it never came. */
   async #spawn(): Promise<boolean> {
     const { config, broker, workingDirectory, processEnv, address } = this.options;
-    const command = resolveCommand(config.command!, workingDirectory, processEnv.PATH ?? '');
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(processEnv)) if (v !== undefined) env[k] = v;
-    Object.assign(
-      env,
+    const before = broker.connections(config.queueName);
+    const proc = spawnWorker(
+      config,
       {
         STEPFLOW_TRANSPORT: 'grpc',
         STEPFLOW_TASKS_URL: address,
         STEPFLOW_QUEUE_NAME: config.queueName,
         STEPFLOW_BLOB_URL: address,
       },
-      config.env,
+      { workingDirectory, processEnv, stderr: this.options.stderr },
     );
-    const before = broker.connections(config.queueName);
-    const proc = WorkerProcess.spawn({
-      command,
-      args: config.args,
-      cwd: workingDirectory,
-      env,
-      stderr: this.options.stderr,
-    });
     this.#process = proc;
     if (proc.pid !== undefined) this.pids.push(proc.pid);
     const died = new AbortController();
@@ -115,85 +108,31 @@ export class GrpcPlugin implements Plugin {
 
   /** One `list_components` round: 5 s from dispatch; the trie is rebuilt on change. */
   async discover(): Promise<void> {
-    const taskId = this.options.nextDiscoveryId();
-    const assignment = create(TaskAssignmentSchema, {
-      taskId,
-      task: { case: 'listComponents', value: {} },
-      context: { orchestratorServiceUrl: this.options.address, rootRunId: '' },
-      heartbeatIntervalSecs: 0,
-    });
+    const assignment = discoveryAssignment(this.options.nextDiscoveryId(), this.options.address);
     const outcome = await this.options.broker.dispatch(this.queueName, assignment, {
       queueTimeoutMs: DISCOVERY_TIMEOUT_MS,
     });
-    if (outcome.kind === 'components') this.#setComponents(outcome.components);
+    if (outcome.kind === 'components') this.#discovered.set(outcome.components);
   }
 
-  #setComponents(infos: ComponentInfo[]): void {
-    const key = JSON.stringify(infos.map((c) => [c.componentId, c.path]));
-    if (key === this.#lastDiscovery) return;
-    const listed = infos.map((info) => ({
-      component: info.componentId,
-      path: info.path === '' ? `/${info.componentId}` : info.path,
-      ...(info.description ? { description: info.description } : {}),
-      ...schema('input_schema', info.inputSchema),
-      ...schema('output_schema', info.outputSchema),
-    }));
-    try {
-      this.trie = new ComponentTrie(listed.map((c) => ({ path: c.path, id: c.component })));
-      this.components = listed;
-      this.#lastDiscovery = key;
-    } catch (err) {
-      this.options.warn(
-        `plugin "${this.options.name}": the reported component paths conflict, routing keeps the previous ones: ${(err as Error).message}`,
-      );
-    }
+  get trie(): ComponentTrie | undefined {
+    return this.#discovered.trie;
+  }
+
+  get components(): ListedComponent[] {
+    return this.#discovered.components;
   }
 
   async execute(component: string, input: Json, ctx: CallContext): Promise<StepResult> {
     const { config, broker, address } = this.options;
     const incarnation = this.#incarnation;
-    const assignment = create(TaskAssignmentSchema, {
-      taskId: ctx.taskId,
-      task: {
-        case: 'execute',
-        value: {
-          componentId: component,
-          input: toWire(input),
-          attempt: ctx.attempt,
-          observability: {
-            runId: ctx.runId,
-            stepId: ctx.stepId,
-            ...(ctx.flowId ? { flowId: ctx.flowId } : {}),
-          },
-          pathParams: ctx.pathParams,
-        },
-      },
-      context: { orchestratorServiceUrl: address, rootRunId: ctx.runId },
-      heartbeatIntervalSecs: 1,
-    });
-    const outcome: TaskOutcome = await broker.dispatch(ctx.queue ?? config.queueName, assignment, {
-      queueTimeoutMs: config.queueTimeoutSecs * 1000,
-      executionTimeoutMs:
-        config.executionTimeoutSecs === undefined ? undefined : config.executionTimeoutSecs * 1000,
-    });
-    switch (outcome.kind) {
-      case 'output':
-        return success(outcome.value);
-      case 'error':
-        return failed(outcome.code, outcome.message, outcome.data);
-      case 'components':
-        return failed('WORKER_ERROR', 'the worker answered an execute task with a component list');
-      case 'timeout':
-      case 'cancelled':
-        throw new StepCallError(
-          'transport',
-          outcome.kind === 'timeout' ? 'TIMEOUT' : 'UNREACHABLE',
-          outcome.message,
-          undefined,
-          this.#process?.stderrTail(10).map((l) => `stderr: ${l}`) ?? [],
-          incarnation,
-        );
-    }
+    const assignment = executeAssignment(component, input, ctx, address);
+    const outcome: TaskOutcome = await broker.dispatch(
+      ctx.queue ?? config.queueName,
+      assignment,
+      taskTimeouts(config),
+    );
+    return stepResult(outcome, this.#process?.stderrTail(10) ?? [], incarnation);
   }
 
   /**
@@ -222,6 +161,137 @@ export class GrpcPlugin implements Plugin {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#process?.kill();
+  }
+}
+
+/** The `list_components` task (no heartbeats; answered through `CompleteTask`). */
+export function discoveryAssignment(taskId: string, address: string): TaskAssignment {
+  return create(TaskAssignmentSchema, {
+    taskId,
+    task: { case: 'listComponents', value: {} },
+    context: { orchestratorServiceUrl: address, rootRunId: '' },
+    heartbeatIntervalSecs: 0,
+  });
+}
+
+/** The `execute` task for one attempt of a step (the task id is the same on every attempt). */
+export function executeAssignment(
+  component: string,
+  input: Json,
+  ctx: CallContext,
+  address: string,
+): TaskAssignment {
+  return create(TaskAssignmentSchema, {
+    taskId: ctx.taskId,
+    task: {
+      case: 'execute',
+      value: {
+        componentId: component,
+        input: toWire(input),
+        attempt: ctx.attempt,
+        observability: {
+          runId: ctx.runId,
+          stepId: ctx.stepId,
+          ...(ctx.flowId ? { flowId: ctx.flowId } : {}),
+        },
+        pathParams: ctx.pathParams,
+      },
+    },
+    context: { orchestratorServiceUrl: address, rootRunId: ctx.runId },
+    heartbeatIntervalSecs: 1,
+  });
+}
+
+export function taskTimeouts(config: { queueTimeoutSecs: number; executionTimeoutSecs?: number }): {
+  queueTimeoutMs: number;
+  executionTimeoutMs: number | undefined;
+} {
+  return {
+    queueTimeoutMs: config.queueTimeoutSecs * 1000,
+    executionTimeoutMs:
+      config.executionTimeoutSecs === undefined ? undefined : config.executionTimeoutSecs * 1000,
+  };
+}
+
+/** A task's end as a step result; a timeout or cancellation is a retryable transport failure. */
+export function stepResult(outcome: TaskOutcome, stderrTail: string[], origin: object): StepResult {
+  switch (outcome.kind) {
+    case 'output':
+      return success(outcome.value);
+    case 'error':
+      return failed(outcome.code, outcome.message, outcome.data);
+    case 'components':
+      return failed('WORKER_ERROR', 'the worker answered an execute task with a component list');
+    case 'timeout':
+    case 'cancelled':
+      throw new StepCallError(
+        'transport',
+        outcome.kind === 'timeout' ? 'TIMEOUT' : 'UNREACHABLE',
+        outcome.message,
+        undefined,
+        stderrTail.map((l) => `stderr: ${l}`),
+        origin,
+      );
+  }
+}
+
+/**
+ * Spawn a `command` worker as 0.13 does: the runner's whole environment, then the launch
+ * variables of its transport, then the plugin's `env`.
+ */
+export function spawnWorker(
+  config: { command?: string; args: string[]; env: Record<string, string> },
+  launch: Record<string, string>,
+  options: {
+    workingDirectory: string;
+    processEnv: Readonly<Record<string, string | undefined>>;
+    stderr(line: string): void;
+  },
+): WorkerProcess {
+  const { workingDirectory, processEnv } = options;
+  const command = resolveCommand(config.command!, workingDirectory, processEnv.PATH ?? '');
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(processEnv)) if (v !== undefined) env[k] = v;
+  Object.assign(env, launch, config.env);
+  return WorkerProcess.spawn({
+    command,
+    args: config.args,
+    cwd: workingDirectory,
+    env,
+    stderr: options.stderr,
+  });
+}
+
+/** A plugin's discovered component paths; the trie is rebuilt only when they change. */
+export class DiscoveredComponents {
+  trie: ComponentTrie | undefined;
+  components: ListedComponent[] = [];
+  #key = '';
+
+  constructor(
+    private readonly plugin: string,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  set(infos: ComponentInfo[]): void {
+    const key = JSON.stringify(infos.map((c) => [c.componentId, c.path]));
+    if (key === this.#key) return;
+    const listed = infos.map((info) => ({
+      component: info.componentId,
+      path: info.path === '' ? `/${info.componentId}` : info.path,
+      ...(info.description ? { description: info.description } : {}),
+      ...schema('input_schema', info.inputSchema),
+      ...schema('output_schema', info.outputSchema),
+    }));
+    try {
+      this.trie = new ComponentTrie(listed.map((c) => ({ path: c.path, id: c.component })));
+      this.components = listed;
+      this.#key = key;
+    } catch (err) {
+      this.warn(
+        `plugin "${this.plugin}": the reported component paths conflict, routing keeps the previous ones: ${(err as Error).message}`,
+      );
+    }
   }
 }
 

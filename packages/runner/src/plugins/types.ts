@@ -15,6 +15,8 @@ export interface CallContext {
   pathParams: Record<string, string>;
   /** 0.13: a route-level `queueName`, created on demand. */
   queue?: string;
+  /** 0.13: a route-level `stream` (a `nats` plugin publishes there instead of its own). */
+  stream?: string;
 }
 
 /**
