@@ -103,6 +103,76 @@ routes:
     await env.close();
   });
 
+  it("sends a route rule's `stream` tasks to that stream, and warns that a plugin without `stream` cannot be discovered", async () => {
+    const env = await Environment.start({
+      version: 'v0.13',
+      config: config(`plugins:
+  data:
+    type: nats
+    url: ${nats.url}
+    consumer: data
+    stream: DATA_MAIN
+    command: ${process.execPath}
+    args: [${JSON.stringify(DATA_BIN)}]
+    env: {STEPFLOW_LOG_LEVEL: error}
+routes:
+  "/data":
+    - plugin: data
+  "/alt":
+    - plugin: data
+      stream: DATA_ALT
+`),
+    });
+    envs.push(env);
+    // A second worker, started by hand, reads only DATA_ALT.
+    const alt = spawn(process.execPath, [DATA_BIN], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        STEPFLOW_TRANSPORT: 'nats',
+        STEPFLOW_NATS_URL: nats.url,
+        STEPFLOW_NATS_STREAM: 'DATA_ALT',
+        STEPFLOW_NATS_CONSUMER: 'data',
+        STEPFLOW_BLOB_URL: env.grpcAddress!,
+        STEPFLOW_LOG_LEVEL: 'error',
+      },
+    });
+    children.push(alt);
+    const who = (prefix: string) =>
+      parseFlow(
+        parseYaml(
+          `steps:\n  - id: who\n    component: ${prefix}/health_check\n    input: {}\noutput: {$step: who, path: server_id}\n`,
+          'who.yaml',
+        ),
+        { version: 'v0.13', file: 'who.yaml' },
+      ).flow;
+    const main = toFlowResult((await env.run(who('/data'), {})).result) as { result: string };
+    const viaAlt = toFlowResult((await env.run(who('/alt'), {})).result) as { result: string };
+    expect(typeof main.result).toBe('string');
+    expect(typeof viaAlt.result).toBe('string');
+    expect(viaAlt.result).not.toBe(main.result); // different worker processes served them
+    await env.close();
+    alt.kill('SIGKILL');
+
+    const warned: string[] = [];
+    const streamless = await Environment.start({
+      version: 'v0.13',
+      config: config(`plugins:
+  data: {type: nats, url: "${nats.url}", consumer: data}
+  builtin: {type: builtin}
+routes:
+  "/builtin": [{plugin: builtin}]
+  "/data": [{plugin: data}]
+`),
+      warn: (m) => warned.push(m),
+    });
+    envs.push(streamless);
+    expect(warned).toEqual([
+      'plugin "data": no `stream` set, so its components cannot be discovered (only route-level streams are published to)',
+    ]);
+    await streamless.close();
+  });
+
   it('fails to start, naming the URL, when NATS is unreachable', async () => {
     await expect(
       Environment.start({
