@@ -47,6 +47,18 @@ export interface Session {
   readonly reportProgress?: (progress: number | undefined, message: string | undefined) => void;
   /** Sub-runs, where the runtime offers them. */
   readonly runs?: RunAccess;
+  /**
+   * What an `initialize` on this session's connection said (HTTP: one per TCP connection), so
+   * that runtimes of different versions can share one worker. Unset: the process-wide state of
+   * the most recent `initialize`.
+   */
+  readonly connection?: ConnectionState;
+}
+
+/** The dialect and blob mechanism a runtime announced in `initialize`. */
+export interface ConnectionState {
+  dialect?: JsonRpcDialect;
+  blobApiUrl?: string | undefined;
 }
 
 /** What an execute carries besides the component name and its input. */
@@ -151,7 +163,7 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
     const params = request.params === undefined ? {} : request.params;
     switch (request.method) {
       case 'initialize':
-        return this.#initialize(params);
+        return this.#initialize(params, session);
       case 'components/list':
         return {
           components: [...this.pack.components.values()].map((c) => this.#info(c, `/${c.name}`)),
@@ -171,7 +183,7 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
     }
   }
 
-  #initialize(params: unknown): Record<string, unknown> {
+  #initialize(params: unknown, session: Session): Record<string, unknown> {
     if (!isRecord(params)) throw invalidParams('initialize params must be an object', 'params');
     if ('runtimeProtocolVersion' in params) {
       this.#dialect = 'v0.11';
@@ -186,6 +198,12 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
         'initialize params need runtime_protocol_version (v0.8) or runtimeProtocolVersion (v0.11)',
         'runtimeProtocolVersion',
       );
+    }
+    // The connection keeps what its runtime said; the process-wide state serves connections
+    // that never sent initialize (a runtime's pooled connections), as the most recent one did.
+    if (session.connection) {
+      session.connection.dialect = this.#dialect;
+      session.connection.blobApiUrl = this.#blobApiUrl;
     }
     this.log.debug('initialized', {
       dialect: this.#dialect,
@@ -313,12 +331,17 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
     return this.pack.components.has(name.startsWith('/') ? name.slice(1) : name);
   }
 
+  /** The JSON-RPC dialect a session speaks: its connection's, else the process-wide one. */
+  dialectOf(session: Session): JsonRpcDialect {
+    return session.connection?.dialect ?? this.#dialect;
+  }
+
   /** Sub-runs for a session: the transport's own, or callbacks on a JSON-RPC channel. */
   runsFor(session: Session): RunAccess | undefined {
     if (session.runs) return session.runs;
     if (!session.call) return undefined;
     return jsonRpcRuns(
-      this.#dialect,
+      this.dialectOf(session),
       session.call,
       this.blobsFor(session),
       this.#options.blobTimeoutMs ?? 30_000,
@@ -341,7 +364,10 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
   #blobs(session: Session): BlobAccess {
     if (this.#options.blobs) return this.#options.blobs(session);
     if (session.blobs) return session.blobs;
-    if (this.#dialect === 'v0.8') {
+    const announced = session.connection?.dialect ? session.connection : undefined;
+    const dialect = announced?.dialect ?? this.#dialect;
+    const blobApiUrl = announced ? announced.blobApiUrl : this.#blobApiUrl;
+    if (dialect === 'v0.8') {
       return session.call
         ? callbackBlobs(session.call)
         : unavailableBlobs(
@@ -349,8 +375,8 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
             'Blob callbacks are unavailable on this transport',
           );
     }
-    return this.#blobApiUrl
-      ? httpBlobs(this.#blobApiUrl, this.#options.blobTimeoutMs ?? 30_000)
+    return blobApiUrl
+      ? httpBlobs(blobApiUrl, this.#options.blobTimeoutMs ?? 30_000)
       : unavailableBlobs(
           ErrorCodes.WORKER_CONFIGURATION_ERROR,
           'Blob storage is unavailable: the runtime did not send capabilities.blobApiUrl in initialize',
@@ -396,7 +422,7 @@ class ExecutionContext<S extends SettingsDefinition> implements ComponentContext
     private readonly session: Session,
   ) {
     this.config = dispatcher.config;
-    this.dialect = session.dialect ?? dispatcher.dialect;
+    this.dialect = session.dialect ?? dispatcher.dialectOf(session);
     this.instanceId = dispatcher.instanceId;
     this.pack = dispatcher.packInfo;
     this.attempt = meta.attempt;

@@ -31,7 +31,12 @@ export {
   type BlobAccess,
   type StoredBlob,
 } from './blobs.js';
-export { Dispatcher, type DispatcherOptions, type Session } from './dispatcher.js';
+export {
+  Dispatcher,
+  type ConnectionState,
+  type DispatcherOptions,
+  type Session,
+} from './dispatcher.js';
 export { JsonRpcPeer, type PeerOptions } from './peer.js';
 export { LineFramer, DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
 export { encodeError, encodeResult, toAsciiJson } from './json.js';

@@ -122,7 +122,12 @@ export class JsonRpcPeer {
   request(
     method: string,
     params: Record<string, unknown>,
-    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+    options: {
+      timeoutMs?: number;
+      signal?: AbortSignal;
+      /** Where this request's frame goes, if not the peer's channel (an HTTP SSE stream). */
+      send?: (frame: string) => void;
+    } = {},
   ): Promise<unknown> {
     if (this.#closed) return Promise.reject(this.#closed);
     const id = `${this.#options.idPrefix ?? 'w'}-${this.#nextId++}`;
@@ -161,7 +166,9 @@ export class JsonRpcPeer {
       }
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.#pending.set(id, pending);
-      this.#send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+      const frame = JSON.stringify({ jsonrpc: '2.0', id, method, params });
+      if (options.send) options.send(frame);
+      else this.#send(frame);
     });
   }
 

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Dispatcher, Session } from '../dispatcher.js';
-import { RpcError, TransportError } from '../errors.js';
+import type { ConnectionState, Dispatcher, Session } from '../dispatcher.js';
+import { TransportError } from '../errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../framing.js';
 import { encodeError, toAsciiJson } from '../json.js';
 import type { Logger } from '../logger.js';
+import { JsonRpcPeer } from '../peer.js';
 import {
   classifyMessage,
   ErrorCodes,
@@ -42,19 +43,6 @@ export interface HttpServer {
   close(graceMs?: number): Promise<void>;
 }
 
-interface PendingCallback {
-  resolve(value: unknown): void;
-  reject(err: unknown): void;
-  timer: NodeJS.Timeout;
-}
-
-interface CallbackContext {
-  readonly callbacks: Map<RequestId, PendingCallback>;
-  readonly instanceId: string;
-  readonly timeoutMs: number;
-  nextId: number;
-}
-
 /**
  * One request/response exchange, seen by the dispatcher as its Session. Built per request, so
  * it is a plain class: the abort signal is created only when a component reads it, and the
@@ -70,7 +58,10 @@ class Exchange implements Session {
     private readonly res: ServerResponse,
     canCallBack: boolean,
     private readonly shutdown: AbortSignal,
-    private readonly context: CallbackContext,
+    /** Correlates callbacks with the runtime's answers, which arrive as separate POSTs. */
+    private readonly peer: JsonRpcPeer,
+    private readonly instanceId: string,
+    readonly connection: ConnectionState,
   ) {
     this.call = canCallBack
       ? (method, params, signal) => this.#callBack(method, params, signal)
@@ -108,53 +99,27 @@ class Exchange implements Session {
     this.res.write(`data: ${toAsciiJson(frame)}\n\n`);
   }
 
+  /** A request to the runtime as an SSE event of this execute's answer (v0.8 blobs, v0.11 runs). */
   #callBack(
     method: string,
     params: Record<string, unknown>,
     signal?: AbortSignal,
   ): Promise<unknown> {
-    const { res, context } = this;
-    return new Promise((resolve, reject) => {
-      if (res.destroyed) return reject(new TransportError('client disconnected'));
-      const id = `${context.instanceId}-${context.nextId++}`;
-      const timer = setTimeout(() => {
-        context.callbacks.delete(id);
-        reject(
-          new TransportError(
-            `${method} got no answer within ${context.timeoutMs} ms`,
-            undefined,
-            ErrorCodes.TRANSPORT_TIMEOUT,
-          ),
-        );
-      }, context.timeoutMs);
-      const onAbort = () => {
-        const pending = context.callbacks.get(id);
-        if (!pending) return;
-        context.callbacks.delete(id);
-        clearTimeout(pending.timer);
-        reject(new TransportError(`${method} was aborted`));
-      };
-      context.callbacks.set(id, {
-        timer,
-        resolve: (value) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(value);
-        },
-        reject: (err) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (!this.#sse) {
-        this.#sse = true;
-        res.writeHead(200, {
-          'content-type': 'text/event-stream',
-          'cache-control': 'no-cache',
-          'stepflow-instance-id': context.instanceId,
-        });
-      }
-      this.#writeEvent(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    const res = this.res;
+    if (res.destroyed) return Promise.reject(new TransportError('client disconnected'));
+    return this.peer.request(method, params, {
+      ...(signal ? { signal } : {}),
+      send: (frame) => {
+        if (!this.#sse) {
+          this.#sse = true;
+          res.writeHead(200, {
+            'content-type': 'text/event-stream',
+            'cache-control': 'no-cache',
+            'stepflow-instance-id': this.instanceId,
+          });
+        }
+        this.#writeEvent(frame);
+      },
     });
   }
 }
@@ -183,6 +148,13 @@ function hostnameOf(header: string | undefined): string | undefined {
   }
   const colon = header.indexOf(':');
   return (colon < 0 ? header : header.slice(0, colon)).toLowerCase();
+}
+
+/** How many Host headers a request carries (Node keeps only the first in `headers`). */
+function hostHeaders(raw: string[]): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'host') count++;
+  return count;
 }
 
 function acceptsJsonOrSse(accept: string | undefined): boolean {
@@ -217,13 +189,28 @@ export async function serveHttp(
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const callbackTimeoutMs = options.callbackTimeoutMs ?? 30_000;
-  const callbacks = new Map<RequestId, PendingCallback>();
   const shutdown = new AbortController();
-  const callbackContext: CallbackContext = {
-    callbacks,
-    instanceId: dispatcher.instanceId,
-    timeoutMs: callbackTimeoutMs,
-    nextId: 1,
+  // The same JSON-RPC peer as stdio correlates callbacks (ids, timeouts, aborts); over HTTP each
+  // callback travels in its execute's SSE stream and its answer comes back as its own POST.
+  const callbacks = new JsonRpcPeer({
+    send: () => {},
+    onRequest: (message) =>
+      Promise.resolve(
+        encodeError(message.id, {
+          code: ErrorCodes.INVALID_REQUEST,
+          message: 'requests are answered per POST',
+        }),
+      ),
+    log,
+    idPrefix: dispatcher.instanceId,
+    requestTimeoutMs: callbackTimeoutMs,
+  });
+  /** What each connection's runtime said in `initialize` (runtimes of several versions). */
+  const connections = new WeakMap<Socket, ConnectionState>();
+  const connectionOf = (socket: Socket): ConnectionState => {
+    let state = connections.get(socket);
+    if (!state) connections.set(socket, (state = {}));
+    return state;
   };
   let inFlight = 0;
   let idle: (() => void) | undefined;
@@ -284,12 +271,18 @@ export async function serveHttp(
       });
     });
 
-  const handleRequest = async (message: RequestMessage, res: ServerResponse) => {
+  const handleRequest = async (
+    message: RequestMessage,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => {
     const exchange = new Exchange(
       res,
       message.method === 'components/execute',
       shutdown.signal,
-      callbackContext,
+      callbacks,
+      dispatcher.instanceId,
+      connectionOf(req.socket),
     );
     const frame = await dispatcher.respond(message, exchange);
     exchange.finish(frame);
@@ -335,25 +328,14 @@ export async function serveHttp(
         dispatcher.notify(incoming.message);
         res.writeHead(202).end();
         return;
-      case 'response': {
-        const pending = callbacks.get(incoming.message.id);
-        if (pending) {
-          callbacks.delete(incoming.message.id);
-          clearTimeout(pending.timer);
-          const m = incoming.message;
-          if ('error' in m)
-            pending.reject(new RpcError(m.error.code, m.error.message, m.error.data));
-          else pending.resolve(m.result);
-        } else {
-          log.warn('dropped a callback response with an unknown id', { id: incoming.message.id });
-        }
+      case 'response':
+        callbacks.receive(incoming.message);
         res.writeHead(202).end();
         return;
-      }
       case 'request':
         inFlight++;
         try {
-          await handleRequest(incoming.message, res);
+          await handleRequest(incoming.message, req, res);
         } finally {
           inFlight--;
           if (inFlight === 0) idle?.();
@@ -369,6 +351,13 @@ export async function serveHttp(
       connectionsCheckingInterval: 1_000,
     },
     (req, res) => {
+      if (hostHeaders(req.rawHeaders) > 1) {
+        req.resume();
+        return sendRpcError(res, 400, null, {
+          code: ErrorCodes.INVALID_REQUEST,
+          message: 'Bad Request: more than one Host header',
+        });
+      }
       const hostname = hostnameOf(req.headers.host);
       if (checkHost && (hostname === undefined || !allowedHosts.has(hostname))) {
         req.resume();
@@ -511,11 +500,7 @@ export async function serveHttp(
         });
       }
       shutdown.abort(new Error('server shutting down'));
-      for (const [id, pending] of callbacks) {
-        callbacks.delete(id);
-        clearTimeout(pending.timer);
-        pending.reject(new TransportError('server shutting down'));
-      }
+      callbacks.close(new TransportError('server shutting down'));
       server.closeAllConnections();
     },
   };

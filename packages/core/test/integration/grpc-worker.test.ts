@@ -37,8 +37,14 @@ function error(completion: CompleteTaskRequest) {
 }
 
 async function connected(extraEnv: Record<string, string> = {}): Promise<StartedWorker> {
+  // A killed worker's stream may still look open: wait for it to go, then for the new one.
+  await until(() => orchestrator.openStreams === 0, 'earlier streams to close');
+  const pulls = orchestrator.pulls.length;
   worker = startGrpcWorker(orchestrator.url, extraEnv);
-  await until(() => orchestrator.openStreams > 0, 'the worker to open PullTasks');
+  await until(
+    () => orchestrator.pulls.length > pulls && orchestrator.openStreams > 0,
+    'the worker to open PullTasks',
+  );
   return worker;
 }
 
