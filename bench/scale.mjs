@@ -1,0 +1,497 @@
+#!/usr/bin/env node
+/**
+ * Scale-out: throughput of a CPU-bound data-pack call with 1 and 2 worker replicas, and the
+ * per-task cost of the NATS transport against gRPC pull.
+ *
+ *   nats         the runner's Stepflow 0.13 emulation (@stepflow-packs/runner, in this process)
+ *                with a `type: nats` plugin and N external data-pack replicas on one durable
+ *                consumer of a real nats-server (JetStream, temporary store)
+ *   grpc-runner  the same emulation with a `type: grpc` plugin and N remote pull workers on one
+ *                queue: same orchestrator, so nats − grpc-runner is the transport's own cost
+ *   grpc-server  the real stepflow-server 0.13.0 (scripts/provision-stepflow.mjs) with a
+ *                `type: grpc` plugin without `command` and N remote pull workers on one queue,
+ *                runs over its REST API (POST /api/v1/runs, wait: true)
+ *
+ * Per subject: one orchestrator; one replica is started, measured, then a second one joins and
+ * the same phases run again. Phases: `sort_records` on --records records (sorted by a number,
+ * then a string) with --concurrency runs in flight for --seconds (runs/s; 2-replica ÷
+ * 1-replica = the scaling factor, target ≥ 1.7×), and `health_check` one at a time for
+ * --latency-seconds (p50 latency of a trivial task). The runs alternate nothing: subjects run one
+ * after another, so compare them within one invocation.
+ *
+ *   node bench/scale.mjs [--records 10000] [--seconds 6] [--latency-seconds 3] [--concurrency 4]
+ *                        [--only nats,grpc-runner,grpc-server]
+ * Needs a build (core, data, runner), nats-server (Debian's package: /usr/sbin/nats-server, or
+ * $NATS_SERVER) and, for grpc-server, `node scripts/provision-stepflow.mjs 0.13.0` (run by the
+ * script when missing; network on the first run). Progress to stderr, the table to stdout.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as connectTcp, createServer } from 'node:net';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  Environment,
+  parseConfig,
+  parseFlow,
+  parseYaml,
+  toFlowResult,
+} from '@stepflow-packs/runner';
+import { Pool } from 'undici';
+import { provisionStepflow } from '../scripts/provision-stepflow.mjs';
+import { root } from './lib.mjs';
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '10000' },
+    seconds: { type: 'string', default: '6' },
+    'latency-seconds': { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '4' },
+    only: { type: 'string', default: 'nats,grpc-runner,grpc-server' },
+  },
+});
+const RECORDS = Number(values.records);
+const PHASE_MS = Number(values.seconds) * 1000;
+const LATENCY_MS = Number(values['latency-seconds']) * 1000;
+const CONCURRENCY = Number(values.concurrency);
+const ONLY = values.only.split(',').map((s) => s.trim());
+const DATA_BIN = join(root, 'packages/data/dist/bin.js');
+const progress = (line) => process.stderr.write(`${line}\n`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Whatever happens, no server or worker outlives the benchmark.
+const live = new Set();
+const killAll = () => {
+  for (const child of live) child.kill('SIGKILL');
+};
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+
+function track(child) {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+async function freePort() {
+  const s = createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function listening(port) {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((resolve) => {
+      const socket = createConnection(port);
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+const createConnection = (port) => connectTcp(port, '127.0.0.1');
+
+function natsServerBinary() {
+  const found = [
+    process.env.NATS_SERVER,
+    ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'nats-server')),
+    '/usr/sbin/nats-server',
+  ].find((p) => p && existsSync(p));
+  if (!found) throw new Error('nats-server is not installed (apt-get install nats-server)');
+  return found;
+}
+
+function replica(env, index) {
+  return track(
+    spawn(process.execPath, [DATA_BIN], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        STEPFLOW_LOG_LEVEL: 'error',
+        STEPFLOW_WORKER_ID: `replica-${index}`,
+        ...env,
+      },
+    }),
+  );
+}
+
+const records = Array.from({ length: RECORDS }, (_, i) => ({
+  id: i,
+  n: (i * 7919) % 1000,
+  s: `k${(i * 104729) % 99991}`,
+}));
+const SORT_INPUT = { records };
+const sortStep = {
+  id: 'sort',
+  component: '/data/sort_records',
+  input: {
+    records: { $input: 'records' },
+    by: [
+      { field: 'n', order: 'desc' },
+      { field: 's', order: 'asc' },
+    ],
+  },
+};
+const sortFlow = {
+  schema: 'https://stepflow.org/schemas/v1/flow.json',
+  name: 'scale-sort',
+  steps: [sortStep],
+  output: { first: { $step: 'sort', path: '$.records[0].n' } },
+};
+const whoFlow = {
+  schema: 'https://stepflow.org/schemas/v1/flow.json',
+  name: 'scale-who',
+  steps: [{ id: 'who', component: '/data/health_check', input: {} }],
+  output: { $step: 'who', path: 'server_id' },
+};
+const EXPECTED_FIRST = 999;
+
+const TICK_MS = 10; // USER_HZ = 100 on Linux
+function cpuMsOf(pid) {
+  if (pid === process.pid) {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  }
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return NaN;
+  }
+}
+const cpuSnapshot = (pids) =>
+  Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMsOf(pid)]));
+function cpuPerRun(before, after, runs) {
+  const out = {};
+  for (const k of Object.keys(after))
+    out[k] = Math.round(((after[k] - (before[k] ?? 0)) / runs) * 10) / 10;
+  return out;
+}
+
+/** `one` with `lanes` in flight for `ms`: runs/s, p50 latency, and the runs per replica. */
+async function phase(one, lanes, ms) {
+  const latencies = [];
+  const servers = new Map();
+  const until = performance.now() + ms;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (performance.now() < until) {
+        const t = performance.now();
+        const server = await one();
+        latencies.push(performance.now() - t);
+        if (server) servers.set(server, (servers.get(server) ?? 0) + 1);
+      }
+    }),
+  );
+  const wall = performance.now() - started;
+  latencies.sort((a, b) => a - b);
+  return {
+    runsPerS: (latencies.length / wall) * 1000,
+    p50: latencies[Math.floor(latencies.length / 2)],
+    runs: latencies.length,
+    servers: [...servers.values()],
+  };
+}
+
+/** Measure one subject: 1 replica, then 2. `start(addReplica)` sets it up. */
+async function measure(name, setup) {
+  progress(`[${name}] starting`);
+  const subject = await setup();
+  const out = {};
+  for (const n of [1, 2]) {
+    subject.addReplica(n - 1);
+    await subject.ready(n);
+    // Warm-up: a fresh Node worker is slower over its first tasks.
+    await phase(subject.sort, CONCURRENCY, 1500);
+    const before = cpuSnapshot(subject.pids());
+    const sort = await phase(subject.sort, CONCURRENCY, PHASE_MS);
+    sort.cpuMsPerRun = cpuPerRun(before, cpuSnapshot(subject.pids()), sort.runs);
+    // Which replica served a run: health_check's server_id, in the same conditions.
+    const spread = await phase(subject.who, CONCURRENCY, 1000);
+    const latency = await phase(subject.who, 1, LATENCY_MS);
+    out[n] = { sort, spread: spread.servers, latency };
+    progress(
+      `[${name}] ${n} replica(s): ${sort.runsPerS.toFixed(1)} sort runs/s (p50 ${sort.p50.toFixed(1)} ms), CPU ms per sort run ${JSON.stringify(sort.cpuMsPerRun)}, health_check p50 ${latency.p50.toFixed(2)} ms, spread ${JSON.stringify(spread.servers)}`,
+    );
+  }
+  await subject.close();
+  return out;
+}
+
+function runnerSubject(kind) {
+  return async () => {
+    let nats;
+    let store;
+    let natsUrl = '';
+    if (kind === 'nats') {
+      const port = await freePort();
+      store = mkdtempSync(join(tmpdir(), 'scale-nats-'));
+      nats = track(
+        spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store], {
+          stdio: 'ignore',
+        }),
+      );
+      await listening(port);
+      natsUrl = `nats://127.0.0.1:${port}`;
+    }
+    const plugin =
+      kind === 'nats'
+        ? `{type: nats, url: "${natsUrl}", consumer: data, stream: SCALE}`
+        : `{type: grpc, queueName: data}`;
+    const config = parseConfig(
+      parseYaml(`plugins:\n  data: ${plugin}\nroutes:\n  "/data": [{plugin: data}]\n`, 'c.yml'),
+      { source: 'c.yml', file: undefined, baseDir: root },
+    );
+    const grpcPort = await freePort();
+    const address = `127.0.0.1:${grpcPort}`;
+    const workerEnv =
+      kind === 'nats'
+        ? {
+            STEPFLOW_TRANSPORT: 'nats',
+            STEPFLOW_NATS_URL: natsUrl,
+            STEPFLOW_NATS_STREAM: 'SCALE',
+            STEPFLOW_NATS_CONSUMER: 'data',
+            STEPFLOW_BLOB_URL: address,
+          }
+        : {
+            STEPFLOW_TRANSPORT: 'grpc',
+            STEPFLOW_TASKS_URL: address,
+            STEPFLOW_QUEUE_NAME: 'data',
+            STEPFLOW_BLOB_URL: address,
+          };
+    const replicas = [];
+    // The first replica starts as soon as the port is known (discovery waits for it).
+    const env = await Environment.start({
+      version: 'v0.13',
+      config,
+      grpcPort,
+      warn: (m) => progress(`  [runner] ${m}`),
+      onGrpcListening: () => replicas.push(replica(workerEnv, 0)),
+    });
+    const flows = Object.fromEntries(
+      [
+        ['sort', sortFlow],
+        ['who', whoFlow],
+      ].map(([k, f]) => [k, parseFlow(f, { version: 'v0.13', file: `${k}.yaml` }).flow]),
+    );
+    const run = async (flow, input) => {
+      const r = toFlowResult((await env.run(flow, input)).result);
+      if (r.outcome !== 'success')
+        throw new Error(`run failed: ${JSON.stringify(r).slice(0, 300)}`);
+      return r.result;
+    };
+    return {
+      addReplica(i) {
+        if (i > 0) replicas.push(replica(workerEnv, i));
+      },
+      async ready(n) {
+        // A new replica takes work once it has connected; wait until n distinct ones answered.
+        const seen = new Set();
+        const deadline = Date.now() + 20_000;
+        while (seen.size < n && Date.now() < deadline)
+          await Promise.all(
+            Array.from({ length: 8 }, async () => seen.add(await run(flows.who, {}))),
+          );
+        if (seen.size < n) throw new Error(`only ${seen.size} of ${n} replicas answered`);
+      },
+      sort: async () => {
+        const out = await run(flows.sort, SORT_INPUT);
+        if (out.first !== EXPECTED_FIRST) throw new Error(`unexpected ${JSON.stringify(out)}`);
+      },
+      who: () => run(flows.who, {}),
+      pids: () => ({
+        'runner (+ driver)': process.pid,
+        ...(nats ? { 'nats-server': nats.pid } : {}),
+        ...Object.fromEntries(replicas.map((r, i) => [`replica-${i}`, r.pid])),
+      }),
+      async close() {
+        for (const r of replicas) r.kill('SIGTERM');
+        await Promise.all(replicas.map((r) => (r.exitCode === null ? once(r, 'exit') : null)));
+        await env.close();
+        nats?.kill('SIGTERM');
+        if (nats) await once(nats, 'exit');
+        if (store) rmSync(store, { recursive: true, force: true });
+      },
+    };
+  };
+}
+
+async function serverSubject() {
+  const serverBin = await provisionStepflow('0.13.0');
+  const dir = mkdtempSync(join(tmpdir(), 'scale-server-'));
+  const configPath = join(dir, 'stepflow-config.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      plugins: { data: { type: 'grpc', queueName: 'data' } },
+      routes: { '/data': [{ plugin: 'data' }] },
+      storageConfig: { type: 'inMemory' },
+    }),
+  );
+  const server = track(
+    spawn(serverBin, ['--port', '0', '--config', configPath, '--log-level', 'error'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: { ...process.env, STEPFLOW_LOG_LEVEL: 'error' },
+    }),
+  );
+  const port = await new Promise((resolve, reject) => {
+    let buffered = '';
+    server.stdout.setEncoding('utf8');
+    server.stdout.on('data', (text) => {
+      buffered += text;
+      const m = /\{[^\n]*"port"\s*:\s*(\d+)/.exec(buffered);
+      if (m) resolve(Number(m[1]));
+    });
+    server.once('exit', (code) => reject(new Error(`stepflow-server exited ${code}`)));
+  });
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY + 1 });
+  const rest = async (method, path, body) => {
+    const res = await pool.request({
+      method,
+      path,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200)
+      throw new Error(`${method} ${path} → ${res.statusCode} ${text.slice(0, 300)}`);
+    return JSON.parse(text);
+  };
+  const workerEnv = {
+    STEPFLOW_TRANSPORT: 'grpc',
+    STEPFLOW_TASKS_URL: `127.0.0.1:${port}`,
+    STEPFLOW_QUEUE_NAME: 'data',
+  };
+  const replicas = [replica(workerEnv, 0)];
+  for (let waited = 0; ; waited += 100) {
+    const { components } = await rest('GET', '/api/v1/components?excludeSchemas=true');
+    if (components.some((c) => c.componentId === 'sort_records')) break;
+    if (waited > 30_000) throw new Error('no sort_records from the replica after 30 s');
+    await sleep(100);
+  }
+  const flowIds = {};
+  for (const [k, flow] of [
+    ['sort', sortFlow],
+    ['who', whoFlow],
+  ]) {
+    const stored = await rest('POST', '/api/v1/flows', { flow });
+    if (!stored.stored) throw new Error(`flow not stored: ${JSON.stringify(stored.diagnostics)}`);
+    flowIds[k] = stored.flowId;
+  }
+  const sortBody = JSON.stringify({
+    flowId: flowIds.sort,
+    input: [SORT_INPUT],
+    wait: true,
+    timeoutSecs: 120,
+  });
+  const whoBody = JSON.stringify({ flowId: flowIds.who, input: [{}], wait: true, timeoutSecs: 60 });
+  const run = async (body) => {
+    const res = await pool.request({
+      method: 'POST',
+      path: '/api/v1/runs',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    const text = await res.body.text();
+    const result = res.statusCode === 200 ? JSON.parse(text).results?.[0] : undefined;
+    if (result?.status !== 2) throw new Error(`run → ${res.statusCode} ${text.slice(0, 300)}`);
+    return result.output;
+  };
+  return {
+    addReplica(i) {
+      if (i > 0) replicas.push(replica(workerEnv, i));
+    },
+    async ready(n) {
+      const seen = new Set();
+      const deadline = Date.now() + 20_000;
+      while (seen.size < n && Date.now() < deadline)
+        await Promise.all(Array.from({ length: 8 }, async () => seen.add(await run(whoBody))));
+      if (seen.size < n) throw new Error(`only ${seen.size} of ${n} replicas answered`);
+    },
+    sort: async () => {
+      const out = await run(sortBody);
+      if (out?.first !== EXPECTED_FIRST) throw new Error(`unexpected ${JSON.stringify(out)}`);
+    },
+    who: () => run(whoBody),
+    pids: () => ({
+      'stepflow-server': server.pid,
+      driver: process.pid,
+      ...Object.fromEntries(replicas.map((r, i) => [`replica-${i}`, r.pid])),
+    }),
+    async close() {
+      for (const r of replicas) r.kill('SIGTERM');
+      await pool.close();
+      server.kill('SIGTERM');
+      await once(server, 'exit');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const subjects = {
+  nats: runnerSubject('nats'),
+  'grpc-runner': runnerSubject('grpc'),
+  'grpc-server': serverSubject,
+};
+const results = {};
+progress(
+  `sort_records on ${RECORDS} records, ${CONCURRENCY} in flight, ${PHASE_MS / 1000} s per phase; ${availableParallelism()} CPUs, load ${loadavg()[0].toFixed(1)}`,
+);
+for (const name of Object.keys(subjects)) {
+  if (!ONLY.includes(name)) continue;
+  results[name] = await measure(name, subjects[name]);
+}
+
+const rows = Object.entries(results).map(([name, r]) => [
+  name,
+  r[1].sort.runsPerS.toFixed(1),
+  r[2].sort.runsPerS.toFixed(1),
+  `${(r[2].sort.runsPerS / r[1].sort.runsPerS).toFixed(2)}×`,
+  JSON.stringify(r[2].spread),
+  `${r[1].latency.p50.toFixed(2)} ms`,
+  Object.entries(r[2].sort.cpuMsPerRun)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', '),
+]);
+const header = [
+  'subject',
+  'sort runs/s, 1 replica',
+  '2 replicas',
+  'scaling (target ≥ 1.7×)',
+  'health_check spread, 2 replicas',
+  'health_check p50, 1 in flight',
+  'CPU ms per sort run, 2 replicas',
+];
+console.log(`| ${header.join(' | ')} |`);
+console.log(`| ${header.map(() => '---').join(' | ')} |`);
+for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+const p50 = (name) => results[name]?.[1].latency.p50;
+if (p50('nats') !== undefined && p50('grpc-runner') !== undefined)
+  console.log(
+    `\nNATS per-task overhead over gRPC pull (same runner orchestrator, health_check p50): ${(p50('nats') - p50('grpc-runner')).toFixed(2)} ms`,
+  );
+if (p50('nats') !== undefined && p50('grpc-server') !== undefined)
+  console.log(
+    `NATS (runner) − gRPC pull (stepflow-server 0.13.0), health_check p50: ${(p50('nats') - p50('grpc-server')).toFixed(2)} ms`,
+  );
+console.log(
+  `load average at the end: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
+process.exit(0);
