@@ -61,6 +61,32 @@ output:
   { version: 'v0.13', file: 'flow.yaml' },
 ).flow;
 
+/**
+ * As FLOW, but the replica is named by `distributed_processing`, which holds its task ~100 ms
+ * (priority 10): every replica has tasks in flight when one is killed.
+ */
+const SLOW_FLOW = parseFlow(
+  parseYaml(
+    `schema: https://stepflow.org/schemas/v1/flow.json
+name: replicated-slow
+steps:
+  - id: sort
+    component: /data/sort_records
+    input:
+      records: {$input: records}
+      by: [{field: n, order: desc}]
+  - id: who
+    component: /data/distributed_processing
+    input: {task_id: {$input: task}, data: {}, priority: 10}
+output:
+  first: {$step: sort, path: "$.records[0].n"}
+  server: {$step: who, path: server_id}
+`,
+    'slow.yaml',
+  ),
+  { version: 'v0.13', file: 'slow.yaml' },
+).flow;
+
 function records(i: number): Json {
   return { records: [{ n: i }, { n: i + 7 }, { n: i + 3 }] };
 }
@@ -251,7 +277,10 @@ retry:
     let next = 0;
     const lane = async () => {
       for (let i = next++; i < TOTAL; i = next++) {
-        const { result } = await env.run(FLOW, records(i));
+        const { result } = await env.run(SLOW_FLOW, {
+          ...(records(i) as object),
+          task: `run-${i}`,
+        });
         const r = toFlowResult(result) as {
           outcome: string;
           result?: { first: number; server: string };

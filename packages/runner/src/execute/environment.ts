@@ -158,8 +158,10 @@ export class Environment implements RunHost {
     if (needsServer) {
       const broker = new TaskBroker({
         onConnect: () => {
-          // Every PullTasks connection starts background discovery of every plugin, as upstream.
-          for (const p of this.plugins.values()) if (p instanceof GrpcPlugin) void p.discover();
+          // Every PullTasks connection starts background discovery of every plugin (NATS ones
+          // included), as upstream.
+          for (const p of this.plugins.values())
+            if (p instanceof GrpcPlugin || p instanceof NatsPlugin) void p.discover();
         },
       });
       const runs = new SubRuns(this.blobStore, async (doc, input) => {

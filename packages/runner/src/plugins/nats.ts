@@ -123,7 +123,10 @@ export class NatsPlugin implements Plugin {
   }
 
   async #discoverUntilAnswered(): Promise<void> {
-    while (!this.trie && !this.#closed) await this.discover();
+    while (!this.trie && !this.#closed) {
+      await this.discover();
+      await new Promise((resolve) => setTimeout(resolve, 100).unref());
+    }
   }
 
   /** One `list_components` round on the plugin stream: 5 s from publishing. */
