@@ -214,7 +214,7 @@ routes:
     );
   });
 
-  it('three external replicas on one consumer: 500 runs succeed once each, all replicas work, and a SIGKILLed replica and a nats-server restart lose no run', async () => {
+  it('three external replicas on one consumer: 500 runs succeed once each, all replicas work, and a SIGKILLed replica and a nats-server restart lose no run; the redelivered stale messages are acknowledged and the stream drains', async () => {
     const stream = 'DATA_REPLICAS';
     const replicas: ChildProcess[] = [];
     const startReplica = (address: string, index: number) => {
@@ -330,6 +330,29 @@ retry:
     expect(retried.size).toBeGreaterThan(0);
     // The survivors recovered from the restart on their own and both did runs after it.
     expect(afterRestart.size).toBe(2);
+
+    // The killed replica's messages were never acknowledged: JetStream redelivers them after the
+    // consumer's 30 s ack wait, the survivors find their tasks finished and acknowledge them, and
+    // the WorkQueue stream drains.
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const leftAtEnd = (await jsm.streams.info(stream)).state.messages;
+      const drainStarted = Date.now();
+      let left = leftAtEnd;
+      while (left > 0 && Date.now() - drainStarted < 45_000) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        left = (await jsm.streams.info(stream)).state.messages;
+      }
+      const consumer = await jsm.consumers.info(stream, 'data');
+      console.log(
+        `stream ${stream}: ${leftAtEnd} unacknowledged message(s) after the last run, ${left} after ${Date.now() - drainStarted} ms; consumer: ${consumer.num_redelivered} redelivered, ${consumer.num_ack_pending} ack pending`,
+      );
+      expect(left).toBe(0);
+      expect(consumer.num_ack_pending).toBe(0);
+    } finally {
+      await nc.close();
+    }
     expect(replicas[1]!.exitCode).toBe(null);
     expect(replicas[2]!.exitCode).toBe(null);
   }, 90_000);
