@@ -14,7 +14,7 @@ import { toFlowResult } from '../src/execute/result.js';
 import { parseFlow } from '../src/flow/parse.js';
 import type { Json } from '../src/json/value.js';
 import { parseYaml } from '../src/json/yaml.js';
-import { NatsServer } from './helpers/nats-server.js';
+import { NatsServer } from '@stepflow-packs/core/testing';
 
 const DATA_BIN = fileURLToPath(new URL('../../data/dist/bin.js', import.meta.url));
 

@@ -13,6 +13,7 @@ import { settingsFromValues, type SettingsDefinition, type SettingsOf } from '..
 
 export { installFromTarballs, type InstalledPackages } from './install.js';
 export { startBuiltWorker, type BuiltWorkerOptions } from './built-worker.js';
+export { NatsServer } from './nats-server.js';
 
 export interface TestKitOptions<S extends SettingsDefinition> {
   /** Dialect announced in `initialize` (default v0.11). */

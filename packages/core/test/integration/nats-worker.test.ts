@@ -16,7 +16,7 @@ import type { CompleteTaskRequest } from '../../src/transport/grpc/gen/stepflow/
 import { fromValue } from '../../src/transport/grpc/values.js';
 import { FixtureOrchestrator } from '../helpers/grpc-orchestrator.js';
 import { startGrpcWorker, until, type StartedWorker } from '../helpers/grpc-worker.js';
-import { NatsServer } from '../helpers/nats-server.js';
+import { NatsServer } from '../../src/testing/nats-server.js';
 
 let nats: NatsServer;
 let nc: NatsConnection;

@@ -1,3 +1,4 @@
+/** A real nats-server (Debian package) with JetStream on 127.0.0.1, for tests of NATS workers and orchestrators. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
