@@ -1,10 +1,10 @@
 import {
   compareResults,
+  legacyToTaskError,
   type Difference,
   type Json,
   type JsonObject,
 } from '@stepflow-packs/runner';
-import { legacyToTaskError } from './codes.js';
 import type { Generation } from './generation.js';
 
 const isObject = (v: Json | undefined): v is JsonObject =>

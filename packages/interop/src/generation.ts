@@ -1,7 +1,9 @@
-/** The real Stepflow orchestrator releases the interop suite runs against. */
-export type Generation = '0.11.1' | '0.13.0';
+import { SERVER_RELEASES, type ServerRelease } from '@stepflow-packs/runner';
 
-export const GENERATIONS: readonly Generation[] = ['0.11.1', '0.13.0'];
+/** The real Stepflow orchestrator releases the interop suite runs against. */
+export type Generation = ServerRelease;
+
+export const GENERATIONS: readonly Generation[] = SERVER_RELEASES;
 
 /** Config file of a workflows/<pack> folder for a generation. */
 export function configFileName(generation: Generation): string {

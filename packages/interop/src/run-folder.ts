@@ -8,6 +8,7 @@ import {
   type JsonObject,
   type Placeholders,
   type RunningServer,
+  StepflowServer,
 } from '@stepflow-packs/runner';
 import { awaitAnnouncements } from './announce.js';
 import { fileConfig, folderConfig, hasOwnConfig, type ServerConfig } from './config.js';
@@ -15,7 +16,6 @@ import { exceptionFor } from './exceptions.js';
 import { expectedFor, compareCase } from './expect.js';
 import { loadFolder, type FlowFile } from './folder.js';
 import type { Generation } from './generation.js';
-import { StepflowServer } from './server.js';
 
 export type CaseStatus = 'passed' | 'failed' | 'excepted' | 'skipped' | 'stale-exception';
 

@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { requestJson } from '../src/rest/http.js';
-import { StepflowServer } from '../src/server.js';
+import { requestJson, StepflowServer } from '@stepflow-packs/runner';
 
 const binary = inject('stepflowBinaries')['0.13.0'];
 const dataBin = fileURLToPath(new URL('../../data/dist/bin.js', import.meta.url));

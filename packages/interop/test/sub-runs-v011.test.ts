@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { StepflowServer } from '../src/server.js';
+import { StepflowServer } from '@stepflow-packs/runner';
 
 const binary = inject('stepflowBinaries')['0.11.1'];
 const probe = fileURLToPath(new URL('./fixtures/probe-pack.mjs', import.meta.url));

@@ -12,9 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Json, JsonObject } from '@stepflow-packs/runner';
-import { StepflowServer } from '../src/server.js';
-import { requestJson } from '../src/rest/http.js';
+import { requestJson, StepflowServer, type Json, type JsonObject } from '@stepflow-packs/runner';
 
 const binary = inject('stepflowBinaries')['0.13.0'];
 const probe = fileURLToPath(new URL('./fixtures/probe-pack.mjs', import.meta.url));

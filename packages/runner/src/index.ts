@@ -36,3 +36,23 @@ export {
 } from './testing/servers.js';
 export { collectFiles } from './testing/run-tests.js';
 export { FLOW_SCHEMA_URL } from './flow/parse.js';
+export { legacyToTaskError, TASK_ERROR_NAMES, type TaskErrorName } from './execute/codes.js';
+export type { EngineKind, EngineRun, FlowEngine, WorkerStats } from './engine/types.js';
+export { EmulatorEngine } from './engine/emulator.js';
+export {
+  ServerEngine,
+  findServerBinary,
+  probeRelease,
+  type ServerEngineOptions,
+} from './engine/server-engine.js';
+export { SERVER_RELEASES, versionOfRelease, type ServerRelease } from './engine/release.js';
+export {
+  StepflowServer,
+  releaseOfHealth,
+  stopProcessTree,
+  type ServerOptions,
+} from './engine/server.js';
+export type { RestClient, ItemOutcome } from './engine/rest/client.js';
+export { RestClientV011 } from './engine/rest/v011.js';
+export { RestClientV013, taskErrorName } from './engine/rest/v013.js';
+export { requestJson, RestError } from './engine/rest/http.js';

@@ -130,6 +130,9 @@ function isV013Doc(doc: Json): boolean {
 function withInlineEnv(config: RunnerConfig, inline: JsonObject): RunnerConfig {
   if (config.generation !== 'v0.13' || !isObject(inline.plugins ?? null)) return config;
   const plugins = new Map(config.plugins);
+  const documentPlugins: JsonObject = isObject(config.document.plugins ?? null)
+    ? { ...(config.document.plugins as JsonObject) }
+    : {};
   for (const [name, spec] of entriesOf(inline.plugins as JsonObject)) {
     const target = plugins.get(name);
     if (target?.type !== 'grpc' || !isObject(spec) || !isObject(spec.env ?? null)) continue;
@@ -137,6 +140,8 @@ function withInlineEnv(config: RunnerConfig, inline: JsonObject): RunnerConfig {
     for (const [key, value] of entriesOf(spec.env as JsonObject))
       if (typeof value === 'string' && !value.includes('${')) env[key] = value;
     plugins.set(name, { ...target, env });
+    const written = documentPlugins[name];
+    if (isObject(written ?? null)) documentPlugins[name] = { ...(written as JsonObject), env };
   }
-  return { ...config, plugins };
+  return { ...config, plugins, document: { ...config.document, plugins: documentPlugins } };
 }

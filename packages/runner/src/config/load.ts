@@ -144,6 +144,7 @@ export function parseConfig(
     retry: parseRetry(doc.retry, where.source),
     retryConfigured: doc.retry !== undefined,
     warnings,
+    document: doc,
   };
 }
 
@@ -161,6 +162,7 @@ export function defaultConfig(baseDir: string): RunnerConfig {
     retry: DEFAULT_RETRY,
     retryConfigured: false,
     warnings: [],
+    document: { plugins: { builtin: { type: 'builtin' } } },
   };
 }
 

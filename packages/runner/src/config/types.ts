@@ -1,4 +1,4 @@
-import type { Json } from '../json/value.js';
+import type { Json, JsonObject } from '../json/value.js';
 import type { PrefixRoutes } from './prefix-routes.js';
 import type { RouteTable } from './routes.js';
 
@@ -123,6 +123,11 @@ export interface RunnerConfig {
   /** Whether `retry` was given explicitly (v0.8 has no retry configuration). */
   retryConfigured: boolean;
   warnings: string[];
+  /**
+   * The config as written (after the inline-env merge of a 0.13 test config): what a real
+   * `stepflow-server` is given by the server engine.
+   */
+  document: JsonObject;
 }
 
 export const DEFAULT_RETRY: RetryConfig = {

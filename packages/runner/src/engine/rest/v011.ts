@@ -1,4 +1,5 @@
-import { canonicalJson, type Json, type JsonObject } from '@stepflow-packs/runner';
+import { canonicalJson } from '../../json/canonical.js';
+import type { Json, JsonObject } from '../../json/value.js';
 import { isRecord, requestJson, type JsonValue } from './http.js';
 import type { ItemOutcome, RestClient } from './client.js';
 
@@ -9,15 +10,6 @@ import type { ItemOutcome, RestClient } from './client.js';
 export class RestClientV011 implements RestClient {
   readonly generation = '0.11.1' as const;
   constructor(readonly baseUrl: string) {}
-
-  async version(): Promise<string> {
-    const health = await requestJson('GET', `${this.baseUrl}/api/v1/health`);
-    if (!isRecord(health) || typeof health.version !== 'string')
-      throw new Error(
-        `health: no "version" member (not a 0.11 server?): ${JSON.stringify(health)}`,
-      );
-    return health.version;
-  }
 
   /** 0.11.1 initialises (and health-checks) its workers before printing the port line. */
   async ready(): Promise<void> {}
@@ -31,11 +23,16 @@ export class RestClientV011 implements RestClient {
     return flowIdOf(res);
   }
 
-  async runItem(flowId: string, input: Json, timeoutSecs: number): Promise<ItemOutcome> {
+  async runItem(
+    flowId: string,
+    input: Json,
+    timeoutSecs: number,
+    variables?: JsonObject,
+  ): Promise<ItemOutcome> {
     const res = await requestJson(
       'POST',
       `${this.baseUrl}/api/v1/runs`,
-      runBody(flowId, input, timeoutSecs),
+      runBody(flowId, input, timeoutSecs, variables),
       (timeoutSecs + 30) * 1000,
     );
     if (!isRecord(res) || typeof res.runId !== 'string')
@@ -87,6 +84,13 @@ export function flowIdOf(res: JsonValue): string {
 }
 
 /** `POST /api/v1/runs` body for one item, waiting for the result (same keys on 0.11 and 0.13). */
-export function runBody(flowId: string, input: Json, timeoutSecs: number): string {
-  return `{"flowId":${JSON.stringify(flowId)},"input":[${canonicalJson(input)}],"wait":true,"timeoutSecs":${timeoutSecs}}`;
+export function runBody(
+  flowId: string,
+  input: Json,
+  timeoutSecs: number,
+  variables?: JsonObject,
+): string {
+  const vars =
+    variables && Object.keys(variables).length ? `,"variables":${canonicalJson(variables)}` : '';
+  return `{"flowId":${JSON.stringify(flowId)},"input":[${canonicalJson(input)}],"wait":true,"timeoutSecs":${timeoutSecs}${vars}}`;
 }

@@ -1,5 +1,6 @@
-import { canonicalJson, type Json, type JsonObject } from '@stepflow-packs/runner';
-import { taskErrorName } from '../codes.js';
+import { TASK_ERROR_NAMES } from '../../execute/codes.js';
+import { canonicalJson } from '../../json/canonical.js';
+import type { Json, JsonObject } from '../../json/value.js';
 import { isRecord, requestJson, type JsonValue } from './http.js';
 import type { ItemOutcome, RestClient } from './client.js';
 import { clip, flowIdOf, runBody } from './v011.js';
@@ -9,9 +10,6 @@ const RUNNING = 1;
 const COMPLETED = 2;
 const FAILED = 3;
 
-/** `build.gitVersion` of release binaries → version (tag stepflow-0.13.0 is commit dd82fa7). */
-const KNOWN_COMMITS: Record<string, string> = { dd82fa7: '0.13.0' };
-
 /**
  * stepflow-server 0.13.0: proto-mapped JSON, `{summary, results}`, integer
  * statuses and `errorCode`s; failures carry only `errorMessage`/`errorCode` (no `data`).
@@ -19,18 +17,6 @@ const KNOWN_COMMITS: Record<string, string> = { dd82fa7: '0.13.0' };
 export class RestClientV013 implements RestClient {
   readonly generation = '0.13.0' as const;
   constructor(readonly baseUrl: string) {}
-
-  async version(): Promise<string> {
-    const health = await requestJson('GET', `${this.baseUrl}/api/v1/health`);
-    const build = isRecord(health) ? health.build : undefined;
-    if (!isRecord(build) || typeof build.gitVersion !== 'string')
-      throw new Error(
-        `health: no "build.gitVersion" (not a 0.13 server?): ${JSON.stringify(health)}`,
-      );
-    // The 0.13.0 release binary reports the tag's commit ("dd82fa7"), not "stepflow-0.13.0".
-    const git = build.gitVersion.replace(/^stepflow-/, '');
-    return KNOWN_COMMITS[git] ?? git;
-  }
 
   /**
    * The port line already follows the workers' connection (the server starts its workers first);
@@ -56,11 +42,16 @@ export class RestClientV013 implements RestClient {
     );
   }
 
-  async runItem(flowId: string, input: Json, timeoutSecs: number): Promise<ItemOutcome> {
+  async runItem(
+    flowId: string,
+    input: Json,
+    timeoutSecs: number,
+    variables?: JsonObject,
+  ): Promise<ItemOutcome> {
     const res = await requestJson(
       'POST',
       `${this.baseUrl}/api/v1/runs`,
-      runBody(flowId, input, timeoutSecs),
+      runBody(flowId, input, timeoutSecs, variables),
       (timeoutSecs + 30) * 1000,
     );
     const summary = isRecord(res) ? res.summary : undefined;
@@ -89,6 +80,11 @@ export class RestClientV013 implements RestClient {
       )
       .join('\n');
   }
+}
+
+/** Short name of a REST `errorCode` integer (unknown numbers keep their digits). */
+export function taskErrorName(code: number): string {
+  return (TASK_ERROR_NAMES as readonly string[])[code] ?? `TASK_ERROR_CODE_${code}`;
 }
 
 /**

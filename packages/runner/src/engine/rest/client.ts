@@ -1,5 +1,5 @@
-import type { Json, JsonObject } from '@stepflow-packs/runner';
-import type { Generation } from '../generation.js';
+import type { Json, JsonObject } from '../../json/value.js';
+import type { ServerRelease } from '../release.js';
 
 /** What a run of one input item gave, as a FlowResult (`{outcome, result}` / `{outcome, error}`). */
 export interface ItemOutcome {
@@ -10,16 +10,19 @@ export interface ItemOutcome {
 
 /** The part of `stepflow-server`'s REST API a test harness needs, one module per generation. */
 export interface RestClient {
-  readonly generation: Generation;
+  readonly generation: ServerRelease;
   readonly baseUrl: string;
-  /** The release the server reports on GET /api/v1/health. */
-  version(): Promise<string>;
   /** Resolves once every plugin's components are listed (0.13: workers connected and discovered). */
   ready(timeoutMs: number): Promise<void>;
   /** POST /api/v1/flows; returns the flow id (fails on fatal diagnostics). */
   storeFlow(flow: JsonObject): Promise<string>;
   /** POST /api/v1/runs with one item and `wait: true`. */
-  runItem(flowId: string, input: Json, timeoutSecs: number): Promise<ItemOutcome>;
+  runItem(
+    flowId: string,
+    input: Json,
+    timeoutSecs: number,
+    variables?: JsonObject,
+  ): Promise<ItemOutcome>;
   /** One line per step of a run (status, output or error), for failure reports. */
   describeSteps(runId: string): Promise<string>;
 }

@@ -1,14 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { lifelineArgs } from '@stepflow-packs/core/client';
-import type { Generation } from './generation.js';
+import { SERVER_RELEASES, type ServerRelease } from './release.js';
 import type { RestClient } from './rest/client.js';
+import { isRecord, requestJson } from './rest/http.js';
 import { RestClientV011 } from './rest/v011.js';
 import { RestClientV013 } from './rest/v013.js';
 
 export interface ServerOptions {
   binary: string;
-  generation: Generation;
+  /** The release expected; absent: whatever the binary is (one of SERVER_RELEASES). */
+  generation?: ServerRelease;
   /** Absolute path of the config file. */
   config: string;
   /**
@@ -99,8 +101,18 @@ export class StepflowServer {
       );
     }
     const baseUrl = `http://127.0.0.1:${port}`;
-    const client =
-      options.generation === '0.13.0' ? new RestClientV013(baseUrl) : new RestClientV011(baseUrl);
+    let release: ServerRelease;
+    try {
+      release = await waitHealthy(baseUrl, 10_000);
+      if (options.generation && release !== options.generation)
+        throw new Error(
+          `${options.binary} is stepflow-server ${release}, expected ${options.generation}`,
+        );
+    } catch (err) {
+      await stopProcessTree(child);
+      throw err;
+    }
+    const client = release === '0.13.0' ? new RestClientV013(baseUrl) : new RestClientV011(baseUrl);
     const server = new StepflowServer(child, port, client);
     server.output.push(...output);
     child.stdout!.removeAllListeners('data');
@@ -112,13 +124,17 @@ export class StepflowServer {
     child.stdout!.on('data', more);
     child.stderr!.on('data', more);
     try {
-      await waitHealthy(client, 10_000);
       if (options.waitReady !== false) await client.ready(30_000 * Math.max(1, options.plugins));
     } catch (err) {
       await server.stop();
       throw err;
     }
     return server;
+  }
+
+  /** The release the server reported on GET /api/v1/health. */
+  get release(): ServerRelease {
+    return this.client.generation;
   }
 
   /** Recent server (and inherited worker) output, for failure messages. */
@@ -146,20 +162,43 @@ function portOf(line: string): number | undefined {
   return undefined;
 }
 
-async function waitHealthy(client: RestClient, timeoutMs: number): Promise<void> {
+/** `build.gitVersion` of release binaries → release (tag stepflow-0.13.0 is commit dd82fa7). */
+const KNOWN_COMMITS: Record<string, ServerRelease> = { dd82fa7: '0.13.0' };
+
+/**
+ * The release a server reports on GET /api/v1/health: 0.11 has `version`; 0.13 only
+ * `build.gitVersion`, which release binaries set to the tag's commit.
+ */
+export function releaseOfHealth(health: unknown): ServerRelease {
+  const supported = `this runner speaks to ${SERVER_RELEASES.join(' and ')}`;
+  if (isRecord(health) && typeof health.version === 'string') {
+    const found = SERVER_RELEASES.find((r) => r === health.version);
+    if (!found) throw new Error(`stepflow-server reports version ${health.version}; ${supported}`);
+    return found;
+  }
+  const build = isRecord(health) ? health.build : undefined;
+  if (isRecord(build) && typeof build.gitVersion === 'string') {
+    const git = build.gitVersion.replace(/^stepflow-/, '');
+    const found = KNOWN_COMMITS[git] ?? SERVER_RELEASES.find((r) => r === git);
+    if (!found) throw new Error(`stepflow-server reports build ${build.gitVersion}; ${supported}`);
+    return found;
+  }
+  throw new Error(`GET /api/v1/health: not a stepflow-server reply: ${JSON.stringify(health)}`);
+}
+
+async function waitHealthy(baseUrl: string, timeoutMs: number): Promise<ServerRelease> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
+    let health: unknown;
     try {
-      const version = await client.version();
-      if (version !== client.generation)
-        throw new Error(`server reports version ${version}, expected ${client.generation}`);
-      return;
+      health = await requestJson('GET', `${baseUrl}/api/v1/health`, undefined, 5000);
     } catch (err) {
       last = err;
-      if (String(err).includes('expected')) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
     }
-    await new Promise((r) => setTimeout(r, 200));
+    return releaseOfHealth(health);
   }
   throw new Error(`GET /api/v1/health not healthy within ${timeoutMs} ms: ${String(last)}`);
 }
