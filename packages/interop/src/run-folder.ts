@@ -1,5 +1,6 @@
 import { basename, dirname, join } from 'node:path';
 import {
+  awaitAnnouncements,
   startServers,
   stopServers,
   substituteInJson,
@@ -10,7 +11,6 @@ import {
   type RunningServer,
   StepflowServer,
 } from '@stepflow-packs/runner';
-import { awaitAnnouncements } from './announce.js';
 import { fileConfig, folderConfig, hasOwnConfig, type ServerConfig } from './config.js';
 import { exceptionFor } from './exceptions.js';
 import { expectedFor, compareCase } from './expect.js';

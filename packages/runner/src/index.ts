@@ -34,7 +34,8 @@ export {
   type RunningServer,
   type Placeholders,
 } from './testing/servers.js';
-export { collectFiles } from './testing/run-tests.js';
+export { collectFiles, engineLabel, type EngineChoice } from './testing/run-tests.js';
+export { awaitAnnouncements } from './testing/announce.js';
 export { FLOW_SCHEMA_URL } from './flow/parse.js';
 export { legacyToTaskError, TASK_ERROR_NAMES, type TaskErrorName } from './execute/codes.js';
 export type { EngineKind, EngineRun, FlowEngine, WorkerStats } from './engine/types.js';

@@ -8,13 +8,16 @@ import {
   V013_CONFIG_NAMES,
 } from '../config/discovery.js';
 import type { RetryConfig } from '../config/types.js';
-import { Environment } from '../execute/environment.js';
-import { toFlowResult } from '../execute/result.js';
+import { EmulatorEngine } from '../engine/emulator.js';
+import { versionOfRelease, type ServerRelease } from '../engine/release.js';
+import { ServerEngine } from '../engine/server-engine.js';
+import type { FlowEngine } from '../engine/types.js';
 import type { Flow, Version } from '../flow/model.js';
 import { FLOW_SCHEMA_URL, inferVersion, parseFlow } from '../flow/parse.js';
 import { parseYaml } from '../json/yaml.js';
 import { isObject, type Json, type JsonObject } from '../json/value.js';
 import { track } from '../lifecycle.js';
+import { awaitAnnouncements } from './announce.js';
 import { parseTestSection, type TestCase, type TestSection } from './cases.js';
 import { compareResults } from './compare.js';
 import type { CaseReport, FileReport, Reporter, Summary } from './reporters/types.js';
@@ -36,8 +39,24 @@ export interface TestOptions {
   retry?: Partial<RetryConfig>;
   stackSensitive?: boolean;
   workerTransport?: 'stdio' | 'http';
+  /**
+   * What runs the cases (default: the runner's emulation). With a real `stepflow-server`, set
+   * `emulate` to its release's version (`versionOfRelease`): configs and semantics follow it.
+   */
+  engine?: EngineChoice;
   cwd?: string;
   reporter: Reporter;
+}
+
+/** The runner's emulation, or a real `stepflow-server` binary of a known release. */
+export type EngineChoice =
+  { kind: 'emulator' } | { kind: 'stepflow-server'; binary: string; release: ServerRelease };
+
+/** How reports name an engine. */
+export function engineLabel(engine: EngineChoice | undefined): string {
+  return engine?.kind === 'stepflow-server'
+    ? `stepflow-server ${engine.release} (${engine.binary})`
+    : 'emulator';
 }
 
 const CONFIG_FILES = new Set([...CONFIG_NAMES, ...TEST_CONFIG_NAMES, ...V013_CONFIG_NAMES]);
@@ -167,7 +186,12 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
  * Run every selected case of every flow file; `failed` counts failed and errored cases and
  * unreadable files.
  */
-export async function runTests(options: TestOptions): Promise<Summary> {
+export async function runTests(given: TestOptions): Promise<Summary> {
+  // A real server is one release: its configs and semantics apply, and it reads one syntax.
+  const options: TestOptions =
+    given.engine?.kind === 'stepflow-server'
+      ? { ...given, emulate: versionOfRelease(given.engine.release), nativeSyntaxOnly: true }
+      : given;
   const started = performance.now();
   const cwd = options.cwd ?? process.cwd();
   const reporter = options.reporter;
@@ -222,6 +246,7 @@ export async function runTests(options: TestOptions): Promise<Summary> {
       .filter((p) => p.report.status === 'not-applicable')
       .reduce((n, p) => n + p.cases.length, 0),
     versions: [...new Set(cases.map((c) => c.version))],
+    engine: engineLabel(options.engine),
     noTestFiles: files.filter((f) => f.status === 'no-tests').length,
     durationMs: performance.now() - started,
   };
@@ -246,12 +271,17 @@ async function runFile(
   let placeholders: Placeholders = new Map();
   let servers: Awaited<ReturnType<typeof startServers>>['servers'] = [];
   const untrackServers = track(() => stopServers(servers, test.servers));
-  let env: Environment | undefined;
-  let untrackEnv = () => {};
+  let engine: FlowEngine | undefined;
+  let untrackEngine = () => {};
+  const server = options.engine?.kind === 'stepflow-server' ? options.engine : undefined;
   try {
     if (test.servers.length > 0) {
       try {
         ({ servers, placeholders } = await startServers(test.servers, dirname(p.file)));
+        // A real server gets no transport retries from the runner: wait until each test
+        // server that announces `{"port":N}` has done so (PostgreSQL accepts connections
+        // before it can serve).
+        if (server) await awaitAnnouncements(servers, test.servers, warn);
       } catch (err) {
         return errorAll(`test servers failed to start: ${(err as Error).message}`);
       }
@@ -278,27 +308,42 @@ async function runFile(
     }
     for (const w of config.warnings) warn(w);
     try {
-      env = await Environment.start({
-        version,
-        config,
-        warn,
-        ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
-        ...(options.retry ? { retry: options.retry } : {}),
-        ...(options.workerTransport ? { workerTransport: options.workerTransport } : {}),
-      });
+      engine = server
+        ? await ServerEngine.start({
+            binary: server.binary,
+            release: server.release,
+            config,
+            label: p.display,
+            ...(options.requestTimeoutMs
+              ? { runTimeoutSecs: Math.ceil(options.requestTimeoutMs / 1000) }
+              : {}),
+          })
+        : await EmulatorEngine.start({
+            version,
+            config,
+            warn,
+            ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+            ...(options.retry ? { retry: options.retry } : {}),
+            ...(options.workerTransport ? { workerTransport: options.workerTransport } : {}),
+          });
     } catch (err) {
-      return errorAll(`the runtime environment failed to start: ${(err as Error).message}`);
+      return errorAll(
+        server
+          ? (err as Error).message
+          : `the runtime environment failed to start: ${(err as Error).message}`,
+      );
     }
-    const live = env;
-    untrackEnv = track(() => live.close());
+    const live = engine;
+    untrackEngine = track(() => live.close());
     const runCase = async (c: TestCase) => {
       const t0 = performance.now();
       const input = substituteInJson(c.input, placeholders);
       const expected =
         c.output === undefined ? undefined : substituteInJson(c.output, placeholders);
       let actual: JsonObject;
+      let details: string | undefined;
       try {
-        actual = toFlowResult((await live.run(flow, input)).result);
+        ({ result: actual, details } = await live.run(flow, input));
       } catch (err) {
         return record({
           file: p.display,
@@ -313,7 +358,7 @@ async function runFile(
       const base = { file: p.display, name: c.name, durationMs, version, actual };
       if (expected === undefined)
         return record({ ...base, status: 'failed', message: 'the case has no expected output' });
-      const differences = compareResults(expected, actual, {
+      const differences = compareResults(live.expectation(expected), actual, {
         mode: version === 'v0.8' ? 'exact' : 'subset',
         codeNames: version === 'v0.13',
         stackSensitive: options.stackSensitive ?? false,
@@ -323,6 +368,7 @@ async function runFile(
         expected,
         status: differences.length ? 'failed' : 'passed',
         ...(differences.length ? { differences } : {}),
+        ...(differences.length && details ? { message: details } : {}),
       });
     };
     if (version === 'v0.8') {
@@ -337,13 +383,8 @@ async function runFile(
         Array.from({ length: Math.min(options.maxConcurrency ?? 10, p.cases.length) }, lane),
       );
     }
-    p.report.workers = env.workerStats().map(({ name, transport, restarts, junkLines }) => ({
-      name,
-      transport,
-      restarts,
-      junkLines,
-    }));
-    for (const stats of env.workerStats()) {
+    p.report.workers = engine.workerStats();
+    for (const stats of engine.workerStats()) {
       if (stats.junkLines > 0)
         warn(
           `worker "${stats.name}" wrote ${stats.junkLines} non-protocol stdout line(s); they were skipped`,
@@ -352,8 +393,8 @@ async function runFile(
         warn(`worker "${stats.name}" was restarted ${stats.restarts} time(s)`);
     }
   } finally {
-    await env?.close();
-    untrackEnv();
+    await engine?.close();
+    untrackEngine();
     await stopServers(servers, test.servers);
     untrackServers();
   }

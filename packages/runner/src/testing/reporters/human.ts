@@ -74,7 +74,8 @@ export class HumanReporter implements Reporter {
         ? `${summary.notApplicableCases} case${summary.notApplicableCases === 1 ? '' : 's'} in ${summary.notApplicableFiles} file${summary.notApplicableFiles === 1 ? '' : 's'} not applicable`
         : '',
     ].filter(Boolean);
-    if (summary.versions.length > 0)
+    if (summary.engine !== 'emulator') this.out(`\nEngine: ${summary.engine}`);
+    else if (summary.versions.length > 0)
       this.out(`\nEmulated: Stepflow ${summary.versions.join(', ')}`);
     this.out(
       `\n${summary.passed} passed, ${summary.failed} failed${extras.length ? ` (${extras.join(', ')})` : ''} in ${(summary.durationMs / 1000).toFixed(1)} s\n`,

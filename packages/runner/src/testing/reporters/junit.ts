@@ -35,6 +35,7 @@ export class JunitReporter implements Reporter {
       const time = own.reduce((t, c) => t + c.durationMs, 0) / 1000;
       lines.push(
         `  <testsuite name="${escape(file.file)}" tests="${own.length}" failures="${failures}" errors="${errors}" time="${time.toFixed(3)}">`,
+        `    <properties><property name="engine" value="${escape(summary.engine)}"/>${file.version ? `<property name="stepflow" value="${escape(file.version)}"/>` : ''}</properties>`,
       );
       for (const c of own) {
         const open = `    <testcase classname="${escape(file.file)}" name="${escape(c.name)}" time="${(c.durationMs / 1000).toFixed(3)}"`;

@@ -42,6 +42,8 @@ export interface Summary {
   notApplicableCases: number;
   /** Releases the cases ran under. */
   versions: Version[];
+  /** What ran the cases: `emulator`, or the real server (`stepflow-server 0.13.0`). */
+  engine: string;
   durationMs: number;
 }
 

@@ -1,4 +1,5 @@
-import type { RunningServer, ServerSpec } from '@stepflow-packs/runner';
+import type { ServerSpec } from './cases.js';
+import type { RunningServer } from './servers.js';
 
 /** Whether one of the server's output lines is the `{"port":N}` announcement of its port. */
 function announced(server: RunningServer): boolean {
