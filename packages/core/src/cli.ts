@@ -1,6 +1,7 @@
 import { fstatSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Pack } from './component.js';
+import { BlobCache, DEFAULT_BLOB_CACHE_BYTES } from './blob-cache.js';
 import { Dispatcher } from './dispatcher.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
 import { createLogger, isLogLevel, type Logger, type LogLevel } from './logger.js';
@@ -44,6 +45,10 @@ const COMMON_ENV = [
   ['STEPFLOW_HEADERS_TIMEOUT_MS', 'HTTP header read timeout (default 10000)'],
   ['STEPFLOW_REQUEST_TIMEOUT_MS', 'HTTP request body read timeout (default 60000)'],
   ['STEPFLOW_BLOB_TIMEOUT_MS', 'wait for each blob call to the runtime (default 30000, max 30000)'],
+  [
+    'STEPFLOW_BLOB_CACHE_BYTES',
+    'blobs kept in memory by id, which are content hashes (default 33554432 = 32 MiB; 0 = off)',
+  ],
   ['STEPFLOW_EXIT_WITH_PARENT', 'a worker exits when its starter dies (default true)'],
 ] as const;
 
@@ -180,6 +185,7 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
         'log-level': { type: 'string' },
         'no-exit-with-parent': { type: 'boolean' },
         'blob-timeout-ms': { type: 'string' },
+        'blob-cache-bytes': { type: 'string' },
         'list-components': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -280,6 +286,13 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
     );
     if (numbers.blobTimeoutMs < 1 || numbers.blobTimeoutMs > 30_000)
       throw new SettingsError(['STEPFLOW_BLOB_TIMEOUT_MS (--blob-timeout-ms): must be 1…30000']);
+    numbers.blobCacheBytes = intFrom(
+      (flags['blob-cache-bytes'] as string | undefined) ?? env.STEPFLOW_BLOB_CACHE_BYTES,
+      'STEPFLOW_BLOB_CACHE_BYTES (--blob-cache-bytes)',
+      DEFAULT_BLOB_CACHE_BYTES,
+    );
+    if (numbers.blobCacheBytes > 4 * 1024 ** 3)
+      throw new SettingsError(['STEPFLOW_BLOB_CACHE_BYTES (--blob-cache-bytes): at most 4 GiB']);
     if (numbers.headersTimeoutMs! > 30_000)
       throw new SettingsError(['STEPFLOW_HEADERS_TIMEOUT_MS: must be at most 30000']);
     if (numbers.requestTimeoutMs! > 120_000)
@@ -313,6 +326,7 @@ export async function runCli(pack: Pack, options: CliOptions = {}): Promise<neve
     log,
     defaultDialect: chosen === 'stdio' ? 'v0.8' : 'v0.11',
     blobTimeoutMs: numbers.blobTimeoutMs,
+    blobCache: new BlobCache(numbers.blobCacheBytes),
   });
   process.on('uncaughtException', (err) => {
     log.error('uncaught exception; exiting', { error: err.message });

@@ -7,6 +7,7 @@ import {
   type BlobAccess,
   type CallRuntime,
 } from './blobs.js';
+import { BlobCache, cachedBlobs } from './blob-cache.js';
 import type { BlobType, Component, ComponentContext, Pack } from './component.js';
 import {
   jsonRpcRuns,
@@ -79,6 +80,11 @@ export interface DispatcherOptions<S extends SettingsDefinition> {
   blobTimeoutMs?: number;
   /** Replace the dialect-chosen blob mechanism (testing kit). */
   blobs?: (session: Session) => BlobAccess;
+  /**
+   * Blobs read or written by this process, by id (ids are content hashes): default a
+   * BlobCache of DEFAULT_BLOB_CACHE_BYTES (32 MiB); `maxBytes` 0 turns it off.
+   */
+  blobCache?: BlobCache;
 }
 
 interface ComponentInfo {
@@ -104,6 +110,7 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
   readonly pack: Pack<S>;
   readonly instanceId: string;
   readonly log: Logger;
+  readonly blobCache: BlobCache;
   #dialect: JsonRpcDialect;
   #blobApiUrl: string | undefined;
   readonly #options: DispatcherOptions<S>;
@@ -119,6 +126,7 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
     this.instanceId = options.instanceId ?? randomUUID();
     this.log = options.log ?? silentLogger;
     this.#packInfo = { name: pack.name, version: pack.version };
+    this.blobCache = options.blobCache ?? new BlobCache();
   }
 
   get dialect(): JsonRpcDialect {
@@ -348,9 +356,9 @@ export class Dispatcher<S extends SettingsDefinition = SettingsDefinition> {
     );
   }
 
-  /** Blob access for a session (used by ExecutionContext on first use). */
+  /** Blob access for a session (used by ExecutionContext on first use), through the cache. */
   blobsFor(session: Session): BlobAccess {
-    return this.#blobs(session);
+    return cachedBlobs(this.#blobs(session), this.blobCache);
   }
 
   get config(): SettingsOf<S> {

@@ -31,6 +31,7 @@ export {
   type BlobAccess,
   type StoredBlob,
 } from './blobs.js';
+export { BlobCache, cachedBlobs, DEFAULT_BLOB_CACHE_BYTES } from './blob-cache.js';
 export {
   Dispatcher,
   type ConnectionState,
