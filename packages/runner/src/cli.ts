@@ -5,32 +5,44 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { discoverConfig, generationOf } from './config/discovery.js';
 import { ConfigError } from './config/load.js';
 import type { RetryConfig } from './config/types.js';
-import { Environment } from './execute/environment.js';
+import { checkComponentPath } from './config/static-check.js';
+import { componentRows, describeFailure } from './execute/component-paths.js';
+import { DEFAULT_STARTUP_TIMEOUT_MS, Environment } from './execute/environment.js';
 import { toFlowResult } from './execute/result.js';
+import { yamlLocator, type Locator } from './flow/locate.js';
 import type { Flow, Version } from './flow/model.js';
 import { FlowParseError, inferVersion, parseFlow } from './flow/parse.js';
+import { readBoundedText, type InputStream } from './input/stdin.js';
 import { canonicalJson } from './json/canonical.js';
 import { isObject, type Json, type JsonObject } from './json/value.js';
-import { parseYaml, SourceError } from './json/yaml.js';
+import { parseYaml, parseYamlDocument, SourceError, toJson } from './json/yaml.js';
 import { track } from './lifecycle.js';
 import { HumanReporter } from './testing/reporters/human.js';
 import { JsonReporter } from './testing/reporters/json.js';
 import { JunitReporter } from './testing/reporters/junit.js';
-import type { Reporter } from './testing/reporters/types.js';
+import type { Reporter, UnmatchedCase } from './testing/reporters/types.js';
 import { runTests } from './testing/run-tests.js';
 
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
   cwd: string;
+  /**
+   * `run` reads its input here when no input flag is given and it is not a TTY (the binary passes
+   * process.stdin; without it, the input is null).
+   */
+  stdin?: InputStream;
 }
 
 const { version: VERSION } = createRequire(import.meta.url)('../package.json') as {
   version: string;
 };
 
-/** Exit codes (documented in the README). */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/**
+ * Exit codes (documented in the README): 0 success; 1 the flow failed / a test case failed / the
+ * flow is invalid; 2 usage or config errors; 130/143 interrupted; 141 stdout closed (EPIPE).
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, brokenPipe: 141 } as const;
 
 class UsageError extends Error {}
 
@@ -38,6 +50,7 @@ const HELP = `stepflow-packs ${VERSION} — run and test Stepflow flows locally 
 
 Usage:
   stepflow-packs run --flow <FILE> [--input <FILE> | --input-json <JSON> | --input-yaml <YAML>] [options]
+  <INPUT> | stepflow-packs run --flow <FILE> [options]     (input from stdin, JSON or YAML)
   stepflow-packs test [PATHS...] [options]
   stepflow-packs list-components [--config <FILE>] [options]
   stepflow-packs validate <FILE> [--config <FILE>] [options]
@@ -58,6 +71,8 @@ Options:
                              test: a list (v0.13,v0.11,v0.8 or "all") runs every flow under each
                              release that reads its syntax and prints a summary per release
   --request-timeout-ms <N>   per-request worker timeout (default 300000; never infinite)
+  --startup-timeout-ms <N>   how long a worker may take to start (default 30000): v0.8 initialize
+                             answer, v0.11 port announcement and initialize, 0.13 connection
   --backoff-ms <N>           constant delay between retries instead of the configured backoff
   --transport-max-retries <N> transport retries per step (default: config retry, else 3)
   --worker-transport <auto|stdio|http>
@@ -65,9 +80,13 @@ Options:
                              emulated release (default auto: v0.8 per config, v0.11 HTTP)
   --grpc-port <N>            0.13: serve the orchestrator on 127.0.0.1:N instead of an ephemeral
                              port (for remote workers: type grpc without command)
+  --input <FILE>, --input-json <JSON>, --input-yaml <YAML>
+                             run: the flow input; without them, stdin when it is not a terminal
+                             (JSON or YAML, at most 64 MiB; empty means null), else null
   --variables-json <JSON>    variables for run (an object)
   --output <FILE>            run: also write the FlowResult to FILE
-  --case <NAME>              test: only cases with this name (repeatable)
+  --case <NAME>              test: only cases with this name (repeatable); a name that matches
+                             no case is a failure (exit 1, the available names are listed)
   --reporter <human|json|junit>  test: output format (default human)
   --max-concurrency <N>      test: parallel cases per file in v0.11 mode (default 10)
   --stack-sensitive          test: also compare error.data.stack (ignored by default)
@@ -75,8 +94,16 @@ Options:
   -h, --help                 show this help
   -V, --version              show the version
 
-Exit codes: 0 success; 1 the flow failed (run) / number of failed cases, at most 100 (test) /
-invalid flow (validate); 2 usage, config or flow-file errors; 130/143 interrupted.
+Every flag is checked before anything starts: a bad value is a usage error (exit 2).
+
+Exit codes:
+  0        success (run: outcome success; test: every case passed; validate: valid)
+  1        run: the flow failed or was skipped; test: a case failed or errored, a flow file
+           could not be read, or a --case name matched nothing; validate: the flow is invalid
+  2        usage error, unreadable or invalid config (run, list-components, validate), a worker
+           that failed to start (run, list-components)
+  130/143  interrupted by SIGINT/SIGTERM (workers are stopped first)
+  141      stdout was closed early (e.g. piped into head); workers are stopped, nothing printed
 `;
 
 const OPTIONS = {
@@ -87,6 +114,7 @@ const OPTIONS = {
   config: { type: 'string' },
   emulate: { type: 'string' },
   'request-timeout-ms': { type: 'string' },
+  'startup-timeout-ms': { type: 'string' },
   'backoff-ms': { type: 'string' },
   'transport-max-retries': { type: 'string' },
   'variables-json': { type: 'string' },
@@ -109,7 +137,12 @@ type Values = ReturnType<
 function positiveInt(
   values: Values,
   name:
-    'request-timeout-ms' | 'max-concurrency' | 'backoff-ms' | 'transport-max-retries' | 'grpc-port',
+    | 'request-timeout-ms'
+    | 'startup-timeout-ms'
+    | 'max-concurrency'
+    | 'backoff-ms'
+    | 'transport-max-retries'
+    | 'grpc-port',
   min = 1,
 ): number | undefined {
   const text = values[name];
@@ -161,6 +194,44 @@ function retryOverride(values: Values): Partial<RetryConfig> | undefined {
   };
 }
 
+const REPORTERS = ['human', 'json', 'junit'] as const;
+const FORMATS = ['pretty', 'json'] as const;
+
+function oneOf<T extends string>(
+  values: Values,
+  name: 'reporter' | 'format',
+  allowed: readonly T[],
+): T | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(v)) return v as T;
+  throw new UsageError(
+    `--${name}: expected ${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}, got ${JSON.stringify(v)}`,
+  );
+}
+
+/**
+ * Every flag, checked before anything is started (a bad value is a usage error, exit 2), whatever
+ * the command.
+ */
+function checkFlags(command: string, values: Values): void {
+  if (command === 'test') emulations(values);
+  else emulation(values);
+  workerTransport(values);
+  oneOf(values, 'reporter', REPORTERS);
+  oneOf(values, 'format', FORMATS);
+  retryOverride(values);
+  positiveInt(values, 'request-timeout-ms');
+  positiveInt(values, 'startup-timeout-ms');
+  positiveInt(values, 'max-concurrency');
+  positiveInt(values, 'grpc-port', 0);
+  const inputs = [values.input, values['input-json'], values['input-yaml']].filter(
+    (v) => v !== undefined,
+  );
+  if (inputs.length > 1)
+    throw new UsageError('give only one of --input, --input-json, --input-yaml');
+}
+
 /** Entry point; returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
   let parsed;
@@ -181,6 +252,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return values.help ? EXIT.ok : EXIT.usage;
   }
   try {
+    if (!['run', 'test', 'list-components', 'validate'].includes(command))
+      throw new UsageError(
+        `unknown command ${JSON.stringify(command)} (expected run, test, list-components or validate)`,
+      );
+    checkFlags(command, values);
     switch (command) {
       case 'run':
         return await runCommand(values, rest, io);
@@ -218,9 +294,9 @@ function loadFlowAndConfig(
   file: string,
   values: Values,
   io: Io,
-): { flow: Flow; config: ReturnType<typeof discoverConfig> } {
+): { flow: Flow; config: ReturnType<typeof discoverConfig>; locate: Locator } {
   const emulate = emulation(values);
-  const doc = readFlowDoc(file, io);
+  const { doc, locate } = readFlowDoc(file, io);
   const syntax = isObject(doc) ? inferVersion(doc) : 'v0.11';
   const config = discoverConfig({
     explicit: values.config,
@@ -232,12 +308,12 @@ function loadFlowAndConfig(
     emulate ?? (syntax === 'v0.11' && config.generation === 'v0.13' ? 'v0.13' : syntax);
   if (version === 'v0.13' && syntax === 'v0.8')
     throw new UsageError(`${file}: a flow in the v0.8 ($from) syntax cannot run on Stepflow 0.13`);
-  const { flow, warnings } = parseFlow(doc, { version, file });
+  const { flow, warnings } = parseFlow(doc, { version, file, locate });
   for (const w of warnings) io.stderr(`warning: ${w}\n`);
-  return { flow, config };
+  return { flow, config, locate };
 }
 
-function readFlowDoc(file: string, io: Io): Json {
+function readFlowDoc(file: string, io: Io): { doc: Json; locate: Locator } {
   const full = resolve(io.cwd, file);
   let text: string;
   try {
@@ -247,15 +323,12 @@ function readFlowDoc(file: string, io: Io): Json {
       `cannot read flow ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
-  return parseYaml(text, file);
+  const document = parseYamlDocument(text, file);
+  return { doc: toJson(document, file), locate: yamlLocator(document, file) };
 }
 
-function readInput(values: Values, io: Io): Json {
-  const given = [values.input, values['input-json'], values['input-yaml']].filter(
-    (v) => v !== undefined,
-  );
-  if (given.length > 1)
-    throw new UsageError('give only one of --input, --input-json, --input-yaml');
+/** The flow input: a flag, else stdin when it is not a terminal (empty: null), else null. */
+async function readInput(values: Values, io: Io): Promise<Json> {
   if (values['input-json'] !== undefined) return parseYaml(values['input-json'], '--input-json');
   if (values['input-yaml'] !== undefined) return parseYaml(values['input-yaml'], '--input-yaml');
   if (values.input !== undefined) {
@@ -270,14 +343,19 @@ function readInput(values: Values, io: Io): Json {
     }
     return parseYaml(text, values.input);
   }
-  return null;
+  if (!io.stdin) return null;
+  const text = await readBoundedText(io.stdin).catch((err: unknown) => {
+    throw new UsageError((err as Error).message);
+  });
+  if (text === undefined || text.trim() === '') return null;
+  return parseYaml(text, '<stdin>');
 }
 
 async function runCommand(values: Values, rest: string[], io: Io): Promise<number> {
   const flowFile = values.flow ?? rest[0];
   if (!flowFile) throw new UsageError('run needs --flow <FILE>');
   const { flow, config } = loadFlowAndConfig(flowFile, values, io);
-  const input = readInput(values, io);
+  const input = await readInput(values, io);
   let variables: JsonObject = {};
   if (values['variables-json'] !== undefined) {
     const v = parseYaml(values['variables-json'], '--variables-json');
@@ -296,6 +374,7 @@ async function runCommand(values: Values, rest: string[], io: Io): Promise<numbe
     ...(grpcPort !== undefined ? { grpcPort } : {}),
     onGrpcListening: (address) => io.stderr(`gRPC orchestrator listening on ${address}\n`),
     ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
+    ...startupTimeout(values),
     ...(retry ? { retry } : {}),
     ...workerTransport(values),
   });
@@ -310,9 +389,14 @@ async function runCommand(values: Values, rest: string[], io: Io): Promise<numbe
       if (stats.restarts > 0)
         io.stderr(`warning: worker "${stats.name}" was restarted ${stats.restarts} time(s)\n`);
     }
-    const text = canonicalJson(toFlowResult(result), { indent: 2 }) + '\n';
+    const flowResult = toFlowResult(result);
+    const text = canonicalJson(flowResult, { indent: 2 }) + '\n';
     io.stdout(text);
     if (values.output) writeFileSync(resolve(io.cwd, values.output), text);
+    if (result.outcome === 'failed') {
+      const failure = await describeFailure(env, flowResult);
+      if (failure) io.stderr(`${failure}\n`);
+    }
     return result.outcome === 'success' ? EXIT.ok : EXIT.failed;
   } finally {
     await env.close();
@@ -321,7 +405,7 @@ async function runCommand(values: Values, rest: string[], io: Io): Promise<numbe
 }
 
 async function testCommand(values: Values, paths: string[], io: Io): Promise<number> {
-  const kind = values.reporter ?? 'human';
+  const kind = oneOf(values, 'reporter', REPORTERS) ?? 'human';
   const versions = emulations(values);
   const multi = versions !== undefined && versions.length > 1;
   if (multi && kind !== 'human')
@@ -329,9 +413,7 @@ async function testCommand(values: Values, paths: string[], io: Io): Promise<num
   let reporter: Reporter;
   if (kind === 'human') reporter = new HumanReporter(io.stdout, io.stderr);
   else if (kind === 'json') reporter = new JsonReporter(io.stdout);
-  else if (kind === 'junit') reporter = new JunitReporter(io.stdout);
-  else
-    throw new UsageError(`--reporter: expected human, json or junit, got ${JSON.stringify(kind)}`);
+  else reporter = new JunitReporter(io.stdout);
   const retry = retryOverride(values);
   const requestTimeoutMs = positiveInt(values, 'request-timeout-ms');
   const maxConcurrency = positiveInt(values, 'max-concurrency');
@@ -343,6 +425,7 @@ async function testCommand(values: Values, paths: string[], io: Io): Promise<num
     ...(values.case ? { cases: values.case } : {}),
     ...(maxConcurrency ? { maxConcurrency } : {}),
     ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
+    ...startupTimeout(values),
     ...(retry ? { retry } : {}),
     stackSensitive: values['stack-sensitive'] ?? false,
     ...workerTransport(values),
@@ -350,27 +433,45 @@ async function testCommand(values: Values, paths: string[], io: Io): Promise<num
   if (!multi) {
     const emulate = versions?.[0];
     const summary = await runTests({ ...common, ...(emulate ? { emulate } : {}) });
-    return Math.min(summary.failed, 100);
+    reportUnmatchedCases(summary.unmatchedCases, io);
+    return summary.failed > 0 || summary.unmatchedCases.length > 0 ? EXIT.failed : EXIT.ok;
   }
   const lines: string[] = [];
   let failed = 0;
+  let unmatched: UnmatchedCase[] | undefined;
   for (const emulate of versions) {
     io.stdout(`\n=== Stepflow ${emulate} ===\n`);
     const s = await runTests({ ...common, emulate, nativeSyntaxOnly: true });
     failed += s.failed;
+    // A name is unmatched when no generation has it (every run sees the same files).
+    unmatched = unmatched?.filter((u) => s.unmatchedCases.some((v) => v.name === u.name)) ?? [
+      ...s.unmatchedCases,
+    ];
     lines.push(
       `${emulate.padEnd(6)} ${s.passed} passed, ${s.failed} failed, ${s.notApplicableCases} not applicable (${s.notApplicableFiles} file${s.notApplicableFiles === 1 ? '' : 's'} in another syntax) in ${(s.durationMs / 1000).toFixed(1)} s`,
     );
   }
   io.stdout(`\nSummary per generation:\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
-  return Math.min(failed, 100);
+  reportUnmatchedCases(unmatched ?? [], io);
+  return failed > 0 || (unmatched?.length ?? 0) > 0 ? EXIT.failed : EXIT.ok;
 }
 
-/** Flow path of a listed component under a route pattern (`{component}` filled in). */
-function flowPath(pattern: string, name: string): string {
-  if (/\{\*component\}/.test(pattern))
-    return pattern.replace('{*component}', name.replace(/^\//, ''));
-  return pattern.replace('{component}', name).replace(/\/\/+/g, '/');
+function reportUnmatchedCases(unmatched: UnmatchedCase[], io: Io): void {
+  for (const u of unmatched) {
+    const near = u.nearest.length
+      ? `; nearest: ${u.nearest.map((n) => JSON.stringify(n)).join(', ')}`
+      : '';
+    const shown = u.available.slice(0, 20).map((n) => JSON.stringify(n));
+    const more = u.available.length > 20 ? `, … (${u.available.length} in all)` : '';
+    io.stderr(
+      `error: --case ${JSON.stringify(u.name)} matches no test case${near}; available: ${shown.length ? shown.join(', ') + more : '(none)'}\n`,
+    );
+  }
+}
+
+function startupTimeout(values: Values): { startupTimeoutMs?: number } {
+  const ms = positiveInt(values, 'startup-timeout-ms');
+  return ms === undefined || ms === DEFAULT_STARTUP_TIMEOUT_MS ? {} : { startupTimeoutMs: ms };
 }
 
 async function listCommand(values: Values, io: Io): Promise<number> {
@@ -382,40 +483,18 @@ async function listCommand(values: Values, io: Io): Promise<number> {
   });
   for (const w of config.warnings) io.stderr(`warning: ${w}\n`);
   const version = emulate ?? (config.generation === 'v0.13' ? 'v0.13' : 'v0.11');
+  const format = oneOf(values, 'format', FORMATS) ?? 'pretty';
   const env = await Environment.start({
     version,
     config,
     warn: (w) => io.stderr(`warning: ${w}\n`),
+    ...startupTimeout(values),
     ...workerTransport(values),
   });
   const untrack = track(() => env.close());
   try {
-    const rows: { path: string; plugin: string; component: string; description?: string }[] = [];
-    for (const [name, plugin] of env.plugins) {
-      const patterns =
-        version === 'v0.13'
-          ? config.prefixRoutes.entries
-              .filter((r) => r.rules.some((rule) => rule.plugin === name))
-              .map((r) => r.prefix)
-          : config.routes.patterns
-              .filter((r) => r.rules.some((rule) => rule.plugin === name))
-              .map((r) => r.pattern);
-      for (const info of await plugin.list()) {
-        for (const pattern of patterns.length ? patterns : ['(unrouted)']) {
-          rows.push({
-            path: !patterns.length
-              ? '(unrouted)'
-              : version === 'v0.13'
-                ? `${pattern === '/' ? '' : pattern}${info.path ?? (info.component.startsWith('/') ? info.component : `/${info.component}`)}`
-                : flowPath(pattern, info.component),
-            plugin: name,
-            component: info.component,
-            ...(info.description ? { description: info.description } : {}),
-          });
-        }
-      }
-    }
-    if (values.format === 'json') io.stdout(JSON.stringify(rows, null, 2) + '\n');
+    const rows = await componentRows(env);
+    if (format === 'json') io.stdout(JSON.stringify(rows, null, 2) + '\n');
     else
       for (const row of rows)
         io.stdout(`${row.path.padEnd(32)} ${row.plugin.padEnd(12)} ${row.description ?? ''}\n`);
@@ -431,8 +510,9 @@ async function validateCommand(values: Values, rest: string[], io: Io): Promise<
   if (!flowFile) throw new UsageError('validate needs a flow file');
   let flow: Flow;
   let config: ReturnType<typeof discoverConfig>;
+  let locate: Locator;
   try {
-    ({ flow, config } = loadFlowAndConfig(flowFile, values, io));
+    ({ flow, config, locate } = loadFlowAndConfig(flowFile, values, io));
   } catch (err) {
     if (err instanceof FlowParseError || err instanceof SourceError) {
       io.stderr(`${err.message}\n`);
@@ -443,25 +523,11 @@ async function validateCommand(values: Values, rest: string[], io: Io): Promise<
   for (const w of config.warnings) io.stderr(`warning: ${w}\n`);
   const problems: string[] = [];
   for (const step of flow.steps) {
-    if (flow.version === 'v0.13') {
-      // Components are known only after discovery; the prefix must exist.
-      const second = step.component.indexOf('/', 1);
-      const prefix = second < 0 ? step.component : step.component.slice(0, second);
-      const keys = config.prefixRoutes.entries.map((e) => e.prefix);
-      if (!keys.includes(prefix) && !keys.includes('/'))
-        problems.push(
-          `${flowFile}: step "${step.id}": component ${step.component}: No matching prefix for path: ${step.component}`,
-        );
-      continue;
-    }
-    try {
-      config.routes.resolve(step.component, null);
-    } catch (err) {
-      if (!/condition path/.test((err as Error).message))
-        problems.push(
-          `${flowFile}: step "${step.id}": component ${step.component}: ${(err as Error).message}`,
-        );
-    }
+    const problem = checkComponentPath(config, flow.version, step.component);
+    if (problem)
+      problems.push(
+        `${locate(['steps', step.index, 'component'])}: step "${step.id}": component ${step.component}: ${problem}`,
+      );
   }
   if (problems.length) {
     io.stderr(problems.join('\n') + '\n');

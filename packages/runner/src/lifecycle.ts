@@ -34,3 +34,24 @@ export function installSignalHandlers(onSignal?: (signal: NodeJS.Signals) => voi
     });
   }
 }
+
+/** Exit code when stdout was closed early (a process killed by SIGPIPE exits 128 + 13). */
+export const BROKEN_PIPE_EXIT = 141;
+
+/**
+ * Writing to a closed stdout (`stepflow-packs test | head -1`) ends the runner quietly: workers
+ * and test servers are stopped, nothing is printed, the exit code is 141. Errors of a closed
+ * stderr are ignored.
+ */
+export function exitQuietlyOnBrokenPipe(): void {
+  let closing = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    if (closing) return;
+    closing = true;
+    void closeAll().finally(() => process.exit(BROKEN_PIPE_EXIT));
+  });
+  process.stderr.on('error', () => {
+    /* nowhere left to report it */
+  });
+}

@@ -14,6 +14,7 @@ import type { Json, JsonObject } from '../json/value.js';
 import { BuiltinPlugin } from '../plugins/builtin/index.js';
 import { MockPlugin } from '../plugins/mock.js';
 import type { Plugin } from '../plugins/types.js';
+import { PluginStartError } from '../plugins/start-error.js';
 import { WorkerPlugin } from '../plugins/worker.js';
 import { V08_RUN_ERROR } from './codes.js';
 import { failed, type StepResult } from './result.js';
@@ -26,6 +27,11 @@ export interface EnvironmentOptions {
   warn?: (message: string) => void;
   /** Default per-request timeout for workers (never infinite). */
   requestTimeoutMs?: number;
+  /**
+   * Bound on a worker's start (default 30 s): the v0.8 `initialize` answer, the v0.11 port
+   * announcement and `initialize`, the 0.13 `PullTasks` registration.
+   */
+  startupTimeoutMs?: number;
   /** Overrides parts of the config's retry settings (tests use millisecond backoffs). */
   retry?: Partial<RetryConfig>;
   /** Environment used for `${VAR}` substitution and command lookup (default: process.env). */
@@ -42,6 +48,8 @@ export interface EnvironmentOptions {
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
+/** Default bound on a worker's start (as the v0.11 port announcement and 0.13 connection waits). */
+export const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
 /** 0.13 `wait_ready_timeout` before routing a step. */
 export const READINESS_WAIT_MS = 30_000;
 
@@ -116,6 +124,7 @@ export class Environment implements RunHost {
               processEnv: options.processEnv ?? process.env,
               requestTimeoutMs:
                 plugin.requestTimeoutMs ?? options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+              startupTimeoutMs: options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS,
               transportOverride: options.workerTransport,
               warn: this.#warn,
             }),
@@ -132,7 +141,7 @@ export class Environment implements RunHost {
         try {
           await p.start();
         } catch (err) {
-          throw new Error(`plugin "${name}" failed to start: ${(err as Error).message}`);
+          throw new PluginStartError(name, err);
         }
       }),
     );
@@ -196,6 +205,7 @@ export class Environment implements RunHost {
           nextDiscoveryId: () => `discovery-${discovery++}`,
           warn: this.#warn,
           stderr: (line) => stderr(name, line),
+          connectTimeoutMs: options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS,
         });
       else if (plugin.type === 'nats')
         instance = new NatsPlugin({
@@ -214,7 +224,7 @@ export class Environment implements RunHost {
       try {
         await instance.start();
       } catch (err) {
-        throw new Error(`plugin "${name}" failed to start: ${(err as Error).message}`);
+        throw new PluginStartError(name, err);
       }
       if (!(instance instanceof GrpcPlugin || instance instanceof NatsPlugin)) {
         const listed = await instance.list();

@@ -8,11 +8,31 @@ export interface FlowError {
   data?: Json;
 }
 
-/** Outcome of a step or a flow. `float` marks an integral float result (`1.0`). */
+/** The step whose failure became a flow's result. */
+export interface FailedStep {
+  stepId: string;
+  /** Its component path as written in the flow. */
+  component: string;
+}
+
+/**
+ * Outcome of a step or a flow. `float` marks an integral float result (`1.0`); a failed flow
+ * result names the step it comes from (`step`, for reports; not part of the FlowResult).
+ */
 export type StepResult =
   | { outcome: 'success'; value: Json; float?: boolean }
   | { outcome: 'skipped'; reason?: string }
-  | { outcome: 'failed'; error: FlowError };
+  | { outcome: 'failed'; error: FlowError; step?: FailedStep };
+
+/** FlowResult objects made by `toFlowResult` from a failed result that names its step. */
+const failedSteps = new WeakMap<object, FailedStep>();
+
+/** The step a failed FlowResult (made by `toFlowResult`) comes from, when known. */
+export function failedStepOf(flowResult: Json): FailedStep | undefined {
+  return typeof flowResult === 'object' && flowResult !== null
+    ? failedSteps.get(flowResult)
+    : undefined;
+}
 
 export const success = (value: Json, float = false): StepResult =>
   float ? { outcome: 'success', value, float } : { outcome: 'success', value };
@@ -29,7 +49,9 @@ export function toFlowResult(result: StepResult): JsonObject {
   else if (result.outcome === 'skipped') {
     if (result.reason !== undefined) builder.set('reason', result.reason);
   } else builder.set('error', errorJson(result.error));
-  return builder.build();
+  const json = builder.build();
+  if (result.outcome === 'failed' && result.step) failedSteps.set(json, result.step);
+  return json;
 }
 
 export function errorJson(error: FlowError): JsonObject {

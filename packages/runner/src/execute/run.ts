@@ -24,6 +24,7 @@ import { uuidV7 } from './uuid.js';
 import {
   failed,
   RunAbort,
+  type FailedStep,
   skipped,
   stackData,
   success,
@@ -115,6 +116,8 @@ export class FlowRun {
   readonly #lastPlugin = new Map<string, Plugin>();
   readonly #finished = new AbortController();
   #aborted: RunAbort | undefined;
+  /** The step whose failure each error object first was (errors travel by reference). */
+  readonly #origins = new WeakMap<FlowError, FailedStep>();
 
   constructor(
     readonly host: RunHost,
@@ -137,9 +140,17 @@ export class FlowRun {
   /** The flow result. v0.8 run-level errors become a failed result with their code (500). */
   async run(): Promise<StepResult> {
     try {
-      return this.#generational(await this.#run());
+      const result = await this.#run();
+      const translated = this.#generational(result);
+      if (result.outcome !== 'failed' || translated.outcome !== 'failed') return translated;
+      const step = this.#origins.get(result.error);
+      if (step) this.#origins.set(translated.error, step);
+      return step ? { ...translated, step } : translated;
     } catch (err) {
-      if (err instanceof RunAbort) return { outcome: 'failed', error: err.error };
+      if (err instanceof RunAbort) {
+        const step = this.#origins.get(err.error);
+        return { outcome: 'failed', error: err.error, ...(step ? { step } : {}) };
+      }
       throw err;
     } finally {
       // The result is known: steps still in flight are not needed any more; stop retrying them.
@@ -369,13 +380,30 @@ export class FlowRun {
     };
   }
 
+  /** The step a failed flow result comes from (undefined when no step failed, e.g. the output). */
+  failedStep(result: StepResult): FailedStep | undefined {
+    return result.outcome === 'failed' ? this.#origins.get(result.error) : undefined;
+  }
+
+  #blame(error: FlowError, step: Step): void {
+    if (!this.#origins.has(error))
+      this.#origins.set(error, { stepId: step.id, component: step.component });
+  }
+
   async #runStep(step: Step): Promise<StepResult> {
     if (this.#aborted) throw this.#aborted;
     if (this.#finished.signal.aborted)
       return failed(ErrorCodes.ORCHESTRATOR_ERROR, 'the run has finished');
-    const result = this.#generational(
-      this.#v08 ? await this.#runStepV08(step) : await this.#runStepV011(step),
-    );
+    let result: StepResult;
+    try {
+      result = this.#generational(
+        this.#v08 ? await this.#runStepV08(step) : await this.#runStepV011(step),
+      );
+    } catch (err) {
+      if (err instanceof RunAbort) this.#blame(err.error, step);
+      throw err;
+    }
+    if (result.outcome === 'failed') this.#blame(result.error, step);
     this.host.onStepEvent?.({
       type: 'done',
       runId: this.runId,

@@ -7,6 +7,8 @@ import {
   type Json,
   type JsonObject,
 } from '../json/value.js';
+import { didYouMean } from '../text/suggest.js';
+import type { DocPath, Locator } from './locate.js';
 import type { ErrorAction, Expr, Flow, OnSkip, Step, Syntax, Version } from './model.js';
 
 export const FLOW_SCHEMA_URL = 'https://stepflow.org/schemas/v1/flow.json';
@@ -68,6 +70,32 @@ interface Context {
   file: string;
   problems: string[];
   warnings: string[];
+  /** Where the part being parsed is in the document (for `file:line:column`). */
+  loc: (string | number)[];
+  locate: Locator | undefined;
+  /** Source position of each step reference (for reference problems). */
+  refs: WeakMap<Expr, DocPath>;
+}
+
+/**
+ * Record a problem; with a locator, its leading `file:` gains the line and column of `at` (by
+ * default the part being parsed).
+ */
+function problem(ctx: Context, text: string, at: DocPath = ctx.loc): void {
+  const prefix = `${ctx.file}: `;
+  if (ctx.locate && text.startsWith(prefix))
+    ctx.problems.push(`${ctx.locate(at)}: ${text.slice(prefix.length)}`);
+  else ctx.problems.push(text);
+}
+
+/** Parse with `key` appended to the document path. */
+function within<T>(ctx: Context, key: string | number, parse: () => T): T {
+  ctx.loc.push(key);
+  try {
+    return parse();
+  } finally {
+    ctx.loc.pop();
+  }
 }
 
 const STEP_KEYS = new Set([
@@ -99,13 +127,28 @@ const FLOW_SNAKE: Record<string, string> = {
  */
 export function parseFlow(
   doc: Json,
-  options: { version: Version; syntax?: Syntax; file?: string },
+  options: {
+    version: Version;
+    syntax?: Syntax;
+    file?: string;
+    /** Source positions (YAML node ranges): problems then read `file:line:column: …`. */
+    locate?: Locator;
+  },
 ): { flow: Flow; warnings: string[] } {
   const file = options.file ?? '<flow>';
   if (!isObject(doc))
     throw new FlowParseError(file, [`${file}: a flow must be a mapping, got ${typeName(doc)}`]);
   const syntax = options.syntax ?? inferVersion(doc);
-  const ctx: Context = { version: options.version, syntax, file, problems: [], warnings: [] };
+  const ctx: Context = {
+    version: options.version,
+    syntax,
+    file,
+    problems: [],
+    warnings: [],
+    loc: [],
+    locate: options.locate,
+    refs: new WeakMap(),
+  };
   if (syntax !== (ctx.version === 'v0.13' ? 'v0.11' : ctx.version)) {
     ctx.warnings.push(
       `${file}: written in ${syntax} syntax, run with ${ctx.version} semantics (--emulate)`,
@@ -113,7 +156,7 @@ export function parseFlow(
   }
 
   if (ctx.version === 'v0.8' && doc.schema !== FLOW_SCHEMA_URL) {
-    ctx.problems.push(`${file}: schema: v0.8 flows must declare "schema: ${FLOW_SCHEMA_URL}"`);
+    problem(ctx, `${file}: schema: v0.8 flows must declare "schema: ${FLOW_SCHEMA_URL}"`);
   }
   for (const [snake, camel] of Object.entries(FLOW_SNAKE)) {
     if (snake in doc) {
@@ -138,12 +181,13 @@ export function parseFlow(
     }
     const schemas = doc.schemas;
     if (schemas !== undefined && schemas !== null) {
-      if (!isObject(schemas)) ctx.problems.push(`${file}: schemas: expected a mapping`);
+      if (!isObject(schemas)) problem(ctx, `${file}: schemas: expected a mapping`);
       else if (
         !('properties' in schemas) &&
         ['input', 'output', 'variables', 'steps'].some((k) => k in schemas)
       ) {
-        ctx.problems.push(
+        problem(
+          ctx,
           `${file}: schemas: the flat form {input: ...} is not accepted; write schemas: {type: object, properties: {input: ...}}`,
         );
       } else if (isObject(schemas.properties) && isObject(schemas.properties.variables)) {
@@ -156,18 +200,24 @@ export function parseFlow(
   const stepsById = new Map<string, Step>();
   const rawSteps = doc.steps ?? [];
   if (!Array.isArray(rawSteps))
-    ctx.problems.push(`${file}: steps: expected a list, got ${typeName(rawSteps)}`);
+    problem(ctx, `${file}: steps: expected a list, got ${typeName(rawSteps)}`);
   else {
     rawSteps.forEach((raw, index) => {
-      const step = parseStep(raw, index, ctx);
+      const step = within(ctx, 'steps', () => within(ctx, index, () => parseStep(raw, index, ctx)));
       if (!step) return;
       if (stepsById.has(step.id))
-        ctx.problems.push(`${file}: steps[${index}]: duplicate step id "${step.id}"`);
+        problem(ctx, `${file}: steps[${index}]: duplicate step id "${step.id}"`, [
+          'steps',
+          index,
+          'id',
+        ]);
       else stepsById.set(step.id, step);
       steps.push(step);
     });
   }
-  const output = parseExpr(doc.output ?? null, false, ctx, `${file}: output`);
+  const output = within(ctx, 'output', () =>
+    parseExpr(doc.output ?? null, false, ctx, `${file}: output`),
+  );
   const flow: Flow = {
     version: ctx.version,
     file: options.file,
@@ -180,7 +230,7 @@ export function parseFlow(
     metadata: isObject(doc.metadata) ? doc.metadata : {},
     raw: doc,
   };
-  validateReferences(flow, ctx);
+  validateReferences(flow, ctx, stepsOfDoc(rawSteps));
   if (ctx.problems.length > 0) throw new FlowParseError(file, ctx.problems);
   return { flow, warnings: ctx.warnings };
 }
@@ -188,17 +238,19 @@ export function parseFlow(
 function parseStep(raw: Json, index: number, ctx: Context): Step | undefined {
   const at = `${ctx.file}: steps[${index}]`;
   if (!isObject(raw)) {
-    ctx.problems.push(`${at}: expected a mapping, got ${typeName(raw)}`);
+    problem(ctx, `${at}: expected a mapping, got ${typeName(raw)}`);
     return undefined;
   }
   const id = raw.id;
   if (typeof id !== 'string' || id === '') {
-    ctx.problems.push(`${at}.id: a non-empty string is required`);
+    problem(ctx, `${at}.id: a non-empty string is required`);
     return undefined;
   }
   const where = `${ctx.file}: step "${id}"`;
   if (typeof raw.component !== 'string' || raw.component === '') {
-    ctx.problems.push(`${where}: component: a string such as "/math/add" is required`);
+    within(ctx, 'component', () =>
+      problem(ctx, `${where}: component: a string such as "/math/add" is required`),
+    );
   }
   for (const key of Object.keys(raw)) {
     if (STEP_KEYS.has(key)) continue;
@@ -212,21 +264,25 @@ function parseStep(raw: Json, index: number, ctx: Context): Step | undefined {
   let skipIf: Expr | undefined;
   if (raw.skipIf !== undefined) {
     if (ctx.version === 'v0.8')
-      skipIf = parseExpr(raw.skipIf, isFloatMember(raw, 'skipIf'), ctx, `${where}: skipIf`);
+      skipIf = within(ctx, 'skipIf', () =>
+        parseExpr(raw.skipIf!, isFloatMember(raw, 'skipIf'), ctx, `${where}: skipIf`),
+      );
     else
       ctx.warnings.push(
         `${where}: "skipIf" is ignored by v0.11 (no skipping); move the condition into $if at the consumers`,
       );
   }
   if (raw.mustExecute !== undefined && typeof raw.mustExecute !== 'boolean') {
-    ctx.problems.push(`${where}: mustExecute: expected true or false`);
+    problem(ctx, `${where}: mustExecute: expected true or false`);
   }
   return {
     id,
     component: typeof raw.component === 'string' ? raw.component : '',
-    input: parseExpr(raw.input ?? null, isFloatMember(raw, 'input'), ctx, `${where}: input`),
+    input: within(ctx, 'input', () =>
+      parseExpr(raw.input ?? null, isFloatMember(raw, 'input'), ctx, `${where}: input`),
+    ),
     ...(skipIf ? { skipIf } : {}),
-    onError: parseErrorAction(raw.onError, ctx, `${where}: onError`),
+    onError: within(ctx, 'onError', () => parseErrorAction(raw.onError, ctx, `${where}: onError`)),
     mustExecute: raw.mustExecute === true,
     metadata: isObject(raw.metadata) ? raw.metadata : {},
     index,
@@ -236,7 +292,8 @@ function parseStep(raw: Json, index: number, ctx: Context): Step | undefined {
 function parseErrorAction(raw: Json | undefined, ctx: Context, at: string): ErrorAction {
   if (raw === undefined || raw === null) return { action: 'fail' };
   if (!isObject(raw) || typeof raw.action !== 'string') {
-    ctx.problems.push(
+    problem(
+      ctx,
       `${at}: expected {action: fail|${ctx.version === 'v0.8' ? 'skip|' : ''}useDefault|retry}`,
     );
     return { action: 'fail' };
@@ -246,7 +303,8 @@ function parseErrorAction(raw: Json | undefined, ctx: Context, at: string): Erro
       return { action: 'fail' };
     case 'skip':
       if (ctx.version !== 'v0.8') {
-        ctx.problems.push(
+        problem(
+          ctx,
           `${at}.action: "skip" does not exist in v0.11 (use useDefault, or $if/$coalesce at the consumers)`,
         );
       }
@@ -272,7 +330,7 @@ function parseErrorAction(raw: Json | undefined, ctx: Context, at: string): Erro
     case 'retry': {
       const maxRetries = raw.maxRetries ?? 3;
       if (typeof maxRetries !== 'number' || !Number.isInteger(maxRetries) || maxRetries < 0) {
-        ctx.problems.push(`${at}.maxRetries: expected a non-negative integer`);
+        problem(ctx, `${at}.maxRetries: expected a non-negative integer`);
         return { action: 'retry', maxRetries: 3 };
       }
       if (ctx.version === 'v0.8')
@@ -280,7 +338,7 @@ function parseErrorAction(raw: Json | undefined, ctx: Context, at: string): Erro
       return { action: 'retry', maxRetries };
     }
     default:
-      ctx.problems.push(`${at}.action: unknown action ${JSON.stringify(raw.action)}`);
+      problem(ctx, `${at}.action: unknown action ${JSON.stringify(raw.action)}`);
       return { action: 'fail' };
   }
 }
@@ -288,13 +346,13 @@ function parseErrorAction(raw: Json | undefined, ctx: Context, at: string): Erro
 function path(text: Json | undefined, ctx: Context, at: string): { path: Path; pathText: string } {
   if (text === undefined || text === null) return { path: [], pathText: '$' };
   if (typeof text !== 'string') {
-    ctx.problems.push(`${at}: expected a path string, got ${typeName(text)}`);
+    problem(ctx, `${at}: expected a path string, got ${typeName(text)}`);
     return { path: [], pathText: '$' };
   }
   try {
     return { path: parsePath(text), pathText: text };
   } catch (err) {
-    ctx.problems.push(`${at}: ${err instanceof PathSyntaxError ? err.message : String(err)}`);
+    problem(ctx, `${at}: ${err instanceof PathSyntaxError ? err.message : String(err)}`);
     return { path: [], pathText: text };
   }
 }
@@ -304,7 +362,9 @@ export function parseExpr(value: Json, float: boolean, ctx: Context, at: string)
   if (Array.isArray(value)) {
     return {
       kind: 'array',
-      items: value.map((item, i) => parseExpr(item, isFloatMember(value, i), ctx, `${at}[${i}]`)),
+      items: value.map((item, i) =>
+        within(ctx, i, () => parseExpr(item, isFloatMember(value, i), ctx, `${at}[${i}]`)),
+      ),
     };
   }
   if (!isObject(value)) return { kind: 'literal', value, float };
@@ -320,7 +380,9 @@ export function parseExpr(value: Json, float: boolean, ctx: Context, at: string)
     kind: 'object',
     entries: keysOf(value).map((key) => [
       key,
-      parseExpr(value[key]!, isFloatMember(value, key), ctx, `${at}.${key}`),
+      within(ctx, key, () =>
+        parseExpr(value[key]!, isFloatMember(value, key), ctx, `${at}.${key}`),
+      ),
     ]),
   };
 }
@@ -328,7 +390,7 @@ export function parseExpr(value: Json, float: boolean, ctx: Context, at: string)
 function parseOnSkip(raw: Json | undefined, ctx: Context, at: string): OnSkip | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!isObject(raw)) {
-    ctx.problems.push(`${at}: expected {action: skip|useDefault}`);
+    problem(ctx, `${at}: expected {action: skip|useDefault}`);
     return undefined;
   }
   if (raw.action === 'skip') return { action: 'skip' };
@@ -338,7 +400,8 @@ function parseOnSkip(raw: Json | undefined, ctx: Context, at: string): OnSkip | 
       defaultValue: raw.defaultValue ?? null,
       float: isFloatMember(raw, 'defaultValue'),
     };
-  ctx.problems.push(
+  problem(
+    ctx,
     `${at}.action: expected skip or useDefault, got ${JSON.stringify(raw.action ?? null)}`,
   );
   return undefined;
@@ -351,24 +414,26 @@ function parseLegacy(value: JsonObject, ctx: Context, at: string): Expr | undefi
     const onSkip = parseOnSkip(value.onSkip, ctx, `${at}.onSkip`);
     const extra = onSkip ? { onSkip } : {};
     if (!isObject(from)) {
-      ctx.problems.push(
+      problem(
+        ctx,
         `${at}.$from: expected {step: <id>}, {workflow: input} or {variable: <name>}, got ${typeName(from!)}`,
       );
       return { kind: 'literal', value: null, float: false };
     }
     if ('step' in from) {
       if (typeof from.step !== 'string')
-        ctx.problems.push(`${at}.$from.step: expected a step id string`);
-      return { kind: 'step', step: String(from.step), path: p, pathText, ...extra };
+        problem(ctx, `${at}.$from.step: expected a step id string`);
+      const ref: Expr = { kind: 'step', step: String(from.step), path: p, pathText, ...extra };
+      ctx.refs.set(ref, [...ctx.loc, '$from', 'step']);
+      return ref;
     }
     if ('workflow' in from) {
-      if (from.workflow !== 'input')
-        ctx.problems.push(`${at}.$from.workflow: only "input" is accepted`);
+      if (from.workflow !== 'input') problem(ctx, `${at}.$from.workflow: only "input" is accepted`);
       return { kind: 'input', path: p, pathText, ...extra };
     }
     if ('variable' in from) {
       if (typeof from.variable !== 'string')
-        ctx.problems.push(`${at}.$from.variable: expected a variable name`);
+        problem(ctx, `${at}.$from.variable: expected a variable name`);
       const fallback =
         'default' in from ? { fallback: { legacy: true as const, value: from.default! } } : {};
       return {
@@ -380,9 +445,7 @@ function parseLegacy(value: JsonObject, ctx: Context, at: string): Expr | undefi
         ...extra,
       };
     }
-    ctx.problems.push(
-      `${at}.$from: expected {step: <id>}, {workflow: input} or {variable: <name>}`,
-    );
+    problem(ctx, `${at}.$from: expected {step: <id>}, {workflow: input} or {variable: <name>}`);
     return { kind: 'literal', value: null, float: false };
   }
   if ('$literal' in value)
@@ -394,7 +457,7 @@ function parseModern(value: JsonObject, ctx: Context, at: string): Expr | undefi
   if ('$literal' in value)
     return { kind: 'literal', value: value.$literal!, float: isFloatMember(value, '$literal') };
   if ('$if' in value) {
-    if (!('then' in value)) ctx.problems.push(`${at}: $if needs a "then" branch`);
+    if (!('then' in value)) problem(ctx, `${at}: $if needs a "then" branch`);
     const expr: Expr = {
       kind: 'if',
       condition: parseExpr(value.$if!, isFloatMember(value, '$if'), ctx, `${at}.$if`),
@@ -407,7 +470,7 @@ function parseModern(value: JsonObject, ctx: Context, at: string): Expr | undefi
   if ('$coalesce' in value) {
     const items = value.$coalesce;
     if (!Array.isArray(items)) {
-      ctx.problems.push(`${at}.$coalesce: expected a list of expressions`);
+      problem(ctx, `${at}.$coalesce: expected a list of expressions`);
       return { kind: 'coalesce', items: [] };
     }
     return {
@@ -419,22 +482,26 @@ function parseModern(value: JsonObject, ctx: Context, at: string): Expr | undefi
   }
   if ('$step' in value) {
     if (typeof value.$step !== 'string')
-      ctx.problems.push(`${at}.$step: expected a step id string, got ${typeName(value.$step!)}`);
-    return { kind: 'step', step: String(value.$step), ...path(value.path, ctx, `${at}.path`) };
+      problem(ctx, `${at}.$step: expected a step id string, got ${typeName(value.$step!)}`);
+    const ref: Expr = {
+      kind: 'step',
+      step: String(value.$step),
+      ...path(value.path, ctx, `${at}.path`),
+    };
+    ctx.refs.set(ref, [...ctx.loc, '$step']);
+    return ref;
   }
   if ('$input' in value) return { kind: 'input', ...path(value.$input, ctx, `${at}.$input`) };
   if ('$variable' in value) {
     const text = value.$variable;
     if (typeof text !== 'string' || text === '' || text === '$') {
-      ctx.problems.push(
-        `${at}.$variable: expected a variable name or a path such as "$.name.field"`,
-      );
+      problem(ctx, `${at}.$variable: expected a variable name or a path such as "$.name.field"`);
       return { kind: 'literal', value: null, float: false };
     }
     const parsed = path(text, ctx, `${at}.$variable`);
     const [first, ...rest] = parsed.path;
     if (!first || !('field' in first)) {
-      ctx.problems.push(`${at}.$variable: the first path segment must be the variable name`);
+      problem(ctx, `${at}.$variable: the first path segment must be the variable name`);
       return { kind: 'literal', value: null, float: false };
     }
     const expr: Expr = {
@@ -490,24 +557,71 @@ export function stepExpressions(step: Step): Expr[] {
   return exprs;
 }
 
-function validateReferences(flow: Flow, ctx: Context): void {
+/** Step references of an expression (all branches), with their expression objects. */
+function stepRefs(expr: Expr, out: Extract<Expr, { kind: 'step' }>[] = []) {
+  switch (expr.kind) {
+    case 'step':
+      out.push(expr);
+      break;
+    case 'object':
+      for (const [, e] of expr.entries) stepRefs(e, out);
+      break;
+    case 'array':
+      for (const e of expr.items) stepRefs(e, out);
+      break;
+    case 'if':
+      stepRefs(expr.condition, out);
+      stepRefs(expr.then, out);
+      if (expr.else) stepRefs(expr.else, out);
+      break;
+    case 'coalesce':
+      for (const e of expr.items) stepRefs(e, out);
+      break;
+    case 'variable':
+      if (expr.fallback && !expr.fallback.legacy) stepRefs(expr.fallback.expr, out);
+      break;
+    default:
+  }
+  return out;
+}
+
+/** Step ids as written (for suggestions), including steps that failed to parse. */
+function stepsOfDoc(rawSteps: Json): string[] {
+  if (!Array.isArray(rawSteps)) return [];
+  return rawSteps.flatMap((s) => (isObject(s) && typeof s.id === 'string' ? [s.id] : []));
+}
+
+function validateReferences(flow: Flow, ctx: Context, ids: string[]): void {
   for (const step of flow.steps) {
+    const before = ids.slice(0, step.index);
     for (const expr of stepExpressions(step)) {
-      for (const ref of referencedSteps(expr)) {
-        const target = flow.stepsById.get(ref);
-        if (ref === step.id) ctx.problems.push(`${ctx.file}: step "${step.id}" references itself`);
+      for (const ref of stepRefs(expr)) {
+        const at = ctx.refs.get(ref) ?? ['steps', step.index];
+        const target = flow.stepsById.get(ref.step);
+        if (ref.step === step.id)
+          problem(ctx, `${ctx.file}: step "${step.id}" references itself`, at);
         else if (!target)
-          ctx.problems.push(`${ctx.file}: step "${step.id}" references unknown step "${ref}"`);
+          problem(
+            ctx,
+            `${ctx.file}: step "${step.id}" references unknown step "${ref.step}"${didYouMean(ref.step, before)}`,
+            at,
+          );
         else if (target.index > step.index) {
-          ctx.problems.push(
-            `${ctx.file}: step "${step.id}" references step "${ref}", which is defined later (references must point to earlier steps)`,
+          problem(
+            ctx,
+            `${ctx.file}: step "${step.id}" references step "${ref.step}", which is defined later (references must point to earlier steps)`,
+            at,
           );
         }
       }
     }
   }
-  for (const ref of referencedSteps(flow.output)) {
-    if (!flow.stepsById.has(ref))
-      ctx.problems.push(`${ctx.file}: output references unknown step "${ref}"`);
+  for (const ref of stepRefs(flow.output)) {
+    if (!flow.stepsById.has(ref.step))
+      problem(
+        ctx,
+        `${ctx.file}: output references unknown step "${ref.step}"${didYouMean(ref.step, ids)}`,
+        ctx.refs.get(ref) ?? ['output'],
+      );
   }
 }

@@ -12,6 +12,7 @@ import { toWire } from '../grpc/values.js';
 import type { Json } from '../json/value.js';
 import { resolveCommand } from './command.js';
 import { WorkerProcess } from './grpc-process.js';
+import { WorkerStartError } from './start-error.js';
 import { StepCallError, type CallContext, type ListedComponent, type Plugin } from './types.js';
 
 export interface GrpcPluginOptions {
@@ -28,6 +29,8 @@ export interface GrpcPluginOptions {
   warn(message: string): void;
   /** Worker stderr lines (upstream lets them through to its own stderr). */
   stderr(line: string): void;
+  /** How long to wait for the worker's `PullTasks` registration (default 30 s, as upstream). */
+  connectTimeoutMs?: number;
 }
 
 export const CONNECT_DEADLINE_MS = 30_000;
@@ -61,7 +64,7 @@ export class GrpcPlugin implements Plugin {
   async start(): Promise<void> {
     if (this.options.config.command !== undefined) {
       const ok = await this.#spawn();
-      if (!ok) throw new Error(this.#connectFailure());
+      if (!ok) throw this.#startError();
     }
     await this.discover();
   }
@@ -87,14 +90,23 @@ export class GrpcPlugin implements Plugin {
     const ok = await broker.waitForConnection(
       config.queueName,
       before,
-      CONNECT_DEADLINE_MS,
+      this.#connectTimeoutMs,
       died.signal,
     );
     if (!ok) await proc.kill();
     return ok;
   }
 
+  get #connectTimeoutMs(): number {
+    return this.options.connectTimeoutMs ?? CONNECT_DEADLINE_MS;
+  }
+
   #connectFailure(): string {
+    return this.#startError().describe();
+  }
+
+  /** Why the worker did not connect, with its command, working folder and stderr tail. */
+  #startError(): WorkerStartError {
     const proc = this.#process;
     const exit = proc?.exit;
     const how = exit
@@ -102,8 +114,15 @@ export class GrpcPlugin implements Plugin {
         ? ` (the worker was killed by ${exit.signal})`
         : ` (the worker exited with code ${exit.code} before connecting)`
       : '';
-    const tail = proc?.stderrTail(10) ?? [];
-    return `gRPC worker did not connect within 30 seconds${how}${tail.length ? `\n${tail.map((l) => `  stderr: ${l}`).join('\n')}` : ''}`;
+    const ms = this.#connectTimeoutMs;
+    const within = ms % 1000 === 0 ? `${ms / 1000} seconds` : `${ms} ms`;
+    const { config, workingDirectory } = this.options;
+    return new WorkerStartError(
+      `gRPC worker did not connect within ${within}${how}`,
+      { command: config.command ?? '', args: config.args, cwd: workingDirectory },
+      exit ? { code: exit.code, signal: exit.signal } : undefined,
+      proc?.stderrTail(10) ?? [],
+    );
   }
 
   /** One `list_components` round: 5 s from dispatch; the trie is rebuilt on change. */
@@ -249,7 +268,18 @@ export function spawnWorker(
   },
 ): WorkerProcess {
   const { workingDirectory, processEnv } = options;
-  const command = resolveCommand(config.command!, workingDirectory, processEnv.PATH ?? '');
+  let command: string;
+  try {
+    command = resolveCommand(config.command!, workingDirectory, processEnv.PATH ?? '');
+  } catch (err) {
+    throw new WorkerStartError(
+      (err as Error).message,
+      { command: config.command!, args: config.args, cwd: workingDirectory },
+      undefined,
+      [],
+      true,
+    );
+  }
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(processEnv)) if (v !== undefined) env[k] = v;
   Object.assign(env, launch, config.env);

@@ -12,6 +12,7 @@ import { success, type StepResult } from '../execute/result.js';
 import type { Version } from '../flow/model.js';
 import type { Json } from '../json/value.js';
 import { launchSettings, resolveCommand } from './command.js';
+import { WorkerStartError, type WorkerLaunch } from './start-error.js';
 import { StepCallError, type CallContext, type ListedComponent, type Plugin } from './types.js';
 
 export interface WorkerPluginOptions {
@@ -24,6 +25,8 @@ export interface WorkerPluginOptions {
   /** Source of `${VAR}` substitutions and of PATH for command lookup. */
   processEnv: Readonly<Record<string, string | undefined>>;
   requestTimeoutMs: number;
+  /** Bound on a start: the port announcement (HTTP subprocess) and the `initialize` answer. */
+  startupTimeoutMs: number;
   /** Runner extension: launch `command` workers over this transport whatever the release. */
   transportOverride?: 'stdio' | 'http' | undefined;
   warn(message: string): void;
@@ -105,30 +108,60 @@ export class WorkerPlugin implements Plugin {
     try {
       spec = this.#spec();
     } catch (err) {
-      throw new TransportError(
-        `plugin "${this.options.name}" cannot be launched: ${(err as Error).message}`,
+      const { config, workingDirectory } = this.options;
+      throw new WorkerStartError(
+        `cannot launch the worker: ${(err as Error).message}`,
+        config.command !== undefined
+          ? { command: config.command, args: config.args ?? [], cwd: workingDirectory }
+          : undefined,
         undefined,
-        ErrorCodes.TRANSPORT_SPAWN_ERROR,
+        [],
+        /not found on PATH|does not exist/.test((err as Error).message),
       );
     }
-    const client = await startWorker(spec, {
-      dialect: this.options.version === 'v0.8' ? 'v0.8' : 'v0.11',
-      log: this.#log,
-      blobStore: this.options.blobStore,
-      ...(this.options.version === 'v0.11'
-        ? this.options.blobApiUrl
-          ? { blobApiUrl: this.options.blobApiUrl }
-          : {}
-        : {}),
-      requestTimeoutMs: this.options.requestTimeoutMs,
-      onJunk: () => {
-        if (this.junkLines++ === 0)
-          this.options.warn(
-            `worker "${this.options.name}" wrote a stdout line that is not a protocol message; skipping such lines`,
-          );
-      },
-    });
+    const launch: WorkerLaunch | undefined =
+      spec.transport === 'http'
+        ? undefined
+        : { command: spec.command, args: spec.args ?? [], cwd: spec.cwd ?? '' };
+    const { startupTimeoutMs } = this.options;
+    let client: WorkerClient;
+    try {
+      client = await startWorker(
+        spec.transport === 'http-subprocess' ? { ...spec, portTimeoutMs: startupTimeoutMs } : spec,
+        {
+          dialect: this.options.version === 'v0.8' ? 'v0.8' : 'v0.11',
+          log: this.#log,
+          blobStore: this.options.blobStore,
+          ...(this.options.version === 'v0.11'
+            ? this.options.blobApiUrl
+              ? { blobApiUrl: this.options.blobApiUrl }
+              : {}
+            : {}),
+          requestTimeoutMs: this.options.requestTimeoutMs,
+          initialize: false,
+          onJunk: () => {
+            if (this.junkLines++ === 0)
+              this.options.warn(
+                `worker "${this.options.name}" wrote a stdout line that is not a protocol message; skipping such lines`,
+              );
+          },
+        },
+      );
+    } catch (err) {
+      throw startFailure(err, launch);
+    }
     if (client.pid !== undefined) this.pids.push(client.pid);
+    try {
+      await initializeWithin(client, startupTimeoutMs);
+    } catch (err) {
+      const ownExit = client.process?.exitInfo; // undefined when it hung (start-up timeout)
+      client.kill('SIGKILL');
+      // The exit status and the last stderr lines arrive shortly after the failure.
+      await Promise.race([client.exited, new Promise((r) => setTimeout(r, 500))]);
+      await new Promise((r) => setTimeout(r, 50));
+      await client.close(0);
+      throw startFailure(err, launch, client, ownExit);
+    }
     if (this.#closed) {
       await client.close(0);
       throw new TransportError('the environment is shutting down');
@@ -272,4 +305,51 @@ export class WorkerPlugin implements Plugin {
       () => undefined,
     );
   }
+}
+
+/** `initialize`, bounded by the start-up timeout. */
+async function initializeWithin(client: WorkerClient, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new TransportError(
+            `the worker did not answer initialize within ${timeoutMs} ms (start-up timeout: --startup-timeout-ms or startupTimeoutMs)`,
+            undefined,
+            ErrorCodes.TRANSPORT_SPAWN_ERROR,
+          ),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([client.initialize(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A failed start as a WorkerStartError naming the launch, exit and stderr tail. */
+function startFailure(
+  err: unknown,
+  launch: WorkerLaunch | undefined,
+  client?: WorkerClient,
+  exitInfo = client?.process?.exitInfo,
+): WorkerStartError {
+  if (err instanceof WorkerStartError) return err;
+  const data = (err instanceof RpcError ? err.data : undefined) as
+    { exit_code?: number | null; signal?: string | null; stderr?: string[] } | undefined;
+  const exit = exitInfo
+    ? { code: exitInfo.code, signal: exitInfo.signal }
+    : data && (data.exit_code !== undefined || data.signal !== undefined)
+      ? { code: data.exit_code ?? null, signal: data.signal ?? null }
+      : undefined;
+  const stderr = client?.stderrTail(20) ?? data?.stderr ?? [];
+  let reason = err instanceof Error ? err.message : String(err);
+  if (exitInfo && !/exited with|killed by/.test(reason))
+    reason += exitInfo.signal
+      ? ` (the worker was killed by ${exitInfo.signal})`
+      : ` (the worker exited with code ${exitInfo.code})`;
+  return new WorkerStartError(reason, launch, exit, stderr);
 }

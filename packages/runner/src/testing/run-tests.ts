@@ -14,13 +14,23 @@ import { ServerEngine } from '../engine/server-engine.js';
 import type { FlowEngine } from '../engine/types.js';
 import type { Flow, Version } from '../flow/model.js';
 import { FLOW_SCHEMA_URL, inferVersion, parseFlow } from '../flow/parse.js';
-import { parseYaml } from '../json/yaml.js';
+import { parseYamlDocument, toJson } from '../json/yaml.js';
+import { yamlLocator, type Locator } from '../flow/locate.js';
+import { describeFailure } from '../execute/component-paths.js';
+import { PluginStartError } from '../plugins/start-error.js';
+import { nearest } from '../text/suggest.js';
 import { isObject, type Json, type JsonObject } from '../json/value.js';
 import { track } from '../lifecycle.js';
 import { awaitAnnouncements } from './announce.js';
 import { parseTestSection, type TestCase, type TestSection } from './cases.js';
 import { compareResults } from './compare.js';
-import type { CaseReport, FileReport, Reporter, Summary } from './reporters/types.js';
+import type {
+  CaseReport,
+  FileReport,
+  Reporter,
+  Summary,
+  UnmatchedCase,
+} from './reporters/types.js';
 import { startServers, stopServers, substituteInJson, type Placeholders } from './servers.js';
 
 export interface TestOptions {
@@ -37,6 +47,8 @@ export interface TestOptions {
   maxConcurrency?: number;
   requestTimeoutMs?: number;
   retry?: Partial<RetryConfig>;
+  /** Bound on each worker's start (default 30 s). */
+  startupTimeoutMs?: number;
   stackSensitive?: boolean;
   workerTransport?: 'stdio' | 'http';
   /**
@@ -92,6 +104,8 @@ interface Prepared {
   flow?: Flow;
   test?: TestSection;
   cases: TestCase[];
+  /** Every case name of the file (before `--case` selection). */
+  caseNames?: string[];
 }
 
 function prepare(file: string, options: TestOptions, cwd: string): Prepared {
@@ -105,8 +119,11 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
     cases: [],
   });
   let doc: Json;
+  let locate: Locator;
   try {
-    doc = parseYaml(readFileSync(file, 'utf8'), display);
+    const document = parseYamlDocument(readFileSync(file, 'utf8'), display);
+    doc = toJson(document, display);
+    locate = yamlLocator(document, display);
   } catch (err) {
     return done({ status: 'error', message: (err as Error).message });
   }
@@ -133,6 +150,7 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
         message: `written in the ${syntax === 'v0.8' ? 'v0.8 ($from)' : 'v0.11 ($step/$input)'} syntax, which Stepflow ${version} cannot read`,
       }),
       cases: count,
+      caseNames: count.map((c) => c.name),
     };
   }
   if (version === 'v0.8' && doc.schema !== FLOW_SCHEMA_URL) {
@@ -151,7 +169,9 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
   const selected = (test?.cases ?? []).filter(
     (c) => !options.cases?.length || options.cases.includes(c.name),
   );
-  if (!test || selected.length === 0) return done({ status: 'no-tests', version });
+  const caseNames = (test?.cases ?? []).map((c) => c.name);
+  if (!test || selected.length === 0)
+    return { ...done({ status: 'no-tests', version }), caseNames };
   if (
     !options.emulate &&
     syntax === 'v0.11' &&
@@ -160,7 +180,7 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
     version = 'v0.13'; // 0.13 flows read like v0.11 ones: the config tells them apart
   let flow: Flow;
   try {
-    const parsed = parseFlow(doc, { version, file: display });
+    const parsed = parseFlow(doc, { version, file: display, locate });
     warnings.push(...parsed.warnings);
     flow = parsed.flow;
   } catch (err) {
@@ -170,6 +190,7 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
       report: { ...base, status: 'error', version, message: (err as Error).message },
       test,
       cases: selected,
+      caseNames,
     };
   }
   return {
@@ -179,6 +200,7 @@ function prepare(file: string, options: TestOptions, cwd: string): Prepared {
     flow,
     test,
     cases: selected,
+    caseNames,
   };
 }
 
@@ -234,6 +256,7 @@ export async function runTests(given: TestOptions): Promise<Summary> {
   const fileErrors = prepared.filter(
     (p) => p.report.status === 'error' && p.cases.length === 0,
   ).length;
+  const unmatchedCases = unmatched(options.cases ?? [], prepared);
   const summary: Summary = {
     passed: cases.length - failedCases,
     failed: failedCases + fileErrors,
@@ -246,12 +269,21 @@ export async function runTests(given: TestOptions): Promise<Summary> {
       .filter((p) => p.report.status === 'not-applicable')
       .reduce((n, p) => n + p.cases.length, 0),
     versions: [...new Set(cases.map((c) => c.version))],
+    unmatchedCases,
     engine: engineLabel(options.engine),
     noTestFiles: files.filter((f) => f.status === 'no-tests').length,
     durationMs: performance.now() - started,
   };
   reporter.end(summary, cases, files);
   return summary;
+}
+
+/** `--case` names no file has, with the nearest and all available names. */
+function unmatched(wanted: string[], prepared: Prepared[]): UnmatchedCase[] {
+  const available = [...new Set(prepared.flatMap((p) => p.caseNames ?? []))].sort();
+  return [...new Set(wanted)]
+    .filter((name) => !available.includes(name))
+    .map((name) => ({ name, nearest: nearest(name, available), available }));
 }
 
 async function runFile(
@@ -325,12 +357,15 @@ async function runFile(
             ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
             ...(options.retry ? { retry: options.retry } : {}),
             ...(options.workerTransport ? { workerTransport: options.workerTransport } : {}),
+            ...(options.startupTimeoutMs ? { startupTimeoutMs: options.startupTimeoutMs } : {}),
           });
     } catch (err) {
+      if (server) return errorAll((err as Error).message);
+      // The full account (command, working folder, stderr, hints) once; a reference per case.
+      p.report.startError = (err as Error).message;
+      options.reporter.startFailed(p.report);
       return errorAll(
-        server
-          ? (err as Error).message
-          : `the runtime environment failed to start: ${(err as Error).message}`,
+        `the runtime environment failed to start: ${err instanceof PluginStartError ? `plugin "${err.plugin}" failed to start` : ((err as Error).message.split('\n')[0] ?? '')} (reported once for ${p.display})`,
       );
     }
     const live = engine;
@@ -356,8 +391,24 @@ async function runFile(
       }
       const durationMs = performance.now() - t0;
       const base = { file: p.display, name: c.name, durationMs, version, actual };
+      // A failed case whose run failed names the step, code and message (and a close path).
+      const failure = async () => {
+        const text =
+          actual.outcome === 'failed'
+            ? await describeFailure(
+                live instanceof EmulatorEngine ? live.environment : undefined,
+                actual,
+              )
+            : undefined;
+        return text ? { failure: text } : {};
+      };
       if (expected === undefined)
-        return record({ ...base, status: 'failed', message: 'the case has no expected output' });
+        return record({
+          ...base,
+          status: 'failed',
+          message: 'the case has no expected output',
+          ...(await failure()),
+        });
       const differences = compareResults(live.expectation(expected), actual, {
         mode: version === 'v0.8' ? 'exact' : 'subset',
         codeNames: version === 'v0.13',
@@ -365,6 +416,7 @@ async function runFile(
       });
       record({
         ...base,
+        ...(differences.length ? await failure() : {}),
         expected,
         status: differences.length ? 'failed' : 'passed',
         ...(differences.length ? { differences } : {}),

@@ -1,5 +1,6 @@
 import { ErrorCodes } from '@stepflow-packs/core';
 import type { StepResult } from '../../execute/result.js';
+import type { Version } from '../../flow/model.js';
 import type { Json } from '../../json/value.js';
 import { StepCallError, type CallContext, type ListedComponent, type Plugin } from '../types.js';
 import { noop, sleep } from './bench.js';
@@ -23,6 +24,11 @@ const BUILTINS: Builtin[] = [
   noop,
   sleep,
 ];
+
+/** Component names (`/put_blob`, …) the builtin plugin offers under a release. */
+export function builtinComponents(version: Version): string[] {
+  return BUILTINS.filter((b) => !b.since || version === b.since).map((b) => `/${b.name}`);
+}
 
 /**
  * The `builtin` plugin (0.13 adds `/noop` and `/sleep`).

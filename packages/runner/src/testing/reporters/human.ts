@@ -33,12 +33,21 @@ export class HumanReporter implements Reporter {
       );
   }
 
+  startFailed(report: FileReport): void {
+    const [first, ...rest] = (report.startError ?? '').split('\n');
+    this.out(
+      `! ${report.file}: the runtime environment failed to start: ${first}\n${rest.map((l) => `  ${l}\n`).join('')}`,
+    );
+  }
+
   caseDone(report: CaseReport, { done, total }: { done: number; total: number }): void {
     const mark = report.status === 'passed' ? '✓' : report.status === 'failed' ? '✗' : '!';
     const lines = [
       `${mark} [${done}/${total}] ${report.file} › ${report.name} (${Math.round(report.durationMs)} ms)${report.status === 'error' ? ' — execution error' : ''}`,
     ];
     if (report.message) lines.push(`    ${report.message}`);
+    if (report.failure && report.status !== 'passed')
+      lines.push(`    actual error: ${report.failure}`);
     for (const d of report.differences ?? []) {
       lines.push(`    ${d.path}: ${d.problem}`);
       if (d.expected !== undefined || d.actual !== undefined) {
@@ -48,9 +57,12 @@ export class HumanReporter implements Reporter {
         );
       }
     }
-    if (report.status !== 'passed' && !report.differences?.length && report.actual !== undefined) {
-      lines.push(`    actual result: ${clip(show(report.actual), 2000)}`);
-    }
+    if (report.status !== 'passed' && report.expected !== undefined)
+      lines.push(`    expected: ${clip(show(report.expected), 1000)}`);
+    if (report.status !== 'passed' && report.actual !== undefined)
+      lines.push(
+        `    ${report.expected !== undefined ? 'actual:  ' : 'actual result:'} ${clip(show(report.actual), report.expected !== undefined ? 1000 : 2000)}`,
+      );
     this.out(lines.join('\n') + '\n');
   }
 

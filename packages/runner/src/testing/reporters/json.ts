@@ -8,6 +8,7 @@ export class JsonReporter implements Reporter {
 
   start(): void {}
   file(): void {}
+  startFailed(): void {}
   caseDone(): void {}
 
   warning(message: string): void {

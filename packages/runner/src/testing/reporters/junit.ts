@@ -19,6 +19,7 @@ export class JunitReporter implements Reporter {
 
   start(): void {}
   file(): void {}
+  startFailed(): void {}
   caseDone(): void {}
   warning(): void {}
 
@@ -59,6 +60,7 @@ export class JunitReporter implements Reporter {
           '    </testcase>',
         );
       }
+      if (file.startError) lines.push(`    <system-err>${escape(file.startError)}</system-err>`);
       lines.push('  </testsuite>');
     }
     lines.push('</testsuites>');
