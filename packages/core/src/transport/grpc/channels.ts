@@ -8,8 +8,15 @@ import {
   TaskHeartbeatRequestSchema,
   TaskHeartbeatResponseSchema,
 } from './gen/stepflow/v1/orchestrator_pb.js';
-import { UnaryChannel, type UnaryCall } from './unary.js';
 import { TasksService } from './gen/stepflow/v1/tasks_pb.js';
+import { PullChannel, type PullHandlers, type PullOutcome } from './pull.js';
+import { UnaryChannel, type UnaryCall, type UnaryOptions } from './unary.js';
+import {
+  decodeCompleteTaskResponse,
+  decodeTaskHeartbeatResponse,
+  encodePullTasks,
+  type HeartbeatReply,
+} from './wire.js';
 
 /** The orchestrator's default gRPC message limit (tonic's decode limit, never raised in 0.13). */
 export const ORCHESTRATOR_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -31,8 +38,20 @@ export function normalizeGrpcUrl(url: string): string {
 
 /** The calls a task makes to its orchestrator. */
 export interface OrchestratorCalls {
-  taskHeartbeat: UnaryCall<typeof TaskHeartbeatRequestSchema, typeof TaskHeartbeatResponseSchema>;
-  completeTask: UnaryCall<typeof CompleteTaskRequestSchema, typeof CompleteTaskResponseSchema>;
+  /** TaskHeartbeat with a request framed by `encodeTaskHeartbeat` (wire.ts). */
+  taskHeartbeat(frame: Buffer, options?: UnaryOptions): Promise<HeartbeatReply>;
+  /** CompleteTask with a request framed by `encodeCompleteTask` (wire.ts). */
+  completeTask(frame: Buffer, options?: UnaryOptions): Promise<void>;
+  /** CompleteTask from a protobuf-es message (discovery answers). */
+  completeTaskMessage: UnaryCall<
+    typeof CompleteTaskRequestSchema,
+    typeof CompleteTaskResponseSchema
+  >;
+  /** TaskHeartbeat from a protobuf-es message. */
+  taskHeartbeatMessage: UnaryCall<
+    typeof TaskHeartbeatRequestSchema,
+    typeof TaskHeartbeatResponseSchema
+  >;
   submitRun: Client<typeof OrchestratorService>['submitRun'];
   getRun: Client<typeof OrchestratorService>['getRun'];
 }
@@ -40,14 +59,20 @@ export interface OrchestratorCalls {
 export interface GrpcClients {
   readonly url: string;
   readonly tasks: Client<typeof TasksService>;
+  /** PullTasks on plain node:http2 with hand-decoded assignments (pull.ts, wire.ts). */
+  pullTasks(
+    request: { queueName: string; workerId: string },
+    handlers: PullHandlers,
+    signal: AbortSignal,
+  ): Promise<PullOutcome>;
   readonly orchestrator: OrchestratorCalls;
   readonly blobs: Client<typeof BlobService>;
 }
 
 /**
  * The clients of one orchestrator URL, reused by every task that names it, on three HTTP/2
- * connections: the PullTasks stream; the per-task TaskHeartbeat/CompleteTask calls (plain
- * node:http2, see unary.ts); blobs and sub-runs. Keeping the stream apart matters because
+ * connections: the PullTasks stream (plain node:http2, see pull.ts); the per-task
+ * TaskHeartbeat/CompleteTask calls (plain node:http2, see unary.ts); blobs and sub-runs. Keeping the stream apart matters because
  * stepflow-server 0.13 does not set TCP_NODELAY: small writes on a shared connection waited
  * for delayed ACKs, about 40 ms per task.
  */
@@ -77,18 +102,33 @@ export class GrpcChannels {
       const other = transport();
       const runs = createClient(OrchestratorService, other);
       const unary = new UnaryChannel(base, { writeMaxBytes: this.#writeMaxBytes });
+      const pull = new PullChannel(base);
       const service = OrchestratorService.typeName;
+      const heartbeatPath = `/${service}/TaskHeartbeat`;
+      const completePath = `/${service}/CompleteTask`;
+      const pullPath = `/${TasksService.typeName}/PullTasks`;
       clients = {
         url: base,
-        tasks: createClient(TasksService, transport()),
+        tasks: createClient(TasksService, other),
+        pullTasks: (request, handlers, signal) =>
+          pull.pull(
+            pullPath,
+            encodePullTasks(request.queueName, request.workerId),
+            handlers,
+            signal,
+          ),
         orchestrator: {
-          taskHeartbeat: unary.method(
+          taskHeartbeat: (frame, options = {}) =>
+            unary.call(heartbeatPath, frame, options, decodeTaskHeartbeatResponse),
+          completeTask: (frame, options = {}) =>
+            unary.call(completePath, frame, options, decodeCompleteTaskResponse),
+          taskHeartbeatMessage: unary.method(
             service,
             'TaskHeartbeat',
             TaskHeartbeatRequestSchema,
             TaskHeartbeatResponseSchema,
           ),
-          completeTask: unary.method(
+          completeTaskMessage: unary.method(
             service,
             'CompleteTask',
             CompleteTaskRequestSchema,

@@ -7,6 +7,14 @@ import { GrpcChannels, normalizeGrpcUrl, ORCHESTRATOR_MAX_MESSAGE_BYTES } from '
 import type { ComponentInfoSchema, TaskAssignment } from './gen/stepflow/v1/tasks_pb.js';
 import { Slots } from './slots.js';
 import { ExecuteTask, type TaskEnvironment, type TaskOutcome } from './task.js';
+import { pulledTaskOf, type PulledTask } from './wire.js';
+
+/** A protobuf-es TaskAssignment (NATS) or one decoded by wire.ts (the PullTasks stream). */
+export type AnyAssignment = TaskAssignment | PulledTask;
+
+function pulled(assignment: AnyAssignment): PulledTask {
+  return '$typeName' in assignment ? pulledTaskOf(assignment) : assignment;
+}
 
 export interface TaskRunnerOptions {
   /** gRPC address for a task that names no orchestrator URL, and the completion fail-over. */
@@ -65,12 +73,11 @@ export class TaskRunner {
   }
 
   /** Answer `list_components` at once (outside the slots), to the task's orchestrator. */
-  async answerDiscovery(assignment: TaskAssignment): Promise<void> {
-    const clients = this.#env.channels.get(
-      assignment.context?.orchestratorServiceUrl || this.#env.tasksUrl,
-    );
+  async answerDiscovery(any: AnyAssignment): Promise<void> {
+    const assignment = pulled(any);
+    const clients = this.#env.channels.get(assignment.orchestratorServiceUrl || this.#env.tasksUrl);
     try {
-      await clients.orchestrator.completeTask(
+      await clients.orchestrator.completeTaskMessage(
         {
           taskId: assignment.taskId,
           result: { case: 'listComponents', value: { components: this.#discovery } },
@@ -93,8 +100,9 @@ export class TaskRunner {
   }
 
   /** Run an execute task in the slot its source took; the slot is released at the end. */
-  async execute(assignment: TaskAssignment): Promise<TaskOutcome> {
-    const request = assignment.task.case === 'execute' ? assignment.task.value : undefined;
+  async execute(any: AnyAssignment): Promise<TaskOutcome> {
+    const assignment = pulled(any);
+    const request = assignment.kind === 'execute' ? assignment.execute : undefined;
     if (!request) {
       this.slots.release();
       return 'dropped';

@@ -16,7 +16,7 @@ import { fromValue, toValue } from './values.js';
  * SubmitRun with wait, naming the calling task's root run.
  */
 export function grpcRuns(
-  orchestrator: Client<typeof OrchestratorService>,
+  orchestrator: Pick<Client<typeof OrchestratorService>, 'submitRun' | 'getRun'>,
   blobs: BlobAccess,
   rootRunId: string | undefined,
 ): RunAccess {

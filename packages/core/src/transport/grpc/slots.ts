@@ -19,6 +19,13 @@ export class Slots {
     return this.#busy;
   }
 
+  /** Take a slot if one is free (no promise): false when every slot is busy. */
+  tryAcquire(): boolean {
+    if (this.#busy >= this.size) return false;
+    this.#busy++;
+    return true;
+  }
+
   acquire(): Promise<void> {
     if (this.#busy < this.size) {
       this.#busy++;

@@ -1,4 +1,3 @@
-import type { MessageInitShape } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { BlobAccess } from '../../blobs.js';
 import type { Dispatcher, Session } from '../../dispatcher.js';
@@ -8,13 +7,22 @@ import type { RunAccess } from '../../runs.js';
 import { grpcBlobs } from './blobs.js';
 import type { GrpcChannels, GrpcClients } from './channels.js';
 import { TaskErrorCode } from './gen/stepflow/v1/common_pb.js';
-import { TaskStatus, type CompleteTaskRequestSchema } from './gen/stepflow/v1/orchestrator_pb.js';
-import type { ComponentExecuteRequest, TaskAssignment } from './gen/stepflow/v1/tasks_pb.js';
+import { TaskStatus } from './gen/stepflow/v1/orchestrator_pb.js';
 import { grpcRuns } from './runs.js';
 import { toTaskError, type WireTaskError } from './task-errors.js';
-import { fromValue, toValue } from './values.js';
+import {
+  encodeCompleteTask,
+  encodeTaskHeartbeat,
+  type ExecuteRequest,
+  type HeartbeatReply,
+  type PulledTask,
+} from './wire.js';
 
-type Completion = MessageInitShape<typeof CompleteTaskRequestSchema>;
+/** A CompleteTaskRequest, framed; `response` when it carries the component's output. */
+interface Completion {
+  frame: Buffer;
+  response: boolean;
+}
 
 export type TaskOutcome = 'completed' | 'dropped' | 'undelivered';
 
@@ -33,6 +41,8 @@ export interface TaskEnvironment {
   blobAlternative(component: string): string | undefined;
 }
 
+const HEARTBEAT_CALL = { timeoutMs: 10_000 };
+const COMPLETE_CALL = { timeoutMs: 30_000 };
 const CLAIM_RETRIES = 5;
 const COMPLETE_RETRIES = 4;
 
@@ -49,7 +59,7 @@ const jittered = (ms: number) => ms / 2 + Math.random() * (ms / 2);
 export class ExecuteTask {
   readonly taskId: string;
   readonly #env: TaskEnvironment;
-  readonly #request: ComponentExecuteRequest;
+  readonly #request: ExecuteRequest;
   readonly #clients: GrpcClients;
   readonly #runId: string | undefined;
   readonly #rootRunId: string;
@@ -68,13 +78,13 @@ export class ExecuteTask {
   #blobs: BlobAccess | undefined;
   #runs: RunAccess | undefined;
 
-  constructor(assignment: TaskAssignment, request: ComponentExecuteRequest, env: TaskEnvironment) {
+  constructor(assignment: PulledTask, request: ExecuteRequest, env: TaskEnvironment) {
     this.taskId = assignment.taskId;
     this.#env = env;
     this.#request = request;
-    this.#clients = env.channels.get(assignment.context?.orchestratorServiceUrl || env.tasksUrl);
+    this.#clients = env.channels.get(assignment.orchestratorServiceUrl || env.tasksUrl);
     this.#runId = request.observability?.runId || undefined;
-    this.#rootRunId = assignment.context?.rootRunId ?? '';
+    this.#rootRunId = assignment.rootRunId;
     this.#intervalMs = Math.max(1, assignment.heartbeatIntervalSecs || 1) * 1000;
   }
 
@@ -144,7 +154,7 @@ export class ExecuteTask {
     if (o?.stepId) observability.step_id = o.stepId;
     const running = this.#env.dispatcher.execute(
       request.componentId,
-      fromInput(request),
+      request.input,
       { attempt: Math.max(1, request.attempt), observability, pathParams: request.pathParams },
       this.#session(),
     );
@@ -218,17 +228,20 @@ export class ExecuteTask {
     }
   }
 
-  #heartbeat() {
-    return this.#clients.orchestrator.taskHeartbeat(
-      {
+  #heartbeat(): Promise<HeartbeatReply> {
+    let frame: Buffer;
+    try {
+      frame = encodeTaskHeartbeat({
         taskId: this.taskId,
         workerId: this.#env.workerId,
-        ...(this.#runId ? { runId: this.#runId } : {}),
-        ...(this.#progress !== undefined ? { progress: this.#progress } : {}),
-        ...(this.#statusMessage !== undefined ? { statusMessage: this.#statusMessage } : {}),
-      },
-      { timeoutMs: 10_000 },
-    );
+        runId: this.#runId,
+        progress: this.#progress,
+        statusMessage: this.#statusMessage,
+      });
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return this.#clients.orchestrator.taskHeartbeat(frame, HEARTBEAT_CALL);
   }
 
   /** A keep-alive heartbeat (the shared ticker calls it when `nextBeatAt` has passed). */
@@ -267,9 +280,8 @@ export class ExecuteTask {
   #success(output: unknown): Completion {
     try {
       return {
-        taskId: this.taskId,
-        result: { case: 'response', value: { output: toValue(output) } },
-        ...this.#runField(),
+        frame: encodeCompleteTask(this.taskId, { case: 'response', output }, this.#runId),
+        response: true,
       };
     } catch (err) {
       return this.#failure(toTaskError(err, this.component));
@@ -278,21 +290,13 @@ export class ExecuteTask {
 
   #failure(error: WireTaskError): Completion {
     return {
-      taskId: this.taskId,
-      result: {
-        case: 'error',
-        value: {
-          code: error.code,
-          message: error.message,
-          ...(error.data ? { data: error.data } : {}),
-        },
-      },
-      ...this.#runField(),
+      frame: encodeCompleteTask(
+        this.taskId,
+        { case: 'error', code: error.code, message: error.message, data: error.data },
+        this.#runId,
+      ),
+      response: false,
     };
-  }
-
-  #runField(): { runId?: string } {
-    return this.#runId ? { runId: this.#runId } : {};
   }
 
   /**
@@ -307,7 +311,7 @@ export class ExecuteTask {
       const clients = targets[t]!;
       for (let attempt = 0; attempt <= COMPLETE_RETRIES; attempt++) {
         try {
-          await clients.orchestrator.completeTask(completion, { timeoutMs: 30_000 });
+          await clients.orchestrator.completeTask(completion.frame, COMPLETE_CALL);
           return 'completed';
         } catch (err) {
           const error = ConnectError.from(err);
@@ -318,7 +322,7 @@ export class ExecuteTask {
             );
             return 'completed';
           }
-          if (error.code === Code.ResourceExhausted && completion.result?.case === 'response') {
+          if (error.code === Code.ResourceExhausted && completion.response) {
             completion = this.#failure(this.#tooLarge(error));
             attempt--;
             continue;
@@ -405,10 +409,6 @@ const keepAlive = new (class {
     for (const task of this.#tasks) if (task.nextBeatAt <= now) task.beat();
   }
 })();
-
-function fromInput(request: ComponentExecuteRequest): unknown {
-  return request.input === undefined ? null : fromValue(request.input);
-}
 
 function shutdownError(reason: unknown): WireTaskError {
   const detail = reason instanceof Error ? reason.message : 'the worker is shutting down';

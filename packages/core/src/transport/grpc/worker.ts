@@ -1,8 +1,9 @@
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code } from '@connectrpc/connect';
 import type { Dispatcher } from '../../dispatcher.js';
 import type { Logger } from '../../logger.js';
 import { normalizeGrpcUrl } from './channels.js';
 import { backoff, sleepUnlessStopped, TaskRunner } from './runner.js';
+import { decodeTaskAssignment } from './wire.js';
 
 export interface GrpcWorkerOptions {
   /** `STEPFLOW_TASKS_URL`: where PullTasks goes (`host:port`, `http://…` or `https://…`). */
@@ -69,7 +70,6 @@ export function serveGrpc(dispatcher: Dispatcher, options: GrpcWorkerOptions): G
       pull = new AbortController();
       let opened = false;
       let openedAt = 0;
-      let outcome: { kind: 'ended' } | { kind: 'failed'; code: Code; message: string };
       const markOpen = () => {
         if (opened) return;
         opened = true;
@@ -84,30 +84,29 @@ export function serveGrpc(dispatcher: Dispatcher, options: GrpcWorkerOptions): G
         link.state = 'connected';
         everConnected = true;
       };
-      try {
-        const stream = runner.channels
-          .get(tasksUrl)
-          .tasks.pullTasks(
-            { queueName: options.queueName, workerId },
-            { signal: pull.signal, onHeader: markOpen },
-          );
-        for await (const assignment of stream) {
-          markOpen();
-          if (assignment.task.case === 'listComponents') {
-            void runner.answerDiscovery(assignment);
-          } else if (assignment.task.case === 'execute') {
-            await runner.slots.acquire(); // not reading the stream while every slot is busy
-            void runner.execute(assignment);
-          } else {
-            log.warn('ignoring a task of an unknown kind', { task: assignment.taskId });
-          }
-          if (stop.signal.aborted) break;
-        }
-        outcome = { kind: 'ended' };
-      } catch (err) {
-        const error = ConnectError.from(err);
-        outcome = { kind: 'failed', code: error.code, message: error.rawMessage };
-      }
+      const pulling = pull;
+      const outcome = await runner.channels.get(tasksUrl).pullTasks(
+        { queueName: options.queueName, workerId },
+        {
+          onOpen: markOpen,
+          onMessage(message) {
+            const task = decodeTaskAssignment(message);
+            markOpen();
+            if (task.kind === 'execute') {
+              if (runner.slots.tryAcquire()) void runner.execute(task);
+              // not reading the stream while every slot is busy
+              else return runner.slots.acquire().then(() => void runner.execute(task));
+            } else if (task.kind === 'listComponents') {
+              void runner.answerDiscovery(task);
+            } else {
+              log.warn('ignoring a task of an unknown kind', { task: task.taskId });
+            }
+            if (stop.signal.aborted) pulling.abort();
+            return undefined;
+          },
+        },
+        pull.signal,
+      );
       if (stop.signal.aborted) break;
 
       if (!opened) failures++;
