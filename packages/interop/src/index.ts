@@ -1,8 +1,8 @@
 export { GENERATIONS, configFileName, type Generation } from './generation.js';
 export { EXCEPTIONS, exceptionFor, type Exception } from './exceptions.js';
-export { expectedFor, compareCase } from './expect.js';
-export { loadFolder, type FlowFile } from './folder.js';
+export { parityDifferences, withoutVolatile } from './parity.js';
 export {
+  emulateFolder,
   runFolder,
   workflowsFolder,
   type CaseReport,

@@ -1,20 +1,15 @@
 import { basename, dirname, join } from 'node:path';
 import {
-  awaitAnnouncements,
-  startServers,
-  stopServers,
-  substituteInJson,
+  runTests,
+  versionOfRelease,
+  type CaseReport as RunnerCase,
   type Difference,
+  type FileReport,
   type Json,
   type JsonObject,
-  type Placeholders,
-  type RunningServer,
-  StepflowServer,
+  type Reporter,
 } from '@stepflow-packs/runner';
-import { fileConfig, folderConfig, hasOwnConfig, type ServerConfig } from './config.js';
 import { exceptionFor } from './exceptions.js';
-import { expectedFor, compareCase } from './expect.js';
-import { loadFolder, type FlowFile } from './folder.js';
 import type { Generation } from './generation.js';
 
 export type CaseStatus = 'passed' | 'failed' | 'excepted' | 'skipped' | 'stale-exception';
@@ -46,246 +41,131 @@ export interface RunFolderOptions {
   binary: string;
   /** Cases of one file run with at most this many runs in flight (default 4). */
   concurrency?: number;
-  /** Per-run wait on the server (default 60 s). */
-  runTimeoutSecs?: number;
   log?: (line: string) => void;
 }
 
+/** What one `runTests` call reported, case by case and file by file. */
+interface Collected {
+  cases: RunnerCase[];
+  files: FileReport[];
+  /** Files whose server (or workers) failed to start, with the explanation. */
+  startFailures: FileReport[];
+}
+
+async function collect(
+  options: Omit<Parameters<typeof runTests>[0], 'reporter'>,
+): Promise<Collected> {
+  const out: Collected = { cases: [], files: [], startFailures: [] };
+  const reporter: Reporter = {
+    start() {},
+    file: (report) => void out.files.push(report),
+    startFailed: (report) => void out.startFailures.push(report),
+    caseDone: (report) => void out.cases.push(report),
+    warning() {},
+    end() {},
+  };
+  await runTests({ ...options, reporter });
+  return out;
+}
+
 /**
- * Run every test case of a workflows/<pack> folder on a real stepflow-server: files that share
- * the folder config share one server; a file with its own config (inline `test.config`) gets
- * its own, started after its `test.servers`.
+ * Run every test case of a workflows/<pack> folder on a real stepflow-server through the
+ * runner's server engine (`stepflow-packs test --engine stepflow-server`: one server per flow
+ * file, with the config the runner resolves), and apply the exceptions list.
  */
 export async function runFolder(options: RunFolderOptions): Promise<FolderReport> {
   const started = performance.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const workflowsRoot = dirname(options.folder);
-  const files = loadFolder(options.folder, workflowsRoot);
+  const { cases, files, startFailures } = await collect({
+    paths: [options.folder],
+    cwd: dirname(options.folder),
+    engine: { kind: 'stepflow-server', binary: options.binary, release: options.generation },
+    maxConcurrency: options.concurrency ?? 4,
+  });
   const report: FolderReport = {
     generation: options.generation,
     folder: basename(options.folder),
     cases: [],
     durationMs: 0,
   };
-  const runnable: FlowFile[] = [];
-  for (const file of files) {
-    if (file.skipReason) {
-      for (const c of file.test.cases)
-        report.cases.push({
-          file: file.name,
-          name: c.name,
-          status: 'skipped',
-          reason: file.skipReason,
-          durationMs: 0,
-        });
-    } else runnable.push(file);
-  }
-  const shared = runnable.filter((f) => !hasOwnConfig(f));
-  const own = runnable.filter(hasOwnConfig);
-  const ctx: Ctx = { options, log, report };
-  if (shared.length > 0) {
-    await withServer(
-      ctx,
-      folderConfig(options.folder, options.generation),
-      shared,
-      async (server) => {
-        for (const file of shared)
-          await withTestServers(ctx, file, (placeholders) =>
-            runFile(ctx, server, file, placeholders),
-          );
-      },
-    );
-  }
-  for (const file of own) {
-    await withTestServers(ctx, file, async (placeholders) => {
-      let config: ServerConfig;
-      try {
-        config = fileConfig(file, options.folder, options.generation, placeholders);
-      } catch (err) {
-        return errorAll(ctx, [file], `config: ${(err as Error).message}`);
-      }
-      await withServer(ctx, config, [file], (server) => runFile(ctx, server, file, placeholders));
+  for (const file of startFailures)
+    log(`[${options.generation}] ${file.file}: ${file.startError ?? 'failed to start'}`);
+  for (const file of files.filter((f) => f.status === 'not-applicable'))
+    report.cases.push({
+      file: file.file,
+      name: '(every case)',
+      status: 'skipped',
+      reason: file.message ?? 'not applicable',
+      durationMs: 0,
     });
+  for (const file of files.filter((f) => f.status === 'error'))
+    report.cases.push({
+      file: file.file,
+      name: '(file)',
+      status: 'failed',
+      reason: file.message ?? 'the flow file could not be read',
+      durationMs: 0,
+    });
+  for (const c of cases) {
+    const entry = withException(options.generation, {
+      file: c.file,
+      name: c.name,
+      status: c.status === 'passed' ? 'passed' : 'failed',
+      durationMs: c.durationMs,
+      ...(c.status === 'passed' ? {} : { reason: describe(c) }),
+      ...(c.differences ? { differences: c.differences } : {}),
+      ...(c.expected !== undefined ? { expected: c.expected } : {}),
+      ...(c.actual !== undefined ? { actual: c.actual as JsonObject } : {}),
+    });
+    report.cases.push(entry);
+    if (entry.status !== 'passed' || process.env.STEPFLOW_INTEROP_VERBOSE)
+      log(
+        `[${options.generation}] ${entry.status.padEnd(8)} ${entry.file} › ${entry.name}${entry.status === 'failed' && entry.reason ? ` — ${entry.reason}` : ''}`,
+      );
   }
   report.durationMs = performance.now() - started;
   return report;
 }
 
-interface Ctx {
-  options: RunFolderOptions;
-  log: (line: string) => void;
-  report: FolderReport;
+/**
+ * The same folder through the runner's emulation of the server's release: what `--engine
+ * emulator` reports for each case (the actual FlowResults, for the parity check).
+ */
+export async function emulateFolder(folder: string, generation: Generation): Promise<RunnerCase[]> {
+  const { cases } = await collect({
+    paths: [folder],
+    cwd: dirname(folder),
+    emulate: versionOfRelease(generation),
+    nativeSyntaxOnly: true,
+  });
+  return cases;
 }
 
-function record(ctx: Ctx, file: FlowFile, c: Omit<CaseReport, 'file'>): void {
-  const exception = exceptionFor(ctx.options.generation, file.name, c.name);
-  let entry: CaseReport = { file: file.name, ...c };
-  if (exception && !(exception.nondeterministic && c.status === 'passed')) {
-    entry =
-      c.status === 'passed'
-        ? {
-            ...entry,
-            status: 'stale-exception',
-            reason: `passes, but is listed as an exception: ${exception.reason}`,
-          }
-        : { ...entry, status: 'excepted', reason: exception.reason };
-  }
-  ctx.report.cases.push(entry);
-  if (entry.status === 'passed' && !process.env.STEPFLOW_INTEROP_VERBOSE) return;
-  ctx.log(
-    `[${ctx.options.generation}] ${entry.status.padEnd(8)} ${file.name} › ${c.name}${entry.status === 'failed' && entry.reason ? ` — ${entry.reason}` : ''}`,
-  );
-}
-
-function errorAll(ctx: Ctx, files: FlowFile[], reason: string): void {
-  for (const file of files)
-    for (const c of file.test.cases)
-      record(ctx, file, { name: c.name, status: 'failed', reason, durationMs: 0 });
-}
-
-async function withServer(
-  ctx: Ctx,
-  config: ServerConfig,
-  files: FlowFile[],
-  body: (server: StepflowServer) => Promise<void>,
-): Promise<void> {
-  let server: StepflowServer | undefined;
-  try {
-    const t0 = performance.now();
-    server = await StepflowServer.start({
-      binary: ctx.options.binary,
-      generation: ctx.options.generation,
-      config: config.path,
-      plugins: config.processPlugins,
-    });
-    ctx.log(
-      `[${ctx.options.generation}] stepflow-server on port ${server.port} (${Math.round(performance.now() - t0)} ms to start) for ${files.map((f) => f.name).join(', ')}`,
-    );
-  } catch (err) {
-    config.dispose();
-    return errorAll(ctx, files, `stepflow-server failed to start: ${(err as Error).message}`);
-  }
-  const before = ctx.report.cases.length;
-  try {
-    await body(server);
-  } finally {
-    if (ctx.report.cases.slice(before).some((c) => c.status === 'failed'))
-      ctx.log(
-        `[${ctx.options.generation}] last output of stepflow-server and its workers:\n  ${server.tail(40)}`,
-      );
-    await server.stop();
-    config.dispose();
-  }
-}
-
-async function withTestServers(
-  ctx: Ctx,
-  file: FlowFile,
-  body: (placeholders: Placeholders) => Promise<void>,
-): Promise<void> {
-  if (file.test.servers.length === 0) return body(new Map());
-  let servers: RunningServer[];
-  let placeholders: Placeholders;
-  try {
-    ({ servers, placeholders } = await startServers(file.test.servers, dirname(file.file)));
-  } catch (err) {
-    return errorAll(ctx, [file], `test servers failed to start: ${(err as Error).message}`);
-  }
-  try {
-    await awaitAnnouncements(servers, file.test.servers, ctx.log);
-  } catch (err) {
-    await stopServers(servers, file.test.servers);
-    return errorAll(ctx, [file], `test servers failed to start: ${(err as Error).message}`);
-  }
-  try {
-    await body(placeholders);
-  } finally {
-    await stopServers(servers, file.test.servers);
-  }
-}
-
-async function runFile(
-  ctx: Ctx,
-  server: StepflowServer,
-  file: FlowFile,
-  placeholders: Placeholders,
-): Promise<void> {
-  let flowId: string;
-  try {
-    flowId = await server.client.storeFlow(file.flow);
-  } catch (err) {
-    return errorAll(ctx, [file], `${(err as Error).message}\n  server output:\n  ${server.tail()}`);
-  }
-  const cases = file.test.cases;
-  let next = 0;
-  const lane = async () => {
-    while (next < cases.length) {
-      const c = cases[next++]!;
-      const t0 = performance.now();
-      const input = substituteInJson(c.input, placeholders);
-      if (c.output === undefined) {
-        record(ctx, file, {
-          name: c.name,
-          status: 'failed',
-          reason: 'the case has no expected output',
-          durationMs: 0,
-        });
-        continue;
+function withException(generation: Generation, c: CaseReport): CaseReport {
+  const exception = exceptionFor(generation, c.file, c.name);
+  if (!exception || (exception.nondeterministic && c.status === 'passed')) return c;
+  return c.status === 'passed'
+    ? {
+        ...c,
+        status: 'stale-exception',
+        reason: `passes, but is listed as an exception: ${exception.reason}`,
       }
-      const expectedRaw = substituteInJson(c.output, placeholders);
-      try {
-        const { result, runId } = await server.client.runItem(
-          flowId,
-          input,
-          ctx.options.runTimeoutSecs ?? 60,
-        );
-        const differences = compareCase(ctx.options.generation, expectedRaw, result);
-        const steps = differences.length
-          ? await server.client
-              .describeSteps(runId)
-              .catch((err: Error) => `(steps: ${err.message})`)
-          : '';
-        record(ctx, file, {
-          name: c.name,
-          status: differences.length ? 'failed' : 'passed',
-          durationMs: performance.now() - t0,
-          ...(differences.length
-            ? {
-                differences,
-                expected: expectedFor(ctx.options.generation, expectedRaw),
-                actual: result,
-                reason: `${describe(differences, result)}\n    steps of run ${runId}:\n      ${steps.split('\n').join('\n      ')}`,
-              }
-            : {}),
-        });
-      } catch (err) {
-        record(ctx, file, {
-          name: c.name,
-          status: 'failed',
-          reason: (err as Error).message,
-          durationMs: performance.now() - t0,
-        });
-      }
-    }
-  };
-  const width = Math.min(ctx.options.concurrency ?? 4, cases.length);
-  await Promise.all(Array.from({ length: width }, lane));
+    : { ...c, status: 'excepted', reason: exception.reason };
 }
 
-function describe(differences: Difference[], actual: JsonObject): string {
-  const error =
-    actual.outcome === 'failed' && differences.some((d) => d.path === '$.outcome')
-      ? ` — the run failed: ${JSON.stringify(actual.error)}`
+function describe(c: RunnerCase): string {
+  const differences = (c.differences ?? [])
+    .slice(0, 5)
+    .map(
+      (d) =>
+        `${d.path}: ${d.problem}${'expected' in d ? ` (expected ${JSON.stringify(d.expected)}` : ''}${'actual' in d ? `${'expected' in d ? ', ' : ' ('}actual ${JSON.stringify(d.actual)})` : 'expected' in d ? ')' : ''}`,
+    )
+    .join('; ');
+  const failed =
+    c.actual !== undefined && (c.actual as JsonObject).outcome === 'failed'
+      ? ` — the run failed: ${JSON.stringify((c.actual as JsonObject).error)}`
       : '';
-  return (
-    differences
-      .slice(0, 5)
-      .map(
-        (d) =>
-          `${d.path}: ${d.problem}${'expected' in d ? ` (expected ${JSON.stringify(d.expected)}` : ''}${'actual' in d ? `${'expected' in d ? ', ' : ' ('}actual ${JSON.stringify(d.actual)})` : 'expected' in d ? ')' : ''}`,
-      )
-      .join('; ') + error
-  );
+  return [differences + failed, c.message].filter(Boolean).join('\n    ');
 }
 
 /** Folder of workflows/<pack> from the repository root. */

@@ -5,10 +5,13 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { discoverConfig, generationOf } from './config/discovery.js';
 import { ConfigError } from './config/load.js';
 import type { RetryConfig } from './config/types.js';
+import { EmulatorEngine } from './engine/emulator.js';
+import { versionOfRelease } from './engine/release.js';
+import { findServerBinary, probeRelease, ServerEngine } from './engine/server-engine.js';
+import type { FlowEngine } from './engine/types.js';
 import { checkComponentPath } from './config/static-check.js';
 import { componentRows, describeFailure } from './execute/component-paths.js';
 import { DEFAULT_STARTUP_TIMEOUT_MS, Environment } from './execute/environment.js';
-import { toFlowResult } from './execute/result.js';
 import { yamlLocator, type Locator } from './flow/locate.js';
 import type { Flow, Version } from './flow/model.js';
 import { FlowParseError, inferVersion, parseFlow } from './flow/parse.js';
@@ -21,7 +24,7 @@ import { HumanReporter } from './testing/reporters/human.js';
 import { JsonReporter } from './testing/reporters/json.js';
 import { JunitReporter } from './testing/reporters/junit.js';
 import type { Reporter, UnmatchedCase } from './testing/reporters/types.js';
-import { runTests } from './testing/run-tests.js';
+import { engineLabel, runTests, type EngineChoice } from './testing/run-tests.js';
 
 export interface Io {
   stdout(text: string): void;
@@ -78,6 +81,13 @@ Options:
   --worker-transport <auto|stdio|http>
                              launch command workers over stdio or HTTP subprocess whatever the
                              emulated release (default auto: v0.8 per config, v0.11 HTTP)
+  --engine <emulator|stepflow-server>
+                             run and test: what runs the flows (default emulator). stepflow-server
+                             starts a real stepflow-server (0.11.1 or 0.13.0, detected) per flow
+                             file with the resolved config and runs over its REST API; the
+                             release decides the semantics and which configs are read
+  --server-binary <PATH>     stepflow-server to use with --engine stepflow-server (default:
+                             $STEPFLOW_SERVER_BINARY, else stepflow-server on PATH)
   --grpc-port <N>            0.13: serve the orchestrator on 127.0.0.1:N instead of an ephemeral
                              port (for remote workers: type grpc without command)
   --input <FILE>, --input-json <JSON>, --input-yaml <YAML>
@@ -120,6 +130,8 @@ const OPTIONS = {
   'variables-json': { type: 'string' },
   'worker-transport': { type: 'string' },
   'grpc-port': { type: 'string' },
+  engine: { type: 'string' },
+  'server-binary': { type: 'string' },
   output: { type: 'string' },
   case: { type: 'string', multiple: true },
   reporter: { type: 'string' },
@@ -182,6 +194,39 @@ function workerTransport(values: Values): { workerTransport?: 'stdio' | 'http' }
   throw new UsageError(
     `--worker-transport: expected auto, stdio or http, got ${JSON.stringify(v)}`,
   );
+}
+
+/**
+ * `--engine`: the emulator, or a real stepflow-server whose release (probed once) replaces
+ * `--emulate` — which, if given, must name that release.
+ */
+async function engineChoice(values: Values, io: Io): Promise<EngineChoice> {
+  const kind = values.engine ?? 'emulator';
+  if (kind === 'emulator') {
+    if (values['server-binary'] !== undefined)
+      throw new UsageError('--server-binary needs --engine stepflow-server');
+    return { kind };
+  }
+  if (kind !== 'stepflow-server' && kind !== 'server')
+    throw new UsageError(
+      `--engine: expected emulator or stepflow-server, got ${JSON.stringify(kind)}`,
+    );
+  let binary: string;
+  try {
+    binary = findServerBinary(values['server-binary'], process.env, io.cwd);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const release = await probeRelease(binary).catch((err: Error) => {
+    throw new UsageError(`cannot start ${binary}: ${err.message}`);
+  });
+  const wanted = emulations(values);
+  const version = versionOfRelease(release);
+  if (wanted && (wanted.length > 1 || wanted[0] !== version))
+    throw new UsageError(
+      `--emulate ${values.emulate} does not match --engine stepflow-server: ${binary} is ${release} (${version})`,
+    );
+  return { kind: 'stepflow-server', binary, release };
 }
 
 function retryOverride(values: Values): Partial<RetryConfig> | undefined {
@@ -294,8 +339,9 @@ function loadFlowAndConfig(
   file: string,
   values: Values,
   io: Io,
+  forced?: Version,
 ): { flow: Flow; config: ReturnType<typeof discoverConfig>; locate: Locator } {
-  const emulate = emulation(values);
+  const emulate = forced ?? emulation(values);
   const { doc, locate } = readFlowDoc(file, io);
   const syntax = isObject(doc) ? inferVersion(doc) : 'v0.11';
   const config = discoverConfig({
@@ -306,8 +352,10 @@ function loadFlowAndConfig(
   });
   const version =
     emulate ?? (syntax === 'v0.11' && config.generation === 'v0.13' ? 'v0.13' : syntax);
-  if (version === 'v0.13' && syntax === 'v0.8')
-    throw new UsageError(`${file}: a flow in the v0.8 ($from) syntax cannot run on Stepflow 0.13`);
+  if (version !== 'v0.8' && syntax === 'v0.8' && (version === 'v0.13' || forced))
+    throw new UsageError(
+      `${file}: a flow in the v0.8 ($from) syntax cannot run on Stepflow ${version === 'v0.13' ? '0.13' : version}`,
+    );
   const { flow, warnings } = parseFlow(doc, { version, file, locate });
   for (const w of warnings) io.stderr(`warning: ${w}\n`);
   return { flow, config, locate };
@@ -354,7 +402,13 @@ async function readInput(values: Values, io: Io): Promise<Json> {
 async function runCommand(values: Values, rest: string[], io: Io): Promise<number> {
   const flowFile = values.flow ?? rest[0];
   if (!flowFile) throw new UsageError('run needs --flow <FILE>');
-  const { flow, config } = loadFlowAndConfig(flowFile, values, io);
+  const choice = await engineChoice(values, io);
+  const { flow, config } = loadFlowAndConfig(
+    flowFile,
+    values,
+    io,
+    choice.kind === 'stepflow-server' ? versionOfRelease(choice.release) : undefined,
+  );
   const input = await readInput(values, io);
   let variables: JsonObject = {};
   if (values['variables-json'] !== undefined) {
@@ -363,25 +417,38 @@ async function runCommand(values: Values, rest: string[], io: Io): Promise<numbe
     variables = v;
   }
   for (const w of config.warnings) io.stderr(`warning: ${w}\n`);
-  io.stderr(`emulating Stepflow ${flow.version} (config: ${config.source})\n`);
   const retry = retryOverride(values);
   const requestTimeoutMs = positiveInt(values, 'request-timeout-ms');
   const grpcPort = positiveInt(values, 'grpc-port', 0);
-  const env = await Environment.start({
-    version: flow.version,
-    config,
-    warn: (w) => io.stderr(`warning: ${w}\n`),
-    ...(grpcPort !== undefined ? { grpcPort } : {}),
-    onGrpcListening: (address) => io.stderr(`gRPC orchestrator listening on ${address}\n`),
-    ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
-    ...startupTimeout(values),
-    ...(retry ? { retry } : {}),
-    ...workerTransport(values),
-  });
-  const untrack = track(() => env.close());
+  let engine: FlowEngine;
+  if (choice.kind === 'stepflow-server') {
+    io.stderr(`running on ${engineLabel(choice)} (config: ${config.source})\n`);
+    engine = await ServerEngine.start({
+      binary: choice.binary,
+      release: choice.release,
+      config,
+      label: flowFile,
+      ...(requestTimeoutMs ? { runTimeoutSecs: Math.ceil(requestTimeoutMs / 1000) } : {}),
+    });
+  } else {
+    io.stderr(`emulating Stepflow ${flow.version} (config: ${config.source})\n`);
+    engine = await EmulatorEngine.start({
+      version: flow.version,
+      config,
+      warn: (w) => io.stderr(`warning: ${w}\n`),
+      ...(grpcPort !== undefined ? { grpcPort } : {}),
+      onGrpcListening: (address) => io.stderr(`gRPC orchestrator listening on ${address}\n`),
+      ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
+      ...startupTimeout(values),
+      ...(retry ? { retry } : {}),
+      ...workerTransport(values),
+    });
+  }
+  const untrack = track(() => engine.close());
   try {
-    const { result } = await env.run(flow, input, variables);
-    for (const stats of env.workerStats()) {
+    const { result, details } = await engine.run(flow, input, variables);
+    if (details) io.stderr(`${details}\n`);
+    for (const stats of engine.workerStats()) {
       if (stats.junkLines > 0)
         io.stderr(
           `warning: worker "${stats.name}" wrote ${stats.junkLines} non-protocol stdout line(s); they were skipped\n`,
@@ -389,24 +456,28 @@ async function runCommand(values: Values, rest: string[], io: Io): Promise<numbe
       if (stats.restarts > 0)
         io.stderr(`warning: worker "${stats.name}" was restarted ${stats.restarts} time(s)\n`);
     }
-    const flowResult = toFlowResult(result);
-    const text = canonicalJson(flowResult, { indent: 2 }) + '\n';
+    const text = canonicalJson(result, { indent: 2 }) + '\n';
     io.stdout(text);
     if (values.output) writeFileSync(resolve(io.cwd, values.output), text);
     if (result.outcome === 'failed') {
-      const failure = await describeFailure(env, flowResult);
+      const failure = await describeFailure(
+        engine instanceof EmulatorEngine ? engine.environment : undefined,
+        result,
+      );
       if (failure) io.stderr(`${failure}\n`);
     }
     return result.outcome === 'success' ? EXIT.ok : EXIT.failed;
   } finally {
-    await env.close();
+    await engine.close();
     untrack();
   }
 }
 
 async function testCommand(values: Values, paths: string[], io: Io): Promise<number> {
   const kind = oneOf(values, 'reporter', REPORTERS) ?? 'human';
-  const versions = emulations(values);
+  const engine = await engineChoice(values, io);
+  const versions =
+    engine.kind === 'stepflow-server' ? [versionOfRelease(engine.release)] : emulations(values);
   const multi = versions !== undefined && versions.length > 1;
   if (multi && kind !== 'human')
     throw new UsageError('--emulate with several releases needs --reporter human');
@@ -429,6 +500,7 @@ async function testCommand(values: Values, paths: string[], io: Io): Promise<num
     ...(retry ? { retry } : {}),
     stackSensitive: values['stack-sensitive'] ?? false,
     ...workerTransport(values),
+    engine,
   };
   if (!multi) {
     const emulate = versions?.[0];

@@ -21,6 +21,7 @@ export {
   type CompareOptions,
 } from './testing/compare.js';
 export { runTests, type TestOptions } from './testing/run-tests.js';
+export type { CaseReport, FileReport, Reporter, Summary } from './testing/reporters/types.js';
 export {
   parseTestSection,
   type TestCase,

@@ -81,15 +81,18 @@ describe('lazy execution (v0.11)', () => {
   - {id: c, component: /mock/echo, input: {v: 1}}
 output:
   picked: {$if: {$input: flag}, then: {$step: a}, else: {$step: b}}
-  first: {$coalesce: [{$step: n}, {$step: a, path: out}, {$step: c}]}
+  first: {$coalesce: [{$step: n}, {$step: b, path: out}, {$step: c}]}
 `,
       { flag: false },
     );
+    // Needed from the start: b (the branch an input-only condition takes) and n (the first
+    // $coalesce value that reads a step); b is also what the second value reads.
     expect(result).toEqual({
       outcome: 'success',
-      result: { picked: { out: 'two' }, first: 'one' },
+      result: { picked: { out: 'two' }, first: 'two' },
     });
     expect(attempts('unused')).toEqual([]);
+    expect(attempts('a')).toEqual([]);
     expect(attempts('c')).toEqual([]);
   });
 

@@ -3,7 +3,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 import { GENERATIONS, type Generation } from '../../src/generation.js';
-import { runFolder, type CaseReport, type FolderReport } from '../../src/run-folder.js';
+import { parityDifferences } from '../../src/parity.js';
+import {
+  emulateFolder,
+  runFolder,
+  type CaseReport,
+  type FolderReport,
+} from '../../src/run-folder.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -30,7 +36,7 @@ function details(report: FolderReport): string {
 export function definePackSuite(folder: string): void {
   for (const generation of GENERATIONS) {
     describe(`workflows/${folder} on stepflow-server ${generation}`, () => {
-      it('every case passes (or is a listed exception)', async () => {
+      it('every case passes (or is a listed exception), and the emulation reports the same results', async () => {
         const binary = inject('stepflowBinaries')[generation as Generation];
         const report = await runFolder({
           folder: join(repoRoot, 'workflows', folder),
@@ -47,6 +53,10 @@ export function definePackSuite(folder: string): void {
           (c) => c.status === 'failed' || c.status === 'stale-exception',
         );
         expect(bad.map((c) => `${c.file} › ${c.name}: ${c.reason ?? ''}`)).toEqual([]);
+        // The runner's emulation of this release must report the same FlowResults: a
+        // difference is a bug in the emulation (the server is the judge).
+        const emulated = await emulateFolder(join(repoRoot, 'workflows', folder), generation);
+        expect(parityDifferences(generation, report.cases, emulated)).toEqual([]);
       });
     });
   }

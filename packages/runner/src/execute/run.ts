@@ -98,6 +98,40 @@ function truthyV08(value: Json): boolean {
   return true;
 }
 
+/** The `resolveError` of the flow output's evaluation (also marks output context). */
+const OUTPUT = 'failed to resolve workflow output';
+
+/** The first step an expression references, if any. */
+function firstStepRef(expr: Expr): string | undefined {
+  switch (expr.kind) {
+    case 'step':
+      return expr.step;
+    case 'object':
+      for (const [, e] of expr.entries) {
+        const found = firstStepRef(e);
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    case 'array':
+    case 'coalesce':
+      for (const e of expr.items) {
+        const found = firstStepRef(e);
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    case 'if':
+      return (
+        firstStepRef(expr.condition) ??
+        firstStepRef(expr.then) ??
+        (expr.else && firstStepRef(expr.else))
+      );
+    case 'variable':
+      return expr.fallback && !expr.fallback.legacy ? firstStepRef(expr.fallback.expr) : undefined;
+    default:
+      return undefined;
+  }
+}
+
 /** v0.11 truthiness ($if): only null and false are falsy. */
 function truthyV011(value: Json): boolean {
   return value !== null && value !== false;
@@ -161,7 +195,12 @@ export class FlowRun {
   async #run(): Promise<StepResult> {
     const mustExecute = this.flow.steps.filter((s) => s.mustExecute);
     for (const step of mustExecute) this.#ensure(step);
-    this.#prefetch(this.flow.output);
+    if (this.#v08) this.#prefetch(this.flow.output);
+    else {
+      const needed = new Set<Step>();
+      await this.#outputNeeds(this.flow.output, needed);
+      for (const step of needed) this.#ensure(step);
+    }
     if (this.#v08) {
       // v0.8 checks mustExecute failures before resolving the output.
       for (const step of mustExecute) {
@@ -169,7 +208,7 @@ export class FlowRun {
         if (result.outcome === 'failed') return result;
       }
     }
-    const out = await this.#evaluate(this.flow.output, 'failed to resolve workflow output');
+    const out = await this.#evaluate(this.flow.output, OUTPUT);
     if (!this.#v08) await Promise.all(mustExecute.map((s) => this.#ensure(s)));
     if (out.kind === 'ok') return success(out.value, out.float);
     if (out.kind === 'skipped') return skipped();
@@ -225,6 +264,72 @@ export class FlowRun {
     }
   }
 
+  /**
+   * v0.11 and 0.13 decide once, when the run starts, which steps the output needs (upstream's
+   * `ValueExpr::needed_steps` with no step completed): every step reference, except that a
+   * `$if` whose condition references a step contributes only the condition (its branches are
+   * never added), and `$coalesce` stops at the first value that references a step. Steps found
+   * this way, `mustExecute` steps and what their inputs need are all that run; an output that
+   * later takes a branch through any other step fails with "Step <id> not completed"
+   * (ORCHESTRATOR_ERROR / -32202), as on the real server. Returns whether collection stopped.
+   */
+  async #outputNeeds(expr: Expr, needed: Set<Step>): Promise<boolean> {
+    switch (expr.kind) {
+      case 'step': {
+        const step = this.flow.stepsById.get(expr.step);
+        if (step) needed.add(step);
+        return false;
+      }
+      case 'object':
+        for (const [, e] of expr.entries) await this.#outputNeeds(e, needed);
+        return false;
+      case 'array':
+        for (const e of expr.items) await this.#outputNeeds(e, needed);
+        return false;
+      case 'if': {
+        const before = needed.size;
+        await this.#outputNeeds(expr.condition, needed);
+        if (needed.size > before) return true;
+        const condition = await this.#evaluateAtStart(expr.condition);
+        if (condition.kind === 'ok' && truthyV011(condition.value))
+          return this.#outputNeeds(expr.then, needed);
+        return expr.else ? this.#outputNeeds(expr.else, needed) : false;
+      }
+      case 'coalesce':
+        for (const item of expr.items) {
+          const before = needed.size;
+          await this.#outputNeeds(item, needed);
+          if (needed.size > before) return true;
+          const r = await this.#evaluateAtStart(item);
+          if (r.kind === 'failed' || (r.kind === 'ok' && r.value !== null)) return true;
+        }
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * An expression as upstream resolves it before any step completed: a reference to a step
+   * (one already counted as needed) is a failure, "Step <id> not completed".
+   */
+  async #evaluateAtStart(expr: Expr): Promise<Eval> {
+    const step = firstStepRef(expr);
+    if (step === undefined) return this.#evaluate(expr, OUTPUT);
+    return {
+      kind: 'failed',
+      error: { code: ErrorCodes.ORCHESTRATOR_ERROR, message: `Step ${step} not completed` },
+    };
+  }
+
+  /** Wait until every step started so far, and every step those start, has finished. */
+  async #settle(): Promise<void> {
+    for (let seen = -1; seen !== this.#results.size;) {
+      seen = this.#results.size;
+      await Promise.allSettled(this.#results.values());
+    }
+  }
+
   #abort(error: FlowError): never {
     this.#aborted ??= new RunAbort(error);
     throw new RunAbort(error);
@@ -235,7 +340,7 @@ export class FlowRun {
       case 'literal':
         return { kind: 'ok', value: expr.value, float: expr.float };
       case 'object': {
-        this.#prefetch(expr);
+        if (this.#v08 || resolveError !== OUTPUT) this.#prefetch(expr);
         const builder = new ObjectBuilder();
         for (const [key, member] of expr.entries) {
           const r = await this.#evaluate(member, resolveError);
@@ -245,7 +350,7 @@ export class FlowRun {
         return { kind: 'ok', value: builder.build(), float: false };
       }
       case 'array': {
-        this.#prefetch(expr);
+        if (this.#v08 || resolveError !== OUTPUT) this.#prefetch(expr);
         const builder = new ArrayBuilder();
         for (const item of expr.items) {
           const r = await this.#evaluate(item, resolveError);
@@ -300,6 +405,15 @@ export class FlowRun {
         kind: 'failed',
         error: { code: ErrorCodes.EXPRESSION_UNKNOWN_STEP, message: `Unknown step: ${expr.step}` },
       };
+    if (!this.#v08 && resolveError === OUTPUT && !this.#results.has(step.id)) {
+      // The output resolves once the needed steps are done; it never starts a step.
+      await this.#settle();
+      if (!this.#results.has(step.id))
+        return {
+          kind: 'failed',
+          error: { code: ErrorCodes.ORCHESTRATOR_ERROR, message: `Step ${step.id} not completed` },
+        };
+    }
     const result = await this.#ensure(step);
     if (result.outcome === 'failed') return { kind: 'failed', error: result.error };
     if (result.outcome === 'skipped') {
