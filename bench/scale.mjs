@@ -13,10 +13,15 @@
  *                runs over its REST API (POST /api/v1/runs, wait: true)
  *
  * Per subject: one orchestrator; one replica is started, measured, then a second one joins and
- * the same phases run again. Phases: `sort_records` on --records records (sorted by a number,
- * then a string) with --concurrency runs in flight for --seconds (runs/s; 2-replica ÷
- * 1-replica = the scaling factor, target ≥ 1.7×), and `health_check` one at a time for
- * --latency-seconds (p50 latency of a trivial task). The runs alternate nothing: subjects run one
+ * the same phases run again. Phases, each with --concurrency runs in flight for --seconds:
+ *   agg   `aggregate` on --records records handed over as a blob (`{"records": {"$blob": id}}`,
+ *         stored once per subject): the CPU-bound workload of the scaling target (2-replica ÷
+ *         1-replica runs/s ≥ 1.7×). Each replica reads the blob once and then serves it from
+ *         its blob cache (ids are content hashes), so the orchestrator moves only small messages.
+ *   sort  `sort_records` on the same records inline (sorted by a number, then a string, all
+ *         returned): payload-bound, since the orchestrator converts 10,000 records to and from
+ *         protobuf Values every run; reported for contrast.
+ * then `health_check` one at a time for --latency-seconds (p50 latency of a trivial task). The runs alternate nothing: subjects run one
  * after another, so compare them within one invocation.
  *
  *   node bench/scale.mjs [--records 10000] [--seconds 6] [--latency-seconds 3] [--concurrency 4]
@@ -131,9 +136,34 @@ function replica(env, index) {
 
 const records = Array.from({ length: RECORDS }, (_, i) => ({
   id: i,
+  g: i % 10,
   n: (i * 7919) % 1000,
   s: `k${(i * 104729) % 99991}`,
 }));
+const aggFlow = {
+  schema: 'https://stepflow.org/schemas/v1/flow.json',
+  name: 'scale-aggregate',
+  steps: [
+    {
+      id: 'agg',
+      component: '/data/aggregate',
+      input: {
+        records: { $input: 'records' },
+        group_by: ['g'],
+        metrics: [
+          { op: 'count' },
+          { op: 'sum', field: 'n' },
+          { op: 'avg', field: 'n' },
+          { op: 'min', field: 's' },
+          { op: 'max', field: 's' },
+          { op: 'max', field: 'id' },
+        ],
+      },
+    },
+  ],
+  output: { groups: { $step: 'agg', path: '$.stats.groups' } },
+};
+const EXPECTED_GROUPS = Math.min(10, RECORDS);
 const SORT_INPUT = { records };
 const sortStep = {
   id: 'sort',
@@ -218,15 +248,19 @@ async function measure(name, setup) {
     await subject.ready(n);
     // Warm-up: a fresh Node worker is slower over its first tasks.
     await phase(subject.sort, CONCURRENCY, 1500);
-    const before = cpuSnapshot(subject.pids());
+    await phase(subject.agg, CONCURRENCY, 1500);
+    let before = cpuSnapshot(subject.pids());
+    const agg = await phase(subject.agg, CONCURRENCY, PHASE_MS);
+    agg.cpuMsPerRun = cpuPerRun(before, cpuSnapshot(subject.pids()), agg.runs);
+    before = cpuSnapshot(subject.pids());
     const sort = await phase(subject.sort, CONCURRENCY, PHASE_MS);
     sort.cpuMsPerRun = cpuPerRun(before, cpuSnapshot(subject.pids()), sort.runs);
     // Which replica served a run: health_check's server_id, in the same conditions.
     const spread = await phase(subject.who, CONCURRENCY, 1000);
     const latency = await phase(subject.who, 1, LATENCY_MS);
-    out[n] = { sort, spread: spread.servers, latency };
+    out[n] = { agg, sort, spread: spread.servers, latency };
     progress(
-      `[${name}] ${n} replica(s): ${sort.runsPerS.toFixed(1)} sort runs/s (p50 ${sort.p50.toFixed(1)} ms), CPU ms per sort run ${JSON.stringify(sort.cpuMsPerRun)}, health_check p50 ${latency.p50.toFixed(2)} ms, spread ${JSON.stringify(spread.servers)}`,
+      `[${name}] ${n} replica(s): ${agg.runsPerS.toFixed(1)} agg runs/s (p50 ${agg.p50.toFixed(1)} ms), CPU ms per agg run ${JSON.stringify(agg.cpuMsPerRun)}; ${sort.runsPerS.toFixed(1)} sort runs/s (p50 ${sort.p50.toFixed(1)} ms), CPU ms per sort run ${JSON.stringify(sort.cpuMsPerRun)}, health_check p50 ${latency.p50.toFixed(2)} ms, spread ${JSON.stringify(spread.servers)}`,
     );
   }
   await subject.close();
@@ -285,10 +319,12 @@ function runnerSubject(kind) {
     });
     const flows = Object.fromEntries(
       [
+        ['agg', aggFlow],
         ['sort', sortFlow],
         ['who', whoFlow],
       ].map(([k, f]) => [k, parseFlow(f, { version: 'v0.13', file: `${k}.yaml` }).flow]),
     );
+    const aggInput = { records: { $blob: await env.blobStore.put(records) } };
     const run = async (flow, input) => {
       const r = toFlowResult((await env.run(flow, input)).result);
       if (r.outcome !== 'success')
@@ -308,6 +344,10 @@ function runnerSubject(kind) {
             Array.from({ length: 8 }, async () => seen.add(await run(flows.who, {}))),
           );
         if (seen.size < n) throw new Error(`only ${seen.size} of ${n} replicas answered`);
+      },
+      agg: async () => {
+        const out = await run(flows.agg, aggInput);
+        if (out.groups !== EXPECTED_GROUPS) throw new Error(`unexpected ${JSON.stringify(out)}`);
       },
       sort: async () => {
         const out = await run(flows.sort, SORT_INPUT);
@@ -386,6 +426,7 @@ async function serverSubject() {
   }
   const flowIds = {};
   for (const [k, flow] of [
+    ['agg', aggFlow],
     ['sort', sortFlow],
     ['who', whoFlow],
   ]) {
@@ -400,6 +441,13 @@ async function serverSubject() {
     timeoutSecs: 120,
   });
   const whoBody = JSON.stringify({ flowId: flowIds.who, input: [{}], wait: true, timeoutSecs: 60 });
+  const { blobId } = await rest('POST', '/api/v1/blobs', { data: records });
+  const aggBody = JSON.stringify({
+    flowId: flowIds.agg,
+    input: [{ records: { $blob: blobId } }],
+    wait: true,
+    timeoutSecs: 120,
+  });
   const run = async (body) => {
     const res = await pool.request({
       method: 'POST',
@@ -422,6 +470,10 @@ async function serverSubject() {
       while (seen.size < n && Date.now() < deadline)
         await Promise.all(Array.from({ length: 8 }, async () => seen.add(await run(whoBody))));
       if (seen.size < n) throw new Error(`only ${seen.size} of ${n} replicas answered`);
+    },
+    agg: async () => {
+      const out = await run(aggBody);
+      if (out?.groups !== EXPECTED_GROUPS) throw new Error(`unexpected ${JSON.stringify(out)}`);
     },
     sort: async () => {
       const out = await run(sortBody);
@@ -450,32 +502,38 @@ const subjects = {
 };
 const results = {};
 progress(
-  `sort_records on ${RECORDS} records, ${CONCURRENCY} in flight, ${PHASE_MS / 1000} s per phase; ${availableParallelism()} CPUs, load ${loadavg()[0].toFixed(1)}`,
+  `aggregate (blob input) and sort_records on ${RECORDS} records, ${CONCURRENCY} in flight, ${PHASE_MS / 1000} s per phase; ${availableParallelism()} CPUs, load ${loadavg()[0].toFixed(1)}`,
 );
 for (const name of Object.keys(subjects)) {
   if (!ONLY.includes(name)) continue;
   results[name] = await measure(name, subjects[name]);
 }
 
+const cpu = (perRun) =>
+  Object.entries(perRun)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 const rows = Object.entries(results).map(([name, r]) => [
   name,
-  r[1].sort.runsPerS.toFixed(1),
-  r[2].sort.runsPerS.toFixed(1),
+  `${r[1].agg.runsPerS.toFixed(1)} → ${r[2].agg.runsPerS.toFixed(1)}`,
+  `${(r[2].agg.runsPerS / r[1].agg.runsPerS).toFixed(2)}×`,
+  cpu(r[2].agg.cpuMsPerRun),
+  `${r[1].sort.runsPerS.toFixed(1)} → ${r[2].sort.runsPerS.toFixed(1)}`,
   `${(r[2].sort.runsPerS / r[1].sort.runsPerS).toFixed(2)}×`,
+  cpu(r[2].sort.cpuMsPerRun),
   JSON.stringify(r[2].spread),
   `${r[1].latency.p50.toFixed(2)} ms`,
-  Object.entries(r[2].sort.cpuMsPerRun)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', '),
 ]);
 const header = [
   'subject',
-  'sort runs/s, 1 replica',
-  '2 replicas',
-  'scaling (target ≥ 1.7×)',
+  'agg (blob input) runs/s, 1 → 2 replicas',
+  'agg scaling (target ≥ 1.7×)',
+  'CPU ms per agg run, 2 replicas',
+  'sort (inline) runs/s, 1 → 2',
+  'sort scaling',
+  'CPU ms per sort run, 2 replicas',
   'health_check spread, 2 replicas',
   'health_check p50, 1 in flight',
-  'CPU ms per sort run, 2 replicas',
 ];
 console.log(`| ${header.join(' | ')} |`);
 console.log(`| ${header.map(() => '---').join(' | ')} |`);
