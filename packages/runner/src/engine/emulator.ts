@@ -30,14 +30,12 @@ export class EmulatorEngine implements FlowEngine {
   }
 
   workerStats(): WorkerStats[] {
-    return this.environment
-      .workerStats()
-      .map(({ name, transport, restarts, junkLines }) => ({
-        name,
-        transport,
-        restarts,
-        junkLines,
-      }));
+    return this.environment.workerStats().map(({ name, transport, restarts, junkLines }) => ({
+      name,
+      transport,
+      restarts,
+      junkLines,
+    }));
   }
 
   close(): Promise<void> {
