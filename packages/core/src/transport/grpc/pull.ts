@@ -25,6 +25,15 @@ export interface PullHandlers {
 }
 
 const PING_INTERVAL_MS = 10_000;
+/**
+ * The stream's and the connection's receive window. With HTTP/2's 64 KiB the worker sends a
+ * WINDOW_UPDATE every ~32 KiB of tasks (about 200); a write right after a read makes Linux
+ * treat the connection as interactive and delay its ACKs, and stepflow-server 0.13 (Nagle's
+ * algorithm on) then holds its next task until the delayed ACK, ~40 ms. With 4 MiB the worker
+ * writes on this connection once per ~2 MiB of tasks, and flow control still holds back a
+ * server that sends far more than the slots take.
+ */
+const PULL_WINDOW_BYTES = 4 * 1024 * 1024;
 const PING_TIMEOUT_MS = 5_000;
 
 /**
@@ -44,7 +53,14 @@ export class PullChannel {
   #connection(): ClientHttp2Session {
     const current = this.#session;
     if (current && !current.closed && !current.destroyed) return current;
-    const session = connect(this.#baseUrl);
+    const session = connect(this.#baseUrl, { settings: { initialWindowSize: PULL_WINDOW_BYTES } });
+    session.once('connect', () => {
+      try {
+        session.setLocalWindowSize(PULL_WINDOW_BYTES);
+      } catch {
+        // closing already
+      }
+    });
     session.on('error', () => {}); // surfaced through the stream
     session.on('close', () => {
       if (this.#session === session) this.#session = undefined;
@@ -85,9 +101,12 @@ export class PullChannel {
       };
 
       // keep-alive pings while the call is open
+      // Only a quiet connection is pinged: tasks arriving prove it alive, and a ping sent while
+      // they arrive would make the kernel delay its ACKs (see PULL_WINDOW_BYTES).
       let pingTimer: NodeJS.Timeout | undefined;
+      let lastData = Date.now();
       const keepAlive = setInterval(() => {
-        if (session.destroyed || pingTimer) return;
+        if (session.destroyed || pingTimer || Date.now() - lastData < PING_INTERVAL_MS) return;
         pingTimer = setTimeout(() => {
           fail(Code.Unavailable, 'the orchestrator did not answer a ping');
           session.destroy();
@@ -147,6 +166,7 @@ export class PullChannel {
         }
       };
       stream.on('data', (chunk: Buffer) => {
+        lastData = Date.now();
         let data = buffered ? Buffer.concat([buffered, chunk]) : chunk;
         buffered = undefined;
         while (data.length >= 5) {

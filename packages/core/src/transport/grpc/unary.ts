@@ -47,6 +47,9 @@ export class UnaryChannel {
   #sweeper: NodeJS.Timeout | undefined;
   /** Calls under way: the connection keeps the process alive only while there are some. */
   #active = 0;
+  /** When a reply last arrived, and the timer that nudges a stalled connection. */
+  #lastReply = 0;
+  #nudger: NodeJS.Timeout | undefined;
   /** Request headers by path and timeout (`request()` copies them; they never change). */
   readonly #headers = new Map<string, Record<string, string>>();
 
@@ -108,7 +111,11 @@ export class UnaryChannel {
         reject(new ConnectError(messageOf(err), Code.Unavailable));
         return;
       }
-      if (this.#active++ === 0) session.ref();
+      if (this.#active++ === 0) {
+        session.ref();
+        this.#lastReply = performance.now();
+      }
+      if (this.#nudger === undefined) this.#nudger = setTimeout(this.#nudge, NUDGE_MS).unref();
       const call = new Call(
         this,
         stream,
@@ -128,8 +135,39 @@ export class UnaryChannel {
     });
   }
 
+  /**
+   * stepflow-server 0.13 does not set TCP_NODELAY, and this connection carries requests right
+   * after replies, so Linux delays the worker's ACKs (up to 40 ms). When the server writes
+   * something small that needs no answer (a connection WINDOW_UPDATE, every ~22 KB of
+   * requests), Nagle's algorithm holds its next reply until that ACK: one call in ~150 took
+   * 40 ms longer. When calls are under way and no reply has come for NUDGE_MS, the worker
+   * sends a frame that carries the ACK at once and that the server does not answer: a PRIORITY
+   * frame for a call under way (a PING would be answered by a PING ACK, another small write
+   * that holds the next reply back in turn).
+   */
+  readonly #nudge = () => {
+    this.#nudger = undefined;
+    if (this.#active === 0) return;
+    if (performance.now() - this.#lastReply >= NUDGE_MS) {
+      // any call under way (every call has a deadline) names the stream
+      for (const call of this.#deadlines.keys()) {
+        const stream = call.stream;
+        if (stream.closed || typeof stream.priority !== 'function') continue;
+        try {
+          stream.priority(SAME_PRIORITY);
+        } catch {
+          // closing: nothing to nudge
+        }
+        break;
+      }
+      this.#lastReply = performance.now();
+    }
+    this.#nudger = setTimeout(this.#nudge, NUDGE_MS).unref();
+  };
+
   /** A call is over (from its close event). */
   settled(call: Call): void {
+    this.#lastReply = performance.now();
     this.#deadlines.delete(call);
     if (--this.#active === 0) this.#session?.unref();
   }
@@ -183,6 +221,11 @@ export class UnaryChannel {
     this.#session?.close();
   }
 }
+
+/** How long calls may go without a reply before the connection is nudged (see #nudge). */
+const NUDGE_MS = 2;
+/** RFC 7540's default priority (what every stream has): the frame changes nothing. */
+const SAME_PRIORITY = { parent: 0, weight: 16, exclusive: false, silent: false };
 
 const CALL = Symbol('grpc unary call');
 type CallStream = ClientHttp2Stream & { [CALL]: Call };
