@@ -78,6 +78,8 @@ export interface GrpcClients {
  */
 export class GrpcChannels {
   readonly #byUrl = new Map<string, GrpcClients>();
+  /** The same clients by the URL as given (every task names one: no URL parsing per task). */
+  readonly #byRawUrl = new Map<string, GrpcClients>();
   readonly #writeMaxBytes: number;
 
   constructor(options: { writeMaxBytes: number }) {
@@ -85,7 +87,14 @@ export class GrpcChannels {
   }
 
   get(url: string): GrpcClients {
-    const base = normalizeGrpcUrl(url);
+    const known = this.#byRawUrl.get(url);
+    if (known) return known;
+    const clients = this.#get(normalizeGrpcUrl(url));
+    if (this.#byRawUrl.size < 1024) this.#byRawUrl.set(url, clients);
+    return clients;
+  }
+
+  #get(base: string): GrpcClients {
     let clients = this.#byUrl.get(base);
     if (!clients) {
       const transport = () =>

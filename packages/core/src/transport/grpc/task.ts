@@ -160,8 +160,10 @@ export class ExecuteTask {
     );
     // A component that ignores its signal must not hold the completion past a cancel.
     if (this.#cancelled) return Promise.reject(this.#cancelled);
-    const stopped = new Promise<never>((_, reject) => (this.#stopRun = reject));
-    return Promise.race([running, stopped]);
+    return new Promise((resolve, reject) => {
+      this.#stopRun = reject;
+      running.then(resolve, reject);
+    });
   }
 
   #session(): Session {

@@ -51,7 +51,7 @@ export class UnaryChannel {
   #lastReply = 0;
   #nudger: NodeJS.Timeout | undefined;
   /** Request headers by path and timeout (`request()` copies them; they never change). */
-  readonly #headers = new Map<string, Record<string, string>>();
+  readonly #headers = new Map<string, Map<number, Record<string, string>>>();
 
   constructor(baseUrl: string, options: { writeMaxBytes: number }) {
     this.#baseUrl = baseUrl;
@@ -173,8 +173,10 @@ export class UnaryChannel {
   }
 
   #headersFor(path: string, timeoutMs: number | undefined): Record<string, string> {
-    const key = timeoutMs ? `${path} ${timeoutMs}` : path;
-    let headers = this.#headers.get(key);
+    const key = timeoutMs ?? 0;
+    let byTimeout = this.#headers.get(path);
+    if (!byTimeout) this.#headers.set(path, (byTimeout = new Map()));
+    let headers = byTimeout.get(key);
     if (!headers) {
       headers = {
         [HTTP2_HEADER_METHOD]: 'POST',
@@ -183,7 +185,7 @@ export class UnaryChannel {
         [HTTP2_HEADER_TE]: 'trailers',
       };
       if (timeoutMs) headers['grpc-timeout'] = `${Math.ceil(timeoutMs)}m`;
-      this.#headers.set(key, headers);
+      byTimeout.set(key, headers);
     }
     return headers;
   }
