@@ -12,19 +12,22 @@
  *                `type: grpc` plugin without `command` and N remote pull workers on one queue,
  *                runs over its REST API (POST /api/v1/runs, wait: true)
  *
- * Per subject: one orchestrator; one replica is started, measured, then a second one joins and
- * the same phases run again. Phases, each with --concurrency runs in flight for --seconds:
+ * Per subject: one orchestrator, then phases with --concurrency runs in flight (default 8: four
+ * per replica, so a replica never idles while a completion makes its round trip) for --seconds:
  *   agg   `aggregate` on --records records handed over as a blob (`{"records": {"$blob": id}}`,
  *         stored once per subject): the CPU-bound workload of the scaling target (2-replica ÷
  *         1-replica runs/s ≥ 1.7×). Each replica reads the blob once and then serves it from
  *         its blob cache (ids are content hashes), so the orchestrator moves only small messages.
+ *         --rounds rounds of 1 replica then 2 (the second replica is stopped with SIGTERM and
+ *         started again between rounds): each round's ratio compares phases that ran next to
+ *         each other, and the median ratio is the figure.
  *   sort  `sort_records` on the same records inline (sorted by a number, then a string, all
- *         returned): payload-bound, since the orchestrator converts 10,000 records to and from
- *         protobuf Values every run; reported for contrast.
- * then `health_check` one at a time for --latency-seconds (p50 latency of a trivial task). The runs alternate nothing: subjects run one
- * after another, so compare them within one invocation.
+ *         returned), with 1 and then 2 replicas: payload-bound, since the orchestrator converts
+ *         10,000 records to and from protobuf Values every run; reported for contrast.
+ * then `health_check` one at a time for --latency-seconds (p50 latency of a trivial task).
+ * Subjects run one after another, so compare them within one invocation.
  *
- *   node bench/scale.mjs [--records 10000] [--seconds 6] [--latency-seconds 3] [--concurrency 4]
+ *   node bench/scale.mjs [--records 10000] [--seconds 6] [--latency-seconds 3] [--concurrency 8] [--rounds 3]
  *                        [--only nats,grpc-runner,grpc-server]
  * Needs a build (core, data, runner), nats-server (Debian's package: /usr/sbin/nats-server, or
  * $NATS_SERVER) and, for grpc-server, `node scripts/provision-stepflow.mjs 0.13.0` (run by the
@@ -53,7 +56,8 @@ const { values } = parseArgs({
     records: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '6' },
     'latency-seconds': { type: 'string', default: '3' },
-    concurrency: { type: 'string', default: '4' },
+    concurrency: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '3' },
     only: { type: 'string', default: 'nats,grpc-runner,grpc-server' },
   },
 });
@@ -61,6 +65,7 @@ const RECORDS = Number(values.records);
 const PHASE_MS = Number(values.seconds) * 1000;
 const LATENCY_MS = Number(values['latency-seconds']) * 1000;
 const CONCURRENCY = Number(values.concurrency);
+const ROUNDS = Number(values.rounds);
 const ONLY = values.only.split(',').map((s) => s.trim());
 const DATA_BIN = join(root, 'packages/data/dist/bin.js');
 const progress = (line) => process.stderr.write(`${line}\n`);
@@ -152,11 +157,11 @@ const aggFlow = {
         group_by: ['g'],
         metrics: [
           { op: 'count' },
-          { op: 'sum', field: 'n' },
-          { op: 'avg', field: 'n' },
+          ...['n', 'id'].flatMap((field) =>
+            ['sum', 'avg', 'min', 'max'].map((op) => ({ op, field })),
+          ),
           { op: 'min', field: 's' },
           { op: 'max', field: 's' },
-          { op: 'max', field: 'id' },
         ],
       },
     },
@@ -238,29 +243,52 @@ async function phase(one, lanes, ms) {
   };
 }
 
-/** Measure one subject: 1 replica, then 2. `start(addReplica)` sets it up. */
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Measure one subject. agg: --rounds rounds of 1 replica then 2 (a replica is stopped with
+ * SIGTERM and started again between rounds, so each ratio compares phases that ran next to each
+ * other; the median ratio is the scaling figure). Then sort, the spread and the latency with 1
+ * and then 2 replicas.
+ */
 async function measure(name, setup) {
   progress(`[${name}] starting`);
   const subject = await setup();
-  const out = {};
-  for (const n of [1, 2]) {
-    subject.addReplica(n - 1);
+  const replicas = async (n) => {
+    while (subject.count() < n) subject.addReplica(subject.count());
+    while (subject.count() > n) await subject.removeReplica();
     await subject.ready(n);
-    // Warm-up: a fresh Node worker is slower over its first tasks.
+  };
+  const out = { 1: {}, 2: {}, aggRounds: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const pair = {};
+    for (const n of [1, 2]) {
+      await replicas(n);
+      // Warm-up: a fresh Node worker is slower over its first tasks.
+      await phase(subject.agg, CONCURRENCY, 1500);
+      const before = cpuSnapshot(subject.pids());
+      const agg = await phase(subject.agg, CONCURRENCY, PHASE_MS);
+      agg.cpuMsPerRun = cpuPerRun(before, cpuSnapshot(subject.pids()), agg.runs);
+      pair[n] = agg;
+      out[n].agg = agg;
+    }
+    out.aggRounds.push({ one: pair[1].runsPerS, two: pair[2].runsPerS });
+    progress(
+      `[${name}] round ${round + 1}: agg ${pair[1].runsPerS.toFixed(1)} → ${pair[2].runsPerS.toFixed(1)} runs/s (${(pair[2].runsPerS / pair[1].runsPerS).toFixed(2)}×), CPU ms per run with 2 replicas ${JSON.stringify(pair[2].cpuMsPerRun)}`,
+    );
+  }
+  for (const n of [1, 2]) {
+    await replicas(n);
     await phase(subject.sort, CONCURRENCY, 1500);
-    await phase(subject.agg, CONCURRENCY, 1500);
-    let before = cpuSnapshot(subject.pids());
-    const agg = await phase(subject.agg, CONCURRENCY, PHASE_MS);
-    agg.cpuMsPerRun = cpuPerRun(before, cpuSnapshot(subject.pids()), agg.runs);
-    before = cpuSnapshot(subject.pids());
+    const before = cpuSnapshot(subject.pids());
     const sort = await phase(subject.sort, CONCURRENCY, PHASE_MS);
     sort.cpuMsPerRun = cpuPerRun(before, cpuSnapshot(subject.pids()), sort.runs);
     // Which replica served a run: health_check's server_id, in the same conditions.
     const spread = await phase(subject.who, CONCURRENCY, 1000);
     const latency = await phase(subject.who, 1, LATENCY_MS);
-    out[n] = { agg, sort, spread: spread.servers, latency };
+    Object.assign(out[n], { sort, spread: spread.servers, latency });
     progress(
-      `[${name}] ${n} replica(s): ${agg.runsPerS.toFixed(1)} agg runs/s (p50 ${agg.p50.toFixed(1)} ms), CPU ms per agg run ${JSON.stringify(agg.cpuMsPerRun)}; ${sort.runsPerS.toFixed(1)} sort runs/s (p50 ${sort.p50.toFixed(1)} ms), CPU ms per sort run ${JSON.stringify(sort.cpuMsPerRun)}, health_check p50 ${latency.p50.toFixed(2)} ms, spread ${JSON.stringify(spread.servers)}`,
+      `[${name}] ${n} replica(s): ${sort.runsPerS.toFixed(1)} sort runs/s (p50 ${sort.p50.toFixed(1)} ms), CPU ms per sort run ${JSON.stringify(sort.cpuMsPerRun)}, health_check p50 ${latency.p50.toFixed(2)} ms, spread ${JSON.stringify(spread.servers)}`,
     );
   }
   await subject.close();
@@ -332,8 +360,14 @@ function runnerSubject(kind) {
       return r.result;
     };
     return {
+      count: () => replicas.length,
       addReplica(i) {
-        if (i > 0) replicas.push(replica(workerEnv, i));
+        replicas.push(replica(workerEnv, i));
+      },
+      async removeReplica() {
+        const last = replicas.pop();
+        last.kill('SIGTERM');
+        if (last.exitCode === null) await once(last, 'exit');
       },
       async ready(n) {
         // A new replica takes work once it has connected; wait until n distinct ones answered.
@@ -461,8 +495,14 @@ async function serverSubject() {
     return result.output;
   };
   return {
+    count: () => replicas.length,
     addReplica(i) {
-      if (i > 0) replicas.push(replica(workerEnv, i));
+      replicas.push(replica(workerEnv, i));
+    },
+    async removeReplica() {
+      const last = replicas.pop();
+      last.kill('SIGTERM');
+      if (last.exitCode === null) await once(last, 'exit');
     },
     async ready(n) {
       const seen = new Set();
@@ -515,8 +555,10 @@ const cpu = (perRun) =>
     .join(', ');
 const rows = Object.entries(results).map(([name, r]) => [
   name,
-  `${r[1].agg.runsPerS.toFixed(1)} → ${r[2].agg.runsPerS.toFixed(1)}`,
-  `${(r[2].agg.runsPerS / r[1].agg.runsPerS).toFixed(2)}×`,
+  r.aggRounds.map((p) => `${p.one.toFixed(1)} → ${p.two.toFixed(1)}`).join(', '),
+  `${median(r.aggRounds.map((p) => p.two / p.one)).toFixed(2)}× (${r.aggRounds
+    .map((p) => (p.two / p.one).toFixed(2))
+    .join(', ')})`,
   cpu(r[2].agg.cpuMsPerRun),
   `${r[1].sort.runsPerS.toFixed(1)} → ${r[2].sort.runsPerS.toFixed(1)}`,
   `${(r[2].sort.runsPerS / r[1].sort.runsPerS).toFixed(2)}×`,
@@ -526,8 +568,8 @@ const rows = Object.entries(results).map(([name, r]) => [
 ]);
 const header = [
   'subject',
-  'agg (blob input) runs/s, 1 → 2 replicas',
-  'agg scaling (target ≥ 1.7×)',
+  'agg (blob input) runs/s per round, 1 → 2 replicas',
+  'agg scaling, median of rounds (target ≥ 1.7×)',
   'CPU ms per agg run, 2 replicas',
   'sort (inline) runs/s, 1 → 2',
   'sort scaling',
