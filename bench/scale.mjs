@@ -535,6 +535,40 @@ async function serverSubject() {
   };
 }
 
+/** A CPU-bound loop in its own Node process for `ms`: how many SHA-256 digests of 1 KiB it made. */
+const BURN = `const { createHash } = require('node:crypto');
+const until = Date.now() + Number(process.argv[1]);
+const block = Buffer.alloc(1024, 7);
+let n = 0;
+while (Date.now() < until) { for (let i = 0; i < 100; i++) createHash('sha256').update(block).digest(); n += 100; }
+process.stdout.write(String(n));`;
+async function burn(ms) {
+  const child = track(
+    spawn(process.execPath, ['-e', BURN, String(ms)], { stdio: ['ignore', 'pipe', 'inherit'] }),
+  );
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (t) => (out += t));
+  await once(child, 'exit');
+  return Number(out);
+}
+
+/**
+ * The baseline: what this machine gives two busy processes instead of one, with nothing of
+ * Stepflow involved (the same rounds as agg: one process, then two at once).
+ */
+async function machineBaseline() {
+  const rounds = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const one = await burn(PHASE_MS);
+    const two = (await Promise.all([burn(PHASE_MS), burn(PHASE_MS)])).reduce((a, b) => a + b);
+    rounds.push(two / one);
+    progress(
+      `[machine] round ${round + 1}: two CPU-bound processes do ${(two / one).toFixed(2)}× one`,
+    );
+  }
+  return rounds;
+}
+
 const subjects = {
   nats: runnerSubject('nats'),
   'grpc-runner': runnerSubject('grpc'),
@@ -544,6 +578,7 @@ const results = {};
 progress(
   `aggregate (blob input) and sort_records on ${RECORDS} records, ${CONCURRENCY} in flight, ${PHASE_MS / 1000} s per phase; ${availableParallelism()} CPUs, load ${loadavg()[0].toFixed(1)}`,
 );
+const machine = await machineBaseline();
 for (const name of Object.keys(subjects)) {
   if (!ONLY.includes(name)) continue;
   results[name] = await measure(name, subjects[name]);
@@ -577,6 +612,9 @@ const header = [
   'health_check spread, 2 replicas',
   'health_check p50, 1 in flight',
 ];
+console.log(
+  `Baseline, this machine without Stepflow: two CPU-bound processes do ${median(machine).toFixed(2)}× one (rounds ${machine.map((r) => r.toFixed(2)).join(', ')}): the ceiling of any scaling figure below.\n`,
+);
 console.log(`| ${header.join(' | ')} |`);
 console.log(`| ${header.map(() => '---').join(' | ')} |`);
 for (const row of rows) console.log(`| ${row.join(' | ')} |`);
