@@ -58,6 +58,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { provisionStepflow } from '../scripts/provision-stepflow.mjs';
+import { restJson } from './lib.mjs';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const { values } = parseArgs({
@@ -359,18 +360,7 @@ async function measureMode(mode, serverBin, pythonBin) {
     pipelining: 1,
     keepAliveTimeout: 60_000,
   });
-  const rest = async (method, path, body) => {
-    const res = await pool.request({
-      method,
-      path,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    if (res.statusCode !== 200)
-      throw new Error(`${method} ${path} → ${res.statusCode} ${text.slice(0, 300)}`);
-    return JSON.parse(text);
-  };
+  const rest = restJson(pool);
 
   // The workers register their components a moment after they connect.
   for (let waited = 0; ; waited += 100) {

@@ -98,3 +98,19 @@ export function report(title, rows) {
     );
   }
 }
+
+/** JSON over an undici Pool: `rest(method, path, body?)` → the parsed 200 reply, else an error. */
+export function restJson(pool) {
+  return async (method, path, body) => {
+    const res = await pool.request({
+      method,
+      path,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200)
+      throw new Error(`${method} ${path} → ${res.statusCode} ${text.slice(0, 300)}`);
+    return JSON.parse(text);
+  };
+}

@@ -49,7 +49,7 @@ import {
 } from '@stepflow-packs/runner';
 import { Pool } from 'undici';
 import { provisionStepflow } from '../scripts/provision-stepflow.mjs';
-import { root } from './lib.mjs';
+import { median, restJson, root } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -137,6 +137,32 @@ function replica(env, index) {
       },
     }),
   );
+}
+
+/**
+ * Start and stop a subject's replicas (`replicas` is the live list): `ready(n)` waits until
+ * `who` (health_check's server_id) has heard from n distinct replicas, which happens once a new
+ * replica has connected and takes work.
+ */
+function replicaControls(replicas, workerEnv, who) {
+  return {
+    count: () => replicas.length,
+    addReplica(i) {
+      replicas.push(replica(workerEnv, i));
+    },
+    async removeReplica() {
+      const last = replicas.pop();
+      last.kill('SIGTERM');
+      if (last.exitCode === null) await once(last, 'exit');
+    },
+    async ready(n) {
+      const seen = new Set();
+      const deadline = Date.now() + 20_000;
+      while (seen.size < n && Date.now() < deadline)
+        await Promise.all(Array.from({ length: 8 }, async () => seen.add(await who())));
+      if (seen.size < n) throw new Error(`only ${seen.size} of ${n} replicas answered`);
+    },
+  };
 }
 
 const records = Array.from({ length: RECORDS }, (_, i) => ({
@@ -242,8 +268,6 @@ async function phase(one, lanes, ms) {
     servers: [...servers.values()],
   };
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Measure one subject. agg: --rounds rounds of 1 replica then 2 (a replica is stopped with
@@ -360,25 +384,7 @@ function runnerSubject(kind) {
       return r.result;
     };
     return {
-      count: () => replicas.length,
-      addReplica(i) {
-        replicas.push(replica(workerEnv, i));
-      },
-      async removeReplica() {
-        const last = replicas.pop();
-        last.kill('SIGTERM');
-        if (last.exitCode === null) await once(last, 'exit');
-      },
-      async ready(n) {
-        // A new replica takes work once it has connected; wait until n distinct ones answered.
-        const seen = new Set();
-        const deadline = Date.now() + 20_000;
-        while (seen.size < n && Date.now() < deadline)
-          await Promise.all(
-            Array.from({ length: 8 }, async () => seen.add(await run(flows.who, {}))),
-          );
-        if (seen.size < n) throw new Error(`only ${seen.size} of ${n} replicas answered`);
-      },
+      ...replicaControls(replicas, workerEnv, () => run(flows.who, {})),
       agg: async () => {
         const out = await run(flows.agg, aggInput);
         if (out.groups !== EXPECTED_GROUPS) throw new Error(`unexpected ${JSON.stringify(out)}`);
@@ -434,18 +440,7 @@ async function serverSubject() {
     server.once('exit', (code) => reject(new Error(`stepflow-server exited ${code}`)));
   });
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY + 1 });
-  const rest = async (method, path, body) => {
-    const res = await pool.request({
-      method,
-      path,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    if (res.statusCode !== 200)
-      throw new Error(`${method} ${path} → ${res.statusCode} ${text.slice(0, 300)}`);
-    return JSON.parse(text);
-  };
+  const rest = restJson(pool);
   const workerEnv = {
     STEPFLOW_TRANSPORT: 'grpc',
     STEPFLOW_TASKS_URL: `127.0.0.1:${port}`,
@@ -495,22 +490,7 @@ async function serverSubject() {
     return result.output;
   };
   return {
-    count: () => replicas.length,
-    addReplica(i) {
-      replicas.push(replica(workerEnv, i));
-    },
-    async removeReplica() {
-      const last = replicas.pop();
-      last.kill('SIGTERM');
-      if (last.exitCode === null) await once(last, 'exit');
-    },
-    async ready(n) {
-      const seen = new Set();
-      const deadline = Date.now() + 20_000;
-      while (seen.size < n && Date.now() < deadline)
-        await Promise.all(Array.from({ length: 8 }, async () => seen.add(await run(whoBody))));
-      if (seen.size < n) throw new Error(`only ${seen.size} of ${n} replicas answered`);
-    },
+    ...replicaControls(replicas, workerEnv, () => run(whoBody)),
     agg: async () => {
       const out = await run(aggBody);
       if (out?.groups !== EXPECTED_GROUPS) throw new Error(`unexpected ${JSON.stringify(out)}`);
