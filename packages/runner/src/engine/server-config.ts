@@ -30,7 +30,7 @@ export function writeServerConfig(config: RunnerConfig, label = 'config'): Serve
   };
 }
 
-export function countProcessPlugins(document: JsonObject): number {
+function countProcessPlugins(document: JsonObject): number {
   const plugins = document.plugins;
   if (!isObject(plugins)) return 0;
   return Object.values(plugins as JsonObject).filter(

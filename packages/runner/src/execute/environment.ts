@@ -194,32 +194,27 @@ export class Environment implements RunHost {
       let instance: Plugin;
       if (plugin.type === 'builtin') instance = new BuiltinPlugin(this.#builtinHost());
       else if (plugin.type === 'mock') instance = new MockPlugin(plugin);
-      else if (plugin.type === 'grpc')
-        instance = new GrpcPlugin({
+      else if (plugin.type === 'grpc' || plugin.type === 'nats') {
+        // What a 0.13 plugin shares with the others: the orchestrator's broker and address.
+        const shared = {
           name,
-          config: plugin,
           broker: this.#grpc!.broker,
           address: this.#grpc!.server.address,
           workingDirectory: config.workingDirectory,
           processEnv: options.processEnv ?? process.env,
           nextDiscoveryId: () => `discovery-${discovery++}`,
           warn: this.#warn,
-          stderr: (line) => stderr(name, line),
-          connectTimeoutMs: options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS,
-        });
-      else if (plugin.type === 'nats')
-        instance = new NatsPlugin({
-          name,
-          config: plugin,
-          broker: this.#grpc!.broker,
-          address: this.#grpc!.server.address,
-          workingDirectory: config.workingDirectory,
-          processEnv: options.processEnv ?? process.env,
-          nextDiscoveryId: () => `discovery-${discovery++}`,
-          warn: this.#warn,
-          stderr: (line) => stderr(name, line),
-        });
-      else throw new Error(`plugin "${name}": type ${plugin.type} is not a Stepflow 0.13 plugin`);
+          stderr: (line: string) => stderr(name, line),
+        };
+        instance =
+          plugin.type === 'grpc'
+            ? new GrpcPlugin({
+                ...shared,
+                config: plugin,
+                connectTimeoutMs: options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS,
+              })
+            : new NatsPlugin({ ...shared, config: plugin });
+      } else throw new Error(`plugin "${name}": type ${plugin.type} is not a Stepflow 0.13 plugin`);
       this.plugins.set(name, instance);
       try {
         await instance.start();

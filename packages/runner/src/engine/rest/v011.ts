@@ -29,12 +29,7 @@ export class RestClientV011 implements RestClient {
     timeoutSecs: number,
     variables?: JsonObject,
   ): Promise<ItemOutcome> {
-    const res = await requestJson(
-      'POST',
-      `${this.baseUrl}/api/v1/runs`,
-      runBody(flowId, input, timeoutSecs, variables),
-      (timeoutSecs + 30) * 1000,
-    );
+    const res = await postRun(this.baseUrl, flowId, input, timeoutSecs, variables);
     if (!isRecord(res) || typeof res.runId !== 'string')
       throw new Error(`create run: unexpected reply ${JSON.stringify(res).slice(0, 500)}`);
     const item = Array.isArray(res.results) ? res.results[0] : undefined;
@@ -83,13 +78,27 @@ export function flowIdOf(res: JsonValue): string {
   return res.flowId;
 }
 
-/** `POST /api/v1/runs` body for one item, waiting for the result (same keys on 0.11 and 0.13). */
-export function runBody(
+/**
+ * `POST /api/v1/runs` with one item, waiting for the result (same request on 0.11 and 0.13; the
+ * replies differ). The HTTP wait outlasts the server's own `timeoutSecs` by 30 s.
+ */
+export function postRun(
+  baseUrl: string,
   flowId: string,
   input: Json,
   timeoutSecs: number,
   variables?: JsonObject,
-): string {
+): Promise<JsonValue> {
+  return requestJson(
+    'POST',
+    `${baseUrl}/api/v1/runs`,
+    runBody(flowId, input, timeoutSecs, variables),
+    (timeoutSecs + 30) * 1000,
+  );
+}
+
+/** `POST /api/v1/runs` body for one item, waiting for the result. */
+function runBody(flowId: string, input: Json, timeoutSecs: number, variables?: JsonObject): string {
   const vars =
     variables && Object.keys(variables).length ? `,"variables":${canonicalJson(variables)}` : '';
   return `{"flowId":${JSON.stringify(flowId)},"input":[${canonicalJson(input)}],"wait":true,"timeoutSecs":${timeoutSecs}${vars}}`;

@@ -3,7 +3,7 @@ import { canonicalJson } from '../../json/canonical.js';
 import type { Json, JsonObject } from '../../json/value.js';
 import { isRecord, requestJson, type JsonValue } from './http.js';
 import type { ItemOutcome, RestClient } from './client.js';
-import { clip, flowIdOf, runBody } from './v011.js';
+import { clip, flowIdOf, postRun } from './v011.js';
 
 /** ExecutionStatus values used in REST replies (runs and step statuses). */
 const RUNNING = 1;
@@ -48,12 +48,7 @@ export class RestClientV013 implements RestClient {
     timeoutSecs: number,
     variables?: JsonObject,
   ): Promise<ItemOutcome> {
-    const res = await requestJson(
-      'POST',
-      `${this.baseUrl}/api/v1/runs`,
-      runBody(flowId, input, timeoutSecs, variables),
-      (timeoutSecs + 30) * 1000,
-    );
+    const res = await postRun(this.baseUrl, flowId, input, timeoutSecs, variables);
     const summary = isRecord(res) ? res.summary : undefined;
     if (!isRecord(res) || !isRecord(summary) || typeof summary.runId !== 'string')
       throw new Error(`create run: unexpected reply ${JSON.stringify(res).slice(0, 500)}`);
