@@ -2,13 +2,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   alive,
   readTracker,
   RUNNER_BIN,
   runRunner,
-  tempDir,
+  workspace,
   TRACKER,
   trackerConfig,
   waitFor,
@@ -20,16 +20,6 @@ const FIXTURES = fileURLToPath(new URL('./fixtures/cli-ux/', import.meta.url));
 const LAUNCHER = join(FIXTURES, 'failing-launcher.mjs');
 const SILENT = join(FIXTURES, 'silent-worker.mjs');
 const SCHEMA = 'schema: https://stepflow.org/schemas/v1/flow.json\n';
-
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function workspace(prefix: string) {
-  const t = tempDir(prefix);
-  cleanups.push(t.cleanup);
-  return t;
-}
 
 /** The built CLI with stdin from `input` (a pipe), or /dev/null when undefined. */
 function runWithStdin(args: string[], cwd: string, input: string | Buffer | undefined) {

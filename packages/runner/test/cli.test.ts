@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   alive,
   readTracker,
   runRunner,
   startRunner,
-  tempDir,
+  workspace,
   TRACKER,
   trackerConfig,
   waitFor,
@@ -16,16 +16,6 @@ import {
 // The built CLI end to end: test servers, reporters, worker environment, signals, validate.
 const HELLO = fileURLToPath(new URL('./fixtures/servers/hello-server.mjs', import.meta.url));
 const SCHEMA = 'schema: https://stepflow.org/schemas/v1/flow.json\n';
-
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function workspace(prefix: string) {
-  const t = tempDir(prefix);
-  cleanups.push(t.cleanup);
-  return t;
-}
 
 const serversFlow = (emulate: string) => `${SCHEMA}steps:
   - id: greet

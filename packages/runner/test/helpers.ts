@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
 
 export const RUNNER_BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 export const TRACKER = fileURLToPath(new URL('./fixtures/tracker/worker.mjs', import.meta.url));
@@ -65,6 +66,13 @@ export function tempDir(prefix: string): {
       return path;
     },
   };
+}
+
+/** A temporary folder removed when the current test finishes. */
+export function workspace(prefix: string): ReturnType<typeof tempDir> {
+  const t = tempDir(prefix);
+  onTestFinished(t.cleanup);
+  return t;
 }
 
 export interface TrackRecord {
