@@ -16,6 +16,8 @@ export const DEFAULT_BLOB_CACHE_BYTES = 32 * 1024 * 1024;
  */
 export class BlobCache {
   readonly #entries = new Map<string, Entry>();
+  /** JSON reads under way, so tasks that ask for the same blob at once share one transfer. */
+  readonly #reading = new Map<string, { value: Promise<JsonValue>; signal?: AbortSignal }>();
   #bytes = 0;
   hits = 0;
   misses = 0;
@@ -29,6 +31,46 @@ export class BlobCache {
   getJson(id: string): JsonValue | undefined {
     const entry = this.#take(id);
     return entry?.kind === 'json' ? (JSON.parse(entry.text) as JsonValue) : undefined;
+  }
+
+  /**
+   * `id`'s JSON from the cache, or from `fetch`: one fetch however many callers ask for the same
+   * id while it is under way, each of them getting its own copy. A caller whose shared fetch
+   * failed only because the first caller's `signal` was aborted fetches again for itself.
+   */
+  async readJson(
+    id: string,
+    fetch: (signal?: AbortSignal) => Promise<JsonValue>,
+    signal?: AbortSignal,
+  ): Promise<JsonValue> {
+    const hit = this.getJson(id);
+    if (hit !== undefined) return hit;
+    const shared = this.#reading.get(id);
+    if (!shared) {
+      const value = fetch(signal).then((v) => {
+        this.putJson(id, v);
+        return v;
+      });
+      const entry = signal ? { value, signal } : { value };
+      this.#reading.set(id, entry);
+      try {
+        return await value;
+      } finally {
+        if (this.#reading.get(id) === entry) this.#reading.delete(id);
+      }
+    }
+    let value: JsonValue;
+    try {
+      value = await shared.value;
+    } catch (err) {
+      if (shared.signal?.aborted && !signal?.aborted) {
+        if (this.#reading.get(id) === shared) this.#reading.delete(id);
+        return this.readJson(id, fetch, signal);
+      }
+      throw err;
+    }
+    // The first caller has the fetched object itself; the others must not share it.
+    return this.getJson(id) ?? structuredClone(value);
   }
 
   getBytes(id: string): Uint8Array | undefined {
@@ -82,12 +124,8 @@ export function cachedBlobs(access: BlobAccess, cache: BlobCache): BlobAccess {
       cache.putJson(id, data);
       return id;
     },
-    async get(id, signal) {
-      const hit = cache.getJson(id);
-      if (hit !== undefined) return hit;
-      const value = await access.get(id, signal);
-      cache.putJson(id, value);
-      return value;
+    get(id, signal) {
+      return cache.readJson(id, (s) => access.get(id, s), signal);
     },
   };
   const { putBytes, getBytes } = access;

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { TaskStatus } from '@stepflow-packs/core/grpc';
+import { connect as connectHttp2 } from 'node:http2';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { GetBlobRequestSchema, TaskStatus } from '@stepflow-packs/core/grpc';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { Environment } from '../src/execute/environment.js';
@@ -313,6 +315,61 @@ describe('0.13 orchestrator emulation: BlobService', () => {
         }),
       ),
     ).toBe('InvalidArgument');
+  });
+
+  it('a worker that has not read its earlier GetBlob replies still gets the next blobs (no ENHANCE_YOUR_CALM)', async () => {
+    const { env, address } = await start(CONFIG(), [{ id: 'add', path: '/add' }]);
+    // ~2.4 MB of records: ten unread replies hold far more than Node's default 10 MB per session
+    const records = Array.from({ length: 40_000 }, (_, i) => ({ id: i, g: i % 10, s: `k${i}` }));
+    const id = await env.blobStore.put(records);
+    const body = toBinary(GetBlobRequestSchema, create(GetBlobRequestSchema, { blobId: id }));
+    const frame = Buffer.alloc(5 + body.length);
+    frame.writeUInt32BE(body.length, 1);
+    frame.set(body, 5);
+    const session = connectHttp2(`http://${address}`);
+    try {
+      const calls = [];
+      const streams = [];
+      for (let i = 0; i < 10; i++) {
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': '/stepflow.v1.BlobService/GetBlob',
+          'content-type': 'application/grpc',
+          te: 'trailers',
+        });
+        stream.pause(); // busy: nothing is read until all ten are under way
+        streams.push(stream);
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('error', () => {});
+        let grpcStatus: unknown;
+        stream.on('trailers', (trailers) => (grpcStatus = trailers['grpc-status']));
+        calls.push(
+          new Promise<{ rst: number; status: unknown; bytes: number }>((resolve) =>
+            stream.on('close', () =>
+              resolve({
+                rst: stream.rstCode ?? 0,
+                status: grpcStatus,
+                bytes: Buffer.concat(chunks).length,
+              }),
+            ),
+          ),
+        );
+        stream.end(frame);
+        await new Promise((resolve) => setTimeout(resolve, 100)); // the replies pile up
+      }
+      for (const stream of streams) stream.resume();
+      const sizes = new Set<number>();
+      for (const call of calls) {
+        const outcome = await call;
+        expect(outcome).toMatchObject({ rst: 0, status: '0' });
+        sizes.add(outcome.bytes);
+      }
+      expect(sizes.size).toBe(1);
+      expect([...sizes][0]).toBeGreaterThan(2_000_000);
+    } finally {
+      session.destroy();
+    }
   });
 
   it('SubmitRun runs a flow blob in the environment and returns its item results', async () => {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TaskErrorCode } from '../../src/transport/grpc/gen/stepflow/v1/common_pb.js';
@@ -285,6 +286,24 @@ describe('gRPC pull worker against a fixture orchestrator', () => {
     await connected();
     const down = error(await orchestrator.execute('blobs', { value: 1, text: 't' }).completed);
     expect(down.code).toBe(TaskErrorCode.RESOURCE_UNAVAILABLE);
+  });
+
+  it('turns a silent blob service (accepts, never answers) into a retryable blob_store_timeout after the setting', async () => {
+    const silent = createServer(() => {}); // takes connections, never speaks HTTP/2
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    try {
+      const { port } = silent.address() as AddressInfo;
+      await connected({ STEPFLOW_BLOB_URL: `127.0.0.1:${port}`, STEPFLOW_BLOB_TIMEOUT_MS: '500' });
+      const failure = error(await orchestrator.execute('blobs', { value: 1, text: 't' }).completed);
+      expect(failure.code).toBe(TaskErrorCode.RESOURCE_UNAVAILABLE);
+      expect(failure.message).toContain('did not answer a put within 500 ms');
+      expect(failure.data).toMatchObject({ reason: 'blob_store_timeout', retryable: true });
+    } finally {
+      await worker?.stop('SIGKILL');
+      worker = undefined;
+      silent.close();
+    }
   });
 
   it('submits a sub-run: the flow is stored as a flow blob and SubmitRun names the root run', async () => {

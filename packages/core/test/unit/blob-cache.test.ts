@@ -97,3 +97,64 @@ describe('BlobCache', () => {
     expect([...(await access.getBytes!(id))]).toEqual([1, 2, 3]);
   });
 });
+
+describe('BlobCache: reads under way', () => {
+  /** A store whose reads wait until released, counting those that reach it. */
+  class SlowStore extends CountingStore {
+    #release: (() => void) | undefined;
+    readonly #gate = new Promise<void>((resolve) => (this.#release = resolve));
+    release() {
+      this.#release!();
+    }
+    override async get(id: string, signal?: AbortSignal): Promise<JsonValue> {
+      this.reads++;
+      await Promise.race([
+        this.#gate,
+        new Promise((_, reject) =>
+          signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
+        ),
+      ]);
+      return MemoryBlobStore.prototype.get.call(this, id);
+    }
+  }
+
+  it('tasks asking for the same blob at once share one read, each with its own copy', async () => {
+    for (const maxBytes of [1024 * 1024, 64]) {
+      // 64 bytes: too small to keep the blob, so the copies cannot come from the cache
+      const store = new SlowStore();
+      const access = cachedBlobs(store, new BlobCache(maxBytes));
+      const id = await store.put({ records: [{ n: 1 }, { n: 2 }] });
+      const reads = Array.from({ length: 5 }, () => access.get(id));
+      store.release();
+      const values = (await Promise.all(reads)) as { records: { n: number }[] }[];
+      expect(store.reads).toBe(1);
+      values[0]!.records.push({ n: 3 });
+      for (const v of values.slice(1)) expect(v).toEqual({ records: [{ n: 1 }, { n: 2 }] });
+      expect(new Set(values).size).toBe(5);
+    }
+  });
+
+  it('a read that failed because the first caller was aborted is retried for the others', async () => {
+    const store = new SlowStore();
+    const access = cachedBlobs(store, new BlobCache(1024 * 1024));
+    const id = await store.put([1, 2, 3]);
+    const first = new AbortController();
+    const aborted = access.get(id, first.signal);
+    const other = access.get(id);
+    first.abort(new Error('task cancelled'));
+    await expect(aborted).rejects.toThrow('task cancelled');
+    store.release();
+    expect(await other).toEqual([1, 2, 3]);
+    expect(store.reads).toBe(2);
+  });
+
+  it('a failed read is not kept: the next read tries again', async () => {
+    const store = new CountingStore();
+    const access = cachedBlobs(store, new BlobCache(1024 * 1024));
+    const missing = 'f'.repeat(64);
+    await expect(Promise.all([access.get(missing), access.get(missing)])).rejects.toThrow();
+    expect(store.reads).toBe(1);
+    await expect(access.get(missing)).rejects.toThrow();
+    expect(store.reads).toBe(2);
+  });
+});

@@ -19,6 +19,13 @@ import { fromWire, toWire } from './values.js';
 
 /** Upstream accepts messages up to tonic's default; workers may send up to 4 MiB. */
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/**
+ * Node refuses new streams (RST_STREAM ENHANCE_YOUR_CALM) once a session holds more than
+ * `maxSessionMemory` (default 10 MB), and replies a worker has not read yet count: a busy
+ * worker fetching a few multi-megabyte blobs had its next GetBlob refused. stepflow-server
+ * (hyper's h2) has no such cap; flow control bounds what each stream sends.
+ */
+const SESSION_MEMORY_MB = 1024;
 
 /**
  * The orchestrator's one h2c port on 127.0.0.1: `TasksService`,
@@ -77,7 +84,7 @@ export class OrchestratorServer {
         });
       },
     });
-    const server = createServer(handler);
+    const server = createServer({ maxSessionMemory: SESSION_MEMORY_MB }, handler);
     server.listen(options.port ?? 0, '127.0.0.1');
     await once(server, 'listening');
     return new OrchestratorServer(server, (server.address() as AddressInfo).port);

@@ -1,10 +1,10 @@
-import { Code, ConnectError, type Client } from '@connectrpc/connect';
+import { Code, ConnectError } from '@connectrpc/connect';
 import type { BlobAccess } from '../../blobs.js';
 import { BlobNotFoundError, checkBlobId } from '../../blobs.js';
 import type { BlobType } from '../../component.js';
 import { BadRequestError, ResourceUnavailableError } from '../../errors.js';
 import type { JsonValue } from '../../protocol.js';
-import type { BlobService } from './gen/stepflow/v1/blobs_pb.js';
+import type { BlobCalls } from './channels.js';
 import { fromValue, toValue } from './values.js';
 
 /**
@@ -12,11 +12,7 @@ import { fromValue, toValue } from './values.js';
  * that is down or silent is a dependency outage: ResourceUnavailableError, retryable under
  * `onError: retry`.
  */
-export function grpcBlobs(
-  client: Client<typeof BlobService>,
-  url: string,
-  timeoutMs: number,
-): BlobAccess {
+export function grpcBlobs(client: BlobCalls, url: string, timeoutMs: number): BlobAccess {
   const call = async <T>(
     what: string,
     run: (options: { timeoutMs: number; signal?: AbortSignal }) => Promise<T>,

@@ -1,6 +1,12 @@
 import { createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { BlobService } from './gen/stepflow/v1/blobs_pb.js';
+import {
+  GetBlobRequestSchema,
+  GetBlobResponseSchema,
+  PutBlobRequestSchema,
+  PutBlobResponseSchema,
+  BlobService,
+} from './gen/stepflow/v1/blobs_pb.js';
 import {
   CompleteTaskRequestSchema,
   CompleteTaskResponseSchema,
@@ -56,6 +62,19 @@ export interface OrchestratorCalls {
   getRun: Client<typeof OrchestratorService>['getRun'];
 }
 
+/** BlobService's two calls. */
+export interface BlobCalls {
+  putBlob: UnaryCall<typeof PutBlobRequestSchema, typeof PutBlobResponseSchema>;
+  getBlob: UnaryCall<typeof GetBlobRequestSchema, typeof GetBlobResponseSchema>;
+}
+
+/**
+ * The blob connection's receive window. A GetBlob reply can be many megabytes, and a worker
+ * busy with CPU-bound components reads seldom: with HTTP/2's 64 KiB a 2 MB blob took dozens of
+ * event-loop turns (seconds, under load), with 16 MiB one or two.
+ */
+const BLOB_WINDOW_BYTES = 16 * 1024 * 1024;
+
 export interface GrpcClients {
   readonly url: string;
   readonly tasks: Client<typeof TasksService>;
@@ -66,15 +85,17 @@ export interface GrpcClients {
     signal: AbortSignal,
   ): Promise<PullOutcome>;
   readonly orchestrator: OrchestratorCalls;
-  readonly blobs: Client<typeof BlobService>;
+  readonly blobs: BlobCalls;
 }
 
 /**
- * The clients of one orchestrator URL, reused by every task that names it, on three HTTP/2
- * connections: the PullTasks stream (plain node:http2, see pull.ts); the per-task
- * TaskHeartbeat/CompleteTask calls (plain node:http2, see unary.ts); blobs and sub-runs. Keeping the stream apart matters because
- * stepflow-server 0.13 does not set TCP_NODELAY: small writes on a shared connection waited
- * for delayed ACKs, about 40 ms per task.
+ * The clients of one orchestrator URL, reused by every task that names it, on up to four
+ * HTTP/2 connections, each opened on first use: the PullTasks stream (plain node:http2, see
+ * pull.ts); the per-task TaskHeartbeat/CompleteTask calls (plain node:http2, see unary.ts);
+ * BlobService, the same way with a large receive window (BLOB_WINDOW_BYTES); sub-runs through
+ * connect-es. Keeping the stream apart matters because stepflow-server 0.13 does not set
+ * TCP_NODELAY: small writes on a shared connection waited for delayed ACKs, about 40 ms per
+ * task.
  */
 export class GrpcChannels {
   readonly #byUrl = new Map<string, GrpcClients>();
@@ -111,6 +132,10 @@ export class GrpcChannels {
       const other = transport();
       const runs = createClient(OrchestratorService, other);
       const unary = new UnaryChannel(base, { writeMaxBytes: this.#writeMaxBytes });
+      const blobs = new UnaryChannel(base, {
+        writeMaxBytes: this.#writeMaxBytes,
+        windowBytes: BLOB_WINDOW_BYTES,
+      });
       const pull = new PullChannel(base);
       const service = OrchestratorService.typeName;
       const heartbeatPath = `/${service}/TaskHeartbeat`;
@@ -146,7 +171,20 @@ export class GrpcChannels {
           submitRun: (request, options) => runs.submitRun(request, options),
           getRun: (request, options) => runs.getRun(request, options),
         },
-        blobs: createClient(BlobService, other),
+        blobs: {
+          putBlob: blobs.method(
+            BlobService.typeName,
+            'PutBlob',
+            PutBlobRequestSchema,
+            PutBlobResponseSchema,
+          ),
+          getBlob: blobs.method(
+            BlobService.typeName,
+            'GetBlob',
+            GetBlobRequestSchema,
+            GetBlobResponseSchema,
+          ),
+        },
       };
       this.#byUrl.set(base, clients);
     }

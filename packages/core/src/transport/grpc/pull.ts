@@ -1,5 +1,6 @@
-import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
+import { constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import { Code } from '@connectrpc/connect';
+import { connectH2 } from './h2.js';
 import { codeOfHttpStatus, percentDecoded } from './unary.js';
 
 const {
@@ -53,14 +54,7 @@ export class PullChannel {
   #connection(): ClientHttp2Session {
     const current = this.#session;
     if (current && !current.closed && !current.destroyed) return current;
-    const session = connect(this.#baseUrl, { settings: { initialWindowSize: PULL_WINDOW_BYTES } });
-    session.once('connect', () => {
-      try {
-        session.setLocalWindowSize(PULL_WINDOW_BYTES);
-      } catch {
-        // closing already
-      }
-    });
+    const session = connectH2(this.#baseUrl, PULL_WINDOW_BYTES);
     session.on('error', () => {}); // surfaced through the stream
     session.on('close', () => {
       if (this.#session === session) this.#session = undefined;

@@ -1,4 +1,4 @@
-import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
+import { constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import {
   create,
   fromBinary,
@@ -8,6 +8,7 @@ import {
   type MessageShape,
 } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
+import { connectH2 } from './h2.js';
 
 export interface UnaryOptions {
   timeoutMs?: number;
@@ -41,6 +42,7 @@ const {
 export class UnaryChannel {
   readonly #baseUrl: string;
   readonly #writeMaxBytes: number;
+  readonly #windowBytes: number | undefined;
   #session: ClientHttp2Session | undefined;
   /** Calls with a deadline, checked by one sweeper instead of a timer per call. */
   readonly #deadlines = new Map<Call, number>();
@@ -53,9 +55,11 @@ export class UnaryChannel {
   /** Request headers by path and timeout (`request()` copies them; they never change). */
   readonly #headers = new Map<string, Map<number, Record<string, string>>>();
 
-  constructor(baseUrl: string, options: { writeMaxBytes: number }) {
+  /** `windowBytes`: the receive window, for connections whose replies can be large (blobs). */
+  constructor(baseUrl: string, options: { writeMaxBytes: number; windowBytes?: number }) {
     this.#baseUrl = baseUrl;
     this.#writeMaxBytes = options.writeMaxBytes;
+    this.#windowBytes = options.windowBytes;
   }
 
   /** A call with protobuf-es messages (for the rare calls: discovery answers). */
@@ -193,7 +197,7 @@ export class UnaryChannel {
   #connection(): ClientHttp2Session {
     const current = this.#session;
     if (current && !current.closed && !current.destroyed) return current;
-    const session = connect(this.#baseUrl);
+    const session = connectH2(this.#baseUrl, this.#windowBytes);
     session.on('error', () => {}); // surfaced through the streams
     session.on('close', () => {
       if (this.#session === session) this.#session = undefined;
