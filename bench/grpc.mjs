@@ -21,6 +21,8 @@
  * per-round values, where each round's subjects ran next to each other:
  *   throughput ratio  = ours runs/s ÷ python runs/s at 16 in flight        (target ≥ 1.5×)
  *   worker overhead   = ours median latency − builtin median latency at 1 (target ≤ 0.5 ms)
+ * After the rounds, the floor under the second: one claim round trip (a TaskHeartbeat the server
+ * answers NOT_FOUND), from core's client and from grpcio (bench/fixtures/heartbeat_rtt.py).
  * CPU per run is read from /proc for the driver (this process), the server and each worker: a
  * load-independent view of where the time goes. "other CPUs" = CPUs kept busy by processes
  * outside the benchmark during the phases.
@@ -42,6 +44,7 @@
  * and `scripts/provision-stepflow.mjs 0.13.0`), Linux (/proc), and cc for the nodelay mode.
  * Progress goes to stderr; the tables to stdout.
  */
+import { randomUUID } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -498,6 +501,7 @@ async function measureMode(mode, serverBin, pythonBin) {
   }
   const roundsS = (performance.now() - startedRounds) / 1000;
   const serverRss = rssMbOf(server.pid);
+  const rtt = await claimRoundTrips(mode, `127.0.0.1:${port}`, pythonBin);
 
   // Workers first (the server waits for open PullTasks streams before it exits), then the server.
   await pool.close();
@@ -508,14 +512,61 @@ async function measureMode(mode, serverBin, pythonBin) {
   await stop(server.pid, 5_000);
   for (const pid of [server.pid, ...workerPids]) live.delete(pid);
   rmSync(dir, { recursive: true, force: true });
-  return { mode, subjects, results, roundsS, serverRss };
+  return { mode, subjects, results, roundsS, serverRss, rtt };
 }
+
+/**
+ * The floor under the per-task overhead: a worker must claim a task with a TaskHeartbeat and
+ * wait for the answer before it runs the component (spec §5.2), so one unary round trip to the
+ * server is on every task's critical path, next to the assignment and the completion. Measured
+ * with a task id the server does not know (it looks it up and answers NOT_FOUND), from core's
+ * client (this process, idle otherwise) and from grpcio's C-core client, in alternating rounds.
+ */
+async function claimRoundTrips(mode, url, pythonBin) {
+  const out = { ours: [], grpcio: [] };
+  const { GrpcChannels } = await import('../packages/core/dist/transport/grpc/channels.js');
+  const { encodeTaskHeartbeat } = await import('../packages/core/dist/transport/grpc/wire.js');
+  const orchestrator = new GrpcChannels({ writeMaxBytes: 4 << 20 }).get(url).orchestrator;
+  const frame = encodeTaskHeartbeat({ taskId: randomUUID(), workerId: 'rtt' });
+  for (let round = 0; round < 3; round++) {
+    const times = [];
+    for (let i = 0; i < RTT_CALLS; i++) {
+      const started = performance.now();
+      await orchestrator.taskHeartbeat(frame, { timeoutMs: 10_000 }).then(
+        () => {
+          throw new Error('a heartbeat for an unknown task was accepted');
+        },
+        (err) => {
+          if (err.code !== 5) throw err; // NOT_FOUND
+        },
+      );
+      times.push((performance.now() - started) * 1000);
+    }
+    times.splice(0, RTT_CALLS / 5);
+    times.sort((a, b) => a - b);
+    out.ours.push(quantile(times, 0.5));
+    if (pythonBin) {
+      const py = spawnSync(
+        pythonBin,
+        [join(root, 'bench', 'fixtures', 'heartbeat_rtt.py'), url, String(RTT_CALLS)],
+        { encoding: 'utf8' },
+      );
+      if (py.status !== 0) throw new Error(`heartbeat_rtt.py failed: ${py.stderr}`);
+      out.grpcio.push(JSON.parse(py.stdout).p50_us);
+    }
+  }
+  progress(
+    `[${mode}] claim round trip p50 (µs): ours ${out.ours.map((v) => v.toFixed(0)).join(' ')}; grpcio ${out.grpcio.join(' ') || '–'}`,
+  );
+  return out;
+}
+const RTT_CALLS = 3000;
 
 // ---- report --------------------------------------------------------------------------------------
 const fmt = (v, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
 const range = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
 
-function report({ mode, subjects, results, roundsS, serverRss }) {
+function report({ mode, subjects, results, roundsS, serverRss, rtt }) {
   const get = (name, kind, key) => results.get(name)?.[kind].map((r) => r[key]);
   const title =
     mode === 'shipped'
@@ -588,6 +639,16 @@ function report({ mode, subjects, results, roundsS, serverRss }) {
     console.log(
       `client check: the builtin floor reaches ${Math.round(floor)} runs/s at ${CONCURRENCY} in flight${Number.isFinite(oursRps) ? ` (${(floor / oursRps).toFixed(1)}× ours)` : ''} with the same driver, which spends ${fmt(median(results.get('builtin').par.map((r) => r.cpu.driver)), 0)} µs CPU per run`,
     );
+  }
+  if (rtt) {
+    const grpcio = rtt.grpcio.length
+      ? `, grpcio (C-core) ${fmt(median(rtt.grpcio) / 1000, 3)} ms`
+      : '';
+    console.log(
+      `claim round trip (one TaskHeartbeat, answered NOT_FOUND), p50 over 3 rounds: ours ${fmt(median(rtt.ours) / 1000, 3)} ms${grpcio}: on every task's critical path, with the assignment and the completion besides`,
+    );
+    summary.claimRoundTripMs = +(median(rtt.ours) / 1000).toFixed(3);
+    if (rtt.grpcio.length) summary.grpcioClaimRoundTripMs = +(median(rtt.grpcio) / 1000).toFixed(3);
   }
   console.log(
     `server RSS ${fmt(serverRss, 0)} MB after ${Math.round(roundsS)} s of rounds (in-memory storage keeps every run)`,

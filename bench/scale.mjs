@@ -18,17 +18,19 @@
  *         stored once per subject): the CPU-bound workload of the scaling target (2-replica ÷
  *         1-replica runs/s ≥ 1.7×). Each replica reads the blob once and then serves it from
  *         its blob cache (ids are content hashes), so the orchestrator moves only small messages.
- *         --rounds rounds of 1 replica then 2 (the second replica is stopped with SIGTERM and
- *         started again between rounds): each round's ratio compares phases that ran next to
- *         each other, and the median ratio is the figure.
- *   sort  `sort_records` on the same records inline (sorted by a number, then a string, all
+ *         --rounds rounds of 1 replica and 2, in alternating order (1 then 2, 2 then 1, …);
+ *         every phase starts fresh replicas and warms them for --warmup-seconds, so both sides
+ *         run equally warm workers. Each round's ratio compares phases that ran next to each
+ *         other, and the median ratio is the figure.
+ *   sort  `sort_records` on the first --sort-records of them (default 10,000; NATS messages are
+ *         limited to 1 MB by default) inline (sorted by a number, then a string, all
  *         returned), with 1 and then 2 replicas: payload-bound, since the orchestrator converts
  *         10,000 records to and from protobuf Values every run; reported for contrast.
  * then `health_check` one at a time for --latency-seconds (p50 latency of a trivial task).
  * Subjects run one after another, so compare them within one invocation.
  *
- *   node bench/scale.mjs [--records 10000] [--seconds 6] [--latency-seconds 3] [--concurrency 8] [--rounds 3]
- *                        [--only nats,grpc-runner,grpc-server]
+ *   node bench/scale.mjs [--records 10000] [--sort-records 10000] [--seconds 6] [--latency-seconds 3] [--concurrency 8] [--rounds 5]
+ *                        [--warmup-seconds 2] [--only nats,grpc-runner,grpc-server]
  * Needs a build (core, data, runner), nats-server (Debian's package: /usr/sbin/nats-server, or
  * $NATS_SERVER) and, for grpc-server, `node scripts/provision-stepflow.mjs 0.13.0` (run by the
  * script when missing; network on the first run). Progress to stderr, the table to stdout.
@@ -54,18 +56,23 @@ import { median, restJson, root } from './lib.mjs';
 const { values } = parseArgs({
   options: {
     records: { type: 'string', default: '10000' },
+    'sort-records': { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '6' },
     'latency-seconds': { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '8' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
+    'warmup-seconds': { type: 'string', default: '2' },
     only: { type: 'string', default: 'nats,grpc-runner,grpc-server' },
   },
 });
 const RECORDS = Number(values.records);
+// sort's records travel inline (in the NATS message too, whose default limit is 1 MB)
+const SORT_RECORDS = Math.min(RECORDS, Number(values['sort-records']));
 const PHASE_MS = Number(values.seconds) * 1000;
 const LATENCY_MS = Number(values['latency-seconds']) * 1000;
 const CONCURRENCY = Number(values.concurrency);
 const ROUNDS = Number(values.rounds);
+const WARMUP_MS = Number(values['warmup-seconds']) * 1000;
 const ONLY = values.only.split(',').map((s) => s.trim());
 const DATA_BIN = join(root, 'packages/data/dist/bin.js');
 const progress = (line) => process.stderr.write(`${line}\n`);
@@ -165,12 +172,10 @@ function replicaControls(replicas, workerEnv, who) {
   };
 }
 
-const records = Array.from({ length: RECORDS }, (_, i) => ({
-  id: i,
-  g: i % 10,
-  n: (i * 7919) % 1000,
-  s: `k${(i * 104729) % 99991}`,
-}));
+function recordOf(i) {
+  return { id: i, g: i % 10, n: (i * 7919) % 1000, s: `k${(i * 104729) % 99991}` };
+}
+const records = Array.from({ length: RECORDS }, (_, i) => recordOf(i));
 const aggFlow = {
   schema: 'https://stepflow.org/schemas/v1/flow.json',
   name: 'scale-aggregate',
@@ -195,7 +200,7 @@ const aggFlow = {
   output: { groups: { $step: 'agg', path: '$.stats.groups' } },
 };
 const EXPECTED_GROUPS = Math.min(10, RECORDS);
-const SORT_INPUT = { records };
+const SORT_INPUT = { records: records.slice(0, SORT_RECORDS) };
 const sortStep = {
   id: 'sort',
   component: '/data/sort_records',
@@ -270,15 +275,16 @@ async function phase(one, lanes, ms) {
 }
 
 /**
- * Measure one subject. agg: --rounds rounds of 1 replica then 2 (a replica is stopped with
- * SIGTERM and started again between rounds, so each ratio compares phases that ran next to each
- * other; the median ratio is the scaling figure). Then sort, the spread and the latency with 1
- * and then 2 replicas.
+ * Measure one subject. agg: --rounds rounds of 1 replica and 2, fresh replicas for every phase
+ * (stopped with SIGTERM, started again), in alternating order; each ratio compares phases that
+ * ran next to each other, and the median ratio is the scaling figure. Then sort, the spread and
+ * the latency with 1 and then 2 replicas.
  */
 async function measure(name, setup) {
   progress(`[${name}] starting`);
   const subject = await setup();
-  const replicas = async (n) => {
+  const replicas = async (n, { fresh = false } = {}) => {
+    if (fresh) while (subject.count() > 0) await subject.removeReplica();
     while (subject.count() < n) subject.addReplica(subject.count());
     while (subject.count() > n) await subject.removeReplica();
     await subject.ready(n);
@@ -286,10 +292,13 @@ async function measure(name, setup) {
   const out = { 1: {}, 2: {}, aggRounds: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const pair = {};
-    for (const n of [1, 2]) {
-      await replicas(n);
+    // Every phase starts from fresh replicas with the same warm-up, so neither side measures
+    // warmer workers than the other; the order alternates so a drift of the machine's speed
+    // over the run favours neither.
+    for (const n of round % 2 === 0 ? [1, 2] : [2, 1]) {
+      await replicas(n, { fresh: true });
       // Warm-up: a fresh Node worker is slower over its first tasks.
-      await phase(subject.agg, CONCURRENCY, 1500);
+      await phase(subject.agg, CONCURRENCY, WARMUP_MS);
       const before = cpuSnapshot(subject.pids());
       const agg = await phase(subject.agg, CONCURRENCY, PHASE_MS);
       agg.cpuMsPerRun = cpuPerRun(before, cpuSnapshot(subject.pids()), agg.runs);
@@ -522,29 +531,62 @@ const block = Buffer.alloc(1024, 7);
 let n = 0;
 while (Date.now() < until) { for (let i = 0; i < 100; i++) createHash('sha256').update(block).digest(); n += 100; }
 process.stdout.write(String(n));`;
-async function burn(ms) {
-  const child = track(
-    spawn(process.execPath, ['-e', BURN, String(ms)], { stdio: ['ignore', 'pipe', 'inherit'] }),
-  );
+/**
+ * The agg workload without Stepflow: the data pack's `aggregate` in-process (core's testing
+ * kit), on the same records parsed from JSON text for every call as a replica's blob cache does,
+ * four calls at a time, for `ms` after the same warm-up as a replica: how many calls it made.
+ */
+const DIRECT = `const [ms, warmup, n, flow] = process.argv.slice(1);
+const { createTestKit } = await import(${JSON.stringify(new URL('../packages/core/dist/testing/index.js', import.meta.url).href)});
+const { dataPack } = await import(${JSON.stringify(new URL('../packages/data/dist/index.js', import.meta.url).href)});
+const kit = createTestKit(dataPack);
+const text = JSON.stringify(Array.from({ length: Number(n) }, (_, i) => (${recordOf.toString()})(i)));
+const input = JSON.parse(flow).steps[0].input;
+const call = () => kit.execute('aggregate', { ...input, records: JSON.parse(text) });
+const calls = async (until) => { let c = 0; while (performance.now() < until) { await Promise.all([call(), call(), call(), call()]); c += 4; } return c; };
+await calls(performance.now() + Number(warmup));
+process.stdout.write(String(await calls(performance.now() + Number(ms))));`;
+
+async function child(args) {
+  const proc = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] }));
   let out = '';
-  child.stdout.setEncoding('utf8').on('data', (t) => (out += t));
-  await once(child, 'exit');
+  proc.stdout.setEncoding('utf8').on('data', (t) => (out += t));
+  await once(proc, 'exit');
   return Number(out);
 }
+const burn = (ms) => child(['-e', BURN, String(ms)]);
+const direct = (ms) =>
+  child([
+    '--input-type=module',
+    '-e',
+    DIRECT,
+    String(ms),
+    String(WARMUP_MS),
+    String(RECORDS),
+    JSON.stringify(aggFlow),
+  ]);
 
 /**
- * The baseline: what this machine gives two busy processes instead of one, with nothing of
- * Stepflow involved (the same rounds as agg: one process, then two at once).
+ * The baselines: what this machine gives two busy processes instead of one, with nothing of
+ * Stepflow involved (the same rounds as agg: one process and two at once, in alternating
+ * order), for a SHA-256 loop and for the agg workload itself (`direct`).
  */
-async function machineBaseline() {
+async function machineBaseline(name, work) {
   const rounds = [];
+  const two = async () =>
+    (await Promise.all([work(PHASE_MS), work(PHASE_MS)])).reduce((a, b) => a + b);
   for (let round = 0; round < ROUNDS; round++) {
-    const one = await burn(PHASE_MS);
-    const two = (await Promise.all([burn(PHASE_MS), burn(PHASE_MS)])).reduce((a, b) => a + b);
-    rounds.push(two / one);
-    progress(
-      `[machine] round ${round + 1}: two CPU-bound processes do ${(two / one).toFixed(2)}× one`,
-    );
+    let one;
+    let both;
+    if (round % 2 === 0) {
+      one = await work(PHASE_MS);
+      both = await two();
+    } else {
+      both = await two();
+      one = await work(PHASE_MS);
+    }
+    rounds.push(both / one);
+    progress(`[${name}] round ${round + 1}: two processes do ${(both / one).toFixed(2)}× one`);
   }
   return rounds;
 }
@@ -556,9 +598,10 @@ const subjects = {
 };
 const results = {};
 progress(
-  `aggregate (blob input) and sort_records on ${RECORDS} records, ${CONCURRENCY} in flight, ${PHASE_MS / 1000} s per phase; ${availableParallelism()} CPUs, load ${loadavg()[0].toFixed(1)}`,
+  `aggregate (blob input) on ${RECORDS} records and sort_records on ${SORT_RECORDS}, ${CONCURRENCY} in flight, ${PHASE_MS / 1000} s per phase; ${availableParallelism()} CPUs, load ${loadavg()[0].toFixed(1)}`,
 );
-const machine = await machineBaseline();
+const machine = await machineBaseline('machine: sha-256', burn);
+const workload = await machineBaseline('machine: aggregate without Stepflow', direct);
 for (const name of Object.keys(subjects)) {
   if (!ONLY.includes(name)) continue;
   results[name] = await measure(name, subjects[name]);
@@ -574,6 +617,7 @@ const rows = Object.entries(results).map(([name, r]) => [
   `${median(r.aggRounds.map((p) => p.two / p.one)).toFixed(2)}× (${r.aggRounds
     .map((p) => (p.two / p.one).toFixed(2))
     .join(', ')})`,
+  `${((100 * median(r.aggRounds.map((p) => p.two / p.one))) / median(workload)).toFixed(0)} %`,
   cpu(r[2].agg.cpuMsPerRun),
   `${r[1].sort.runsPerS.toFixed(1)} → ${r[2].sort.runsPerS.toFixed(1)}`,
   `${(r[2].sort.runsPerS / r[1].sort.runsPerS).toFixed(2)}×`,
@@ -585,6 +629,7 @@ const header = [
   'subject',
   'agg (blob input) runs/s per round, 1 → 2 replicas',
   'agg scaling, median of rounds (target ≥ 1.7×)',
+  'agg scaling ÷ the workload without Stepflow',
   'CPU ms per agg run, 2 replicas',
   'sort (inline) runs/s, 1 → 2',
   'sort scaling',
@@ -592,8 +637,10 @@ const header = [
   'health_check spread, 2 replicas',
   'health_check p50, 1 in flight',
 ];
+const baseline = (what, rounds) =>
+  `${what}: two processes do ${median(rounds).toFixed(2)}× one (rounds ${rounds.map((r) => r.toFixed(2)).join(', ')})`;
 console.log(
-  `Baseline, this machine without Stepflow: two CPU-bound processes do ${median(machine).toFixed(2)}× one (rounds ${machine.map((r) => r.toFixed(2)).join(', ')}): the ceiling of any scaling figure below.\n`,
+  `Baselines, this machine without Stepflow (the ceiling of the agg scaling below): ${baseline('a SHA-256 loop', machine)}; ${baseline(`the agg workload (aggregate on ${RECORDS} records in-process, 4 at a time)`, workload)}.\n`,
 );
 console.log(`| ${header.join(' | ')} |`);
 console.log(`| ${header.map(() => '---').join(' | ')} |`);
