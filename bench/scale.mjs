@@ -31,6 +31,7 @@
  *
  *   node bench/scale.mjs [--records 10000] [--sort-records 10000] [--seconds 6] [--latency-seconds 3] [--concurrency 8] [--rounds 5]
  *                        [--warmup-seconds 2] [--only nats,grpc-runner,grpc-server]
+ * BENCH_REPLICA_NODE_ARGS adds Node.js options to every replica (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
  * Needs a build (core, data, runner), nats-server (Debian's package: /usr/sbin/nats-server, or
  * $NATS_SERVER) and, for grpc-server, `node scripts/provision-stepflow.mjs 0.13.0` (run by the
  * script when missing; network on the first run). Progress to stderr, the table to stdout.
@@ -75,6 +76,9 @@ const ROUNDS = Number(values.rounds);
 const WARMUP_MS = Number(values['warmup-seconds']) * 1000;
 const ONLY = values.only.split(',').map((s) => s.trim());
 const DATA_BIN = join(root, 'packages/data/dist/bin.js');
+// Node.js options for every replica, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (replicas stop
+// with SIGTERM and exit cleanly, so the profiles are written)
+const REPLICA_NODE_ARGS = (process.env.BENCH_REPLICA_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const progress = (line) => process.stderr.write(`${line}\n`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -134,7 +138,7 @@ function natsServerBinary() {
 
 function replica(env, index) {
   return track(
-    spawn(process.execPath, [DATA_BIN], {
+    spawn(process.execPath, [...REPLICA_NODE_ARGS, DATA_BIN], {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {
         PATH: process.env.PATH ?? '',
