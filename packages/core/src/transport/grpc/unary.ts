@@ -51,6 +51,8 @@ export class UnaryChannel {
   #active = 0;
   /** When a reply last arrived, and the timer that nudges a stalled connection. */
   #lastReply = 0;
+  /** When the server last sent anything on the current connection (headers or data). */
+  lastHeard = 0;
   #nudger: NodeJS.Timeout | undefined;
   /** Request headers by path and timeout (`request()` copies them; they never change). */
   readonly #headers = new Map<string, Map<number, Record<string, string>>>();
@@ -122,6 +124,7 @@ export class UnaryChannel {
       if (this.#nudger === undefined) this.#nudger = setTimeout(this.#nudge, NUDGE_MS).unref();
       const call = new Call(
         this,
+        session,
         stream,
         decode as (message: Uint8Array) => unknown,
         resolve as (value: unknown) => void,
@@ -213,14 +216,28 @@ export class UnaryChannel {
     if (this.#sweeper) return;
     this.#sweeper = setInterval(() => {
       const now = Date.now();
+      let silent = false;
       for (const [expired, deadline] of this.#deadlines) {
         if (deadline <= now) {
           this.#deadlines.delete(expired);
+          // Nothing from the server since this call began: the connection is presumed dead
+          // (half-open after a host or NAT dropped it; TCP alone would keep it for minutes).
+          if (this.lastHeard < expired.startedAt && expired.session === this.#session)
+            silent = true;
           expired.fail(new ConnectError('the call timed out', Code.DeadlineExceeded));
         }
       }
+      if (silent) this.#drop();
     }, 100);
     this.#sweeper.unref();
+  }
+
+  /** Give up the current connection: calls under way fail, the next call connects anew. */
+  #drop(): void {
+    const session = this.#session;
+    if (!session) return;
+    this.#session = undefined;
+    session.destroy(new Error('no answer from the server within the call deadline'));
   }
 
   close(): void {
@@ -243,7 +260,9 @@ type Headers = Record<string, string | string[] | number | undefined>;
  */
 class Call {
   readonly channel: UnaryChannel;
+  readonly session: ClientHttp2Session;
   readonly stream: ClientHttp2Stream;
+  readonly startedAt = performance.now();
   readonly decode: (message: Uint8Array) => unknown;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: ConnectError) => void;
@@ -258,6 +277,7 @@ class Call {
 
   constructor(
     channel: UnaryChannel,
+    session: ClientHttp2Session,
     stream: ClientHttp2Stream,
     decode: (message: Uint8Array) => unknown,
     resolve: (value: unknown) => void,
@@ -265,6 +285,7 @@ class Call {
     signal: AbortSignal | undefined,
   ) {
     this.channel = channel;
+    this.session = session;
     this.stream = stream;
     this.decode = decode;
     this.resolve = resolve;
@@ -320,6 +341,7 @@ class Call {
 
 function onHeaders(this: CallStream, h: Headers): void {
   const call = this[CALL];
+  call.channel.lastHeard = performance.now();
   if (typeof h[HTTP2_HEADER_STATUS] === 'number') call.httpStatus = h[HTTP2_HEADER_STATUS];
   const grpcStatus = h['grpc-status'];
   if (grpcStatus !== undefined) {
@@ -331,6 +353,7 @@ function onHeaders(this: CallStream, h: Headers): void {
 
 function onData(this: CallStream, chunk: Buffer): void {
   const call = this[CALL];
+  call.channel.lastHeard = performance.now();
   if (call.chunks) call.chunks.push(chunk);
   else if (call.chunk) call.chunks = [call.chunk, chunk];
   else call.chunk = chunk;
