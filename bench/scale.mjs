@@ -278,6 +278,9 @@ async function phase(one, lanes, ms) {
   };
 }
 
+/** The order of a round's phases (1 replica, 2 replicas): alternating, so drift favours neither. */
+const phaseOrder = (round) => (round % 2 === 0 ? [1, 2] : [2, 1]);
+
 /**
  * Measure one subject. agg: --rounds rounds of 1 replica and 2, fresh replicas for every phase
  * (stopped with SIGTERM, started again), in alternating order; each ratio compares phases that
@@ -299,7 +302,7 @@ async function measure(name, setup) {
     // Every phase starts from fresh replicas with the same warm-up, so neither side measures
     // warmer workers than the other; the order alternates so a drift of the machine's speed
     // over the run favours neither.
-    for (const n of round % 2 === 0 ? [1, 2] : [2, 1]) {
+    for (const n of phaseOrder(round)) {
       await replicas(n, { fresh: true });
       // Warm-up: a fresh Node worker is slower over its first tasks.
       await phase(subject.agg, CONCURRENCY, WARMUP_MS);
@@ -580,17 +583,12 @@ async function machineBaseline(name, work) {
   const two = async () =>
     (await Promise.all([work(PHASE_MS), work(PHASE_MS)])).reduce((a, b) => a + b);
   for (let round = 0; round < ROUNDS; round++) {
-    let one;
-    let both;
-    if (round % 2 === 0) {
-      one = await work(PHASE_MS);
-      both = await two();
-    } else {
-      both = await two();
-      one = await work(PHASE_MS);
-    }
-    rounds.push(both / one);
-    progress(`[${name}] round ${round + 1}: two processes do ${(both / one).toFixed(2)}× one`);
+    const done = {};
+    for (const n of phaseOrder(round)) done[n] = n === 1 ? await work(PHASE_MS) : await two();
+    rounds.push(done[2] / done[1]);
+    progress(
+      `[${name}] round ${round + 1}: two processes do ${(done[2] / done[1]).toFixed(2)}× one`,
+    );
   }
   return rounds;
 }

@@ -124,7 +124,6 @@ export class UnaryChannel {
       if (this.#nudger === undefined) this.#nudger = setTimeout(this.#nudge, NUDGE_MS).unref();
       const call = new Call(
         this,
-        session,
         stream,
         decode as (message: Uint8Array) => unknown,
         resolve as (value: unknown) => void,
@@ -222,7 +221,7 @@ export class UnaryChannel {
           this.#deadlines.delete(expired);
           // Nothing from the server since this call began: the connection is presumed dead
           // (half-open after a host or NAT dropped it; TCP alone would keep it for minutes).
-          if (this.lastHeard < expired.startedAt && expired.session === this.#session)
+          if (this.lastHeard < expired.startedAt && expired.stream.session === this.#session)
             silent = true;
           expired.fail(new ConnectError('the call timed out', Code.DeadlineExceeded));
         }
@@ -260,7 +259,6 @@ type Headers = Record<string, string | string[] | number | undefined>;
  */
 class Call {
   readonly channel: UnaryChannel;
-  readonly session: ClientHttp2Session;
   readonly stream: ClientHttp2Stream;
   readonly startedAt = performance.now();
   readonly decode: (message: Uint8Array) => unknown;
@@ -277,7 +275,6 @@ class Call {
 
   constructor(
     channel: UnaryChannel,
-    session: ClientHttp2Session,
     stream: ClientHttp2Stream,
     decode: (message: Uint8Array) => unknown,
     resolve: (value: unknown) => void,
@@ -285,7 +282,6 @@ class Call {
     signal: AbortSignal | undefined,
   ) {
     this.channel = channel;
-    this.session = session;
     this.stream = stream;
     this.decode = decode;
     this.resolve = resolve;
