@@ -61,7 +61,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { provisionStepflow } from '../scripts/provision-stepflow.mjs';
-import { restJson } from './lib.mjs';
+import { machineCpu, restJson } from './lib.mjs';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const { values } = parseArgs({
@@ -204,10 +204,7 @@ function cpuUsOf(pid) {
     return NaN;
   }
 }
-function machineBusyUs() {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1);
-  return [0, 1, 2, 5, 6, 7].reduce((sum, i) => sum + Number(f[i] ?? 0), 0) * TICK_US;
-}
+const machineBusyUs = () => machineCpu().busy * 1e6;
 function childrenOf(pid) {
   const out = [];
   try {

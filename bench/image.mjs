@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startWorker } from '@stepflow-packs/core/client';
 import sharp from 'sharp';
+import { machineCpu } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -203,13 +204,7 @@ function cpuSeconds() {
   return (own.user + own.system) / 1e6 + ticks / 100;
 }
 
-/** CPU seconds used by the whole machine so far (all non-idle time in /proc/stat). */
-function machineCpuSeconds() {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1);
-  // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
-  const busy = [0, 1, 2, 5, 6, 7].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
-  return busy / 100;
-}
+const machineCpuSeconds = () => machineCpu().busy;
 
 /**
  * ROUNDS quartets of (A B B A) blocks, summed; returns images/s (wall) per side, and CPU seconds

@@ -1,5 +1,6 @@
 // Shared helpers for the benchmark scripts: process drivers, timing and reporting.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../', import.meta.url));
@@ -113,4 +114,16 @@ export function restJson(pool) {
       throw new Error(`${method} ${path} → ${res.statusCode} ${text.slice(0, 300)}`);
     return JSON.parse(text);
   };
+}
+
+/**
+ * The whole machine's CPU time so far from /proc/stat, in seconds: `busy` is everything but
+ * idle and iowait (steal included), `steal` the time the hypervisor ran something else while a
+ * virtual CPU of this machine had work.
+ */
+export function machineCpu() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1);
+  // user nice system idle iowait irq softirq steal (USER_HZ = 100 on Linux)
+  const at = (i) => Number(fields[i] ?? 0) / 100;
+  return { busy: [0, 1, 2, 5, 6, 7].reduce((sum, i) => sum + at(i), 0), steal: at(7) };
 }

@@ -33,7 +33,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { startWorker } from '@stepflow-packs/core/client';
 import { createTestKit } from '@stepflow-packs/core/testing';
 import { closePools, postgresPack } from '@stepflow-packs/postgres';
-import { median, report } from './lib.mjs';
+import { machineCpu, median, report } from './lib.mjs';
 import { startCluster } from '../packages/postgres/scripts/embedded-pg.mjs';
 
 const BIN = fileURLToPath(new URL('../packages/postgres/dist/bin.js', import.meta.url));
@@ -166,12 +166,7 @@ function ownCpuSeconds() {
   return (self.user + self.system) / 1e6 + ticks / 100;
 }
 
-/** CPU seconds used by the whole machine so far (all non-idle time in /proc/stat). */
-function machineCpuSeconds() {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1);
-  // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
-  return [0, 1, 2, 5, 6, 7].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0) / 100;
-}
+const machineCpuSeconds = () => machineCpu().busy;
 
 /** The docs' example: one INSERT per record (parameterised), in one transaction. */
 async function naive() {

@@ -52,7 +52,7 @@ import {
 } from '@stepflow-packs/runner';
 import { Pool } from 'undici';
 import { provisionStepflow } from '../scripts/provision-stepflow.mjs';
-import { median, restJson, root } from './lib.mjs';
+import { machineCpu, median, restJson, root } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -252,6 +252,31 @@ function cpuPerRun(before, after, runs) {
   return out;
 }
 
+/**
+ * `one` with `lanes` in flight for `ms`, measured: `phase`'s figures, the CPU ms per run of
+ * every process in `pids`, and what else the machine did meanwhile, in CPUs: `steal` (the
+ * hypervisor running something else while this machine had work) and `other` (processes that
+ * are not the subject's).
+ */
+async function measuredPhase(one, lanes, ms, pids) {
+  const machine = machineCpu();
+  const before = cpuSnapshot(pids);
+  const started = performance.now();
+  const result = await phase(one, lanes, ms);
+  const seconds = (performance.now() - started) / 1000;
+  const after = cpuSnapshot(pids);
+  const now = machineCpu();
+  const ownMs = Object.keys(after).reduce((sum, k) => sum + (after[k] - (before[k] ?? 0)), 0);
+  result.cpuMsPerRun = cpuPerRun(before, after, result.runs);
+  result.steal = (now.steal - machine.steal) / seconds;
+  result.other = Math.max(
+    0,
+    (now.busy - machine.busy - now.steal + machine.steal - ownMs / 1000) / seconds,
+  );
+  return result;
+}
+const busyNote = (r) => `steal ${r.steal.toFixed(2)}, other ${r.other.toFixed(2)} CPUs`;
+
 /** `one` with `lanes` in flight for `ms`: runs/s, p50 latency, and the runs per replica. */
 async function phase(one, lanes, ms) {
   const latencies = [];
@@ -306,23 +331,19 @@ async function measure(name, setup) {
       await replicas(n, { fresh: true });
       // Warm-up: a fresh Node worker is slower over its first tasks.
       await phase(subject.agg, CONCURRENCY, WARMUP_MS);
-      const before = cpuSnapshot(subject.pids());
-      const agg = await phase(subject.agg, CONCURRENCY, PHASE_MS);
-      agg.cpuMsPerRun = cpuPerRun(before, cpuSnapshot(subject.pids()), agg.runs);
+      const agg = await measuredPhase(subject.agg, CONCURRENCY, PHASE_MS, subject.pids());
       pair[n] = agg;
       out[n].agg = agg;
     }
-    out.aggRounds.push({ one: pair[1].runsPerS, two: pair[2].runsPerS });
+    out.aggRounds.push({ one: pair[1].runsPerS, two: pair[2].runsPerS, steal: pair[2].steal });
     progress(
-      `[${name}] round ${round + 1}: agg ${pair[1].runsPerS.toFixed(1)} → ${pair[2].runsPerS.toFixed(1)} runs/s (${(pair[2].runsPerS / pair[1].runsPerS).toFixed(2)}×), CPU ms per run with 2 replicas ${JSON.stringify(pair[2].cpuMsPerRun)}`,
+      `[${name}] round ${round + 1}: agg ${pair[1].runsPerS.toFixed(1)} → ${pair[2].runsPerS.toFixed(1)} runs/s (${(pair[2].runsPerS / pair[1].runsPerS).toFixed(2)}×); CPU ms per run with 1 replica ${JSON.stringify(pair[1].cpuMsPerRun)} (${busyNote(pair[1])}), with 2 ${JSON.stringify(pair[2].cpuMsPerRun)} (${busyNote(pair[2])})`,
     );
   }
   for (const n of [1, 2]) {
     await replicas(n);
     await phase(subject.sort, CONCURRENCY, 1500);
-    const before = cpuSnapshot(subject.pids());
-    const sort = await phase(subject.sort, CONCURRENCY, PHASE_MS);
-    sort.cpuMsPerRun = cpuPerRun(before, cpuSnapshot(subject.pids()), sort.runs);
+    const sort = await measuredPhase(subject.sort, CONCURRENCY, PHASE_MS, subject.pids());
     // Which replica served a run: health_check's server_id, in the same conditions.
     const spread = await phase(subject.who, CONCURRENCY, 1000);
     const latency = await phase(subject.who, 1, LATENCY_MS);
@@ -537,7 +558,8 @@ const until = Date.now() + Number(process.argv[1]);
 const block = Buffer.alloc(1024, 7);
 let n = 0;
 while (Date.now() < until) { for (let i = 0; i < 100; i++) createHash('sha256').update(block).digest(); n += 100; }
-process.stdout.write(String(n));`;
+const u = process.cpuUsage();
+process.stdout.write(\`\${n} \${(u.user + u.system) / 1000}\`);`;
 /**
  * The agg workload without Stepflow: the data pack's `aggregate` in-process (core's testing
  * kit), on the same records parsed from JSON text for every call as a replica's blob cache does,
@@ -552,14 +574,19 @@ const input = JSON.parse(flow).steps[0].input;
 const call = () => kit.execute('aggregate', { ...input, records: JSON.parse(text) });
 const calls = async (until) => { let c = 0; while (performance.now() < until) { await Promise.all([call(), call(), call(), call()]); c += 4; } return c; };
 await calls(performance.now() + Number(warmup));
-process.stdout.write(String(await calls(performance.now() + Number(ms))));`;
+const cpu = process.cpuUsage();
+const done = await calls(performance.now() + Number(ms));
+const u = process.cpuUsage(cpu);
+process.stdout.write(\`\${done} \${(u.user + u.system) / 1000}\`);`;
 
+/** A baseline child: how many units of work it did, and the CPU ms it spent on them. */
 async function child(args) {
   const proc = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] }));
   let out = '';
   proc.stdout.setEncoding('utf8').on('data', (t) => (out += t));
   await once(proc, 'exit');
-  return Number(out);
+  const [done, cpuMs] = out.split(' ').map(Number);
+  return { done, cpuMs };
 }
 const burn = (ms) => child(['-e', BURN, String(ms)]);
 const direct = (ms) =>
@@ -581,13 +608,23 @@ const direct = (ms) =>
 async function machineBaseline(name, work) {
   const rounds = [];
   const two = async () =>
-    (await Promise.all([work(PHASE_MS), work(PHASE_MS)])).reduce((a, b) => a + b);
+    (await Promise.all([work(PHASE_MS), work(PHASE_MS)])).reduce((a, b) => ({
+      done: a.done + b.done,
+      cpuMs: a.cpuMs + b.cpuMs,
+    }));
   for (let round = 0; round < ROUNDS; round++) {
     const done = {};
-    for (const n of phaseOrder(round)) done[n] = n === 1 ? await work(PHASE_MS) : await two();
-    rounds.push(done[2] / done[1]);
+    const steal = {};
+    for (const n of phaseOrder(round)) {
+      const before = machineCpu().steal;
+      const started = performance.now();
+      done[n] = n === 1 ? await work(PHASE_MS) : await two();
+      steal[n] = (machineCpu().steal - before) / ((performance.now() - started) / 1000);
+    }
+    rounds.push(done[2].done / done[1].done);
+    const cpuPer = (d) => d.cpuMs / d.done;
     progress(
-      `[${name}] round ${round + 1}: two processes do ${(done[2] / done[1]).toFixed(2)}× one`,
+      `[${name}] round ${round + 1}: two processes do ${(done[2].done / done[1].done).toFixed(2)}× one; CPU per unit of work ${(cpuPer(done[2]) / cpuPer(done[1])).toFixed(2)}× one's (steal ${steal[1].toFixed(2)} → ${steal[2].toFixed(2)} CPUs)`,
     );
   }
   return rounds;
@@ -621,6 +658,7 @@ const rows = Object.entries(results).map(([name, r]) => [
     .join(', ')})`,
   `${((100 * median(r.aggRounds.map((p) => p.two / p.one))) / median(workload)).toFixed(0)} %`,
   cpu(r[2].agg.cpuMsPerRun),
+  r.aggRounds.map((p) => p.steal.toFixed(2)).join(', '),
   `${r[1].sort.runsPerS.toFixed(1)} → ${r[2].sort.runsPerS.toFixed(1)}`,
   `${(r[2].sort.runsPerS / r[1].sort.runsPerS).toFixed(2)}×`,
   cpu(r[2].sort.cpuMsPerRun),
@@ -633,6 +671,7 @@ const header = [
   'agg scaling, median of rounds (target ≥ 1.7×)',
   'agg scaling ÷ the workload without Stepflow',
   'CPU ms per agg run, 2 replicas',
+  'steal during the 2-replica phases, CPUs',
   'sort (inline) runs/s, 1 → 2',
   'sort scaling',
   'CPU ms per sort run, 2 replicas',
