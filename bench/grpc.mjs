@@ -61,7 +61,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { provisionStepflow } from '../scripts/provision-stepflow.mjs';
-import { machineCpu, restJson } from './lib.mjs';
+import { machineCpu, processCpu, restJson } from './lib.mjs';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const { values } = parseArgs({
@@ -195,15 +195,7 @@ function buildShim() {
 }
 
 // ---- /proc accounting ------------------------------------------------------------------------
-const TICK_US = 10_000; // USER_HZ = 100 on Linux
-function cpuUsOf(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
-  } catch {
-    return NaN;
-  }
-}
+const cpuUsOf = (pid) => (processCpu(pid)?.seconds ?? NaN) * 1e6;
 const machineBusyUs = () => machineCpu().busy * 1e6;
 function childrenOf(pid) {
   const out = [];

@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startWorker } from '@stepflow-packs/core/client';
 import sharp from 'sharp';
-import { machineCpu } from './lib.mjs';
+import { machineCpu, processCpu } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -177,22 +177,11 @@ for (const file of [join(outRaw, 'check.jpg'), join(outWorker, 'check.jpg')]) {
 await throughput(raw, 10, 1, outRaw);
 await throughput(viaWorker, 10, 1, outWorker);
 
-/** utime + stime ticks and parent pid of a process (fields 14, 15 and 4 of /proc/<pid>/stat). */
-function statOf(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ticks: Number(fields[11]) + Number(fields[12]), ppid: Number(fields[1]) };
-  } catch {
-    return { ticks: 0, ppid: 0 };
-  }
-}
-
 /** The worker and its child processes (the image pack runs pipelines in job processes). */
 function workerTree() {
   const pids = [worker.pid];
   for (const entry of readdirSync('/proc')) {
-    if (/^\d+$/.test(entry) && statOf(entry).ppid === worker.pid) pids.push(Number(entry));
+    if (/^\d+$/.test(entry) && processCpu(entry)?.ppid === worker.pid) pids.push(Number(entry));
   }
   return pids;
 }
@@ -200,8 +189,8 @@ function workerTree() {
 /** CPU seconds used so far by this process plus the worker's process tree (utime + stime). */
 function cpuSeconds() {
   const own = process.cpuUsage();
-  const ticks = workerTree().reduce((sum, pid) => sum + statOf(pid).ticks, 0);
-  return (own.user + own.system) / 1e6 + ticks / 100;
+  const seconds = workerTree().reduce((sum, pid) => sum + (processCpu(pid)?.seconds ?? 0), 0);
+  return (own.user + own.system) / 1e6 + seconds;
 }
 
 const machineCpuSeconds = () => machineCpu().busy;

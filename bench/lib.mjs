@@ -117,6 +117,23 @@ export function restJson(pool) {
 }
 
 /**
+ * A process's CPU seconds so far from /proc/<pid>/stat (utime + stime, plus its reaped
+ * children's with `children`) and its parent's pid; undefined once the process is gone.
+ */
+export function processCpu(pid, children = false) {
+  let stat;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // after "pid (comm) ": state ppid … utime stime cutime cstime (USER_HZ = 100 on Linux)
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0);
+  return { seconds: ticks / 100, ppid: Number(f[1]) };
+}
+
+/**
  * The whole machine's CPU time so far from /proc/stat, in seconds: `busy` is everything but
  * idle and iowait (steal included), `steal` the time the hypervisor ran something else while a
  * virtual CPU of this machine had work.

@@ -26,14 +26,14 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { startWorker } from '@stepflow-packs/core/client';
 import { createTestKit } from '@stepflow-packs/core/testing';
 import { closePools, postgresPack } from '@stepflow-packs/postgres';
-import { machineCpu, median, report } from './lib.mjs';
+import { machineCpu, median, processCpu, report } from './lib.mjs';
 import { startCluster } from '../packages/postgres/scripts/embedded-pg.mjs';
 
 const BIN = fileURLToPath(new URL('../packages/postgres/dist/bin.js', import.meta.url));
@@ -138,32 +138,21 @@ async function endToEnd(via = worker) {
   return ms;
 }
 
-/** CPU seconds of a process (utime + stime, plus reaped children's when `children`). */
-function processCpu(pid, children = false) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0);
-    return { ticks, ppid: Number(f[1]) };
-  } catch {
-    return { ticks: 0, ppid: 0 };
-  }
-}
-
 /** CPU seconds used so far by this benchmark: this process, the workers and the PostgreSQL server. */
 function ownCpuSeconds() {
   const self = process.cpuUsage();
-  let ticks = processCpu(worker.pid).ticks + (tunedWorker ? processCpu(tunedWorker.pid).ticks : 0);
+  const cpu = (pid, children) => processCpu(pid, children)?.seconds ?? 0;
+  let seconds = cpu(worker.pid) + (tunedWorker ? cpu(tunedWorker.pid) : 0);
   const postmaster = cluster?.pid;
   if (postmaster) {
-    ticks += processCpu(postmaster, true).ticks;
+    seconds += cpu(postmaster, true);
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       const p = processCpu(entry);
-      if (p.ppid === postmaster) ticks += p.ticks;
+      if (p?.ppid === postmaster) seconds += p.seconds;
     }
   }
-  return (self.user + self.system) / 1e6 + ticks / 100;
+  return (self.user + self.system) / 1e6 + seconds;
 }
 
 const machineCpuSeconds = () => machineCpu().busy;

@@ -38,7 +38,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp, createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +52,7 @@ import {
 } from '@stepflow-packs/runner';
 import { Pool } from 'undici';
 import { provisionStepflow } from '../scripts/provision-stepflow.mjs';
-import { machineCpu, median, restJson, root } from './lib.mjs';
+import { machineCpu, median, processCpu, restJson, root } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -230,18 +230,12 @@ const whoFlow = {
 };
 const EXPECTED_FIRST = 999;
 
-const TICK_MS = 10; // USER_HZ = 100 on Linux
 function cpuMsOf(pid) {
   if (pid === process.pid) {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
   }
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return NaN;
-  }
+  return (processCpu(pid)?.seconds ?? NaN) * 1000;
 }
 const cpuSnapshot = (pids) =>
   Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMsOf(pid)]));
@@ -552,7 +546,10 @@ async function serverSubject() {
   };
 }
 
-/** A CPU-bound loop in its own Node process for `ms`: how many SHA-256 digests of 1 KiB it made. */
+/**
+ * A CPU-bound loop in its own Node process for `ms`: how many SHA-256 digests of 1 KiB it made,
+ * and the CPU ms the process used (start-up included, a few ms).
+ */
 const BURN = `const { createHash } = require('node:crypto');
 const until = Date.now() + Number(process.argv[1]);
 const block = Buffer.alloc(1024, 7);
@@ -563,7 +560,8 @@ process.stdout.write(\`\${n} \${(u.user + u.system) / 1000}\`);`;
 /**
  * The agg workload without Stepflow: the data pack's `aggregate` in-process (core's testing
  * kit), on the same records parsed from JSON text for every call as a replica's blob cache does,
- * four calls at a time, for `ms` after the same warm-up as a replica: how many calls it made.
+ * four calls at a time, for `ms` after the same warm-up as a replica: how many calls it made, and
+ * the CPU ms they took.
  */
 const DIRECT = `const [ms, warmup, n, flow] = process.argv.slice(1);
 const { createTestKit } = await import(${JSON.stringify(new URL('../packages/core/dist/testing/index.js', import.meta.url).href)});
